@@ -1,0 +1,18 @@
+"""``archgym`` command line: run | simulate | sweep | collect | analyze | surrogate.
+
+Each command lives in its own module, which attaches itself to the apps of ``archgym.cli.app``;
+a new command is one module plus one line in ``COMMAND_MODULES``.
+"""
+
+import importlib
+
+from archgym.cli.app import app
+
+COMMAND_MODULES = [
+]
+
+
+def main() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
+    app()

@@ -1,0 +1,6 @@
+"""The registered environments: one line per id, id -> entry point. A new environment is one
+file in this folder plus one line here."""
+
+ENVIRONMENTS: dict[str, str] = {
+    "archgym/SystolicArray-v0": "archgym.envs.systolic:SystolicArrayEnv",
+}

@@ -1,0 +1,1 @@
+"""Loop-nest dataflow accelerator model: architecture, workload and mapping specifications, access counts, cost, mapper."""

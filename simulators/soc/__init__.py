@@ -1,0 +1,1 @@
+"""Task-graph SoC model (FARSI-style) on networkx graphs."""
