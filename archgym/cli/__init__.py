@@ -9,6 +9,7 @@ import importlib
 from archgym.cli.app import app
 
 COMMAND_MODULES = [
+    "archgym.cli.run",
 ]
 
 

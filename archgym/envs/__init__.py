@@ -3,4 +3,5 @@ file in this folder plus one line here."""
 
 ENVIRONMENTS: dict[str, str] = {
     "archgym/SystolicArray-v0": "archgym.envs.systolic:SystolicArrayEnv",
+    "archgym/Synthetic-v0": "archgym.envs.synthetic:SyntheticEnv",
 }

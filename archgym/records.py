@@ -1,0 +1,176 @@
+"""Trajectory records: one row per evaluated design, written to Parquet atomically.
+
+Row schema (``SCHEMA_VERSION``): identity columns (``run_id``, ``env_id``, ``env_version``,
+``simulator_version``, ``workload``, ``agent``, ``agent_params`` as JSON, ``seed``, ``step``),
+then one ``design.<parameter>`` column per design parameter (typed: strings for categoricals,
+integers, floats), one ``metric.<name>`` column per metric, and ``reward``, ``feasible``,
+``target_met``, ``violation``, ``sim_seconds``, ``backend``.
+
+A run writes its rows into a directory of part files (``part-00000.parquet``, ...), each written
+to a temporary name and renamed into place, so a reader never sees a half-written file and a
+crashed run keeps every part it completed. ``pandas.read_parquet(directory)`` reads them too;
+:func:`load_records` adds the schema check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from archgym.atomic import atomic_path
+
+SCHEMA_VERSION = 1
+DESIGN_PREFIX = "design."
+METRIC_PREFIX = "metric."
+IDENTITY_COLUMNS = [
+    "schema_version", "run_id", "env_id", "env_version", "simulator_version", "workload",
+    "agent", "agent_params", "seed", "step",
+]
+OUTCOME_COLUMNS = ["reward", "feasible", "target_met", "violation", "sim_seconds", "backend"]
+
+
+class RecordsError(ValueError):
+    """A dataset that cannot be read: missing, corrupt, or of another schema version."""
+
+
+def make_row(identity: Mapping[str, Any], step: int, design: Mapping[str, Any], metrics: Mapping[str, float],
+             metric_names: Sequence[str], reward: float, feasible: bool, target_met: bool, violation: str,
+             sim_seconds: float, backend: str) -> dict:
+    """One dataset row. ``metric_names`` fixes the metric columns (NaN where a metric is missing)."""
+    row = {"schema_version": SCHEMA_VERSION}
+    for k in IDENTITY_COLUMNS[1:-1]:
+        row[k] = identity[k]
+    row["step"] = int(step)
+    for k, v in design.items():
+        row[DESIGN_PREFIX + k] = v
+    for m in metric_names:
+        row[METRIC_PREFIX + m] = float(metrics[m]) if m in metrics else float("nan")
+    row.update(reward=float(reward), feasible=bool(feasible), target_met=bool(target_met),
+               violation=str(violation), sim_seconds=float(sim_seconds), backend=str(backend))
+    return row
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``df`` to ``path`` atomically, tagged with the schema version."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"archgym.schema_version": str(SCHEMA_VERSION).encode()})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike) -> Path:
+    """Write ``data`` as indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    return Path(path)
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+class RecordWriter:
+    """Buffers rows and writes them as numbered part files in ``directory``.
+
+    ``rows_per_part`` bounds how many rows a crash can lose. Existing parts are kept and numbering
+    continues after them, so a resumed run appends.
+    """
+
+    def __init__(self, directory: str | os.PathLike, rows_per_part: int = 1000):
+        if rows_per_part < 1:
+            raise ValueError(f"rows_per_part must be >= 1, got {rows_per_part!r}")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.rows_per_part = int(rows_per_part)
+        self._buffer: list[dict] = []
+        self._next = len(list(self.directory.glob("part-*.parquet")))
+        self.n_written = 0
+
+    def add(self, row: dict) -> None:
+        self._buffer.append(row)
+        if len(self._buffer) >= self.rows_per_part:
+            self.flush()
+
+    def extend(self, rows: Iterable[dict]) -> None:
+        for r in rows:
+            self.add(r)
+
+    def flush(self) -> Path | None:
+        if not self._buffer:
+            return None
+        path = self.directory / f"part-{self._next:05d}.parquet"
+        write_parquet_atomic(pd.DataFrame(self._buffer), path)
+        self.n_written += len(self._buffer)
+        self._buffer = []
+        self._next += 1
+        return path
+
+    def close(self) -> None:
+        self.flush()
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def record_files(path: str | os.PathLike) -> list[Path]:
+    """Parquet files of a dataset: a file, or every ``*.parquet`` under a directory (recursively)."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith("."))
+    raise RecordsError(f"dataset path {str(p)!r} does not exist")
+
+
+def load_records(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """Every row of one or more datasets (files or directories) as one DataFrame, schema-checked."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    frames = []
+    for root in paths:
+        files = record_files(root)
+        if not files:
+            raise RecordsError(f"no Parquet files under {str(root)!r}")
+        for f in files:
+            try:
+                df = pd.read_parquet(f)
+            except Exception as e:  # pyarrow raises several types for damaged files
+                raise RecordsError(f"{f}: not a readable Parquet file ({type(e).__name__}: {e})") from None
+            if "schema_version" not in df.columns:
+                raise RecordsError(f"{f}: no schema_version column; not an archgym dataset")
+            versions = set(df["schema_version"].unique().tolist())
+            if versions != {SCHEMA_VERSION}:
+                raise RecordsError(f"{f}: schema version {sorted(versions)}; this archgym reads version {SCHEMA_VERSION}")
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def design_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.startswith(DESIGN_PREFIX)]
+
+
+def metric_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.startswith(METRIC_PREFIX)]
+
+
+def designs_of(df: pd.DataFrame) -> list[dict]:
+    """The design dicts of the rows (prefix stripped, numpy scalars turned into Python values)."""
+    cols = design_columns(df)
+    names = [c[len(DESIGN_PREFIX):] for c in cols]
+    return [dict(zip(names, (v.item() if hasattr(v, "item") else v for v in vals)))
+            for vals in df[cols].itertuples(index=False, name=None)]

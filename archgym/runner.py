@@ -1,0 +1,171 @@
+"""The ask/tell loop: any agent against any environment for a budget of simulator evaluations.
+
+Each batch the agent asks for is evaluated through the environment's batched path (vectorised
+where the simulator has one), scored with the environment's reward, fed back with ``tell``, and
+logged as dataset rows. Everything is seeded: the same seed gives the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import gymnasium as gym
+import pandas as pd
+from tqdm.auto import tqdm
+
+import archgym  # noqa: F401  (registers the environment ids)
+from archgym.env import ArchGymEnv
+from archgym.records import METRIC_PREFIX, RecordWriter, make_row, write_json_atomic
+
+EVALUATIONS_DIR = "evaluations"
+CARD_FILE = "run.json"
+PLOT_FILE = "convergence.png"
+
+
+@dataclass
+class RunResult:
+    """What a run found, and where it wrote it."""
+
+    env_id: str
+    agent: str
+    seed: int
+    budget: int
+    best_design: dict | None
+    best_reward: float
+    best_metrics: dict
+    best_step: int
+    first_target_met_step: int | None
+    n_target_met: int
+    n_infeasible: int
+    wall_seconds: float
+    sim_seconds: float
+    rows: pd.DataFrame = field(repr=False)
+    out_dir: Path | None = None
+
+    def summary(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k not in ("rows", "out_dir")}
+        d["out_dir"] = str(self.out_dir) if self.out_dir else None
+        return d
+
+
+def make_env(env: str | gym.Env, **env_kwargs: Any) -> ArchGymEnv:
+    """An archgym environment from an id (with keyword arguments) or an existing instance."""
+    if isinstance(env, str):
+        if env not in archgym.ENVIRONMENTS:
+            raise ValueError(f"environment {env!r} is not registered; allowed: {sorted(archgym.ENVIRONMENTS)}")
+        env = gym.make(env, **env_kwargs)
+    base = env.unwrapped
+    if not isinstance(base, ArchGymEnv):
+        raise TypeError(f"the runner needs an archgym environment, got {type(base).__name__}")
+    return base
+
+
+def run(
+    env: str | gym.Env,
+    agent: Any,
+    budget: int,
+    seed: int = 0,
+    *,
+    out: str | Path | None = None,
+    agent_name: str | None = None,
+    agent_params: Mapping[str, Any] | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    plot: bool = True,
+    run_id: str | None = None,
+    rows_per_part: int = 1000,
+) -> RunResult:
+    """Drive ``agent`` (an object with ask/tell, or a registered agent name) on ``env`` for ``budget``
+    evaluations. With ``out``, rows go to ``out/evaluations/part-*.parquet``, a card to ``out/run.json``
+    and a convergence plot to ``out/convergence.png``."""
+    if not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be an integer >= 1 (simulator evaluations), got {budget!r}")
+    base = make_env(env, **dict(env_kwargs or {}))
+    base.reset(seed=seed)
+    if isinstance(agent, str):
+        from archgym.agents import make_agent
+
+        agent_name = agent_name or agent
+        agent = make_agent(agent, base.design_space, seed=seed, **dict(agent_params or {}))
+    agent_name = agent_name or getattr(agent, "name", type(agent).__name__)
+    params = dict(agent.hyperparameters()) if hasattr(agent, "hyperparameters") else dict(agent_params or {})
+    identity = {
+        "run_id": run_id or uuid.uuid5(uuid.NAMESPACE_URL, f"{base.env_id}|{base.workload}|{agent_name}|"
+                                                          f"{json.dumps(params, sort_keys=True, default=str)}|{seed}").hex[:16],
+        "env_id": base.env_id,
+        "env_version": base.version,
+        "simulator_version": base.simulator_version,
+        "workload": str(base.workload),
+        "agent": agent_name,
+        "agent_params": json.dumps(params, sort_keys=True, default=str),
+        "seed": int(seed),
+    }
+    metric_names = list(base.metrics)
+    writer = RecordWriter(Path(out) / EVALUATIONS_DIR, rows_per_part) if out is not None else None
+    rows: list[dict] = []
+    best = {"reward": -math.inf, "design": None, "metrics": {}, "step": -1}
+    first_met = None
+    t0 = time.perf_counter()
+    bar = tqdm(total=budget, desc=f"{agent_name} on {base.env_id}", unit="design", disable=not progress, leave=True)
+    try:
+        step = 0
+        while step < budget:
+            n = max(1, min(int(getattr(agent, "batch_size", 1)), budget - step))
+            designs = agent.ask(n)[: budget - step]
+            evals = base.evaluate_many(designs)
+            rewards, infos = [], []
+            for ev in evals:
+                reward = base.reward_of(ev)
+                info = base.info(ev)
+                row = make_row(identity, step, ev.design, ev.metrics, metric_names, reward, ev.feasible,
+                               info["target_met"], ev.violation, ev.sim_seconds, base.backend)
+                rows.append(row)
+                if writer is not None:
+                    writer.add(row)
+                if reward > best["reward"]:
+                    best = {"reward": reward, "design": ev.design, "metrics": ev.metrics, "step": step}
+                if info["target_met"] and first_met is None:
+                    first_met = step
+                rewards.append(reward)
+                infos.append(info)
+                step += 1
+            agent.tell([ev.design for ev in evals], rewards, infos)
+            bar.update(len(evals))
+            bar.set_postfix(best=f"{best['reward']:.4g}")
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.close()
+    wall = time.perf_counter() - t0
+    df = pd.DataFrame(rows)
+    result = RunResult(
+        env_id=base.env_id, agent=agent_name, seed=int(seed), budget=budget,
+        best_design=best["design"], best_reward=float(best["reward"]), best_metrics=best["metrics"],
+        best_step=int(best["step"]), first_target_met_step=first_met,
+        n_target_met=int(df["target_met"].sum()), n_infeasible=int((~df["feasible"]).sum()),
+        wall_seconds=wall, sim_seconds=float(df["sim_seconds"].sum()), rows=df,
+        out_dir=Path(out) if out is not None else None,
+    )
+    if out is not None:
+        card = {**identity, "agent_params": params, "budget": budget, "environment": base.describe(),
+                "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df)}
+        write_json_atomic(card, Path(out) / CARD_FILE)
+        if plot:
+            from archgym.plots import plot_convergence
+
+            plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")
+    return result
+
+
+def best_so_far(df: pd.DataFrame) -> pd.Series:
+    """Best reward after each evaluation, in step order."""
+    return df.sort_values("step")["reward"].cummax().reset_index(drop=True)
+
+
+__all__ = ["run", "RunResult", "make_env", "best_so_far", "METRIC_PREFIX"]
