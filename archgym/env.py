@@ -127,10 +127,14 @@ class ArchGymEnv(gym.Env):
         self.episode_length = int(episode_length)
         self.flat_action = bool(flat_action)
         self.action_space = design_space.gym_flat() if flat_action else design_space.gym_dict()
-        self.observation_space = gym.spaces.Box(low=MISSING, high=np.inf, shape=(len(obs_names),), dtype=np.float64)
+        # metrics are unbounded above; the largest finite double keeps gymnasium's checker quiet
+        self.observation_space = gym.spaces.Box(low=MISSING, high=np.finfo(np.float64).max,
+                                                shape=(len(obs_names),), dtype=np.float64)
         self.backend = backend
         self._surrogate = self._load_backend(backend, model)
         self._t = 0
+        #: the last evaluation made by step() (its sim_seconds is not in info: info must be deterministic)
+        self.last_evaluation: Evaluation | None = None
 
     # -- what a subclass implements ---------------------------------------------------------
     def simulate(self, design: dict) -> dict:
@@ -201,7 +205,6 @@ class ArchGymEnv(gym.Env):
             "violation": ev.violation,
             "target_met": self.reward_fn.target_met(ev.metrics, ev.feasible),
             "objectives": self.reward_fn.objectives(ev.metrics) if ev.feasible else {},
-            "sim_seconds": ev.sim_seconds,
             "predicted": ev.predicted,
             "backend": self.backend,
         }
@@ -217,7 +220,7 @@ class ArchGymEnv(gym.Env):
 
     def step(self, action):
         design = self.design_space.from_gym(action)
-        ev = self.evaluate(design)
+        ev = self.last_evaluation = self.evaluate(design)
         self._t += 1
         reward = self.reward_of(ev)
         info = self.info(ev)

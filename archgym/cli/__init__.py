@@ -13,7 +13,12 @@ COMMAND_MODULES = [
 ]
 
 
-def main() -> None:
+def build_app():
+    """The ``archgym`` typer app with every command module attached."""
     for name in COMMAND_MODULES:
         importlib.import_module(name)
-    app()
+    return app
+
+
+def main() -> None:
+    build_app()()

@@ -1,0 +1,128 @@
+"""Design spaces: validation errors, encodings round-trip, seeded sampling."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archgym.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
+
+
+@pytest.fixture
+def space():
+    return DesignSpace([
+        PowerOfTwo("rows", 4, 256),
+        Integer("banks", 1, 9, step=2),
+        Categorical("dataflow", ("os", "ws", "is")),
+        Ordinal("ratio", (1, 2, 3, 4, 6, 8, 12)),
+    ])
+
+
+def test_values_of_each_kind(space):
+    assert space["rows"].values == (4, 8, 16, 32, 64, 128, 256)
+    assert space["banks"].values == (1, 3, 5, 7, 9)
+    assert space.size == 7 * 5 * 3 * 7
+    assert space.cardinalities == [7, 5, 3, 7]
+
+
+@pytest.mark.parametrize(
+    "design, fragment",
+    [
+        ({"rows": 3, "banks": 1, "dataflow": "os", "ratio": 1}, "parameter 'rows': value 3 is not allowed; allowed: powers of two 4..256"),
+        ({"rows": 4, "banks": 2, "dataflow": "os", "ratio": 1}, "parameter 'banks': value 2 is not allowed; allowed: integers 1..9 step 2"),
+        ({"rows": 4, "banks": 1, "dataflow": "xx", "ratio": 1}, "parameter 'dataflow': value 'xx' is not allowed; allowed: ['os', 'ws', 'is']"),
+        ({"rows": 4, "banks": 1, "dataflow": "os"}, "missing parameter(s) ['ratio']"),
+        ({"rows": 4, "banks": 1, "dataflow": "os", "ratio": 1, "cols": 8}, "unknown parameter(s) ['cols']"),
+    ],
+)
+def test_validation_names_parameter_value_and_allowed(space, design, fragment):
+    with pytest.raises(DesignError) as e:
+        space.validate(design)
+    assert fragment in str(e.value)
+
+
+def test_validate_accepts_numpy_and_integral_floats(space):
+    d = space.validate({"rows": np.int64(8), "banks": 3.0, "dataflow": "ws", "ratio": np.int32(6)})
+    assert d == {"rows": 8, "banks": 3, "dataflow": "ws", "ratio": 6}
+    assert all(type(v) in (int, str) for v in d.values())
+
+
+def test_bad_space_definitions():
+    with pytest.raises(DesignError, match="powers of two"):
+        PowerOfTwo("x", 3, 8)
+    with pytest.raises(DesignError, match="duplicate parameter names"):
+        DesignSpace([Integer("a", 0, 1), Integer("a", 0, 2)])
+    with pytest.raises(DesignError, match="distinct"):
+        Categorical("c", ("a", "a"))
+    with pytest.raises(DesignError, match="low < high"):
+        Real("r", 1.0, 1.0)
+
+
+def test_sampling_is_seeded(space):
+    assert space.sample_many(50, 7) == space.sample_many(50, 7)
+    assert space.sample_many(50, 7) != space.sample_many(50, 8)
+    for d in space.sample_many(200, 0):
+        assert space.validate(d) == d
+
+
+def test_sampling_covers_every_value(space):
+    seen = {p.name: set() for p in space}
+    for d in space.sample_many(2000, 1):
+        for k, v in d.items():
+            seen[k].add(v)
+    for p in space:
+        assert seen[p.name] == set(p.values), p.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_encodings_round_trip(data):
+    space = DesignSpace([
+        PowerOfTwo("rows", 1, 1024), Integer("k", -3, 12, step=3),
+        Categorical("mode", ("a", "b", "c", "d")), Ordinal("o", (1, 2, 3, 4, 6, 8, 12)),
+    ])
+    design = {p.name: data.draw(st.sampled_from(p.values)) for p in space}
+    assert space.from_indices(space.to_indices(design)) == design
+    action = space.to_gym(design)
+    assert space.gym_dict().contains(action)
+    assert space.from_gym(action) == design
+    flat = space.to_indices(design)
+    assert space.gym_flat().contains(flat)
+    assert space.from_gym(flat) == design
+    feats = space.to_features(design)
+    assert feats.shape == (len(space.feature_names),)
+    assert np.all((feats >= 0) & (feats <= 1))
+
+
+def test_features_one_hot_and_log_scale():
+    space = DesignSpace([PowerOfTwo("p", 1, 16), Categorical("c", ("x", "y")), Integer("i", 0, 10)])
+    f = space.to_features([{"p": 4, "c": "y", "i": 5}])
+    assert space.feature_names == ["p", "c=x", "c=y", "i"]
+    np.testing.assert_allclose(f, [[0.5, 0.0, 1.0, 0.5]])
+
+
+def test_real_parameters_use_a_box():
+    space = DesignSpace([Real("f", 0.5, 2.0, log=True), Categorical("c", ("x", "y"))])
+    assert not space.is_discrete
+    d = space.sample(3)
+    assert 0.5 <= d["f"] <= 2.0
+    assert space.from_gym(space.to_gym(d)) == d
+    with pytest.raises(DesignError, match="out of range"):
+        space.validate({"f": 3.0, "c": "x"})
+    with pytest.raises(DesignError, match="all-discrete"):
+        space.to_indices(d)
+
+
+def test_serialisation_round_trip(space):
+    again = DesignSpace.from_dict(space.to_dict())
+    assert again == space
+    assert again.names == space.names
+    with pytest.raises(DesignError, match="malformed"):
+        DesignSpace.from_dict({"params": [{"kind": "nope", "name": "x"}]})
+
+
+def test_from_gym_rejects_wrong_shapes(space):
+    with pytest.raises(DesignError, match="expected 4 indices"):
+        space.from_gym(np.array([0, 0, 0]))
+    with pytest.raises(DesignError, match="index 9 out of range"):
+        space.from_gym(np.array([9, 0, 0, 0]))
