@@ -67,3 +67,21 @@ def test_bad_arguments_are_clear():
         run(ENV, "random", 5, agent_params={"popsize": 3})
     with pytest.raises(ValueError, match="hyper-parameter batch_size='x' is not a valid int"):
         run(ENV, "random", 5, agent_params={"batch_size": "x"})
+
+
+def test_record_evaluations_wrapper_logs_every_step(tmp_path):
+    import gymnasium as gym
+
+    from archgym.trajectory import RecordEvaluations
+
+    env = RecordEvaluations(gym.make(ENV, episode_length=5), tmp_path / "log", agent="sb3-ppo", rows_per_part=4)
+    env.reset(seed=2)
+    env.action_space.seed(2)
+    for _ in range(10):
+        *_, terminated, _, _ = env.step(env.action_space.sample())
+        if terminated:
+            env.reset()
+    env.close()
+    df = load_records(tmp_path / "log")
+    assert len(df) == 10 and (df["agent"] == "sb3-ppo").all() and (df["seed"] == 2).all()
+    assert df["step"].tolist() == list(range(10))
