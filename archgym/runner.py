@@ -13,15 +13,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import gymnasium as gym
 import pandas as pd
 from tqdm.auto import tqdm
 
 import archgym  # noqa: F401  (registers the environment ids)
-from archgym.env import ArchGymEnv
-from archgym.records import METRIC_PREFIX, RecordWriter, make_row, write_json_atomic
+from archgym.env import ArchGymEnv, Evaluation
+from archgym.records import (DESIGN_PREFIX, METRIC_PREFIX, RecordsError, RecordWriter, load_records, make_row,
+                             record_files, write_json_atomic)
 
 EVALUATIONS_DIR = "evaluations"
 CARD_FILE = "run.json"
@@ -80,10 +81,20 @@ def run(
     plot: bool = True,
     run_id: str | None = None,
     rows_per_part: int = 1000,
+    callback: Callable[[dict], None] | None = None,
+    resume: bool = False,
+    card_extra: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Drive ``agent`` (an object with ask/tell, or a registered agent name) on ``env`` for ``budget``
     evaluations. With ``out``, rows go to ``out/evaluations/part-*.parquet``, a card to ``out/run.json``
-    and a convergence plot to ``out/convergence.png``."""
+    and a convergence plot to ``out/convergence.png``.
+
+    ``callback`` is called after every batch with the progress so far (``evaluations``, ``budget``,
+    ``best_reward``, ``first_target_met_step``, ``n_target_met``, ``wall_seconds``).
+    With ``resume``, rows that an interrupted run of the same ``out`` already wrote are replayed to
+    the (freshly seeded) agent instead of being simulated again, and only the missing evaluations are
+    simulated and written: the directory ends with every step exactly once. ``card_extra`` entries are
+    added to the card."""
     if not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget must be an integer >= 1 (simulator evaluations), got {budget!r}")
     base = make_env(env, **dict(env_kwargs or {}))
@@ -107,10 +118,12 @@ def run(
         "seed": int(seed),
     }
     metric_names = list(base.metrics)
+    logged = _logged_rows(Path(out) / EVALUATIONS_DIR, identity["run_id"]) if resume and out is not None else []
     writer = RecordWriter(Path(out) / EVALUATIONS_DIR, rows_per_part) if out is not None else None
     rows: list[dict] = []
     best = {"reward": -math.inf, "design": None, "metrics": {}, "step": -1}
     first_met = None
+    n_met = 0
     t0 = time.perf_counter()
     bar = tqdm(total=budget, desc=f"{agent_name} on {base.env_id}", unit="design", disable=not progress, leave=True)
     try:
@@ -118,26 +131,39 @@ def run(
         while step < budget:
             n = max(1, min(int(getattr(agent, "batch_size", 1)), budget - step))
             designs = agent.ask(n)[: budget - step]
-            evals = base.evaluate_many(designs)
+            n_replay = min(len(designs), max(len(logged) - step, 0))
+            evals = [_replayed(base, logged[step + i], designs[i], step + i) for i in range(n_replay)]
+            evals += base.evaluate_many(designs[n_replay:])
             rewards, infos = [], []
-            for ev in evals:
+            for i, ev in enumerate(evals):
                 reward = base.reward_of(ev)
                 info = base.info(ev)
                 row = make_row(identity, step, ev.design, ev.metrics, metric_names, reward, ev.feasible,
                                info["target_met"], ev.violation, ev.sim_seconds, base.backend)
                 rows.append(row)
-                if writer is not None:
+                if i < n_replay:
+                    if row["reward"] != logged[step]["reward"]:
+                        raise RecordsError(f"cannot resume {out}: step {step} was logged with reward "
+                                           f"{logged[step]['reward']!r} but scores {row['reward']!r} now "
+                                           "(environment or reward settings changed?)")
+                elif writer is not None:
                     writer.add(row)
                 if reward > best["reward"]:
                     best = {"reward": reward, "design": ev.design, "metrics": ev.metrics, "step": step}
-                if info["target_met"] and first_met is None:
-                    first_met = step
+                if info["target_met"]:
+                    n_met += 1
+                    if first_met is None:
+                        first_met = step
                 rewards.append(reward)
                 infos.append(info)
                 step += 1
             agent.tell([ev.design for ev in evals], rewards, infos)
             bar.update(len(evals))
             bar.set_postfix(best=f"{best['reward']:.4g}")
+            if callback is not None:
+                callback({"evaluations": step, "budget": budget, "best_reward": float(best["reward"]),
+                          "first_target_met_step": first_met, "n_target_met": n_met,
+                          "wall_seconds": time.perf_counter() - t0})
     finally:
         bar.close()
         if writer is not None:
@@ -154,13 +180,46 @@ def run(
     )
     if out is not None:
         card = {**identity, "agent_params": params, "budget": budget, "environment": base.describe(),
-                "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df)}
+                "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df),
+                "n_replayed": min(len(logged), budget), **dict(card_extra or {})}
         write_json_atomic(card, Path(out) / CARD_FILE)
         if plot:
             from archgym.plots import plot_convergence
 
             plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")
     return result
+
+
+def _logged_rows(directory: Path, run_id: str) -> list[dict]:
+    """Rows an earlier (interrupted) attempt of run ``run_id`` wrote to ``directory``, in step order.
+
+    They must be steps 0..k-1 exactly once (parts are written whole and in order, so a crash leaves
+    such a prefix); anything else means the directory holds rows of another run."""
+    if not directory.is_dir():
+        return []
+    for stale in directory.glob(".part-*.tmp*"):  # temporary files of a write cut short
+        stale.unlink(missing_ok=True)
+    if not record_files(directory):
+        return []
+    df = load_records(directory)
+    other = sorted(set(df["run_id"]) - {run_id})
+    if other:
+        raise RecordsError(f"cannot resume {directory}: it holds rows of other run(s) {other[:3]}, not only {run_id!r}")
+    steps = df["step"].to_numpy()
+    if sorted(steps.tolist()) != list(range(len(df))):
+        raise RecordsError(f"cannot resume {directory}: logged steps are not 0..{len(df) - 1} exactly once")
+    return df.sort_values("step").to_dict("records")
+
+
+def _replayed(base: ArchGymEnv, row: Mapping[str, Any], asked: Mapping[str, Any], step: int) -> Evaluation:
+    """The evaluation logged in ``row``, after checking the agent asked for the same design again."""
+    design = base.design_space.validate({k[len(DESIGN_PREFIX):]: v for k, v in row.items() if k.startswith(DESIGN_PREFIX)})
+    if design != base.design_space.validate(asked):
+        raise RecordsError(f"cannot resume: at step {step} the agent asked for {asked} but the log holds {design} "
+                           "(the agent is not deterministic under its seed, or its settings changed)")
+    feasible = bool(row["feasible"])
+    metrics = {m: float(row[METRIC_PREFIX + m]) for m in base.metrics} if feasible else {}
+    return Evaluation(design, metrics, feasible, str(row["violation"]), float(row["sim_seconds"]), row["backend"] == "surrogate")
 
 
 def best_so_far(df: pd.DataFrame) -> pd.Series:
