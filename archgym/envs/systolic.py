@@ -1,0 +1,160 @@
+"""``archgym/SystolicArray-v0``: design a systolic-array DNN accelerator (SCALE-Sim's design space).
+
+Design space (one action = one full design):
+
+================  ==========================  ==================================================
+parameter         values                      meaning (SCALE-Sim cfg key)
+================  ==========================  ==================================================
+ArrayHeight       4, 8, ..., 256              PE rows (``ArrayHeight``)
+ArrayWidth        4, 8, ..., 256              PE columns (``ArrayWidth``)
+Dataflow          os, ws, is                  output/weight/input stationary (``Dataflow``)
+IfmapSramSzkB     8, 16, ..., 8192 KiB        ifmap scratchpad (``IfmapSramSzkB``)
+FilterSramSzkB    8, 16, ..., 8192 KiB        filter scratchpad (``FilterSramSzkB``)
+OfmapSramSzkB     8, 16, ..., 8192 KiB        ofmap scratchpad (``OfmapSramSzkB``)
+DramBandwidth     2, 4, ..., 256 words/cycle  DRAM interface in SCALE-Sim's USER mode (``Bandwidth``
+                                              and the ifmap/filter fill bandwidths)
+================  ==========================  ==================================================
+
+The ends of the ranges bracket real designs: 4x4 edge arrays up to Google's TPU v1 (256x256 PEs,
+24 MiB of buffers), and DRAM from a narrow LPDDR channel (2 B/cycle at 1 GHz) to an HBM stack
+(256 B/cycle).
+
+Metrics (from :mod:`archgym.simulators.systolic`, analytic model, 45 nm energy/area table):
+``cycles`` (total incl. DRAM stalls), ``energy_uj``, ``power_mw`` (at 1 GHz), ``area_mm2``,
+``utilization_pct`` (SCALE-Sim's overall utilisation, higher is better), ``stall_cycles`` and
+``dram_words`` (DRAM traffic). The observation holds cycles, energy, power, area and utilisation.
+
+Default targets: the baseline design is SCALE-Sim's example configuration (its ``configs/scale.cfg``:
+32x32 PEs, output stationary, 64/64/64 KiB SRAMs, 10 words/cycle; here 8 words/cycle, the nearest
+value of the space) evaluated on the chosen workload. The targets ask for 2x fewer cycles, 25 %
+less energy and at most 1.5x the baseline's area: a faster chip that must also be more energy-
+efficient and may grow only moderately, so that a search has to trade array shape, dataflow,
+buffers and bandwidth against each other (a bigger array alone costs area and leakage; more
+bandwidth alone does not remove compute cycles).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym.simulators import systolic as model
+from archgym.spaces import Categorical, DesignSpace, PowerOfTwo
+
+WORKLOADS = ("resnet18", "resnet50", "mobilenet_v1", "alexnet", "vgg16", "bert_base", "vit_b16")
+
+BASELINE = {
+    "ArrayHeight": 32, "ArrayWidth": 32, "Dataflow": "os", "IfmapSramSzkB": 64, "FilterSramSzkB": 64,
+    "OfmapSramSzkB": 64, "DramBandwidth": 8,
+}
+#: target = factor x baseline metric
+TARGET_FACTORS = {"cycles": 0.5, "energy_uj": 0.75, "area_mm2": 1.5}
+
+METRICS = (
+    Metric("cycles", "cycles", "min", "total cycles of the workload, DRAM stalls included"),
+    Metric("energy_uj", "uJ", "min", "energy of one inference (compute, SRAM, DRAM, leakage)"),
+    Metric("power_mw", "mW", "min", "average power at 1 GHz"),
+    Metric("area_mm2", "mm^2", "min", "PE array plus SRAMs, 45 nm"),
+    Metric("utilization_pct", "%", "max", "useful MACs / (PEs x total cycles)"),
+    Metric("stall_cycles", "cycles", "min", "cycles the array waits for DRAM"),
+    Metric("dram_words", "words", "min", "DRAM reads plus writes"),
+)
+OBSERVED = ("cycles", "energy_uj", "power_mw", "area_mm2", "utilization_pct")
+
+
+def resolve_workload(workload: str | Path) -> tuple[str, Path]:
+    """(name, path) of a shipped workload name or a SCALE-Sim CSV path."""
+    from archgym import datasets
+
+    if isinstance(workload, str) and workload in WORKLOADS:
+        return workload, datasets.path("workloads", f"{workload}.csv")
+    p = Path(workload)
+    if p.suffix.lower() == ".csv" and p.exists():
+        return p.stem, p
+    raise ValueError(f"workload {str(workload)!r} is neither a shipped workload nor an existing CSV file; "
+                     f"allowed: {list(WORKLOADS)} or a path to a SCALE-Sim topology/GEMM CSV")
+
+
+def design_space() -> DesignSpace:
+    return DesignSpace([
+        PowerOfTwo("ArrayHeight", 4, 256),
+        PowerOfTwo("ArrayWidth", 4, 256),
+        Categorical("Dataflow", ("os", "ws", "is")),
+        PowerOfTwo("IfmapSramSzkB", 8, 8192),
+        PowerOfTwo("FilterSramSzkB", 8, 8192),
+        PowerOfTwo("OfmapSramSzkB", 8, 8192),
+        PowerOfTwo("DramBandwidth", 2, 256),
+    ])
+
+
+def to_config(design: dict) -> model.SystolicConfig:
+    """The simulator configuration of one design."""
+    return model.SystolicConfig(
+        array_rows=design["ArrayHeight"], array_cols=design["ArrayWidth"], dataflow=design["Dataflow"],
+        ifmap_sram_kb=design["IfmapSramSzkB"], filter_sram_kb=design["FilterSramSzkB"],
+        ofmap_sram_kb=design["OfmapSramSzkB"], bandwidth_mode="USER", bandwidth=design["DramBandwidth"],
+    )
+
+
+class SystolicArrayEnv(ArchGymEnv):
+    """Systolic-array accelerator design on one DNN workload (see the module docstring).
+
+    ``workload``: a shipped name (``resnet18`` default, ``resnet50``, ``mobilenet_v1``, ``alexnet``,
+    ``vgg16``, ``bert_base``, ``vit_b16``) or a path to a SCALE-Sim topology/GEMM CSV. Other keyword
+    arguments are those of :class:`archgym.env.ArchGymEnv` (reward, targets, observe, ...).
+    """
+
+    env_id = "archgym/SystolicArray-v0"
+    version = "0"
+    simulator_version = f"systolic-{model.MODEL_VERSION}"
+
+    def __init__(self, workload: str = "resnet18", **kwargs):
+        name, path = resolve_workload(workload)
+        self.workload_path = path
+        self.layers = model.load_workload(path)
+        self._layer_arrays = model.layer_arrays(self.layers)
+        space = design_space()
+        self._space = space
+        base = self._run([BASELINE])
+        default_targets = {m: TARGET_FACTORS[m] * float(base[m][0]) for m in TARGET_FACTORS}
+        self.baseline_metrics = {m.name: float(base[m.name][0]) for m in METRICS}
+        super().__init__(space, METRICS, workload=name, default_targets=default_targets,
+                         observation_metrics=OBSERVED, **kwargs)
+
+    @property
+    def baseline_design(self) -> dict:
+        return dict(BASELINE)
+
+    def _run(self, designs: Sequence[dict]) -> dict[str, np.ndarray]:
+        cols = {
+            "array_rows": [d["ArrayHeight"] for d in designs],
+            "array_cols": [d["ArrayWidth"] for d in designs],
+            "dataflow": [d["Dataflow"] for d in designs],
+            "ifmap_sram_kb": [d["IfmapSramSzkB"] for d in designs],
+            "filter_sram_kb": [d["FilterSramSzkB"] for d in designs],
+            "ofmap_sram_kb": [d["OfmapSramSzkB"] for d in designs],
+            "bandwidth": [d["DramBandwidth"] for d in designs],
+            "user": np.ones(len(designs), dtype=bool),
+        }
+        t = model.simulate_batch(model.config_arrays(cols), self._layer_arrays)
+        return {
+            "cycles": t["total_cycles"].astype(np.float64),
+            "energy_uj": t["energy_uj"],
+            "power_mw": t["power_mw"],
+            "area_mm2": t["area_mm2"],
+            "utilization_pct": t["overall_util_pct"],
+            "stall_cycles": t["stall_cycles"].astype(np.float64),
+            "dram_words": (t["dram_ifmap_reads"] + t["dram_filter_reads"] + t["dram_ofmap_writes"]).astype(np.float64),
+        }
+
+    def simulate(self, design: dict) -> dict:
+        return self.simulate_batch([design])[0]
+
+    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
+        if not designs:
+            return []
+        cols = self._run(designs)
+        return [{m: float(cols[m][i]) for m in cols} for i in range(len(designs))]

@@ -1,0 +1,371 @@
+"""Reading SCALE-Sim 3.0's own input files, unchanged: its ``.cfg`` and its two layer-table CSVs.
+
+- topology CSV (convolutions): header ``Layer name, IFMAP Height, IFMAP Width, Filter Height,
+  Filter Width, Channels, Num Filter, Strides,`` then one row per layer (an optional ninth field is
+  an ``N:M`` sparsity ratio). As in SCALE-Sim, a layer whose name contains ``DP`` is depth-wise:
+  it runs as one single-channel layer per channel (kept here as one :class:`Layer` with ``repeat``).
+- GEMM CSV: header ``Layer, M, N, K,`` then one row per layer.
+- cfg: sections [general], [architecture_presets], [layout], [sparsity], [run_presets] (and the
+  older [network_presets]). Features the model does not simulate (sparsity, custom SRAM layouts,
+  Ramulator DRAM traces) are refused, not ignored.
+
+The two CSV formats are told apart by their header. Every error is a :class:`SystolicFileError`
+naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .systolic_spec import Layer, SystolicConfig
+
+
+class SystolicFileError(ValueError):
+    """A SCALE-Sim input file that cannot be used; the message names file, line and field."""
+
+    def __init__(self, path, line: int | None, field: str | None, message: str):
+        self.path, self.line, self.field = str(path), line, field
+        where = f"{path}"
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+
+
+CONV_FIELDS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
+               "Num Filter", "Strides")
+GEMM_FIELDS = ("Layer", "M", "N", "K")
+
+
+def _split_row(text: str) -> list[str]:
+    """Fields of one CSV row; a trailing empty field (SCALE-Sim rows end with a comma) and a trailing
+    ``#`` comment field are dropped."""
+    parts = [p.strip() for p in text.strip().split(",")]
+    while parts and (parts[-1] == "" or parts[-1].startswith("#")):
+        parts.pop()
+    return parts
+
+
+def topology_format(header: str) -> str | None:
+    """``"conv"``, ``"gemm"`` or None for the header line of a layer CSV."""
+    cols = [c.lower().replace(" ", "") for c in _split_row(header)]
+    if len(cols) >= 4 and cols[1:4] == ["m", "n", "k"]:
+        return "gemm"
+    if len(cols) >= 2 and cols[1].startswith("ifmap"):
+        return "conv"
+    return None
+
+
+def _int_field(path, line: int, field: str, text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise SystolicFileError(path, line, field, f"value {text!r} is not an integer; allowed: integers >= 1") from None
+    if v < 1:
+        raise SystolicFileError(path, line, field, f"value {v} out of range; allowed: integers >= 1")
+    return v
+
+
+def _check_sparsity(path, line: int, text: str) -> None:
+    ratio = text.replace(" ", "")
+    parts = ratio.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise SystolicFileError(path, line, "Sparsity", f"value {text!r} is not an N:M ratio; allowed: '1:1' (dense)")
+    if parts[0] != parts[1]:
+        raise SystolicFileError(path, line, "Sparsity",
+                                f"sparsity ratio {text!r} is not modelled; allowed: dense layers ('1:1' or no ratio)")
+
+
+def read_topology(path: str | Path) -> list[Layer]:
+    """Layers of a SCALE-Sim topology CSV (conv) or GEMM CSV (told apart by the header)."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as e:
+        raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
+    if not lines or not lines[0].strip():
+        raise SystolicFileError(path, 1, None, "missing header; expected a topology header "
+                                f"({', '.join(CONV_FIELDS)}) or a GEMM header ({', '.join(GEMM_FIELDS)})")
+    kind = topology_format(lines[0])
+    if kind is None:
+        raise SystolicFileError(path, 1, None, f"unrecognised header {lines[0].strip()!r}; expected a topology header "
+                                f"({', '.join(CONV_FIELDS)}) or a GEMM header ({', '.join(GEMM_FIELDS)})")
+    names = CONV_FIELDS if kind == "conv" else GEMM_FIELDS
+    layers: list[Layer] = []
+    for lineno, raw in enumerate(lines[1:], start=2):
+        if not raw.strip():
+            continue
+        parts = _split_row(raw)
+        if len(parts) < len(names) or len(parts) > len(names) + 1:
+            raise SystolicFileError(path, lineno, None,
+                                    f"expected {len(names)} fields ({', '.join(names)}) and an optional sparsity "
+                                    f"ratio, got {len(parts)}: {raw.strip()!r}")
+        name = parts[0]
+        if not name:
+            raise SystolicFileError(path, lineno, names[0], "empty layer name")
+        vals = [_int_field(path, lineno, f, t) for f, t in zip(names[1:], parts[1:len(names)])]
+        if len(parts) > len(names):
+            _check_sparsity(path, lineno, parts[len(names)])
+        try:
+            if kind == "gemm":
+                m, n, k = vals
+                layers.append(Layer.gemm(name, m, n, k))
+            else:
+                ih, iw, fh, fw, ch, nf, st = vals
+                if "DP" in name:  # SCALE-Sim: depth-wise, one single-channel layer per channel
+                    layers.append(Layer(name, ih, iw, fh, fw, 1, nf, st, st, repeat=ch))
+                else:
+                    layers.append(Layer(name, ih, iw, fh, fw, ch, nf, st, st))
+        except ValueError as e:
+            msg = str(e)
+            field = None
+            for f, attr in zip(names[1:], ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters")):
+                if f".{attr}:" in msg:
+                    field = f
+                    break
+            raise SystolicFileError(path, lineno, field, msg) from None
+    if not layers:
+        raise SystolicFileError(path, None, None, "no layers after the header")
+    return layers
+
+
+# ---- cfg ---------------------------------------------------------------------------------------
+
+#: section -> key (lower case) -> canonical spelling; keys SCALE-Sim 3.0 reads or writes
+CFG_KEYS: dict[str, tuple[str, ...]] = {
+    "general": ("run_name",),
+    "architecture_presets": ("ArrayHeight", "ArrayWidth", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
+                             "IfmapOffset", "FilterOffset", "OfmapOffset", "Bandwidth", "Dataflow", "MemoryBanks",
+                             "ReadRequestBuffer", "WriteRequestBuffer"),
+    "layout": ("IfmapCustomLayout", "IfmapSRAMBankBandwidth", "IfmapSRAMBankNum", "IfmapSRAMBankPort",
+               "FilterCustomLayout", "FilterSRAMBankBandwidth", "FilterSRAMBankNum", "FilterSRAMBankPort"),
+    "sparsity": ("SparsitySupport", "SparseRep", "OptimizedMapping", "BlockSize", "RandomNumberGeneratorSeed",
+                 "NonZeroElems"),
+    "run_presets": ("InterfaceBandwidth", "UseRamulatorTrace"),
+    "network_presets": ("TopologyCsvLoc", "LayoutCsvLoc"),
+}
+REQUIRED = {"architecture_presets": ("ArrayHeight", "ArrayWidth", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
+                                     "Dataflow")}
+
+
+@dataclass
+class ScaleSimConfig:
+    """A parsed SCALE-Sim cfg: the model's config plus the run name and what else the file said."""
+
+    config: SystolicConfig
+    run_name: str
+    values: dict  # (section, key) -> (value, line)
+    topology: str | None = None
+
+
+def _parse_ini(path: Path) -> dict:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
+    section = None
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            if not line.endswith("]"):
+                raise SystolicFileError(path, lineno, None, f"malformed section header {line!r}")
+            section = line[1:-1].strip().lower()
+            if section not in CFG_KEYS:
+                raise SystolicFileError(path, lineno, None,
+                                        f"unknown section [{line[1:-1].strip()}]; allowed: {['[' + s + ']' for s in CFG_KEYS]}")
+            continue
+        seps = [i for i in (line.find(":"), line.find("=")) if i >= 0]
+        if not seps:
+            raise SystolicFileError(path, lineno, None, f"expected 'key: value' or 'key = value', got {line!r}")
+        i = min(seps)
+        key, value = line[:i].strip(), line[i + 1:].strip()
+        if section is None:
+            raise SystolicFileError(path, lineno, key, "key outside any section")
+        canon = {k.lower(): k for k in CFG_KEYS[section]}
+        if key.lower() not in canon:
+            raise SystolicFileError(path, lineno, key, f"unknown key in [{section}]; allowed: {list(CFG_KEYS[section])}")
+        k = canon[key.lower()]
+        if (section, k) in out:
+            raise SystolicFileError(path, lineno, k, f"duplicate key (first given on line {out[(section, k)][1]})")
+        out[(section, k)] = (value, lineno)
+    return out
+
+
+def read_config(path: str | Path) -> ScaleSimConfig:
+    """Parse a SCALE-Sim 3.0 cfg file into a :class:`SystolicConfig` (refusing unmodelled features)."""
+    path = Path(path)
+    vals = _parse_ini(path)
+
+    def get(section, key, default=None):
+        return vals.get((section, key), (default, None))
+
+    def as_int(section, key, default=None, low=1):
+        v, ln = get(section, key, default)
+        if v is None:
+            return None
+        try:
+            iv = int(str(v).strip())
+        except ValueError:
+            raise SystolicFileError(path, ln, key, f"value {v!r} is not an integer; allowed: integers >= {low}") from None
+        if iv < low:
+            raise SystolicFileError(path, ln, key, f"value {iv} out of range; allowed: integers >= {low}")
+        return iv
+
+    def as_bool(section, key, default="False"):
+        v, ln = get(section, key, default)
+        s = str(v).strip().lower()
+        if s not in ("true", "false"):
+            raise SystolicFileError(path, ln, key, f"value {v!r} is not a boolean; allowed: True, False")
+        return s == "true"
+
+    for section, keys in REQUIRED.items():
+        for k in keys:
+            if (section, k) not in vals:
+                raise SystolicFileError(path, None, k, f"missing required key in [{section}]")
+
+    # features the model does not simulate: refuse them with the line that asks for them
+    for key in ("IfmapCustomLayout", "FilterCustomLayout"):
+        if as_bool("layout", key):
+            raise SystolicFileError(path, get("layout", key)[1], key,
+                                    "custom SRAM layouts (bank conflicts) are not modelled; allowed: False")
+    if as_bool("sparsity", "SparsitySupport"):
+        raise SystolicFileError(path, get("sparsity", "SparsitySupport")[1], "SparsitySupport",
+                                "sparsity is not modelled; allowed: false")
+    if as_bool("run_presets", "UseRamulatorTrace"):
+        raise SystolicFileError(path, get("run_presets", "UseRamulatorTrace")[1], "UseRamulatorTrace",
+                                "Ramulator DRAM latency traces are not modelled; allowed: False")
+
+    mode, mode_line = get("run_presets", "InterfaceBandwidth", "CALC")
+    mode = str(mode).strip().upper()
+    if mode not in ("CALC", "USER"):
+        raise SystolicFileError(path, mode_line, "InterfaceBandwidth", f"value {mode!r} is not allowed; allowed: CALC, USER")
+
+    bw_text, bw_line = get("architecture_presets", "Bandwidth")
+    bandwidth = 10
+    if bw_text is not None and str(bw_text).strip():
+        parts = [p.strip() for p in str(bw_text).split(",") if p.strip()]
+        try:
+            bws = [int(p) for p in parts]
+        except ValueError:
+            raise SystolicFileError(path, bw_line, "Bandwidth",
+                                    f"value {bw_text!r} is not an integer list; allowed: integers >= 1 (words/cycle)") from None
+        if not bws or min(bws) < 1:
+            raise SystolicFileError(path, bw_line, "Bandwidth", f"value {bw_text!r} out of range; allowed: integers >= 1")
+        bandwidth = bws[0]
+    elif mode == "USER":
+        raise SystolicFileError(path, None, "Bandwidth", "InterfaceBandwidth is USER but [architecture_presets] gives no Bandwidth")
+
+    df, df_line = get("architecture_presets", "Dataflow")
+    df = str(df).strip().lower()
+    if df not in ("os", "ws", "is"):
+        raise SystolicFileError(path, df_line, "Dataflow", f"value {df!r} is not allowed; allowed: os, ws, is")
+
+    # SCALE-Sim 3.0 fills the ifmap/filter SRAMs at its [layout] bank bandwidths in USER mode
+    if_bw = as_int("layout", "IfmapSRAMBankBandwidth", 10)
+    f_bw = as_int("layout", "FilterSRAMBankBandwidth", 10)
+    for key, bw in (("IfmapSRAMBankBandwidth", if_bw), ("FilterSRAMBankBandwidth", f_bw)):
+        banks_key = key.replace("Bandwidth", "Num")
+        banks = as_int("layout", banks_key, 10)
+        if mode == "USER" and bw % banks:
+            raise SystolicFileError(path, get("layout", key)[1], key,
+                                    f"value {bw} is not a multiple of {banks_key} = {banks}; SCALE-Sim requires the "
+                                    "bank bandwidth to divide evenly among the banks")
+    for key in ("IfmapSRAMBankPort", "FilterSRAMBankPort", "ReadRequestBuffer", "WriteRequestBuffer", "MemoryBanks"):
+        section = "layout" if "SRAM" in key else "architecture_presets"
+        as_int(section, key, 1)
+    for key in ("IfmapOffset", "FilterOffset", "OfmapOffset"):
+        as_int("architecture_presets", key, 0, low=0)
+
+    kw = {}
+    for field, key in (("array_rows", "ArrayHeight"), ("array_cols", "ArrayWidth"), ("ifmap_sram_kb", "IfmapSramSzkB"),
+                       ("filter_sram_kb", "FilterSramSzkB"), ("ofmap_sram_kb", "OfmapSramSzkB")):
+        kw[field] = as_int("architecture_presets", key)
+    try:
+        cfg = SystolicConfig(dataflow=df, bandwidth_mode=mode, bandwidth=bandwidth, ifmap_bandwidth=if_bw,
+                             filter_bandwidth=f_bw, **kw)
+    except ValueError as e:
+        msg = str(e)
+        key, line = None, None
+        for field, k in (("array_rows", "ArrayHeight"), ("array_cols", "ArrayWidth"), ("ifmap_sram_kb", "IfmapSramSzkB"),
+                         ("filter_sram_kb", "FilterSramSzkB"), ("ofmap_sram_kb", "OfmapSramSzkB")):
+            if f".{field}:" in msg:
+                key, line = k, get("architecture_presets", k)[1]
+        raise SystolicFileError(path, line, key, msg) from None
+    topo, _ = get("network_presets", "TopologyCsvLoc")
+    if topo is not None:
+        topo = topo.strip().strip('"').strip("'")
+    run_name = str(get("general", "run_name", "scale_run")[0]).strip()
+    return ScaleSimConfig(cfg, run_name, vals, topo)
+
+
+def write_config(config: SystolicConfig, path: str | Path, run_name: str = "archgym_run") -> None:
+    """Write ``config`` as a SCALE-Sim 3.0 cfg (all sections it reads), e.g. to run SCALE-Sim itself."""
+    c = config
+    text = f"""[general]
+run_name = {run_name}
+
+[architecture_presets]
+ArrayHeight:    {c.array_rows}
+ArrayWidth:     {c.array_cols}
+IfmapSramSzkB:    {c.ifmap_sram_kb}
+FilterSramSzkB:   {c.filter_sram_kb}
+OfmapSramSzkB:    {c.ofmap_sram_kb}
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Dataflow : {c.dataflow}
+Bandwidth : {c.bandwidth}
+ReadRequestBuffer: 32
+WriteRequestBuffer: 32
+
+[layout]
+IfmapCustomLayout: False
+IfmapSRAMBankBandwidth: {c.ifmap_bandwidth}
+IfmapSRAMBankNum: {_banks(c.ifmap_bandwidth)}
+IfmapSRAMBankPort: 2
+FilterCustomLayout: False
+FilterSRAMBankBandwidth: {c.filter_bandwidth}
+FilterSRAMBankNum: {_banks(c.filter_bandwidth)}
+FilterSRAMBankPort: 2
+
+[sparsity]
+SparsitySupport : false
+SparseRep : ellpack_block
+OptimizedMapping : false
+BlockSize : 8
+RandomNumberGeneratorSeed : 40
+
+[run_presets]
+InterfaceBandwidth: {c.bandwidth_mode}
+UseRamulatorTrace: False
+"""
+    Path(path).write_text(text)
+
+
+def _banks(bw: int) -> int:
+    """Bank count for a SCALE-Sim cfg: 10 (its default) when it divides the bandwidth, else 1."""
+    return 10 if bw % 10 == 0 else 1
+
+
+def write_topology(layers: list[Layer], path: str | Path) -> None:
+    """Write layers as a SCALE-Sim CSV: the GEMM format if every layer is a GEMM, else the conv format."""
+    rows = []
+    if all(l.kind == "gemm" for l in layers):
+        rows.append("Layer, M, N, K,")
+        for l in layers:
+            rows += [f"{l.name}, {l.gemm_m}, {l.gemm_n}, {l.gemm_k},"] * l.repeat
+    else:
+        rows.append(", ".join(CONV_FIELDS) + ",")
+        for l in layers:
+            if l.stride_h != l.stride_w:
+                raise ValueError(f"layer {l.name!r}: SCALE-Sim's topology format has one stride, got {l.stride_h}x{l.stride_w}")
+            ch = l.repeat if "DP" in l.name else l.channels
+            n = 1 if "DP" in l.name else l.repeat
+            rows += [f"{l.name}, {l.ifmap_h}, {l.ifmap_w}, {l.filter_h}, {l.filter_w}, {ch}, {l.num_filters}, "
+                     f"{l.stride_h},"] * n
+    Path(path).write_text("\n".join(rows) + "\n")

@@ -1,0 +1,349 @@
+"""Analytic systolic-array model that gives SCALE-Sim 3.0's answers in microseconds.
+
+SCALE-Sim lowers every layer to a GEMM (im2col), maps it on an ``R x C`` PE array in one of three
+dataflows and replays, cycle by cycle, the address streams of the three operands through
+double-buffered SRAMs. This module computes the same report quantities in closed form:
+
+* folds: the GEMM's spatial dimensions ``Sr x Sc`` are cut into ``ceil(Sr/R) * ceil(Sc/C)`` folds
+  with ``T`` temporal steps each (``os``: Sr=M pixels, Sc=N filters, T=K window; ``ws``: Sr=K,
+  Sc=N, T=M; ``is``: Sr=K, Sc=M, T=N);
+* a fold lasts ``T + R + C - 2`` cycles (os: fill, compute, drain) or ``2R + C + T - 2`` (ws/is:
+  the stationary operand is loaded first); compute cycles = folds x that - 1, exactly as SCALE-Sim
+  counts them (its last cycle index);
+* mapping efficiency, compute utilisation and the SRAM read/write counts per operand follow from
+  the same fold arithmetic and are exact (including SCALE-Sim's ``R + C`` extra ofmap writes per
+  fold in os);
+* DRAM traffic and, with a user-given bandwidth, stall cycles are estimated from each operand's
+  distinct footprint, its re-streaming per fold pass and the SRAM capacity (SCALE-Sim's estimate-
+  mode buffer remembers half the SRAM). :mod:`.systolic_replay` replays SCALE-Sim's buffer state
+  machines exactly when those figures must match to the word (``simulate(..., memory="replay")``).
+
+Energy and area come from :mod:`.systolic_energy` (45 nm table, sources there).
+
+Everything is vectorised: :func:`simulate_batch` evaluates thousands of designs on a whole
+network in one numpy pass.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .scalesim_files import SystolicFileError, read_topology
+from .systolic_energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
+from .systolic_spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
+
+__all__ = [
+    "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
+    "TOTAL_FIELDS", "LAYER_FIELDS", "SystolicFileError", "EnergyTable", "DATAFLOWS", "BANDWIDTH_MODES",
+]
+
+MODEL_VERSION = "1.0"
+
+#: per-layer report quantities (SCALE-Sim's names, lower-cased), then energy and area
+LAYER_FIELDS = (
+    "total_cycles", "stall_cycles", "compute_cycles", "overall_util_pct", "mapping_eff_pct", "compute_util_pct",
+    "sram_ifmap_reads", "sram_filter_reads", "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads",
+    "dram_ofmap_writes", "macs", "energy_uj", "energy_compute_uj", "energy_sram_uj", "energy_dram_uj",
+    "energy_static_uj",
+)
+#: network totals: the per-layer fields summed (utilisations re-derived), plus area, power, time
+TOTAL_FIELDS = LAYER_FIELDS + ("area_mm2", "power_mw", "latency_ms", "dram_bandwidth_words_per_cycle")
+
+_DF_CODE = {d: i for i, d in enumerate(DATAFLOWS)}
+
+
+# ---- inputs as arrays ----------------------------------------------------------------------------
+
+def load_workload(path: str | Path) -> list[Layer]:
+    """Layers of a SCALE-Sim topology CSV or GEMM CSV (told apart by the header)."""
+    return read_topology(path)
+
+
+def _touched(extent, filt, stride, out):
+    """Ifmap rows (or columns) that at least one window touches, SCALE-Sim's ceil output size."""
+    full = np.minimum(extent, (out - 1) * stride + filt)
+    gappy = (out - 1) * filt + np.minimum(filt, extent - (out - 1) * stride)
+    return np.where(stride <= filt, full, gappy)
+
+
+def layer_arrays(layers: Sequence[Layer]) -> dict[str, np.ndarray]:
+    """Column arrays (int64) of a layer list: GEMM sizes, conv geometry, footprints, repeat counts."""
+    if len(layers) == 0:
+        raise ValueError("workload: no layers; allowed: a non-empty list of Layer")
+    get = lambda attr: np.array([getattr(l, attr) for l in layers], dtype=np.int64)  # noqa: E731
+    a = {k: get(k) for k in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters",
+                              "stride_h", "stride_w", "repeat", "ofmap_h", "ofmap_w", "gemm_m", "gemm_n", "gemm_k")}
+    rows = _touched(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
+    cols = _touched(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
+    a["ifmap_distinct"] = rows * cols * a["channels"]
+    # im2col entries that fall outside the ifmap (SCALE-Sim's ceil output size) are no requests
+    vr = _valid_taps(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
+    vc = _valid_taps(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
+    a["ifmap_valid"] = vr * vc * a["channels"]
+    return a
+
+
+def _valid_taps(extent, filt, stride, out):
+    """Sum over output positions of the filter taps that land inside the ifmap (one dimension)."""
+    last = (out - 1) * stride
+    return (out - 1) * filt + np.minimum(filt, extent - last)
+
+
+def config_arrays(configs: Sequence[SystolicConfig] | Mapping[str, Sequence] | SystolicConfig) -> dict[str, np.ndarray]:
+    """Column arrays of many designs. ``configs`` is a list of :class:`SystolicConfig` or a mapping
+    of field name -> array (``dataflow`` as strings or codes 0/1/2 = os/ws/is, ``bandwidth_mode`` as
+    strings or a boolean ``user`` array); missing fields take SystolicConfig's defaults."""
+    if isinstance(configs, SystolicConfig):
+        configs = [configs]
+    if not isinstance(configs, Mapping):
+        cols = {f: [getattr(c, f) for c in configs] for f in SystolicConfig.__dataclass_fields__}
+    else:
+        cols = dict(configs)
+    n = None
+    for v in cols.values():
+        if np.ndim(v) > 0:
+            n = len(v)
+            break
+    if n is None:
+        n = 1
+    d = SystolicConfig()
+    out: dict[str, np.ndarray] = {}
+
+    def arr(name, default, dtype=np.int64):
+        v = cols.get(name, default)
+        if v is None:
+            v = default
+        x = np.asarray(v)
+        if x.ndim == 0:
+            x = np.full(n, x.item())
+        if x.shape != (n,):
+            raise ValueError(f"configs.{name}: expected {n} values, got shape {x.shape}")
+        return x.astype(dtype) if dtype is not None else x
+
+    for name in ("array_rows", "array_cols", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb", "word_size_bytes"):
+        out[name] = arr(name, getattr(d, name))
+        if (out[name] < 1).any():
+            bad = out[name][out[name] < 1][0]
+            raise ValueError(f"configs.{name}: value {bad} out of range; allowed: integers >= 1")
+    df = arr("dataflow", d.dataflow, None)
+    if df.dtype.kind in "US":
+        codes = np.array([_DF_CODE.get(str(x).lower(), -1) for x in df], dtype=np.int64)
+    else:
+        codes = df.astype(np.int64)
+    if ((codes < 0) | (codes > 2)).any():
+        bad = df[(codes < 0) | (codes > 2)][0]
+        raise ValueError(f"configs.dataflow: value {bad!r} is not allowed; allowed: {list(DATAFLOWS)} or codes 0, 1, 2")
+    out["dataflow"] = codes
+    if "user" in cols:
+        out["user"] = arr("user", False, bool)
+    else:
+        mode = arr("bandwidth_mode", d.bandwidth_mode, None)
+        m = np.char.upper(mode.astype(str))
+        bad = ~np.isin(m, BANDWIDTH_MODES)
+        if bad.any():
+            raise ValueError(f"configs.bandwidth_mode: value {mode[bad][0]!r} is not allowed; allowed: {list(BANDWIDTH_MODES)}")
+        out["user"] = m == "USER"
+    out["bandwidth"] = arr("bandwidth", d.bandwidth)
+    out["ifmap_bandwidth"] = arr("ifmap_bandwidth", out["bandwidth"])
+    out["filter_bandwidth"] = arr("filter_bandwidth", out["bandwidth"])
+    for name in ("bandwidth", "ifmap_bandwidth", "filter_bandwidth"):
+        if (out[name] < 1).any():
+            raise ValueError(f"configs.{name}: value {out[name][out[name] < 1][0]} out of range; allowed: integers >= 1")
+    out["frequency_mhz"] = arr("frequency_mhz", d.frequency_mhz, np.float64)
+    for name in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"):
+        small = out[name] * 1024 // out["word_size_bytes"] < 100
+        if small.any():
+            raise ValueError(f"configs.{name}: value {out[name][small][0]} holds fewer than 100 words; allowed: at least 100 words")
+    return out
+
+
+# ---- the model ---------------------------------------------------------------------------------
+
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyTable) -> dict[str, np.ndarray]:
+    """Every per-layer quantity as a (designs, layers) array."""
+    R = cfg["array_rows"][:, None]
+    C = cfg["array_cols"][:, None]
+    df = cfg["dataflow"][:, None]
+    os_, ws_, is_ = df == 0, df == 1, df == 2
+    M, N, K = lay["gemm_m"][None, :], lay["gemm_n"][None, :], lay["gemm_k"][None, :]
+
+    Sr = np.where(os_, M, K)
+    Sc = np.where(is_, M, N)
+    T = np.where(os_, K, np.where(ws_, M, N))
+    rf = _cdiv(Sr, R)
+    cf = _cdiv(Sc, C)
+    folds = rf * cf
+    lines = np.where(os_, T + R + C - 2, 2 * R + C + T - 2)  # demand-matrix rows per fold
+    util_span = np.where(os_, T + R + C - 2, 2 * R + 2 * C + T - 3)  # SCALE-Sim's per-fold cycle span for utilisation
+    compute_cycles = folds * lines - 1
+    pes = (R * C).astype(np.float64)
+    mapping = (Sr * Sc) / (folds * pes)
+    compute_util = (Sr * Sc * T) / (folds * pes * util_span)
+    macs = M * N * K
+
+    sram_if = np.where(is_, M * K, cf * M * K)
+    sram_f = np.where(os_, rf * K * N, np.where(ws_, K * N, cf * K * N))
+    sram_of = np.where(os_, M * N + folds * (R + C), rf * M * N)
+
+    # --- DRAM traffic (estimate; exact replay in systolic_replay) ---
+    words = lambda kb: (kb * 1024 // cfg["word_size_bytes"])[:, None]  # noqa: E731
+    cap_if = 50 * (words(cfg["ifmap_sram_kb"]) // 100)
+    cap_f = 50 * (words(cfg["filter_sram_kb"]) // 100)
+    u_if = lay["ifmap_distinct"][None, :]
+    v_if = lay["ifmap_valid"][None, :]  # valid im2col entries (M x K minus out-of-bounds taps)
+    u_f = K * N
+    # ifmap: re-streamed once per column fold (os/ws); kept if it fits the live half of the SRAM
+    if_pass = np.where(is_, 1, cf)
+    if_stream = np.where(ws_, v_if, np.minimum(v_if, u_if))  # ws re-reads every tap of a pass
+    dram_if = np.where(u_if <= cap_if, u_if, if_pass * np.maximum(if_stream, u_if))
+    dram_if = np.where(is_ & (u_if > cap_if), v_if, dram_if)
+    # filter: ws reads each weight once; os re-reads a column slab per row fold; is per column fold
+    slab = K * np.minimum(N, C)
+    f_reps = np.where(os_, np.where(slab <= cap_f, 1, rf), np.where(ws_, 1, cf))
+    dram_f = np.where(u_f <= cap_f, u_f, f_reps * u_f)
+    dram_of = np.where(os_, M * N, sram_of)  # ws/is write every fold's partial sums out
+
+    # --- bandwidth and stalls ---
+    user = cfg["user"][:, None]
+    bw_if = cfg["ifmap_bandwidth"][:, None].astype(np.float64)
+    bw_f = cfg["filter_bandwidth"][:, None].astype(np.float64)
+    bw_of = cfg["bandwidth"][:, None].astype(np.float64)
+    busy = np.maximum.reduce([dram_if / bw_if, dram_f / bw_f, dram_of / bw_of])
+    stall = np.where(user, np.maximum(0.0, np.ceil(busy - compute_cycles)), 0.0).astype(np.int64)
+    total = compute_cycles + stall
+
+    e = energy_pj(
+        macs=macs, pe_words=2 * macs, sram_ifmap=sram_if, sram_filter=sram_f, sram_ofmap=sram_of,
+        dram_words=dram_if + dram_f + dram_of, cycles=total, rows=R, cols=C,
+        ifmap_kb=cfg["ifmap_sram_kb"][:, None], filter_kb=cfg["filter_sram_kb"][:, None],
+        ofmap_kb=cfg["ofmap_sram_kb"][:, None], word_bytes=cfg["word_size_bytes"][:, None],
+        frequency_mhz=cfg["frequency_mhz"][:, None], table=table,
+    )
+    return {
+        "total_cycles": total, "stall_cycles": stall, "compute_cycles": compute_cycles,
+        "overall_util_pct": 100.0 * macs / (total * pes), "mapping_eff_pct": 100.0 * mapping,
+        "compute_util_pct": 100.0 * compute_util,
+        "sram_ifmap_reads": sram_if, "sram_filter_reads": sram_f, "sram_ofmap_writes": sram_of,
+        "dram_ifmap_reads": dram_if, "dram_filter_reads": dram_f, "dram_ofmap_writes": dram_of,
+        "macs": macs + 0 * R,
+        "energy_uj": e["total"] * 1e-6, "energy_compute_uj": e["compute"] * 1e-6, "energy_sram_uj": e["sram"] * 1e-6,
+        "energy_dram_uj": e["dram"] * 1e-6, "energy_static_uj": e["static"] * 1e-6,
+        "folds": folds, "pes": pes,
+    }
+
+
+_SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
+           "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "macs", "energy_uj",
+           "energy_compute_uj", "energy_sram_uj", "energy_dram_uj", "energy_static_uj")
+
+
+def _totals(per: dict[str, np.ndarray], rep: np.ndarray, cfg: dict[str, np.ndarray], table: EnergyTable) -> dict[str, np.ndarray]:
+    """Network totals over layers (weighted by repeat counts) for every design."""
+    out = {k: (per[k] * rep[None, :]).sum(axis=1) for k in _SUMMED}
+    pes = cfg["array_rows"].astype(np.float64) * cfg["array_cols"]
+    out["overall_util_pct"] = 100.0 * out["macs"] / (out["total_cycles"] * pes)
+    # SCALE-Sim averages these per fold; over a network, weight each layer by its folds
+    w = per["folds"] * rep[None, :]
+    out["mapping_eff_pct"] = (per["mapping_eff_pct"] * w).sum(axis=1) / w.sum(axis=1)
+    out["compute_util_pct"] = 100.0 * out["macs"] / (out["compute_cycles"] * pes)
+    out["area_mm2"] = area_mm2(cfg["array_rows"], cfg["array_cols"], cfg["ifmap_sram_kb"], cfg["filter_sram_kb"],
+                               cfg["ofmap_sram_kb"], table)
+    seconds = out["total_cycles"] / (cfg["frequency_mhz"] * 1e6)
+    out["latency_ms"] = seconds * 1e3
+    out["power_mw"] = out["energy_uj"] * 1e-6 / seconds * 1e3
+    dram = out["dram_ifmap_reads"] + out["dram_filter_reads"] + out["dram_ofmap_writes"]
+    out["dram_bandwidth_words_per_cycle"] = dram / out["total_cycles"]
+    return out
+
+
+def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], *, table: EnergyTable = DEFAULT_TABLE,
+                   per_layer: bool = False) -> dict[str, np.ndarray]:
+    """Network totals of many designs at once.
+
+    ``configs``: a list of :class:`SystolicConfig` or a mapping field -> array (see
+    :func:`config_arrays`). ``layers``: a list of :class:`Layer` or the output of
+    :func:`layer_arrays` (precompute it once when evaluating many batches).
+    Returns field -> array of shape (designs,) for every name in :data:`TOTAL_FIELDS`; with
+    ``per_layer=True`` also ``"layers"``: field -> (designs, layers) arrays.
+    """
+    cfg = configs if isinstance(configs, Mapping) and "user" in configs and isinstance(configs.get("array_rows"), np.ndarray) \
+        else config_arrays(configs)
+    lay = layers if isinstance(layers, Mapping) else layer_arrays(layers)
+    per = _core(cfg, lay, table)
+    out = _totals(per, lay["repeat"], cfg, table)
+    if per_layer:
+        out["layers"] = {k: per[k] for k in LAYER_FIELDS}
+    return out
+
+
+def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTable = DEFAULT_TABLE,
+             memory: str = "analytic") -> dict:
+    """One design on one workload: ``{"config", "layers": [per-layer dicts], "total": {...}}``.
+
+    ``memory="analytic"`` (default) estimates DRAM traffic and stalls in closed form;
+    ``memory="replay"`` replays SCALE-Sim's SRAM/DRAM buffer state machines (numba) and reproduces
+    its DRAM counts, stall and total cycles exactly (slower: proportional to the simulated cycles).
+    """
+    if not isinstance(config, SystolicConfig):
+        raise TypeError(f"config must be a SystolicConfig, got {type(config).__name__}")
+    layers = list(layers)
+    if memory not in ("analytic", "replay"):
+        raise ValueError(f"memory: value {memory!r} is not allowed; allowed: ['analytic', 'replay']")
+    cfg = config_arrays([config])
+    lay = layer_arrays(layers)
+    per = _core(cfg, lay, table)
+    if memory == "replay":
+        from .systolic_replay import replay_layer
+
+        for j, layer in enumerate(layers):
+            r = replay_layer(config, layer)
+            for k in ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes"):
+                per[k][0, j] = r[k]
+        per["compute_cycles"] = per["total_cycles"] - per["stall_cycles"]
+        _refresh_derived(per, cfg, table)
+    tot = _totals(per, lay["repeat"], cfg, table)
+    rows = []
+    for j, layer in enumerate(layers):
+        row = {"layer": layer.name, **layer.to_dict()}
+        row.pop("name")
+        row.update({"gemm_m": layer.gemm_m, "gemm_n": layer.gemm_n, "gemm_k": layer.gemm_k})
+        for k in LAYER_FIELDS:
+            row[k] = _py(per[k][0, j])
+        rows.append(row)
+    return {
+        "model": f"archgym.simulators.systolic {MODEL_VERSION} ({memory})",
+        "config": config.to_dict(),
+        "layers": rows,
+        "total": {k: _py(tot[k][0]) for k in TOTAL_FIELDS},
+    }
+
+
+def _refresh_derived(per: dict, cfg: dict, table: EnergyTable) -> None:
+    """Recompute utilisation and energy after cycle/DRAM figures were replaced."""
+    pes = per["pes"]
+    per["overall_util_pct"] = 100.0 * per["macs"] / (per["total_cycles"] * pes)
+    e = energy_pj(
+        macs=per["macs"], pe_words=2 * per["macs"], sram_ifmap=per["sram_ifmap_reads"],
+        sram_filter=per["sram_filter_reads"], sram_ofmap=per["sram_ofmap_writes"],
+        dram_words=per["dram_ifmap_reads"] + per["dram_filter_reads"] + per["dram_ofmap_writes"],
+        cycles=per["total_cycles"], rows=cfg["array_rows"][:, None], cols=cfg["array_cols"][:, None],
+        ifmap_kb=cfg["ifmap_sram_kb"][:, None], filter_kb=cfg["filter_sram_kb"][:, None],
+        ofmap_kb=cfg["ofmap_sram_kb"][:, None], word_bytes=cfg["word_size_bytes"][:, None],
+        frequency_mhz=cfg["frequency_mhz"][:, None], table=table,
+    )
+    per["energy_uj"] = e["total"] * 1e-6
+    for k in ("compute", "sram", "dram", "static"):
+        per[f"energy_{k}_uj"] = e[k] * 1e-6
+
+
+def _py(x):
+    """A numpy scalar as a plain Python int/float (for JSON)."""
+    return np.asarray(x).item()

@@ -1,0 +1,188 @@
+"""What the systolic-array model takes: a hardware configuration and a list of layers.
+
+:class:`SystolicConfig` mirrors the architecture knobs of a SCALE-Sim 3.0 ``.cfg`` file
+([architecture_presets] plus the DRAM bandwidth of [run_presets]/[layout]); :class:`Layer` is one
+row of a SCALE-Sim topology CSV (a convolution, lowered to a GEMM by im2col as SCALE-Sim does) or
+of its GEMM CSV (``M, N, K``). Both validate their fields and raise ``ValueError`` naming the field,
+the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+
+DATAFLOWS = ("os", "ws", "is")
+BANDWIDTH_MODES = ("CALC", "USER")
+
+
+def _check_int(owner: str, name: str, value, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]``, else a ValueError naming owner, field, value and range."""
+    allowed = f"integers {low}..{high}" if high is not None else f"integers >= {low}"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ValueError(f"{owner}.{name}: value {value!r} is not an integer; allowed: {allowed}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{owner}.{name}: value {value!r} out of range; allowed: {allowed}")
+    return value
+
+
+@dataclass(frozen=True)
+class SystolicConfig:
+    """One systolic-array accelerator design (SCALE-Sim's architecture presets).
+
+    array_rows, array_cols:
+        PE array height (SCALE-Sim ``ArrayHeight``) and width (``ArrayWidth``).
+    dataflow:
+        ``"os"`` output-, ``"ws"`` weight- or ``"is"`` input-stationary.
+    ifmap_sram_kb, filter_sram_kb, ofmap_sram_kb:
+        sizes of the three double-buffered scratchpads in KiB (``IfmapSramSzkB`` ...).
+    bandwidth_mode:
+        ``"CALC"``: SCALE-Sim's estimate mode (no stalls; the DRAM bandwidth needed is reported);
+        ``"USER"``: the DRAM interfaces have the bandwidths below and the array stalls for them.
+    bandwidth:
+        USER mode: words/cycle of the DRAM interface (SCALE-Sim ``Bandwidth``; it drains the ofmap).
+    ifmap_bandwidth, filter_bandwidth:
+        USER mode: words/cycle filling the ifmap and filter SRAMs (SCALE-Sim 3.0 takes them from
+        ``IfmapSRAMBankBandwidth``/``FilterSRAMBankBandwidth`` of its [layout] section); default
+        ``bandwidth``.
+    word_size_bytes:
+        bytes per operand word (SCALE-Sim fixes 1).
+    frequency_mhz:
+        clock, used only to turn cycles into time and power.
+    """
+
+    array_rows: int = 32
+    array_cols: int = 32
+    dataflow: str = "os"
+    ifmap_sram_kb: int = 64
+    filter_sram_kb: int = 64
+    ofmap_sram_kb: int = 64
+    bandwidth_mode: str = "CALC"
+    bandwidth: int = 10
+    ifmap_bandwidth: int | None = None
+    filter_bandwidth: int | None = None
+    word_size_bytes: int = 1
+    frequency_mhz: float = 1000.0
+
+    def __post_init__(self) -> None:
+        o = "SystolicConfig"
+        for name, high in (("array_rows", 1 << 16), ("array_cols", 1 << 16)):
+            object.__setattr__(self, name, _check_int(o, name, getattr(self, name), 1, high))
+        df = str(self.dataflow).lower() if isinstance(self.dataflow, str) else self.dataflow
+        if df not in DATAFLOWS:
+            raise ValueError(f"{o}.dataflow: value {self.dataflow!r} is not allowed; allowed: {list(DATAFLOWS)}")
+        object.__setattr__(self, "dataflow", df)
+        for name in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"):
+            object.__setattr__(self, name, _check_int(o, name, getattr(self, name), 1, 1 << 22))
+        mode = str(self.bandwidth_mode).upper() if isinstance(self.bandwidth_mode, str) else self.bandwidth_mode
+        if mode not in BANDWIDTH_MODES:
+            raise ValueError(f"{o}.bandwidth_mode: value {self.bandwidth_mode!r} is not allowed; allowed: {list(BANDWIDTH_MODES)}")
+        object.__setattr__(self, "bandwidth_mode", mode)
+        object.__setattr__(self, "bandwidth", _check_int(o, "bandwidth", self.bandwidth, 1, 1 << 20))
+        for name in ("ifmap_bandwidth", "filter_bandwidth"):
+            v = getattr(self, name)
+            object.__setattr__(self, name, self.bandwidth if v is None else _check_int(o, name, v, 1, 1 << 20))
+        object.__setattr__(self, "word_size_bytes", _check_int(o, "word_size_bytes", self.word_size_bytes, 1, 64))
+        f = self.frequency_mhz
+        if not isinstance(f, (int, float)) or isinstance(f, bool) or not math.isfinite(f) or f <= 0:
+            raise ValueError(f"{o}.frequency_mhz: value {f!r} is not allowed; allowed: a finite number > 0")
+        object.__setattr__(self, "frequency_mhz", float(f))
+        for name in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"):
+            if getattr(self, name) * 1024 // self.word_size_bytes < 100:
+                raise ValueError(
+                    f"{o}.{name}: value {getattr(self, name)!r} holds fewer than 100 words of "
+                    f"{self.word_size_bytes} bytes; allowed: at least 100 words (SCALE-Sim splits each SRAM into 100 sets)"
+                )
+
+    @property
+    def num_pes(self) -> int:
+        return self.array_rows * self.array_cols
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer as SCALE-Sim sees it: a convolution without padding (give the padded ifmap size)
+    or a GEMM ``M x K`` times ``K x N`` (stored as SCALE-Sim stores it: ifmap ``M x K``, filter
+    ``1 x K``, one channel, ``N`` filters, stride 1).
+
+    ``repeat`` counts identical copies (SCALE-Sim runs a depth-wise ``DP`` layer as one
+    single-channel layer per channel; they are identical, so they are kept once with a count).
+    """
+
+    name: str
+    ifmap_h: int
+    ifmap_w: int
+    filter_h: int
+    filter_w: int
+    channels: int
+    num_filters: int
+    stride_h: int = 1
+    stride_w: int | None = None
+    kind: str = "conv"
+    repeat: int = 1
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        o = f"Layer {self.name!r}"
+        if self.kind not in ("conv", "gemm"):
+            raise ValueError(f"{o}.kind: value {self.kind!r} is not allowed; allowed: ['conv', 'gemm']")
+        for name in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride_h", "repeat"):
+            object.__setattr__(self, name, _check_int(o, name, getattr(self, name), 1, 1 << 31))
+        sw = self.stride_h if self.stride_w is None else self.stride_w
+        object.__setattr__(self, "stride_w", _check_int(o, "stride_w", sw, 1, 1 << 31))
+        if self.filter_h > self.ifmap_h:
+            raise ValueError(f"{o}.filter_h: value {self.filter_h} is larger than ifmap_h {self.ifmap_h}; allowed: <= ifmap_h")
+        if self.filter_w > self.ifmap_w:
+            raise ValueError(f"{o}.filter_w: value {self.filter_w} is larger than ifmap_w {self.ifmap_w}; allowed: <= ifmap_w")
+
+    @classmethod
+    def gemm(cls, name: str, m: int, n: int, k: int, repeat: int = 1) -> "Layer":
+        """A GEMM ``(M x K) @ (K x N)`` laid out as SCALE-Sim's GEMM reader does."""
+        for fname, v in (("M", m), ("N", n), ("K", k)):
+            _check_int(f"Layer {name!r}", fname, v, 1, 1 << 31)
+        return cls(name, int(m), int(k), 1, int(k), 1, int(n), 1, 1, kind="gemm", repeat=repeat)
+
+    # -- derived sizes (SCALE-Sim's topology arithmetic) ------------------------------------
+    @property
+    def ofmap_h(self) -> int:
+        return -(-(self.ifmap_h - self.filter_h + self.stride_h) // self.stride_h)
+
+    @property
+    def ofmap_w(self) -> int:
+        return -(-(self.ifmap_w - self.filter_w + self.stride_w) // self.stride_w)
+
+    @property
+    def gemm_m(self) -> int:
+        """Rows of the im2col ifmap operand: ofmap pixels per filter."""
+        return self.ofmap_h * self.ofmap_w
+
+    @property
+    def gemm_n(self) -> int:
+        return self.num_filters
+
+    @property
+    def gemm_k(self) -> int:
+        """Convolution window size ``Fh * Fw * C``."""
+        return self.filter_h * self.filter_w * self.channels
+
+    @property
+    def macs(self) -> int:
+        """MAC operations of one copy, as SCALE-Sim counts them (``M * N * K``)."""
+        return self.gemm_m * self.gemm_n * self.gemm_k
+
+    def to_dict(self) -> dict:
+        if self.kind == "gemm":
+            return {"name": self.name, "kind": "gemm", "M": self.gemm_m, "N": self.gemm_n, "K": self.gemm_k,
+                    "repeat": self.repeat}
+        return {
+            "name": self.name, "kind": "conv", "ifmap_h": self.ifmap_h, "ifmap_w": self.ifmap_w,
+            "filter_h": self.filter_h, "filter_w": self.filter_w, "channels": self.channels,
+            "num_filters": self.num_filters, "stride_h": self.stride_h, "stride_w": self.stride_w,
+            "repeat": self.repeat,
+        }
