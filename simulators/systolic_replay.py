@@ -1,0 +1,513 @@
+"""Exact replay of SCALE-Sim 3.0's memory system for one layer (numba).
+
+SCALE-Sim builds, for every layer, three demand matrices (one row per cycle, one column per array
+edge port, entries are operand addresses or -1) and runs them line by line through its
+double-buffered scratchpads. Its DRAM counts, stall cycles and total cycles depend on the exact
+order of those addresses and on the buffers' bookkeeping, so this module regenerates the same
+address streams arithmetically (no matrices are built) and replays the same state machines:
+
+* estimate-bandwidth mode (``CALC``): an ifmap/filter SRAM remembers the distinct addresses it has
+  fetched in sets of ``floor(words/100)``; once 50 sets are full the window moves on and the
+  buffer forgets them all. A DRAM read is counted for every address not in the live window.
+* user-bandwidth mode (``USER``): the whole operand is pre-partitioned, in SCALE-Sim's prefetch
+  order, into sets of ``ceil(words/100)`` entries; the active half of the SRAM holds a circular
+  window of sets, and every miss triggers a prefetch of the next half-buffer at the given
+  bandwidth, which may stall the array. DRAM reads are counted in whole bandwidth-wide lines, and
+  the stall arithmetic keeps SCALE-Sim's conventions (a late prefetch adds its lateness twice; an
+  early one pulls the offset back).
+* the ofmap SRAM is a write buffer: outputs are packed into bandwidth-wide lines; once more than
+  half the SRAM is occupied, half of it drains to DRAM one line per cycle; when full, the array
+  waits for the drain. A drain counts whole lines except for the padding of its last line.
+
+This is how SCALE-Sim counts; the replay reproduces its reports to the word and cycle, at a cost
+proportional to the simulated cycles (~100-1000x faster than SCALE-Sim itself).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .systolic_spec import Layer, SystolicConfig
+
+_OS, _WS, _IS = 0, 1, 2
+
+
+# ---- operand addresses (SCALE-Sim's operand matrices, offsets dropped: each SRAM sees one operand) --
+
+@njit(cache=True)
+def _ifmap_addr(p, j, geo):
+    """Address of im2col entry (ofmap pixel p, window element j), or -1 if outside the ifmap."""
+    H, W, Fw, Ch, Sh, Sw, Wo = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6]
+    orow = p // Wo
+    ocol = p - orow * Wo
+    fwc = Fw * Ch
+    crow = j // fwc
+    k = j - crow * fwc
+    ccol = k // Ch
+    ch = k - ccol * Ch
+    r = orow * Sh + crow
+    q = ocol * Sw + ccol
+    if r >= H or q >= W:
+        return -1
+    return (r * W + q) * Ch + ch
+
+
+@njit(cache=True)
+def _addr(op, a, b, geo, K, N):
+    """op 0: ifmap(pixel a, window b); 1: filter(window a, filter b); 2: ofmap(pixel a, filter b)."""
+    if op == 0:
+        return _ifmap_addr(a, b, geo)
+    if op == 1:
+        return b * K + a
+    return a * N + b
+
+
+# ---- demand matrices, one entry at a time ----------------------------------------------------------
+# For each dataflow and operand: which (line l, column c) of fold (fr, fc) holds which operand entry.
+# kind: 0 = skewed stream (entry (l, c) = stream[l - c - lo][c] for lo <= l - c < lo + span),
+#       1 = flipped tile in the first R lines (entry (l, c) = tile[R - 1 - l][c]).
+
+@njit(cache=True)
+def _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N):
+    if df == _OS:
+        if op == 0:  # ifmap: column c = pixel fr*R + c, line l - c = window element
+            x = l - c
+            if c < ru and 0 <= x < T:
+                return _addr(0, fr * R + c, x, geo, K, N)
+            return -1
+        if op == 1:
+            x = l - c
+            if c < cu and 0 <= x < T:
+                return _addr(1, x, fc * C + c, geo, K, N)
+            return -1
+        x = l - c - (T - 1)
+        if 0 <= x < R:
+            r = R - 1 - x
+            if r < ru and c < cu:
+                return _addr(2, fr * R + r, fc * C + c, geo, K, N)
+        return -1
+    if df == _WS:
+        if op == 0:
+            x = l - c - R
+            if c < ru and 0 <= x < T:
+                return _addr(0, x, fr * R + c, geo, K, N)
+            return -1
+        if op == 1:
+            if l < R:
+                r = R - 1 - l
+                if r < ru and c < cu:
+                    return _addr(1, fr * R + r, fc * C + c, geo, K, N)
+            return -1
+        x = l - c - (2 * R - 1)
+        if c < cu and 0 <= x < T:
+            return _addr(2, x, fc * C + c, geo, K, N)
+        return -1
+    # input stationary
+    if op == 0:
+        if l < R:
+            r = R - 1 - l
+            if r < ru and c < cu:
+                return _addr(0, fc * C + c, fr * R + r, geo, K, N)
+        return -1
+    if op == 1:
+        x = l - c - R
+        if c < ru and 0 <= x < T:
+            return _addr(1, fr * R + c, x, geo, K, N)
+        return -1
+    x = l - c - (2 * R - 1)
+    if c < cu and 0 <= x < T:
+        return _addr(2, fc * C + c, x, geo, K, N)
+    return -1
+
+
+@njit(cache=True)
+def _col_range(df, op, l, R, C, T, width):
+    """Columns of line l that may hold an entry (the skew confines them to a diagonal band)."""
+    if df == _OS:
+        lo, span = (T - 1, R) if op == 2 else (0, T)
+    elif df == _WS:
+        if op == 1:
+            return (0, width) if l < R else (0, 0)
+        lo, span = (R, T) if op == 0 else (2 * R - 1, T)
+    else:
+        if op == 0:
+            return (0, width) if l < R else (0, 0)
+        lo, span = (R, T) if op == 1 else (2 * R - 1, T)
+    c0 = l - lo - span + 1
+    c1 = l - lo + 1
+    if c0 < 0:
+        c0 = 0
+    if c1 > width:
+        c1 = width
+    return (c0, c1)
+
+
+# ---- SCALE-Sim's prefetch order (USER mode): the operand as its read buffers pre-load it --------
+
+@njit(cache=True)
+def _prefetch_entry(df, op, row, col, R, C, T, Sr, Sc, geo, K, N):
+    """Entry (row, col) of SCALE-Sim's (unrolled) prefetch matrix of operand op (0 ifmap, 1 filter)."""
+    if df == _OS:
+        if op == 0:  # folds over rows: block fr holds T rows x R pixels
+            fr = row // T
+            t = row - fr * T
+            p = fr * R + col
+            return _addr(0, p, t, geo, K, N) if p < Sr else -1
+        fc = row // T
+        t = row - fc * T
+        n = fc * C + col
+        return _addr(1, t, n, geo, K, N) if n < Sc else -1
+    if df == _WS:
+        if op == 0:
+            fr = row // T
+            p = row - fr * T
+            j = fr * R + col
+            return _addr(0, p, j, geo, K, N) if j < Sr else -1
+        fc = row // K
+        j = row - fc * K
+        n = fc * C + col
+        return _addr(1, j, n, geo, K, N) if n < Sc else -1
+    if op == 0:
+        fc = row // Sr
+        j = row - fc * Sr
+        p = fc * C + col
+        return _addr(0, p, j, geo, K, N) if p < Sc else -1
+    fr = row // T
+    n = row - fr * T
+    j = fr * R + col
+    return _addr(1, j, n, geo, K, N) if j < Sr else -1
+
+
+@njit(cache=True)
+def _prefetch_stream(df, op, rows, cols, diagonal, R, C, T, Sr, Sc, geo, K, N):
+    """Valid addresses of the prefetch matrix in SCALE-Sim's order (anti-diagonals if ``diagonal``)."""
+    out = np.empty(rows * cols, dtype=np.int64)
+    n = 0
+    if diagonal:
+        for d in range(rows + cols):
+            hi = d if d < rows - 1 else rows - 1
+            lo = d - cols + 1 if d - cols + 1 > 0 else 0
+            for r in range(hi, lo - 1, -1):
+                a = _prefetch_entry(df, op, r, d - r, R, C, T, Sr, Sc, geo, K, N)
+                if a >= 0:
+                    out[n] = a
+                    n += 1
+    else:
+        for r in range(rows):
+            for c in range(cols):
+                a = _prefetch_entry(df, op, r, c, R, C, T, Sr, Sc, geo, K, N)
+                if a >= 0:
+                    out[n] = a
+                    n += 1
+    return out[:n]
+
+
+def _prefetch_shape(df: int, op: int, R, C, T, Sr, Sc, K, N):
+    """(rows, cols, diagonal) of SCALE-Sim's prefetch matrix before unrolling."""
+    rf, cf = -(-Sr // R), -(-Sc // C)
+    if df == _OS:
+        return (rf * T, R, True) if op == 0 else (cf * T, C, True)
+    if df == _WS:
+        return (rf * T, R, True) if op == 0 else (cf * K, C, False)
+    return (cf * Sr, C, False) if op == 0 else (rf * T, R, True)
+
+
+def _set_index(stream: np.ndarray, per_set: int, space: int):
+    """CSR map address -> sorted ids of the prefetch sets that hold it."""
+    ids = np.arange(stream.size, dtype=np.int64) // per_set
+    key = stream * (stream.size // per_set + 2) + ids
+    key = np.unique(key)
+    addr = key // (stream.size // per_set + 2)
+    sid = key - addr * (stream.size // per_set + 2)
+    ptr = np.zeros(space + 1, dtype=np.int64)
+    np.add.at(ptr, addr + 1, 1)
+    return np.cumsum(ptr), sid
+
+
+# ---- buffers -------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def _user_hit(a, ptr, sid, s, e):
+    lo, hi = ptr[a], ptr[a + 1]
+    if lo == hi:
+        return False
+    if s < e:
+        # first id >= s, then check < e
+        i, j = lo, hi
+        while i < j:
+            m = (i + j) // 2
+            if sid[m] < s:
+                i = m + 1
+            else:
+                j = m
+        return i < hi and sid[i] < e
+    return sid[hi - 1] >= s or sid[lo] < e
+
+
+@njit(cache=True)
+def _replay(df, R, C, T, Sr, Sc, K, N, geo, user,
+            cap_if, cap_f,
+            if_ptr, if_sid, if_state, f_ptr, f_sid, f_state,
+            of_total, of_drain, of_bw, space_if, space_f):
+    """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts.
+
+    ``*_state`` (USER mode): [nsets, active sets, prefetch sets, prefetch lines, bandwidth, initial reads].
+    """
+    rf = (Sr + R - 1) // R
+    cf = (Sc + C - 1) // C
+    if df == _OS:
+        L = T + R + C - 2
+        w_if, w_f = R, C
+    elif df == _WS:
+        L = 2 * R + C + T - 2
+        w_if, w_f = R, C
+    else:
+        L = 2 * R + C + T - 2
+        w_if, w_f = C, R
+
+    # CALC-mode read buffers: epoch of last insertion per address
+    ep_if = np.full(space_if if not user else 1, -1, dtype=np.int32)
+    ep_f = np.full(space_f if not user else 1, -1, dtype=np.int32)
+    e_if = 0
+    n_if = 0
+    e_f = 0
+    n_f = 0
+    dram_if = 0
+    dram_f = 0
+    # USER-mode read buffers
+    s_if, e_if_w, last_if = 0, 0, -1
+    s_f, e_f_w, last_f = 0, 0, -1
+    if user:
+        e_if_w = if_state[1] % if_state[0]
+        e_f_w = f_state[1] % f_state[0]
+        dram_if = if_state[5]
+        dram_f = f_state[5]
+        if if_state[1] >= if_state[0]:
+            e_if_w = 0
+        if f_state[1] >= f_state[0]:
+            e_f_w = 0
+
+    # ofmap write buffer
+    free = of_total
+    line_idx = 0
+    trace_lines = 0
+    drain_start = 0
+    drain_end = 0
+    dram_of = 0
+    lines_per_drain = (of_drain + of_bw - 1) // of_bw
+    pq_line = np.empty(1024, dtype=np.int64)  # partial lines pushed by forced appends: index, fill
+    pq_fill = np.empty(1024, dtype=np.int64)
+    pq_head = 0
+    pq_tail = 0
+
+    stall = 0
+    total = 0
+    folds = rf * cf
+    for f in range(folds):
+        fc = f // rf
+        fr = f - fc * rf
+        ru = Sr - fr * R
+        if ru > R:
+            ru = R
+        cu = Sc - fc * C
+        if cu > C:
+            cu = C
+        for l in range(L):
+            cycle = f * L + l + stall
+            # --- ifmap reads ---
+            st_if = 0
+            c0, c1 = _col_range(df, 0, l, R, C, T, w_if)
+            if user:
+                off = 1
+                for c in range(c0, c1):
+                    a = _demand(df, 0, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                    if a < 0:
+                        continue
+                    while not _user_hit(a, if_ptr, if_sid, s_if, e_if_w):
+                        s_if = (s_if + if_state[2]) % if_state[0]
+                        e_if_w = (s_if + if_state[1]) % if_state[0]
+                        dram_if += if_state[3] * if_state[4]
+                        last_if += if_state[3] + 1
+                        pot = last_if - (cycle + off)
+                        off += pot
+                        if pot > 0:
+                            off += pot
+                st_if = off - 1
+            else:
+                for c in range(c0, c1):
+                    a = _demand(df, 0, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                    if a < 0 or ep_if[a] == e_if:
+                        continue
+                    ep_if[a] = e_if
+                    dram_if += 1
+                    n_if += 1
+                    if n_if == cap_if:
+                        e_if += 1
+                        n_if = 0
+            # --- filter reads ---
+            st_f = 0
+            c0, c1 = _col_range(df, 1, l, R, C, T, w_f)
+            if user:
+                off = 1
+                for c in range(c0, c1):
+                    a = _demand(df, 1, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                    if a < 0:
+                        continue
+                    while not _user_hit(a, f_ptr, f_sid, s_f, e_f_w):
+                        s_f = (s_f + f_state[2]) % f_state[0]
+                        e_f_w = (s_f + f_state[1]) % f_state[0]
+                        dram_f += f_state[3] * f_state[4]
+                        last_f += f_state[3] + 1
+                        pot = last_f - (cycle + off)
+                        off += pot
+                        if pot > 0:
+                            off += pot
+                st_f = off - 1
+            else:
+                for c in range(c0, c1):
+                    a = _demand(df, 1, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                    if a < 0 or ep_f[a] == e_f:
+                        continue
+                    ep_f[a] = e_f
+                    dram_f += 1
+                    n_f += 1
+                    if n_f == cap_f:
+                        e_f += 1
+                        n_f = 0
+            # --- ofmap writes ---
+            cur = cycle
+            c0, c1 = _col_range(df, 2, l, R, C, T, C)
+            for c in range(c0, c1):
+                a = _demand(df, 2, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                if a < 0:
+                    continue
+                line_idx += 1
+                free -= 1
+                if line_idx == of_bw:
+                    trace_lines += 1
+                    line_idx = 0
+                if cur < drain_end:
+                    if free <= 0:
+                        cur = drain_end
+                elif free < of_total - of_drain:
+                    if line_idx != 0:
+                        if pq_tail == pq_line.size:
+                            pq_line = _grow(pq_line)
+                            pq_fill = _grow(pq_fill)
+                        pq_line[pq_tail] = trace_lines
+                        pq_fill[pq_tail] = line_idx
+                        pq_tail += 1
+                        trace_lines += 1
+                        line_idx = 0
+                    # drain one half-buffer, one line per cycle
+                    end = drain_start + lines_per_drain
+                    if end > trace_lines:
+                        end = trace_lines
+                    n = end - drain_start
+                    data = n * of_bw
+                    while pq_head < pq_tail and pq_line[pq_head] < end - 1:
+                        pq_head += 1
+                    if pq_head < pq_tail and pq_line[pq_head] == end - 1:
+                        data -= of_bw - pq_fill[pq_head]
+                        pq_head += 1
+                    dram_of += data
+                    free += data
+                    drain_start = end
+                    drain_end = cur + n - 1
+            st_of = cur - cycle
+            if cur > total:
+                total = cur
+            s = st_if
+            if st_f > s:
+                s = st_f
+            if st_of > s:
+                s = st_of
+            stall += s
+
+    # flush the ofmap buffer (SCALE-Sim's empty_all_buffers): every stored line goes to DRAM
+    if line_idx != 0:
+        if pq_tail == pq_line.size:
+            pq_line = _grow(pq_line)
+            pq_fill = _grow(pq_fill)
+        pq_line[pq_tail] = trace_lines
+        pq_fill[pq_tail] = line_idx
+        pq_tail += 1
+        trace_lines += 1
+    while drain_start < trace_lines:
+        end = drain_start + lines_per_drain
+        if end > trace_lines:
+            end = trace_lines
+        data = (end - drain_start) * of_bw
+        while pq_head < pq_tail and pq_line[pq_head] < end - 1:
+            pq_head += 1
+        if pq_head < pq_tail and pq_line[pq_head] == end - 1:
+            data -= of_bw - pq_fill[pq_head]
+            pq_head += 1
+        dram_of += data
+        drain_start = end
+    return total, stall, dram_if, dram_f, dram_of
+
+
+@njit(cache=True)
+def _grow(a):
+    b = np.empty(a.size * 2, dtype=a.dtype)
+    b[: a.size] = a
+    return b
+
+
+# ---- entry point ---------------------------------------------------------------------------------
+
+def _dims(df: int, layer: Layer):
+    M, N, K = layer.gemm_m, layer.gemm_n, layer.gemm_k
+    if df == _OS:
+        return M, N, K
+    if df == _WS:
+        return K, N, M
+    return K, M, N
+
+
+def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
+    """SCALE-Sim's DRAM counts, stall cycles and total cycles for one layer on one design, exactly."""
+    df = ("os", "ws", "is").index(config.dataflow)
+    R, C = config.array_rows, config.array_cols
+    Sr, Sc, T = _dims(df, layer)
+    K, N = layer.gemm_k, layer.gemm_n
+    geo = np.array([layer.ifmap_h, layer.ifmap_w, layer.filter_w, layer.channels, layer.stride_h, layer.stride_w,
+                    layer.ofmap_w], dtype=np.int64)
+    wsz = config.word_size_bytes
+    words = [kb * 1024 // wsz for kb in (config.ifmap_sram_kb, config.filter_sram_kb, config.ofmap_sram_kb)]
+    space_if = layer.ifmap_h * layer.ifmap_w * layer.channels
+    space_f = K * N
+    user = config.bandwidth_mode == "USER"
+    empty_i = np.zeros(1, dtype=np.int64)
+    states, ptrs, sids = [], [], []
+    for op, (total, bw, space) in enumerate(((words[0], config.ifmap_bandwidth, space_if),
+                                             (words[1], config.filter_bandwidth, space_f))):
+        if not user:
+            states.append(empty_i)
+            ptrs.append(empty_i)
+            sids.append(empty_i)
+            continue
+        rows, cols, diag = _prefetch_shape(df, op, R, C, T, Sr, Sc, K, N)
+        stream = _prefetch_stream(df, op, rows, cols, diag, R, C, T, Sr, Sc, geo, K, N)
+        per_set = -(-total // 100)
+        active = -(-total // 2)
+        prefetch = total - active
+        nsets = stream.size // per_set + 1
+        n_active = min(-(-active // per_set), nsets)
+        n_prefetch = min(-(-prefetch // per_set), nsets - n_active)
+        fetch_rows = -(-(rows * cols) // bw)
+        first = min(-(-active // bw), fetch_rows) * bw
+        ptr, sid = _set_index(stream, per_set, space)
+        states.append(np.array([nsets, n_active, n_prefetch, -(-prefetch // bw), bw, first], dtype=np.int64))
+        ptrs.append(ptr)
+        sids.append(sid)
+    of_total = words[2]
+    of_drain = of_total - (-(-of_total // 2))
+    of_bw = config.bandwidth if user else C
+    total, stall, d_if, d_f, d_of = _replay(
+        df, R, C, T, Sr, Sc, K, N, geo, user, 50 * (words[0] // 100), 50 * (words[1] // 100),
+        ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1], of_total, of_drain, of_bw, space_if, space_f)
+    return {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
+            "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
