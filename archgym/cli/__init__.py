@@ -10,6 +10,7 @@ from archgym.cli.app import app
 
 COMMAND_MODULES = [
     "archgym.cli.run",
+    "archgym.cli.sweep",
 ]
 
 
