@@ -214,15 +214,25 @@ def _prefetch_shape(df: int, op: int, R, C, T, Sr, Sc, K, N):
 
 
 def _set_index(stream: np.ndarray, per_set: int, space: int):
-    """CSR map address -> sorted ids of the prefetch sets that hold it."""
+    """CSR map address -> sorted ids of the prefetch sets that hold it (an address may recur, e.g.
+    the overlapping windows of a convolution)."""
     ids = np.arange(stream.size, dtype=np.int64) // per_set
-    key = stream * (stream.size // per_set + 2) + ids
-    key = np.unique(key)
-    addr = key // (stream.size // per_set + 2)
-    sid = key - addr * (stream.size // per_set + 2)
+    counts = np.bincount(stream, minlength=space)
     ptr = np.zeros(space + 1, dtype=np.int64)
-    np.add.at(ptr, addr + 1, 1)
-    return np.cumsum(ptr), sid
+    np.cumsum(counts, out=ptr[1:])
+    if counts.max(initial=0) <= 1:  # every address once: ids are already in address order
+        sid = np.empty(stream.size, dtype=np.int64)
+        sid[ptr[stream]] = ids
+        return ptr, sid
+    order = np.argsort(stream, kind="stable")  # stable: each address's ids stay increasing
+    sid = ids[order]
+    keep = np.ones(sid.size, dtype=bool)
+    same_addr = stream[order][1:] == stream[order][:-1]
+    keep[1:] = ~(same_addr & (sid[1:] == sid[:-1]))
+    sid = sid[keep]
+    counts = np.bincount(stream[order][keep], minlength=space)
+    ptr[1:] = np.cumsum(counts)
+    return ptr, sid
 
 
 # ---- buffers -------------------------------------------------------------------------------------
