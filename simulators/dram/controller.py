@@ -1,0 +1,880 @@
+"""The memory controller and channel, cycle by cycle: DRAMSys's controller architecture in numba.
+
+One call of :func:`run_channel` plays a request stream through a trace player, the arbiter,
+the controller and the DRAM timing checker, and returns per-request times and the issued
+command stream. The structure follows DRAMSys 5 (``Controller::controllerMethod``):
+
+- front end: a trace player that sends the next request after the previous END_REQ (Simple
+  arbiter) or as soon as the arbiter grants one of ``MaxActiveTransactions`` slots (Fifo and
+  Reorder arbiters, which queue requests and responses and, for Reorder, return responses in order);
+- admission: one request at a time waits in front of the scheduler until its buffer
+  (Bankwise, ReadWrite or Shared; Bankwise checks the bank of the *last stored* request, as
+  DRAMSys does) has room;
+- one bank machine per bank choosing the next command for its current request under the page
+  policy (Open, OpenAdaptive, Closed, ClosedAdaptive) from the scheduler (Fifo, FrFcfs, FrFcfsGrp);
+- per-rank all-bank refresh managers with postponing and pulling in, and staggered power-down
+  managers (active/precharge power-down, self refresh);
+- a command multiplexer issuing at most one command per cycle: the ready command with the
+  earliest legal time, ties to the oldest request (refreshes first);
+- the response queue (Fifo, or Reorder by arrival) returning a read/write at the end of its
+  data burst.
+
+The event loop only visits cycles where something can happen, so its cost scales with the
+number of requests, not with simulated time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .timing import ACT, CAS, NCMD, PDEA, PDEP, PDXA, PDXP, PRE, PREA, RD, RDA, REF, SREFEN, SREFEX, WR, WRA
+
+INF = np.int64(2 ** 62)
+BIG_PID = np.int64(2 ** 62)
+
+# configuration vector layout (filled by build_config)
+C_PAGE, C_SCHED, C_BUFTYPE, C_BUFSIZE, C_BUFREAD, C_BUFWRITE, C_RESPQ, C_REFRESH, C_POSTPONE, C_PULLIN, C_PD, \
+    C_ARBITER, C_MAXACTIVE, C_THINKFW, C_THINKBW, C_PHYFW, C_PHYBW, C_ARBFW, C_ARBBW, C_NCFG = range(20)
+# memspec vector layout
+M_RANKS, M_BPR, M_GPR, M_BPG, M_RL, M_WL, M_BURST, M_REFI, M_FAW, M_NSPEC = range(10)
+
+PAGE_CODES = {"Open": 0, "OpenAdaptive": 1, "Closed": 2, "ClosedAdaptive": 3}
+SCHED_CODES = {"Fifo": 0, "FrFcfs": 1, "FrFcfsGrp": 2}
+BUFFER_CODES = {"Bankwise": 0, "ReadWrite": 1, "Shared": 2}
+RESPQ_CODES = {"Fifo": 0, "Reorder": 1}
+REFRESH_CODES = {"NoRefresh": 0, "AllBank": 1}
+PD_CODES = {"NoPowerDown": 0, "Staggered": 1}
+ARBITER_CODES = {"Simple": 0, "Fifo": 1, "Reorder": 2}
+
+# power-down manager states
+PD_IDLE, PD_ACT, PD_PRE, PD_SREF, PD_EXTRA = range(5)
+
+
+def build_config(mc: dict) -> np.ndarray:
+    """Encode a resolved mcconfig (see :mod:`.mcconfig`) as the integer vector the loop reads."""
+    cfg = np.zeros(C_NCFG, dtype=np.int64)
+    cfg[C_PAGE] = PAGE_CODES[mc["PagePolicy"]]
+    cfg[C_SCHED] = SCHED_CODES[mc["Scheduler"]]
+    cfg[C_BUFTYPE] = BUFFER_CODES[mc["SchedulerBuffer"]]
+    cfg[C_BUFSIZE] = mc["RequestBufferSize"]
+    cfg[C_BUFREAD] = mc["RequestBufferSizeRead"]
+    cfg[C_BUFWRITE] = mc["RequestBufferSizeWrite"]
+    cfg[C_RESPQ] = RESPQ_CODES[mc["RespQueue"]]
+    cfg[C_REFRESH] = REFRESH_CODES[mc["RefreshPolicy"]]
+    cfg[C_POSTPONE] = mc["RefreshMaxPostponed"]
+    cfg[C_PULLIN] = mc["RefreshMaxPulledin"]
+    cfg[C_PD] = PD_CODES[mc["PowerDownPolicy"]]
+    cfg[C_ARBITER] = ARBITER_CODES[mc["Arbiter"]]
+    cfg[C_MAXACTIVE] = mc["MaxActiveTransactions"]
+    cfg[C_THINKFW] = mc["ThinkDelayFw"]
+    cfg[C_THINKBW] = mc["ThinkDelayBw"]
+    cfg[C_PHYFW] = mc["PhyDelayFw"]
+    cfg[C_PHYBW] = mc["PhyDelayBw"]
+    cfg[C_ARBFW] = mc["ArbitrationDelayFw"]
+    cfg[C_ARBBW] = mc["ArbitrationDelayBw"]
+    return cfg
+
+
+def build_spec_vector(spec) -> np.ndarray:
+    v = np.zeros(M_NSPEC, dtype=np.int64)
+    v[M_RANKS] = spec.ranks
+    v[M_BPR] = spec.banks_per_rank
+    v[M_GPR] = spec.bank_groups_per_rank
+    v[M_BPG] = spec.banks_per_group
+    v[M_RL] = spec.t("RL")
+    v[M_WL] = spec.t("WL")
+    v[M_BURST] = spec.burst_cycles
+    v[M_REFI] = spec.refresh_interval
+    v[M_FAW] = spec.t("FAW")
+    return v
+
+
+def buffer_capacity(cfg: np.ndarray) -> int:
+    """Most requests one bank's scheduler queue can hold under the buffer policy."""
+    if cfg[C_BUFTYPE] == 1:
+        return int(cfg[C_BUFREAD] + cfg[C_BUFWRITE])
+    return int(cfg[C_BUFSIZE])
+
+
+# -------------------------------------------------------------------------------------------
+# scheduler: per-bank queues in arrival order
+# -------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _next_request(sched, bank, q, qn, active, open_row, row, addr, is_write, last_cmd_write):
+    """Scheduler::getNextRequest for one bank machine (request id or -1)."""
+    n = qn[bank]
+    if n == 0:
+        return -1
+    if sched == 0 or not active:
+        return q[bank, 0]
+    if sched == 1:
+        for i in range(n):
+            k = q[bank, i]
+            if row[k] == open_row:
+                return k
+        return q[bank, 0]
+    # FrFcfsGrp: among row hits, prefer the first of the last CAS's direction without a hazard
+    first_hit = -1
+    for i in range(n):
+        k = q[bank, i]
+        if row[k] != open_row:
+            continue
+        if first_hit < 0:
+            first_hit = k
+        if is_write[k] == last_cmd_write:
+            hazard = False
+            for j in range(i):
+                k2 = q[bank, j]
+                if row[k2] == open_row and addr[k2] == addr[k]:
+                    hazard = True
+                    break
+            if not hazard:
+                return k
+    if first_hit >= 0:
+        return first_hit
+    return q[bank, 0]
+
+
+@njit(cache=True)
+def _further_row_hit(sched, bank, q, qn, the_row, row):
+    n = qn[bank]
+    if sched == 0:
+        return n >= 2 and row[q[bank, 1]] == the_row
+    hits = 0
+    for i in range(n):
+        if row[q[bank, i]] == the_row:
+            hits += 1
+            if hits == 2:
+                return True
+    return False
+
+
+@njit(cache=True)
+def _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr, is_write,
+                   last_cmd_write):
+    """BankMachine::evaluate: pick the bank's current request and its next command."""
+    bnext[b] = -1
+    if bsleep[b] or bblocked[b]:
+        return
+    active = bstate[b] == 1
+    new = _next_request(sched, b, q, qn, active, bopen[b], row, addr, is_write, last_cmd_write)
+    if new < 0:
+        return
+    if bkeep[b]:
+        if row[new] == bopen[b]:
+            bcur[b] = new
+    else:
+        bcur[b] = new
+    cur = bcur[b]
+    if not active:
+        bnext[b] = ACT
+        return
+    hit = row[cur] == bopen[b]
+    w = is_write[cur]
+    if page == 2:  # Closed
+        bnext[b] = WRA if w else RDA
+    elif page == 0:  # Open
+        if hit:
+            bnext[b] = WR if w else RD
+        else:
+            bnext[b] = PRE
+    elif page == 1:  # OpenAdaptive
+        if hit:
+            if qn[b] >= 2 and not _further_row_hit(sched, b, q, qn, bopen[b], row):
+                bnext[b] = WRA if w else RDA
+            else:
+                bnext[b] = WR if w else RD
+        else:
+            bnext[b] = PRE
+    else:  # ClosedAdaptive
+        if hit:
+            if _further_row_hit(sched, b, q, qn, bopen[b], row):
+                bnext[b] = WR if w else RD
+            else:
+                bnext[b] = WRA if w else RDA
+        else:
+            bnext[b] = PRE
+
+
+# -------------------------------------------------------------------------------------------
+# timing checker
+# -------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _earliest(c, b, g, r, t, nb, ng, nr, bus):
+    e = t
+    if b >= 0:
+        if nb[c, b] > e:
+            e = nb[c, b]
+        if ng[c, g] > e:
+            e = ng[c, g]
+    if nr[c, r] > e:
+        e = nr[c, r]
+    if bus > e:
+        e = bus
+    return e
+
+
+@njit(cache=True)
+def _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw):
+    for i in range(rule_idx[c], rule_idx[c + 1]):
+        scope = rules[i, 0]
+        c2 = rules[i, 1]
+        v = t + rules[i, 2]
+        if scope == 0:
+            if v > nb[c2, b]:
+                nb[c2, b] = v
+        elif scope == 1:
+            if v > ng[c2, g]:
+                ng[c2, g] = v
+        elif scope == 2:
+            if v > nr[c2, r]:
+                nr[c2, r] = v
+        else:
+            for r2 in range(ranks):
+                if r2 != r and v > nr[c2, r2]:
+                    nr[c2, r2] = v
+    if c == ACT:
+        # four-activate window: the 5th ACT waits for the 1st + tFAW
+        faw_q[r, faw_n[r]] = t
+        faw_n[r] += 1
+        if faw_n[r] >= 4:
+            v = faw_q[r, 0] + faw
+            if v > nr[ACT, r]:
+                nr[ACT, r] = v
+            for i in range(faw_n[r] - 1):
+                faw_q[r, i] = faw_q[r, i + 1]
+            faw_n[r] -= 1
+    return t + 1
+
+
+@njit(cache=True)
+def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on, pd_state,
+           pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
+    """Controller::manageRequests for the waiting request ``k``: store it if the buffer has room."""
+    # counts: [in buffer, reads, writes, last stored bank]
+    if buftype == 0:
+        space = qn[counts[3]] + 1 <= bufsize
+    elif buftype == 1:
+        space = counts[1] + 1 <= bufread and counts[2] + 1 <= bufwrite
+    else:
+        space = counts[0] + 1 <= bufsize
+    if not space:
+        return False
+    b = bank[k]
+    q[b, qn[b]] = k
+    qn[b] += 1
+    counts[0] += 1
+    if is_write[k]:
+        counts[2] += 1
+    else:
+        counts[1] += 1
+    counts[3] = b
+    r = rank[k]
+    if rank_payloads[r] == 0 and pd_on:  # powerDownManager.triggerExit()
+        pd_ctrl_idle[r] = False
+        pd_sref[r] = False
+        pd_entry[r] = False
+        if pd_state[r] != PD_IDLE:
+            pd_exit[r] = True
+    rank_payloads[r] += 1
+    return True
+
+
+@njit(cache=True)
+def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bcur,
+                      bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit):
+    """RefreshManagerAllBank::evaluate: the rank's refresh command (PREA/REF) or -1."""
+    if t < rf_next[r]:
+        return -1
+    if pd_on:  # powerDownManager.triggerInterruption()
+        pd_entry[r] = False
+        if pd_state[r] != PD_IDLE:
+            pd_exit[r] = True
+    if rf_sleep[r]:
+        return -1
+    if t >= rf_next[r] + refi:
+        rf_next[r] += refi
+        rf_pulled[r] = False
+    if not rf_pulled[r]:
+        if rf_flex[r] == max_postponed:  # forced refresh: stop the rank's bank machines
+            for b in range(r * bpr, (r + 1) * bpr):
+                bblocked[b] = True
+                bnext[b] = -1
+        else:
+            for b in range(r * bpr, (r + 1) * bpr):
+                if bcur[b] >= 0:  # busy: postpone
+                    rf_flex[r] += 1
+                    rf_next[r] += refi
+                    return -1
+        return PREA if rf_activated[r] > 0 else REF
+    for b in range(r * bpr, (r + 1) * bpr):
+        if bcur[b] >= 0:  # busy: stop pulling in
+            rf_pulled[r] = False
+            rf_next[r] += refi
+            return -1
+    return REF
+
+
+@njit(cache=True)
+def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate):
+    """PowerDownManagerStaggered::evaluate: the rank's power-down command or -1."""
+    if pd_exit[r]:
+        st = pd_state[r]
+        if st == PD_ACT:
+            return PDXA
+        if st == PD_PRE:
+            return PDXP
+        if st == PD_SREF:
+            return SREFEX
+        if st == PD_EXTRA:
+            return REF
+        return -1
+    if pd_entry[r]:
+        for b in range(r * bpr, (r + 1) * bpr):
+            if bstate[b] == 1:
+                return PDEA
+        return PDEP
+    if pd_sref[r]:
+        return SREFEN
+    return -1
+
+
+@njit(cache=True)
+def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
+    """Next response the Fifo (in completion order) or Reorder (in request order) arbiter may return."""
+    if arbiter == 1:
+        if rw_ptr[0] < rw_ptr[1] and resp_wait[rw_fifo[rw_ptr[0]]] <= t:
+            k = rw_fifo[rw_ptr[0]]
+            rw_ptr[0] += 1
+            return k
+    elif rw_ptr[2] < n and resp_wait[rw_ptr[2]] <= t:
+        k = rw_ptr[2]
+        rw_ptr[2] += 1
+        return k
+    return -1
+
+
+@njit(cache=True)
+def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules, qcap,
+                req_begin, req_accept, resp_ctrl, resp_init, needed_act,
+                cmd_t, cmd_c, cmd_b, cmd_r, cmd_q):
+    """Simulate the channel. Fills the per-request arrays and the command log; returns
+    ``(n_commands, end_time, status)`` with status 0 = done, 1 = command log full, 2 = stuck."""
+    n = ts.shape[0]
+    ranks = spec[M_RANKS]
+    bpr = spec[M_BPR]
+    bpg = spec[M_BPG]
+    nbanks = ranks * bpr
+    ngroups = ranks * spec[M_GPR]
+    rl = spec[M_RL]
+    wl = spec[M_WL]
+    burst = spec[M_BURST]
+    refi = spec[M_REFI]
+    faw = spec[M_FAW]
+    page = cfg[C_PAGE]
+    sched = cfg[C_SCHED]
+    buftype = cfg[C_BUFTYPE]
+    bufsize = cfg[C_BUFSIZE]
+    bufread = cfg[C_BUFREAD]
+    bufwrite = cfg[C_BUFWRITE]
+    respq_reorder = cfg[C_RESPQ] == 1
+    refresh_on = cfg[C_REFRESH] == 1
+    max_postponed = cfg[C_POSTPONE]
+    max_pulledin = -cfg[C_PULLIN]
+    pd_on = cfg[C_PD] == 1
+    arbiter = cfg[C_ARBITER]
+    max_active = cfg[C_MAXACTIVE]
+    think_fw = cfg[C_THINKFW]
+    think_bw = cfg[C_THINKBW]
+    phy_fw = cfg[C_PHYFW]
+    phy_bw = cfg[C_PHYBW]
+    arb_fw = cfg[C_ARBFW]
+    arb_bw = cfg[C_ARBBW]
+    cap = cmd_t.shape[0]
+
+    # timing checker
+    nb = np.zeros((NCMD, nbanks), dtype=np.int64)
+    ng = np.zeros((NCMD, ngroups), dtype=np.int64)
+    nr = np.zeros((NCMD, ranks), dtype=np.int64)
+    bus = np.int64(0)
+    faw_q = np.zeros((ranks, 5), dtype=np.int64)
+    faw_n = np.zeros(ranks, dtype=np.int64)
+    # scheduler
+    q = np.full((nbanks, qcap), -1, dtype=np.int64)
+    qn = np.zeros(nbanks, dtype=np.int64)
+    counts = np.zeros(4, dtype=np.int64)
+    last_cmd_write = False
+    # bank machines
+    bstate = np.zeros(nbanks, dtype=np.int64)
+    bopen = np.full(nbanks, -1, dtype=np.int64)
+    bcur = np.full(nbanks, -1, dtype=np.int64)
+    bkeep = np.zeros(nbanks, dtype=np.bool_)
+    bblocked = np.zeros(nbanks, dtype=np.bool_)
+    bsleep = np.zeros(nbanks, dtype=np.bool_)
+    bnext = np.full(nbanks, -1, dtype=np.int64)
+    # refresh managers: first trigger staggered over the ranks in bit-reversed order
+    rf_next = np.full(ranks, INF, dtype=np.int64)
+    rf_pulled = np.zeros(ranks, dtype=np.bool_)
+    rf_flex = np.zeros(ranks, dtype=np.int64)
+    rf_activated = np.zeros(ranks, dtype=np.int64)
+    rf_sleep = np.zeros(ranks, dtype=np.bool_)
+    rf_cmd = np.full(ranks, -1, dtype=np.int64)
+    if refresh_on:
+        rank_bits = 0
+        shift = ranks
+        while shift > 1:
+            shift >>= 1
+            rank_bits += 1
+        for r in range(ranks):
+            rev = 0
+            rid = r
+            bits = rank_bits - 1
+            while rid != 0:
+                rev |= (rid & 1) << bits
+                rid >>= 1
+                bits -= 1
+            rf_next[r] = refi - rev * (refi // ranks)
+    # power-down managers (entry is armed from the start, as in DRAMSys)
+    pd_state = np.zeros(ranks, dtype=np.int64)
+    pd_ctrl_idle = np.ones(ranks, dtype=np.bool_)
+    pd_entry = np.full(ranks, pd_on, dtype=np.bool_)
+    pd_exit = np.zeros(ranks, dtype=np.bool_)
+    pd_sref = np.zeros(ranks, dtype=np.bool_)
+    pd_cmd = np.full(ranks, -1, dtype=np.int64)
+    rank_payloads = np.zeros(ranks, dtype=np.int64)
+    # response queue
+    rq_req = np.zeros(n, dtype=np.int64)
+    rq_time = np.zeros(n, dtype=np.int64)
+    rq_head = 0
+    rq_tail = 0
+    ro_time = np.full(n, INF, dtype=np.int64)
+    ro_next = 0
+    rel_req = -1
+    rel_end = INF
+    # front end: the controller's waiting request and END_REQ
+    pend = -1
+    pend_arrival = INF
+    endreq_time = INF
+    init_next = 0
+    init_ready = np.int64(0)
+    can_send = True
+    # Fifo/Reorder arbiter
+    arb_q_head = 0
+    arb_q_tail = 0
+    arb_entry = np.zeros(n, dtype=np.int64)
+    chan_busy = False
+    last_end_req = np.int64(-1)
+    fwd_time = INF
+    fwd_req = -1
+    active = 0
+    outstanding = -1
+    resp_wait = np.full(n, INF, dtype=np.int64)
+    rw_fifo = np.zeros(n, dtype=np.int64)
+    rw_ptr = np.zeros(3, dtype=np.int64)  # fifo head, fifo tail, reorder next
+    thread_busy = False
+    last_end_resp = np.int64(-1)
+    init_resp_time = INF
+    init_resp_req = -1
+    delivered = 0
+    end_time = np.int64(0)
+    ncmd = 0
+    t = np.int64(0)
+
+    while True:
+        # ---------------- front end: trace player and arbiter ------------------------
+        if arbiter == 0:
+            if endreq_time == t:
+                endreq_time = INF
+                can_send = True
+                init_ready = t
+            if can_send and init_next < n:
+                s = ts[init_next] if ts[init_next] > init_ready else init_ready
+                if s <= t:
+                    k = init_next
+                    init_next += 1
+                    can_send = False
+                    pend = k
+                    req_begin[k] = t + arb_fw
+                    pend_arrival = t + arb_fw + think_fw
+        else:
+            if init_resp_req >= 0 and init_resp_time + 1 == t:
+                # the player's END_RESP reaches the arbiter: a slot frees, the next response follows
+                last_end_resp = t
+                init_resp_req = -1
+                init_resp_time = INF
+                thread_busy = False
+                if outstanding >= 0:
+                    arb_entry[outstanding] = t + arb_fw
+                    arb_q_tail = outstanding + 1
+                    outstanding = -1
+                    init_ready = t
+                else:
+                    active -= 1
+                k = _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n)
+                if k >= 0:
+                    thread_busy = True
+                    init_resp_req = k
+                    init_resp_time = t + 1
+                    resp_init[k] = t + 1
+                    delivered += 1
+                    end_time = init_resp_time
+            if not thread_busy:
+                k = _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n)
+                if k >= 0:
+                    thread_busy = True
+                    init_resp_req = k
+                    init_resp_time = t + 1 if last_end_resp == t else t
+                    resp_init[k] = init_resp_time
+                    delivered += 1
+                    end_time = init_resp_time
+            if endreq_time == t:
+                endreq_time = INF
+                last_end_req = t
+                if arb_q_head < arb_q_tail and arb_entry[arb_q_head] <= t:
+                    fwd_req = arb_q_head
+                    fwd_time = t + 1
+                    arb_q_head += 1
+                else:
+                    chan_busy = False
+            while outstanding < 0 and init_next < n:
+                s = ts[init_next] if ts[init_next] > init_ready else init_ready
+                if s > t:
+                    break
+                k = init_next
+                init_next += 1
+                if active < max_active:
+                    active += 1
+                    arb_entry[k] = t + arb_fw
+                    arb_q_tail = k + 1
+                    init_ready = t
+                else:
+                    outstanding = k
+            if not chan_busy and arb_q_head < arb_q_tail and arb_entry[arb_q_head] <= t:
+                chan_busy = True
+                fwd_req = arb_q_head
+                fwd_time = t + 1 if last_end_req == t else t
+                arb_q_head += 1
+            if fwd_time == t:
+                pend = fwd_req
+                req_begin[pend] = t
+                pend_arrival = t + think_fw
+                fwd_time = INF
+                fwd_req = -1
+        if delivered == n and t >= end_time:
+            break
+
+        # ---------------- controller: responses (manageResponses) --------------------
+        while True:
+            if rel_req >= 0:
+                if rel_end != t:
+                    break
+                rel_req = -1
+                rel_end = INF
+            k = -1
+            if respq_reorder:
+                if ro_next < n and ro_time[ro_next] <= t:
+                    k = ro_next
+                    ro_next += 1
+            elif rq_head < rq_tail and rq_time[rq_head] <= t:
+                k = rq_req[rq_head]
+                rq_head += 1
+            if k < 0:
+                break
+            resp_ctrl[k] = t
+            rel_req = k
+            if arbiter == 0:
+                rel_end = t + 1  # the player's END_RESP one cycle later
+                resp_init[k] = t
+                delivered += 1
+                end_time = t
+            else:
+                rel_end = t  # the arbiter answers END_RESP at once
+                resp_wait[k] = t + arb_bw
+                if arbiter == 1:
+                    rw_fifo[rw_ptr[1]] = k
+                    rw_ptr[1] += 1
+        if arbiter == 0 and delivered == n:
+            break
+
+        # ---------------- controller: admission (manageRequests) ---------------------
+        if pend >= 0 and pend_arrival <= t:
+            if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on,
+                      pd_state, pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
+                req_accept[pend] = t
+                endreq_time = t
+                _evaluate_bank(bank[pend], page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext,
+                               row, addr, is_write, last_cmd_write)
+                pend = -1
+                pend_arrival = INF
+
+        # ---------------- refresh and power-down managers -----------------------------
+        for r in range(ranks):
+            rf_cmd[r] = -1
+            if refresh_on:
+                rf_cmd[r] = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex,
+                                              rf_activated, rf_sleep, bcur, bblocked, bnext, pd_on, pd_state,
+                                              pd_entry, pd_exit)
+            pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate) if pd_on else -1
+
+        # ---------------- command multiplexer: earliest, then oldest -----------------
+        best_e = INF
+        best_pid = BIG_PID + 1
+        best_c = -1
+        best_b = -1
+        best_r = -1
+        best_src = 0
+        for r in range(ranks):
+            if pd_cmd[r] >= 0:
+                e = _earliest(pd_cmd[r], -1, -1, r, t, nb, ng, nr, bus)
+                if e < best_e or (e == best_e and BIG_PID - 1 < best_pid):
+                    best_e = e
+                    best_pid = BIG_PID - 1
+                    best_c = pd_cmd[r]
+                    best_b = r * bpr
+                    best_r = r
+                    best_src = 2
+                continue
+            if rf_cmd[r] >= 0:
+                e = _earliest(rf_cmd[r], -1, -1, r, t, nb, ng, nr, bus)
+                if e < best_e or (e == best_e and 0 < best_pid):
+                    best_e = e
+                    best_pid = 0
+                    best_c = rf_cmd[r]
+                    best_b = r * bpr
+                    best_r = r
+                    best_src = 1
+            for b in range(r * bpr, (r + 1) * bpr):
+                c = bnext[b]
+                if c < 0:
+                    continue
+                e = _earliest(c, b, b // bpg, r, t, nb, ng, nr, bus)
+                pid = bcur[b] + 1
+                if e < best_e or (e == best_e and pid < best_pid):
+                    best_e = e
+                    best_pid = pid
+                    best_c = c
+                    best_b = b
+                    best_r = r
+                    best_src = 0
+
+        issued = False
+        if best_c >= 0 and best_e == t:
+            issued = True
+            c = best_c
+            b = best_b
+            r = best_r
+            g = b // bpg
+            k = bcur[b] if best_src == 0 else -1
+            if ncmd >= cap:
+                return ncmd, t, 1
+            cmd_t[ncmd] = t
+            cmd_c[ncmd] = c
+            cmd_b[ncmd] = b
+            cmd_r[ncmd] = r
+            cmd_q[ncmd] = k
+            ncmd += 1
+            # bank machines (a rank command reaches all of the rank's)
+            rank_cmd = c == PREA or c == REF or c == PDEA or c == PDEP or c == PDXA or c == PDXP or c == SREFEN \
+                or c == SREFEX
+            lo = r * bpr if rank_cmd else b
+            hi = (r + 1) * bpr if rank_cmd else b + 1
+            for bb in range(lo, hi):
+                if c == ACT:
+                    bstate[bb] = 1
+                    bopen[bb] = row[bcur[bb]]
+                    bkeep[bb] = True
+                    needed_act[bcur[bb]] = True
+                elif c == PRE or c == PREA:
+                    bstate[bb] = 0
+                    bkeep[bb] = False
+                elif c == RD or c == WR:
+                    bcur[bb] = -1
+                    bkeep[bb] = False
+                elif c == RDA or c == WRA:
+                    bstate[bb] = 0
+                    bcur[bb] = -1
+                    bkeep[bb] = False
+                elif c == PDEA or c == PDEP or c == SREFEN:
+                    bsleep[bb] = True
+                elif c == REF:
+                    bsleep[bb] = False
+                    bblocked[bb] = False
+                elif c == PDXA or c == PDXP:
+                    bsleep[bb] = False
+            # the rank's refresh manager
+            if c == ACT:
+                rf_activated[r] += 1
+            elif c == PRE or c == RDA or c == WRA:
+                rf_activated[r] -= 1
+            elif c == PREA:
+                rf_activated[r] = 0
+            elif c == REF:
+                if rf_sleep[r]:
+                    rf_pulled[r] = False
+                    rf_next[r] = t + refi
+                    rf_sleep[r] = False
+                else:
+                    if rf_pulled[r]:
+                        rf_flex[r] -= 1
+                    else:
+                        rf_pulled[r] = True
+                    if rf_flex[r] == max_pulledin:
+                        rf_pulled[r] = False
+                        rf_next[r] += refi
+            elif c == PDEA or c == PDEP:
+                rf_sleep[r] = True
+            elif c == SREFEN:
+                rf_sleep[r] = True
+                rf_next[r] = INF
+            elif c == PDXA or c == PDXP:
+                rf_sleep[r] = False
+            # the rank's power-down manager
+            if pd_on:
+                if c == PDEA:
+                    pd_state[r] = PD_ACT
+                    pd_entry[r] = False
+                elif c == PDEP:
+                    pd_state[r] = PD_PRE
+                    pd_entry[r] = False
+                elif c == SREFEN:
+                    pd_state[r] = PD_SREF
+                    pd_entry[r] = False
+                    pd_sref[r] = False
+                elif c == PDXA:
+                    pd_state[r] = PD_IDLE
+                    pd_exit[r] = False
+                elif c == PDXP:
+                    pd_state[r] = PD_IDLE
+                    pd_exit[r] = False
+                    if pd_ctrl_idle[r]:
+                        pd_sref[r] = True
+                elif c == SREFEX:
+                    pd_state[r] = PD_EXTRA
+                elif c == REF:
+                    if pd_state[r] == PD_EXTRA:
+                        pd_state[r] = PD_IDLE
+                        pd_exit[r] = False
+                    elif pd_ctrl_idle[r]:
+                        pd_entry[r] = True
+            bus = _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw)
+            if c == RD or c == WR or c == RDA or c == WRA:
+                for i in range(qn[b]):
+                    if q[b, i] == k:
+                        for j in range(i, qn[b] - 1):
+                            q[b, j] = q[b, j + 1]
+                        qn[b] -= 1
+                        break
+                counts[0] -= 1
+                if is_write[k]:
+                    counts[2] -= 1
+                else:
+                    counts[1] -= 1
+                last_cmd_write = is_write[k]
+                # manageRequests(thinkDelayFw): the waiting request may take the freed entry now
+                if pend >= 0 and pend_arrival <= t:
+                    if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write,
+                              pd_on, pd_state, pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
+                        req_accept[pend] = t
+                        endreq_time = t + think_fw
+                        _evaluate_bank(bank[pend], page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep,
+                                       bnext, row, addr, is_write, last_cmd_write)
+                        pend = -1
+                        pend_arrival = INF
+                strobe = t + phy_fw + (wl if is_write[k] else rl) + burst + phy_bw + think_bw
+                if respq_reorder:
+                    ro_time[k] = strobe
+                else:
+                    rq_req[rq_tail] = k
+                    rq_time[rq_tail] = strobe
+                    rq_tail += 1
+                rank_payloads[r] -= 1
+            if rank_payloads[r] == 0 and pd_on:  # powerDownManager.triggerEntry()
+                pd_ctrl_idle[r] = True
+                if pd_state[r] == PD_IDLE:
+                    pd_entry[r] = True
+
+        # ---------------- re-evaluate, find the next trigger --------------------------
+        blocked = best_c >= 0 and not issued
+        nxt = INF
+        for b in range(nbanks):
+            _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr,
+                           is_write, last_cmd_write)
+            c = bnext[b]
+            if c >= 0:
+                e = _earliest(c, b, b // bpg, b // bpr, t, nb, ng, nr, bus)
+                if e < nxt and not (e == t and blocked):
+                    nxt = e
+        for r in range(ranks):
+            if refresh_on:
+                c = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated,
+                                      rf_sleep, bcur, bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit)
+                if c >= 0:
+                    e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
+                    if e < nxt and not (e == t and blocked):
+                        nxt = e
+                elif rf_next[r] < nxt:
+                    nxt = rf_next[r]
+            if pd_on:
+                c = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate)
+                if c >= 0:
+                    e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
+                    if e < nxt and not (e == t and blocked):
+                        nxt = e
+        if nxt < t:
+            nxt = t + 1
+        if pend >= 0 and pend_arrival > t and pend_arrival < nxt:
+            nxt = pend_arrival
+        if endreq_time < nxt:
+            nxt = endreq_time
+        if rel_req >= 0 and rel_end > t and rel_end < nxt:
+            nxt = rel_end
+        if respq_reorder:
+            if ro_next < n and ro_time[ro_next] < nxt:
+                nxt = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
+        elif rq_head < rq_tail and rq_time[rq_head] < nxt:
+            nxt = rq_time[rq_head] if rq_time[rq_head] > t else t + 1
+        if arbiter == 0:
+            if can_send and init_next < n:
+                s = ts[init_next] if ts[init_next] > init_ready else init_ready
+                if s <= t:
+                    s = t + 1
+                if s < nxt:
+                    nxt = s
+        else:
+            if outstanding < 0 and init_next < n:
+                s = ts[init_next] if ts[init_next] > init_ready else init_ready
+                if s <= t:
+                    s = t + 1
+                if s < nxt:
+                    nxt = s
+            if fwd_time < nxt:
+                nxt = fwd_time
+            if not chan_busy and arb_q_head < arb_q_tail:
+                e = arb_entry[arb_q_head] if arb_entry[arb_q_head] > t else t + 1
+                if e < nxt:
+                    nxt = e
+            if init_resp_req >= 0 and init_resp_time + 1 < nxt:
+                nxt = init_resp_time + 1 if init_resp_time + 1 > t else t + 1
+            if not thread_busy:
+                e = INF
+                if arbiter == 1:
+                    if rw_ptr[0] < rw_ptr[1]:
+                        e = resp_wait[rw_fifo[rw_ptr[0]]]
+                elif rw_ptr[2] < n:
+                    e = resp_wait[rw_ptr[2]]
+                if e < INF:
+                    e = e if e > t else t + 1
+                    if e < nxt:
+                        nxt = e
+            if delivered == n and end_time < nxt:
+                nxt = end_time if end_time > t else t
+        if nxt >= INF:
+            return ncmd, t, 2
+        t = nxt
+    if arbiter != 0:
+        end_time = np.int64(0)
+        for k in range(n):
+            if resp_init[k] > end_time:
+                end_time = resp_init[k]
+    return ncmd, end_time, 0

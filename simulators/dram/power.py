@@ -1,0 +1,358 @@
+"""DRAM energy and power from the issued command stream, as DRAMPower (legacy, 4.x) computes them.
+
+DRAMSys feeds every command of the channel into one DRAMPower instance (all ranks' banks in
+one bank array, ``nbrOfBanks`` = banks per channel) and multiplies its result by the devices
+per rank. This module replays the command stream through DRAMPower's command analysis --
+auto-precharges expanded into a PRE at ``max(t + precharge offset, ACT + tRAS)``, background
+cycles split into active / precharged / power-down / self-refresh states -- and applies its
+IDD equations (IDD0 for ACT/PRE, IDD4R/W for bursts, IDD5 for refresh, IDD2N/IDD3N
+standby, IDD2P/IDD3P power-down, IDD6 self refresh, the VDD2 domain for DDR4), including
+its way of counting standby energy once per rank.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .memspec import MemSpec
+from .timing import ACT, PDEA, PDEP, PDXA, PDXP, PRE, PREA, RD, RDA, REF, SREFEN, SREFEX, WR, WRA
+
+# DRAMPower command codes
+P_ACT, P_RD, P_WR, P_PRE, P_PREA, P_REF, P_PDN_S_ACT, P_PDN_S_PRE, P_PUP_ACT, P_PUP_PRE, P_SREN, P_SREX, P_NOP = \
+    range(13)
+_TO_DRAMPOWER = np.full(14, -1, dtype=np.int64)
+for _c, _p in ((ACT, P_ACT), (PRE, P_PRE), (PREA, P_PREA), (RD, P_RD), (WR, P_WR), (RDA, P_RD), (WRA, P_WR),
+               (REF, P_REF), (PDEA, P_PDN_S_ACT), (PDEP, P_PDN_S_PRE), (PDXA, P_PUP_ACT), (PDXP, P_PUP_PRE),
+               (SREFEN, P_SREN), (SREFEX, P_SREX)):
+    _TO_DRAMPOWER[_c] = _p
+
+# counter vector layout
+(K_ACTS, K_PRES, K_READS, K_WRITES, K_REFS, K_ACTCYCLES, K_PRECYCLES, K_S_ACT_PD, K_S_PRE_PD, K_PUP_ACT, K_PUP_PRE,
+ K_SREF, K_SREF_REF_ACT, K_SREF_REF_PRE, K_SPUP_REF_ACT, K_SPUP_REF_PRE, K_SPUP, K_IDLE_ACT, K_IDLE_PRE, K_PDNS,
+ K_N) = range(21)
+
+
+def drampower_command_list(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec: MemSpec):
+    """DRAMPower's view of the command stream: auto-precharges split off, sorted (PRE first on ties),
+    closed by the end-of-trace NOP. Returns (time, type, bank) arrays."""
+    t_ras = spec.t("RAS")
+    burst = spec.burst_cycles
+    if spec.memory_type == "DDR4":
+        rd_offset = spec.t("AL") + spec.t("RTP")
+    else:
+        rd_offset = spec.t("AL") + max(spec.t("RTP"), 4)
+    wr_offset = burst + spec.t("WL") + spec.t("WR")
+    ptype = _TO_DRAMPOWER[cmd_c]
+    times, types, banks = [cmd_t.astype(np.int64)], [ptype], [cmd_b.astype(np.int64)]
+    auto = np.flatnonzero((cmd_c == RDA) | (cmd_c == WRA))
+    if auto.size:
+        # activation cycle of each auto-precharging command's bank: the latest ACT on that bank before it
+        is_act = cmd_c == ACT
+        last_act = np.zeros(cmd_t.shape[0], dtype=np.int64)
+        nbanks = int(cmd_b.max()) + 1 if cmd_b.size else 1
+        act_time = np.zeros(nbanks, dtype=np.int64)
+        last_act = _last_act_times(cmd_t.astype(np.int64), is_act, cmd_b.astype(np.int64), act_time, last_act)
+        off = np.where(cmd_c[auto] == RDA, rd_offset, wr_offset)
+        pre_t = np.maximum(cmd_t[auto] + off, last_act[auto] + t_ras)
+        times.append(pre_t.astype(np.int64))
+        types.append(np.full(auto.size, P_PRE, dtype=np.int64))
+        banks.append(cmd_b[auto].astype(np.int64))
+    time = np.concatenate(times)
+    typ = np.concatenate(types)
+    bank = np.concatenate(banks)
+    order = np.lexsort((typ != P_PRE, time))
+    time, typ, bank = time[order], typ[order], bank[order]
+    if time.size:
+        last = typ[-1]
+        done = {P_RD: spec.t("RL") + spec.t("DQSCK") + 1 + burst, P_WR: spec.t("WL") + burst + spec.t("WR"),
+                P_ACT: spec.t("RCD"), P_PRE: spec.t("RP"), P_PREA: spec.t("RP")}.get(int(last), 0)
+        time = np.append(time, time[-1] + done - 1)
+        typ = np.append(typ, P_NOP)
+        bank = np.append(bank, 0)
+    return time, typ, bank
+
+
+@njit(cache=True)
+def _last_act_times(t, is_act, b, act_time, out):
+    for i in range(t.shape[0]):
+        if is_act[i]:
+            act_time[b[i]] = t[i]
+        out[i] = act_time[b[i]]
+    return out
+
+
+@njit(cache=True)
+def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll, t_xs, t_xsdll, rd_done, wr_done):
+    """DRAMPower's CommandAnalysis over a sorted command list: command counts and state cycles."""
+    k = np.zeros(K_N, dtype=np.int64)
+    active = np.zeros(nbanks, dtype=np.bool_)
+    last_state = np.zeros(nbanks, dtype=np.bool_)
+    n_active = 0
+    first_act_cycle = 0
+    last_pre_cycle = 0
+    latest_pre_cycle = -1
+    latest_act_cycle = -1
+    latest_read_cycle = -1
+    latest_write_cycle = -1
+    end_read_op = 0
+    end_write_op = 0
+    end_act_op = 0
+    pdn_cycle = 0
+    sref_cycle = 0
+    mem_state = 0  # 0 not in power-down, 1 active slow-exit PD, 2 precharged slow-exit PD, 3 self refresh
+    for i in range(time.shape[0]):
+        ts = time[i]
+        c = typ[i]
+        b = bank[i]
+        if c == P_ACT:
+            if not active[b]:
+                k[K_ACTS] += 1
+                if n_active == 0:
+                    first_act_cycle = ts
+                    k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+                    if latest_pre_cycle > 0:
+                        k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
+                    elif latest_pre_cycle == 0:
+                        k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+                active[b] = True
+                n_active += 1
+                latest_act_cycle = ts
+        elif c == P_RD or c == P_WR:
+            if c == P_RD:
+                k[K_READS] += 1
+            else:
+                k[K_WRITES] += 1
+            # idle_act_update
+            if latest_read_cycle >= 0:
+                end_read_op = latest_read_cycle + rd_done - 1
+            if latest_write_cycle >= 0:
+                end_write_op = latest_write_cycle + wr_done - 1
+            if latest_act_cycle >= 0:
+                end_act_op = latest_act_cycle + t_rcd - 1
+            k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+            if c == P_RD:
+                latest_read_cycle = ts
+            else:
+                latest_write_cycle = ts
+        elif c == P_REF:
+            k[K_REFS] += 1
+            if latest_pre_cycle > 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
+            elif latest_pre_cycle == 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            first_act_cycle = ts
+            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            last_pre_cycle = ts + t_rfc - t_rp
+            latest_pre_cycle = last_pre_cycle
+            k[K_ACTCYCLES] += t_rfc - t_rp
+            for bb in range(nbanks):
+                active[bb] = False
+            n_active = 0
+        elif c == P_PRE:
+            if active[b]:
+                k[K_PRES] += 1
+                if n_active == 1:
+                    k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                    last_pre_cycle = ts
+                    if latest_read_cycle >= 0:
+                        end_read_op = latest_read_cycle + rd_done - 1
+                    if latest_write_cycle >= 0:
+                        end_write_op = latest_write_cycle + wr_done - 1
+                    if latest_act_cycle >= 0:
+                        end_act_op = latest_act_cycle + t_rcd - 1
+                    k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+                active[b] = False
+                n_active -= 1
+                latest_pre_cycle = ts
+        elif c == P_PREA:
+            if n_active > 0:
+                k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                last_pre_cycle = ts
+                k[K_PRES] += n_active
+                if latest_read_cycle >= 0:
+                    end_read_op = latest_read_cycle + rd_done - 1
+                if latest_write_cycle >= 0:
+                    end_write_op = latest_write_cycle + wr_done - 1
+                if latest_act_cycle >= 0:
+                    end_act_op = latest_act_cycle + t_rcd - 1
+                k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+                latest_pre_cycle = ts
+                for bb in range(nbanks):
+                    active[bb] = False
+                n_active = 0
+        elif c == P_PDN_S_ACT:
+            k[K_PDNS] += 1
+            for bb in range(nbanks):
+                last_state[bb] = active[bb]
+            pdn_cycle = ts
+            k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+            if latest_read_cycle >= 0:
+                end_read_op = latest_read_cycle + rd_done - 1
+            if latest_write_cycle >= 0:
+                end_write_op = latest_write_cycle + wr_done - 1
+            if latest_act_cycle >= 0:
+                end_act_op = latest_act_cycle + t_rcd - 1
+            k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+            mem_state = 1
+        elif c == P_PDN_S_PRE:
+            k[K_PDNS] += 1
+            pdn_cycle = ts
+            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            if latest_pre_cycle > 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
+            elif latest_pre_cycle == 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            mem_state = 2
+        elif c == P_PUP_ACT:
+            if mem_state == 1:
+                k[K_S_ACT_PD] += max(0, ts - pdn_cycle)
+                k[K_PUP_ACT] += t_xpdll - t_rcd
+                latest_act_cycle = ts + max(0, t_xpdll - 2 * t_rcd)
+            mem_state = 0
+            n_active = 0
+            for bb in range(nbanks):
+                active[bb] = last_state[bb]
+                if active[bb]:
+                    n_active += 1
+            first_act_cycle = ts
+        elif c == P_PUP_PRE:
+            if mem_state == 2:
+                k[K_S_PRE_PD] += max(0, ts - pdn_cycle)
+                k[K_PUP_PRE] += t_xpdll - t_rcd
+                latest_pre_cycle = ts + max(0, t_xpdll - t_rcd - t_rp)
+            mem_state = 0
+            last_pre_cycle = ts
+        elif c == P_SREN:
+            sref_cycle = ts
+            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            if latest_pre_cycle > 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
+            elif latest_pre_cycle == 0:
+                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            mem_state = 3
+        elif c == P_SREX:
+            dur = ts - sref_cycle
+            if dur < 0:
+                dur = 0
+            if dur >= t_rfc:
+                k[K_SREF_REF_ACT] += t_rfc - t_rp
+                k[K_SREF_REF_PRE] += t_rp
+                last_pre_cycle = ts
+                k[K_SREF] += max(0, ts - sref_cycle - t_rfc)
+                k[K_SPUP] += t_xsdll - t_rcd
+                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - t_rp)
+            elif dur >= t_rfc - t_rp:
+                pre_cycles = dur - (t_rfc - t_rp)
+                k[K_SREF_REF_ACT] += t_rfc - t_rp
+                k[K_SREF_REF_PRE] += pre_cycles
+                spup_pre = t_rp - pre_cycles
+                k[K_SPUP_REF_PRE] += spup_pre
+                last_pre_cycle = ts + spup_pre
+                k[K_SPUP] += t_xsdll - t_rcd - spup_pre
+                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - spup_pre - t_rp)
+            else:
+                k[K_SREF_REF_ACT] += dur
+                spup_act = (t_rfc - t_rp) - dur
+                k[K_SPUP_REF_ACT] += spup_act
+                k[K_SPUP_REF_PRE] += t_rp
+                last_pre_cycle = ts + spup_act + t_rp
+                k[K_SPUP] += t_xsdll - t_rcd - spup_act - t_rp
+                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - spup_act - 2 * t_rp)
+            mem_state = 0
+        else:  # NOP / end of trace
+            if n_active > 0 and mem_state == 0:
+                k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                if latest_read_cycle >= 0:
+                    end_read_op = latest_read_cycle + rd_done - 1
+                if latest_write_cycle >= 0:
+                    end_write_op = latest_write_cycle + wr_done - 1
+                if latest_act_cycle >= 0:
+                    end_act_op = latest_act_cycle + t_rcd - 1
+                k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+            elif n_active == 0 and mem_state == 0:
+                k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+                if latest_pre_cycle > 0:
+                    k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
+                elif latest_pre_cycle == 0:
+                    k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            elif mem_state == 1:
+                k[K_S_ACT_PD] += max(0, ts - pdn_cycle)
+            elif mem_state == 2:
+                k[K_S_PRE_PD] += max(0, ts - pdn_cycle)
+            elif mem_state == 3:
+                rfc_rp = t_rfc - t_rp
+                if ts > sref_cycle + t_rfc:
+                    k[K_SREF_REF_ACT] += rfc_rp
+                    k[K_SREF_REF_PRE] += t_rp
+                    k[K_SREF] += max(0, ts - (sref_cycle + t_rfc))
+                elif ts > sref_cycle + rfc_rp:
+                    k[K_SREF_REF_ACT] += rfc_rp
+                    k[K_SREF_REF_PRE] += ts - (sref_cycle + rfc_rp)
+                else:
+                    k[K_SREF_REF_ACT] += ts - sref_cycle
+    return k
+
+
+def energy_from_counters(k: np.ndarray, spec: MemSpec) -> dict[str, float]:
+    """DRAMPower's MemoryPowerModel energies (pJ, whole rank of devices) and average power (mW)."""
+    p = spec.power
+    clk = spec.tck_ns
+    vdd = p["vdd"]
+    two = spec.memory_type == "DDR4"
+    vdd2 = p.get("vdd2", 0.0) if two else 0.0
+    idd02 = p.get("idd02", 0.0) if two else 0.0
+    idd62 = p.get("idd62", 0.0) if two else 0.0
+    ras, rc, rfc = spec.t("RAS"), spec.t("RC"), spec.refresh_cycle
+    burst = spec.burst_cycles
+    ranks = spec.ranks
+
+    def e(cycles, current, volt=vdd):
+        return float(cycles) * clk * current * volt
+
+    act = e(k[K_ACTS] * ras, p["idd0"] - p["idd3n"]) + e(k[K_ACTS] * ras, idd02, vdd2)
+    pre = e(k[K_PRES] * (rc - ras), p["idd0"] - p["idd2n"]) + e(k[K_PRES] * (rc - ras), idd02, vdd2)
+    rd = e(k[K_READS] * burst, p["idd4r"] - p["idd3n"])
+    wr = e(k[K_WRITES] * burst, p["idd4w"] - p["idd3n"])
+    ref = e(k[K_REFS] * rfc, p["idd5"] - p["idd3n"])
+    act_stdby = e(k[K_ACTCYCLES], p["idd3n"])
+    pre_stdby = e(k[K_PRECYCLES], p["idd2n"])
+    s_act_pd = e(k[K_S_ACT_PD], p["idd3p0"])
+    s_pre_pd = e(k[K_S_PRE_PD], p["idd2p0"])
+    ref_cycles = k[K_SREF_REF_ACT] + k[K_SPUP_REF_ACT] + k[K_SREF_REF_PRE] + k[K_SPUP_REF_PRE]
+    sref = (p["idd6"] * k[K_SREF] + (p["idd5"] - p["idd3n"]) * ref_cycles) * vdd * clk
+    if two:
+        sref += (idd62 * k[K_SREF]) * vdd2 * clk
+    sref_ref = e(k[K_SREF_REF_ACT], p["idd3p0"]) + e(k[K_SREF_REF_PRE], p["idd2p0"])
+    spup_ref = e(k[K_SPUP_REF_ACT], p["idd3n"]) + e(k[K_SPUP_REF_PRE], p["idd2n"])
+    background = ranks * (act_stdby + pre_stdby + sref + s_act_pd + s_pre_pd + sref_ref + spup_ref)
+    total = act + pre + rd + wr + ref + background
+    cycles = (k[K_ACTCYCLES] + k[K_PRECYCLES] + k[K_S_ACT_PD] + k[K_S_PRE_PD] + k[K_SREF] + k[K_SREF_REF_ACT]
+              + k[K_SREF_REF_PRE] + k[K_SPUP_REF_ACT] + k[K_SPUP_REF_PRE])
+    dev = spec.devices_per_rank
+    out = {
+        "energy_act_pJ": act * dev,
+        "energy_pre_pJ": pre * dev,
+        "energy_rd_pJ": rd * dev,
+        "energy_wr_pJ": wr * dev,
+        "energy_ref_pJ": ref * dev,
+        "energy_act_standby_pJ": ranks * act_stdby * dev,
+        "energy_pre_standby_pJ": ranks * pre_stdby * dev,
+        "energy_powerdown_pJ": ranks * (s_act_pd + s_pre_pd) * dev,
+        "energy_selfrefresh_pJ": ranks * (sref + sref_ref + spup_ref) * dev,
+        "energy_pJ": total * dev,
+        "power_cycles": int(cycles),
+    }
+    out["avg_power_mW"] = total * dev / (cycles * clk) if cycles > 0 else 0.0
+    return out
+
+
+def channel_energy(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec: MemSpec) -> dict[str, float]:
+    """Energy by component (pJ) and average power (mW) of a command stream, DRAMPower's way."""
+    time, typ, bank = drampower_command_list(cmd_t, cmd_c, cmd_b, spec)
+    burst = spec.burst_cycles
+    rd_done = spec.t("RL") + spec.t("DQSCK") + 1 + burst
+    wr_done = spec.t("WL") + burst + spec.t("WR")
+    k = command_analysis(time, typ, bank, spec.banks, spec.refresh_cycle, spec.t("RP"), spec.t("RCD"), spec.t("XP"),
+                         spec.t("XPDLL"), spec.t("XS"), spec.t("XSDLL"), rd_done, wr_done)
+    return energy_from_counters(k, spec)

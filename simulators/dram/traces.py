@@ -1,0 +1,118 @@
+"""Request traces: DRAMSys ``.stl`` files and numpy request arrays.
+
+A request array is a numpy structured array with fields ``cycle`` (int64, arrival in
+controller clock cycles), ``write`` (bool) and ``address`` (uint64, byte address). ``.stl``
+lines read ``<cycle>:<tab>read|write<tab><hex address>`` (DRAMSys's absolute trace-player
+format; an optional ``(length)`` before the command and write data after the address are
+accepted; ``#`` starts a comment line).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REQUEST_DTYPE = np.dtype([("cycle", np.int64), ("write", np.bool_), ("address", np.uint64)])
+
+
+class TraceError(ValueError):
+    """A trace that cannot be read; the message names the file and line."""
+
+
+def make_requests(cycle, write, address) -> np.ndarray:
+    """A request array from three equally long sequences."""
+    cycle = np.asarray(cycle, dtype=np.int64)
+    out = np.empty(cycle.shape[0], dtype=REQUEST_DTYPE)
+    out["cycle"] = cycle
+    out["write"] = np.asarray(write, dtype=bool)
+    out["address"] = np.asarray(address, dtype=np.uint64)
+    return out
+
+
+def check_requests(req: np.ndarray, source: str = "requests") -> np.ndarray:
+    """Validate a request array (dtype, non-empty, non-decreasing arrival cycles)."""
+    if not isinstance(req, np.ndarray) or req.dtype.names is None or \
+            not {"cycle", "write", "address"} <= set(req.dtype.names):
+        raise TraceError(f"{source}: expected a structured array with fields cycle, write, address "
+                         "(see simulators.dram.traces.make_requests)")
+    if req.shape[0] == 0:
+        raise TraceError(f"{source}: the trace holds no request")
+    cyc = req["cycle"]
+    if np.any(cyc < 0):
+        i = int(np.argmax(cyc < 0))
+        raise TraceError(f"{source}: request {i} has negative cycle {int(cyc[i])}")
+    back = np.flatnonzero(np.diff(cyc) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise TraceError(f"{source}: request {i} arrives at cycle {int(cyc[i])}, before request {i - 1} "
+                         f"(cycle {int(cyc[i - 1])}); cycles must not decrease")
+    return req
+
+
+def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
+    """Read a DRAMSys ``.stl`` trace; a malformed line raises :class:`TraceError` with its line number."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise TraceError(f"{p}: trace file not found") from None
+    except UnicodeDecodeError:
+        raise TraceError(f"{p}: not a text file") from None
+    cycles: list[int] = []
+    writes: list[bool] = []
+    addrs: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if len(line) <= 1 or line[0] == "#":
+            continue
+        parts = line.split()
+        try:
+            stamp = parts[0]
+            if not stamp.endswith(":"):
+                raise ValueError("the cycle must end with ':'")
+            cyc = int(stamp[:-1])
+            if cyc < 0:
+                raise ValueError("negative cycle")
+            i = 1
+            if parts[i].startswith("("):
+                length = int(parts[i].strip("()"))
+                if length != burst_bytes:
+                    raise ValueError(f"request length {length} bytes; allowed: {burst_bytes} (one burst)")
+                i += 1
+            cmd = parts[i]
+            if cmd not in ("read", "write"):
+                raise ValueError(f"command {cmd!r}; allowed: 'read', 'write'")
+            addr = int(parts[i + 1], 16)
+            if addr < 0:
+                raise ValueError("negative address")
+        except (ValueError, IndexError) as e:
+            why = str(e) if isinstance(e, ValueError) and str(e) and "invalid literal" not in str(e) else \
+                "expected '<cycle>:<tab>read|write<tab><hex address>'"
+            raise TraceError(f"{p}:{lineno}: malformed trace line {line.strip()!r}: {why}") from None
+        cycles.append(cyc)
+        writes.append(cmd == "write")
+        addrs.append(addr)
+    if not cycles:
+        raise TraceError(f"{p}: the trace holds no request")
+    return check_requests(make_requests(cycles, writes, addrs), str(p))
+
+
+def write_stl(path: str | Path, req: np.ndarray) -> Path:
+    """Write a request array as a ``.stl`` trace (atomically: temp file, then rename)."""
+    check_requests(req)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=p.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            kinds = np.where(req["write"], "write", "read")
+            fh.writelines(f"{c}:\t{k}\t0x{a:x}\n" for c, k, a in zip(req["cycle"].tolist(), kinds.tolist(),
+                                                                     req["address"].tolist()))
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
