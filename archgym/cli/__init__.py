@@ -11,6 +11,7 @@ from archgym.cli.app import app
 COMMAND_MODULES = [
     "archgym.cli.run",
     "archgym.cli.sweep",
+    "archgym.cli.collect",
     "archgym.cli.simulate_systolic",
 ]
 
