@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "archgym.cli.run",
     "archgym.cli.sweep",
     "archgym.cli.collect",
+    "archgym.cli.analyze",
     "archgym.cli.simulate_systolic",
 ]
 
