@@ -136,6 +136,7 @@ def config_arrays(configs: Sequence[SystolicConfig] | Mapping[str, Sequence] | S
         codes = df.astype(np.int64)
     if ((codes < 0) | (codes > 2)).any():
         bad = df[(codes < 0) | (codes > 2)][0]
+        bad = bad.item() if hasattr(bad, "item") else bad
         raise ValueError(f"configs.dataflow: value {bad!r} is not allowed; allowed: {list(DATAFLOWS)} or codes 0, 1, 2")
     out["dataflow"] = codes
     if "user" in cols:
@@ -145,7 +146,7 @@ def config_arrays(configs: Sequence[SystolicConfig] | Mapping[str, Sequence] | S
         m = np.char.upper(mode.astype(str))
         bad = ~np.isin(m, BANDWIDTH_MODES)
         if bad.any():
-            raise ValueError(f"configs.bandwidth_mode: value {mode[bad][0]!r} is not allowed; allowed: {list(BANDWIDTH_MODES)}")
+            raise ValueError(f"configs.bandwidth_mode: value {str(mode[bad][0])!r} is not allowed; allowed: {list(BANDWIDTH_MODES)}")
         out["user"] = m == "USER"
     out["bandwidth"] = arr("bandwidth", d.bandwidth)
     out["ifmap_bandwidth"] = arr("ifmap_bandwidth", out["bandwidth"])
@@ -187,7 +188,7 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
     pes = (R * C).astype(np.float64)
     mapping = (Sr * Sc) / (folds * pes)
     compute_util = (Sr * Sc * T) / (folds * pes * util_span)
-    macs = M * N * K
+    macs = M * N * K + 0 * R  # (designs, layers)
 
     sram_if = np.where(is_, M * K, cf * M * K)
     sram_f = np.where(os_, rf * K * N, np.where(ws_, K * N, cf * K * N))
@@ -229,11 +230,11 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
     )
     return {
         "total_cycles": total, "stall_cycles": stall, "compute_cycles": compute_cycles,
-        "overall_util_pct": 100.0 * macs / (total * pes), "mapping_eff_pct": 100.0 * mapping,
+        "overall_util_pct": 100.0 * macs / (np.maximum(total, 1) * pes), "mapping_eff_pct": 100.0 * mapping,
         "compute_util_pct": 100.0 * compute_util,
         "sram_ifmap_reads": sram_if, "sram_filter_reads": sram_f, "sram_ofmap_writes": sram_of,
         "dram_ifmap_reads": dram_if, "dram_filter_reads": dram_f, "dram_ofmap_writes": dram_of,
-        "macs": macs + 0 * R,
+        "macs": macs,
         "energy_uj": e["total"] * 1e-6, "energy_compute_uj": e["compute"] * 1e-6, "energy_sram_uj": e["sram"] * 1e-6,
         "energy_dram_uj": e["dram"] * 1e-6, "energy_static_uj": e["static"] * 1e-6,
         "folds": folds, "pes": pes,
@@ -249,18 +250,19 @@ def _totals(per: dict[str, np.ndarray], rep: np.ndarray, cfg: dict[str, np.ndarr
     """Network totals over layers (weighted by repeat counts) for every design."""
     out = {k: (per[k] * rep[None, :]).sum(axis=1) for k in _SUMMED}
     pes = cfg["array_rows"].astype(np.float64) * cfg["array_cols"]
-    out["overall_util_pct"] = 100.0 * out["macs"] / (out["total_cycles"] * pes)
-    # SCALE-Sim averages these per fold; over a network, weight each layer by its folds
+    cycles = np.maximum(out["total_cycles"], 1)  # SCALE-Sim divides by zero on a 0-cycle (1x1x1) layer
+    out["overall_util_pct"] = 100.0 * out["macs"] / (cycles * pes)
+    # SCALE-Sim averages these over a layer's folds; over a network, average over all folds
     w = per["folds"] * rep[None, :]
     out["mapping_eff_pct"] = (per["mapping_eff_pct"] * w).sum(axis=1) / w.sum(axis=1)
-    out["compute_util_pct"] = 100.0 * out["macs"] / (out["compute_cycles"] * pes)
+    out["compute_util_pct"] = (per["compute_util_pct"] * w).sum(axis=1) / w.sum(axis=1)
     out["area_mm2"] = area_mm2(cfg["array_rows"], cfg["array_cols"], cfg["ifmap_sram_kb"], cfg["filter_sram_kb"],
                                cfg["ofmap_sram_kb"], table)
-    seconds = out["total_cycles"] / (cfg["frequency_mhz"] * 1e6)
+    seconds = cycles / (cfg["frequency_mhz"] * 1e6)
     out["latency_ms"] = seconds * 1e3
     out["power_mw"] = out["energy_uj"] * 1e-6 / seconds * 1e3
     dram = out["dram_ifmap_reads"] + out["dram_filter_reads"] + out["dram_ofmap_writes"]
-    out["dram_bandwidth_words_per_cycle"] = dram / out["total_cycles"]
+    out["dram_bandwidth_words_per_cycle"] = dram / cycles
     return out
 
 
@@ -329,7 +331,7 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
 def _refresh_derived(per: dict, cfg: dict, table: EnergyTable) -> None:
     """Recompute utilisation and energy after cycle/DRAM figures were replaced."""
     pes = per["pes"]
-    per["overall_util_pct"] = 100.0 * per["macs"] / (per["total_cycles"] * pes)
+    per["overall_util_pct"] = 100.0 * per["macs"] / (np.maximum(per["total_cycles"], 1) * pes)
     e = energy_pj(
         macs=per["macs"], pe_words=2 * per["macs"], sram_ifmap=per["sram_ifmap_reads"],
         sram_filter=per["sram_filter_reads"], sram_ofmap=per["sram_ofmap_writes"],
