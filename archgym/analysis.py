@@ -125,8 +125,8 @@ def analyze(paths: str | os.PathLike | Sequence[str | os.PathLike], out: str | o
             include_incomplete: bool = False) -> dict:
     """Write the study's figures and tables for the sweep(s) at ``paths`` into ``out``; return the summary."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     exps, rows = experiment_table(paths)
+    out.mkdir(parents=True, exist_ok=True)
     n_incomplete = int((~exps["complete"]).sum())
     if not include_incomplete:
         exps = exps[exps["complete"]].reset_index(drop=True)

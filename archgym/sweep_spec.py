@@ -165,7 +165,7 @@ class SweepSpec:
             grids[("budget", "budget")] = budget_spec
         sampled = any(_is_distribution(v) for v in list(agent.params.values()) + list(agent.vars.values()))
         draws = agent.num_samples if sampled else 1
-        settings = []
+        settings, drawn = [], set()
         for combo in itertools.product(*grids.values()):
             chosen = dict(zip(grids, combo))
             for _ in range(draws):
@@ -181,7 +181,12 @@ class SweepSpec:
                 budget = chosen.get(("budget", "budget"), budget_spec)
                 if isinstance(budget, str):
                     budget = _eval_budget(budget, {**groups["params"], **groups["vars"]}, self._where(agent.path + ("budget",)))
-                settings.append((groups["params"], groups["vars"], _check_budget(budget, self._where(agent.path + ("budget",)))))
+                setting = (groups["params"], groups["vars"], _check_budget(budget, self._where(agent.path + ("budget",))))
+                key = json.dumps(setting, sort_keys=True, default=str)
+                if sampled and key in drawn:
+                    continue  # a repeated random draw is one experiment, not two with the same id
+                drawn.add(key)
+                settings.append(setting)
         return settings
 
     def fingerprint(self) -> str:
