@@ -10,6 +10,12 @@ from typing import Any
 
 AGENTS: dict[str, str] = {
     "random": "archgym.agents.random_search:RandomSearch",
+    "ga": "archgym.agents.ga:GeneticAlgorithm",
+    "bo": "archgym.agents.bo:BayesianOptimization",
+    "aco": "archgym.agents.aco:AntColony",
+    "ppo": "archgym.agents.ppo:PPO",
+    "marl": "archgym.agents.marl:MultiAgentPPO",
+    "nsga2": "archgym.agents.nsga2:NSGA2",
 }
 
 
