@@ -102,14 +102,15 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
 class _TuneReporter:
     """Runner callback that reports best-so-far to Tune every ``every`` evaluations."""
 
-    def __init__(self, every: int):
+    def __init__(self, every: int, extra: dict):
         self.every = max(int(every), 1)
+        self.extra = extra
         self.next = self.every
         self.n_reports = 0
 
     def __call__(self, progress: dict) -> None:
         if progress["evaluations"] >= self.next and progress["evaluations"] < progress["budget"]:
-            _report(progress, done=False)
+            _report(progress, done=False, **self.extra)
             self.n_reports += 1
             self.next = (progress["evaluations"] // self.every + 1) * self.every
 
@@ -140,17 +141,19 @@ def sweep_trial(config: dict, settings: dict) -> None:
     attempt = _next_attempt(run_dir)
     env = make_env(exp.env_id, **exp.make_env_kwargs())
     agent = build_agent(exp.agent, env.design_space, exp.seed, exp.params)
-    reporter = _TuneReporter(report_interval(settings["report_every"], exp.budget))
     node = ray.get_runtime_context().get_node_id()
+    ids = {"run_id": exp.run_id, "attempt": attempt, "node_id": node}  # in every report: same columns throughout
+    reporter = _TuneReporter(report_interval(settings["report_every"], exp.budget), ids)
     result = run(env, agent, exp.budget, exp.seed, out=run_dir, agent_name=exp.label, agent_params=exp.params,
                  progress=False, plot=False, run_id=exp.run_id, rows_per_part=settings["rows_per_part"],
                  callback=reporter, resume=True,
                  card_extra={"sweep": settings["name"], "experiment": exp.to_dict(), "setting": exp.setting,
-                             "setting_id": exp.setting_id, "attempt": attempt, "node_id": node,
-                             "tune_reports": reporter.n_reports + 1})
+                             "setting_id": exp.setting_id, "attempt": attempt, "node_id": node})
+    card_path = run_dir / RUN_CARD  # add the number of reports now that the run has made them
+    write_json_atomic({**read_json(card_path, "run card"), "tune_reports": reporter.n_reports + 1}, card_path)
     _report({"evaluations": exp.budget, "best_reward": result.best_reward, "n_target_met": result.n_target_met,
              "first_target_met_step": result.first_target_met_step, "wall_seconds": result.wall_seconds},
-            done=True, attempt=attempt, node_id=node, run_id=exp.run_id, sim_seconds=result.sim_seconds)
+            done=True, **ids)
 
 
 def _next_attempt(run_dir: Path) -> int:

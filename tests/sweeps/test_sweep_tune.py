@@ -47,6 +47,8 @@ def test_sweep_runs_every_experiment_once(ray_local, tmp_path):
         assert 4 <= len(prog) <= 5, prog[["evaluations", "best_reward"]]
         assert prog["evaluations"].iloc[-1] == 200 and prog["done"].iloc[-1]
         assert prog["best_reward"].is_monotonic_increasing
+        run_card = json.loads((tmp_path / "s" / "runs" / prog["run_id"].iloc[-1] / "run.json").read_text())
+        assert run_card["tune_reports"] == len(prog) and run_card["result"]["best_reward"] == prog["best_reward"].iloc[-1]
     card = json.loads((tmp_path / "s" / "dataset.json").read_text())
     assert card["schema_version"] == 1 and card["kind"] == "sweep"
     assert card["counts"]["rows"] == 800 and card["counts"]["complete_runs"] == 4
