@@ -4,4 +4,6 @@ file in this folder plus one line here."""
 ENVIRONMENTS: dict[str, str] = {
     "archgym/SystolicArray-v0": "archgym.envs.systolic:SystolicArrayEnv",
     "archgym/Synthetic-v0": "archgym.envs.synthetic:SyntheticEnv",
+    "archgym/SoC-v0": "archgym.envs.soc:SoCEnv",
+    "archgym/DRAM-v0": "archgym.envs.dram:DRAMEnv",
 }

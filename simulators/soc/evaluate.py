@@ -45,17 +45,17 @@ def evaluate_design(wl, last_task, hw, task_pe, task_mem, mem, early, pcp, inclu
     if err != OK:
         z = np.zeros(nb)
         return (err, ea, eb, scal, in_design, 0, np.zeros(n_t), np.zeros(n_t), z, z, z, z, z, np.zeros((nb, 2)), z,
-                np.zeros(0), np.zeros(0))
+                np.zeros(0), np.zeros(0), z)
     (n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in, present, rat, tb_ptr, tb_block, tb_dir,
-     tb_ratio) = c[4:]
+     tb_ratio, cl_bytes) = c[4:]
     r = run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edges, alloc, pinned, peak, ipj,
                    task_pe, task_mem, n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in, present, rat, tb_ptr,
-                   tb_block, tb_dir, tb_ratio, early)
-    err, n_ph, ph_dt, ph_pe_e, ph_bytes, start, finish, mem_peak, work_pe, bott_time = r
+                   tb_block, tb_dir, tb_ratio, cl_bytes, early)
+    err, n_ph, ph_dt, ph_pe_e, ph_bytes, start, finish, mem_peak, work_pe, bott_time, chan_time = r
     if err != OK:
         z = np.zeros(nb)
         return (err, -1, -1, scal, in_design, 0, start, finish, z, z, z, z, mem_peak, np.zeros((nb, 2)), work_pe,
-                np.zeros(0), np.zeros(0))
+                np.zeros(0), np.zeros(0), z)
     ph_e, power, dyn, leak_e, area, mem_size, bytes_rw = design_costs(
         n_ph, ph_dt, ph_pe_e, ph_bytes, kind, mem_subtype, mem_peak, jpb, leakage, include_leakage, in_design,
         fixed_area, wpa, ipj, work_pe, task_pe, work, free_host, table, n_sizes, granule, min_bytes, pcp)
@@ -85,4 +85,4 @@ def evaluate_design(wl, last_task, hw, task_pe, task_mem, mem, early, pcp, inclu
     scal[4] = a_dram
     scal[5] = t_end
     return (err, -1, -1, scal, in_design, n_ph, start, finish, dyn, leak_e, area, mem_size, mem_peak, bytes_rw,
-            work_pe, bott_time, ph_e[:n_ph].copy())
+            work_pe, bott_time, ph_e[:n_ph].copy(), chan_time)

@@ -1,7 +1,7 @@
 """Hardware as a graph: processing elements, memories and buses (nodes) and their links (edges).
 
-Rules (FARSI's): a PE sits on exactly one bus; a memory sits on exactly one bus; buses link to
-buses. Data moves between a PE and a memory along the shortest path of buses (breadth-first, in
+Rules (FARSI's): a PE sits on one bus; a memory sits on one bus; buses link to buses. Blocks
+that no task-running PE can reach are not part of the design (no area, no energy). Data moves between a PE and a memory along the shortest path of buses (breadth-first, in
 the order links were made). Every block is an instance of a :class:`~.block_library.BlockType`.
 """
 
@@ -63,14 +63,15 @@ class Hardware:
         return [n for n, k in self.graph.nodes(data="kind") if kind is None or k == kind]
 
     def validate(self) -> None:
-        """Raise :class:`SocInfeasible` unless every PE and memory sits on exactly one bus."""
+        """Raise :class:`SocInfeasible` if a PE or a memory sits on more than one bus (one on no bus
+        is simply not connected: it is not part of the design unless a task needs it)."""
         for n in self.graph.nodes:
             k = self.kind(n)
             if k in ("pe", "mem"):
                 buses = list(self.graph.neighbors(n))
-                if len(buses) != 1:
+                if len(buses) > 1:
                     what = "PE" if k == "pe" else "memory"
-                    raise SocInfeasible(f"{what} {n!r} is on {len(buses)} buses {buses}; a {what} sits on exactly one bus")
+                    raise SocInfeasible(f"{what} {n!r} is on {len(buses)} buses {buses}; a {what} sits on one bus")
 
     def reachable(self, a: str, b: str) -> bool:
         return nx.has_path(self.graph, a, b)

@@ -120,17 +120,21 @@ class SocModel:
 
 def _result(wa, instances, hardware, hw, r) -> SocResult:
     (_, _, _, scal, in_design, n_ph, start, finish, dyn, leak_e, area, mem_size, mem_peak, bytes_rw, work_pe,
-     bott_time, ph_e) = r
+     bott_time, ph_e, chan_time) = r
     lat, energy, power, a_tot, a_dram, t_end = (float(x) for x in scal)
     blocks = {}
     for b, name in enumerate(instances):
         kind = hardware.kind(name)
-        moved = float(bytes_rw[b].sum())
-        busy = float(work_pe[b]) if kind == "pe" else moved
+        if t_end <= 0:
+            util = 0.0
+        elif kind == "pe":
+            util = float(work_pe[b]) / (float(hw["peak"][b]) * t_end) if np.isfinite(hw["peak"][b]) else 0.0
+        else:
+            util = float(chan_time[b]) / t_end
         blocks[name] = {
             "kind": kind, "block": hardware.graph.nodes[name]["block"], "in_design": bool(in_design[b]),
             "dynamic_energy_J": float(dyn[b]), "leakage_energy_J": float(leak_e[b]), "area_m2": float(area[b]),
-            "utilization": busy / (float(hw["peak"][b]) * t_end) if t_end > 0 and np.isfinite(hw["peak"][b]) else 0.0,
+            "utilization": util,
             "bytes_read": float(bytes_rw[b, 1]), "bytes_written": float(bytes_rw[b, 0]),
             "instructions": float(work_pe[b]) if kind == "pe" else 0.0,
             "bottleneck_s": float(bott_time[b]),

@@ -186,6 +186,24 @@ def compile_transfers(kind, nbr, task_pe, task_mem, work, e_src, e_dst, e_bytes,
                         present[c, t] = True
                         break
 
+    # bytes per instruction each task moves through each cluster (for channel utilisation)
+    cl_bytes = np.zeros((max(n_c, 1), n_t), np.float64)
+    for c in range(n_c):
+        d = cl_dir[c]
+        for e in range(n_e):
+            hit = False
+            if cl_out[c] >= 0:
+                hit = traf[cl_out[c], e]
+            else:
+                for j in range(cl_ptr[c], cl_ptr[c + 1]):
+                    if traf[cl_in[j], e]:
+                        hit = True
+                        break
+            if hit:
+                t = e_src[e] if d == WRITE else e_dst[e]
+                if work[t] > 0.0:
+                    cl_bytes[c, t] += e_bytes[e] / work[t]
+
     # per task: the buses and memories it moves bytes through, with bytes per instruction
     tb_ptr = np.zeros(n_t + 1, np.int64)
     for t in range(n_t):
@@ -208,7 +226,7 @@ def compile_transfers(kind, nbr, task_pe, task_mem, work, e_src, e_dst, e_bytes,
                     tb_ratio[k] = rat[t, b, d]
                     k += 1
     return (err, ea, eb, in_design, n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in, present, rat,
-            tb_ptr, tb_block, tb_dir, tb_ratio)
+            tb_ptr, tb_block, tb_dir, tb_ratio, cl_bytes)
 
 
 @njit(cache=True)
@@ -272,8 +290,11 @@ def _rates(sched, ns, zero_work, task_pe, peak, n_p, on, wu, n_c, cl_block, cl_d
 def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edges, alloc, pinned,
                peak, inst_per_joule, task_pe, task_mem,
                n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in, present, rat, tb_ptr, tb_block, tb_dir,
-               tb_ratio, early):
-    """Run the mapped graph; per-phase durations, PE energy and bytes per block (see module doc)."""
+               tb_ratio, cl_bytes, early):
+    """Run the mapped graph; per-phase durations, PE energy and bytes per block (see module doc).
+
+    ``chan_time[b]``: time-integral of the load of block b's busiest channel (cluster), as a fraction
+    of its peak bandwidth -- its utilisation once divided by the run time."""
     n_t = work.shape[0]
     nb = peak.shape[0]
     max_ph = n_t + 3
@@ -300,6 +321,8 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
     active = np.zeros(max(cl_ptr[n_c], 1), np.bool_)
     n_act = np.zeros(max(n_c, 1), np.int64)
     pe_count = np.zeros(nb, np.int64)
+    chan_time = np.zeros(nb)
+    blk_load = np.zeros(nb)
     ns = 0
     nw = 0
     n_cfm = 0
@@ -327,6 +350,19 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
                 ph_bytes[ph, tb_block[j], tb_dir[j]] += w * tb_ratio[j]
             if bott[t] >= 0:
                 bott_time[bott[t]] += dt
+        if dt > 0.0:
+            for b in range(nb):
+                blk_load[b] = 0.0
+            for c in range(n_c):
+                load = 0.0
+                for i in range(ns):
+                    t = sched[i]
+                    load += rate[t] * cl_bytes[c, t]
+                load /= peak[cl_block[c]]
+                if load > blk_load[cl_block[c]]:
+                    blk_load[cl_block[c]] = load
+            for b in range(nb):
+                chan_time[b] += blk_load[b] * dt
         for i in range(ns):
             t = sched[i]
             prog = 1.0 if work[t] == 0.0 else 1.0 - left[t] / work[t]
@@ -433,4 +469,4 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
             if x < step:
                 step = x
         clock = clock + step
-    return err, ph + 1, ph_dt, ph_pe_e, ph_bytes, start, finish, mem_peak, work_pe, bott_time
+    return err, ph + 1, ph_dt, ph_pe_e, ph_bytes, start, finish, mem_peak, work_pe, bott_time, chan_time

@@ -1,0 +1,214 @@
+"""``archgym/SoC-v0``: design a custom SoC for an AR/VR task graph (ArchGym's FARSI case study).
+
+An action is one design in ArchGym's "limited" FARSI encoding (:mod:`archgym.simulators.soc.
+limited_encoding`): three PE slots (the A53 or one accelerator), three DRAM slots and three bus
+slots (x1/x4/x6/x8 clocks), which bus each PE sits on, bus-to-bus links, which memory each bus
+holds, and for every task the PE that runs it and the memory that holds its output. 54 parameters
+for ``audio_decoder`` (18 tasks), 34 for ``edge_detection`` (8), 36 for ``hpvm_cava`` (9). Every
+slot and type is reachable (ArchGym's sampler never drew the upper bounds).
+
+The simulator is the FARSI-style task-graph model (:mod:`archgym.simulators.soc`): it reproduces
+FARSI's latency, power, area and energy on the 21 reference designs FARSI could run (exactly, to
+rounding), in microseconds per design instead of FARSI's ~50 ms.
+
+Metrics: ``latency_s`` (the workload's last task done), ``power_W`` (FARSI's system power: highest
+~10 ms average), ``area_m2`` (PEs + memories; buses have none in FARSI's library), ``energy_J``,
+``avg_power_W`` (energy / latency), ``area_dram_m2`` and ``area_logic_m2`` (the two parts FARSI
+compares to the area budget). Observation: latency, power, area, energy.
+
+Default targets are FARSI's budgets for the workload (``budgets.json``): latency 21 ms
+(audio_decoder) or 34 ms, power 8.737 mW, area 17.475 mm^2. Default reward: ``"farsi"``, minus
+FARSI's distance to budget (:class:`FarsiDistance`), so higher is better and 0 (to 1e-9) means
+every budget is met; ``"target"``, ``"hinge"`` and ``"weighted"`` work as in every environment.
+Infeasible designs (see the encoding module) get ``infeasible_reward`` (default -1e4, below any
+feasible design's reward with the default budgets) and their reason in ``info["violation"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym.rewards import _TargetReward
+from archgym.simulators.soc.block_library import BlockLibrary
+from archgym.simulators.soc.hardware import SocInfeasible
+from archgym.simulators.soc.limited_encoding import SLOTS, LimitedEncoding
+from archgym.simulators.soc.model import MODEL_VERSION, SocModel, SocOptions, SocResult
+from archgym.simulators.soc.taskgraph import TaskGraphError, load_task_graph
+from archgym.spaces import Categorical, DesignSpace, Integer
+
+WORKLOADS = ("audio_decoder", "edge_detection", "hpvm_cava")
+
+METRICS = (
+    Metric("latency_s", "s", "min", "time until the workload's last task is done"),
+    Metric("power_W", "W", "min", "FARSI's system power: the highest average over ~10 ms windows"),
+    Metric("area_m2", "m^2", "min", "PEs plus memories (buses have no area in FARSI's library)"),
+    Metric("energy_J", "J", "min", "PE instructions, memory reads and writes (CACTI), per workload run"),
+    Metric("avg_power_W", "W", "min", "energy / latency"),
+    Metric("area_dram_m2", "m^2", "min", "DRAM area"),
+    Metric("area_logic_m2", "m^2", "min", "area of everything but DRAM"),
+)
+OBSERVED = ("latency_s", "power_W", "area_m2", "energy_J")
+
+
+class FarsiDistance(_TargetReward):
+    """FARSI's distance to budget (``dist_to_goal`` in its "eliminate" mode), negated.
+
+    For latency and power, ``(metric - budget) / budget`` when that is at least 0.001, else 1e-9 (a
+    met budget); area counts twice, its DRAM part and the rest each against the area budget (FARSI's
+    stacked-DRAM accounting; metrics ``area_dram_m2`` and ``area_logic_m2``). Reward = -(sum).
+    ``target_met`` when every part is within 0.1 % of its budget, as FARSI's ``fits_budget``.
+    """
+
+    kind = "farsi"
+
+    def _parts(self, metrics: Mapping[str, float]) -> list[float]:
+        out = []
+        for m, b in self.targets.items():
+            if m == "area_m2" and "area_dram_m2" in metrics and "area_logic_m2" in metrics:
+                vals = [float(metrics["area_logic_m2"]), float(metrics["area_dram_m2"])]
+            else:
+                vals = [float(metrics[m])]
+            sign = 1.0 if self.senses[m] == "min" else -1.0
+            out += [sign * (v - b) / abs(b) for v in vals]
+        return out
+
+    def _score(self, metrics):
+        return -sum(d if d >= 0.001 else 1e-9 for d in self._parts(metrics))
+
+    def target_met(self, metrics, feasible: bool = True) -> bool:
+        return bool(feasible) and all(d < 0.001 for d in self._parts(metrics))
+
+
+def budgets(workload: str) -> dict[str, float]:
+    """FARSI's budgets of a shipped workload (latency, power, area) as targets."""
+    from archgym import datasets
+
+    b = json.loads(datasets.path("soc", "budgets.json").read_text())["per_workload"][workload]
+    return {"latency_s": b["latency_s"], "power_W": b["power_W"], "area_m2": b["area_m2"]}
+
+
+def load_model(workload: str | Path, options: SocOptions | None = None) -> tuple[str, SocModel, LimitedEncoding]:
+    """(name, SoC model, limited encoding) of a shipped workload name or a node-link JSON path."""
+    from archgym import datasets
+
+    if isinstance(workload, str) and workload in WORKLOADS:
+        path = datasets.path("soc", f"{workload}.json")
+    else:
+        path = Path(workload)
+        if path.suffix.lower() != ".json" or not path.exists():
+            raise ValueError(f"workload {str(workload)!r} is neither a shipped workload nor an existing JSON file; "
+                             f"allowed: {list(WORKLOADS)} or a path to a node-link task graph")
+    g = load_task_graph(path)
+    lib = BlockLibrary.from_files(datasets.path("soc", "block_library.json"), datasets.path("soc", "memory_cacti.csv"), g)
+    model = SocModel(g, lib, options)
+    if isinstance(workload, str) and workload in WORKLOADS:
+        enc = LimitedEncoding.from_file(datasets.path("soc", "limited_encoding.json"), model)
+    else:
+        enc = _custom_encoding(model)
+    return model.name, model, enc
+
+
+def _custom_encoding(model: SocModel) -> LimitedEncoding:
+    """ArchGym's rule for a workload FARSI has no table for: A53 or the first task's IP0_1_1 (task order)."""
+    lib = model.library
+    ips = [n for t in model.arrays.names for n in lib.ips_of(t) if n.endswith("_IP0_1_1_pe")]
+    mems = [f"GMEM_0_{c}_mem" for c in (1, 4, 6, 8)]
+    buses = [f"LMEM_ic_0_{c}_ic" for c in (1, 4, 6, 8)]
+    return LimitedEncoding(model, model.arrays.names, ["A53_pe"] + ips[:1], mems, buses)
+
+
+def design_space(enc: LimitedEncoding) -> DesignSpace:
+    params = []
+    for f in enc.fields:
+        if isinstance(f.values[0], str):
+            params.append(Categorical(f.name, f.values))
+        else:
+            params.append(Integer(f.name, min(f.values), max(f.values)))
+    return DesignSpace(params)
+
+
+class SoCEnv(ArchGymEnv):
+    """SoC design for one AR/VR workload (see the module docstring).
+
+    ``workload``: ``audio_decoder`` (default), ``edge_detection``, ``hpvm_cava``, or a path to a
+    node-link task graph (then targets default to FARSI's power and area budgets and the latency of
+    the single-A53 baseline). ``include_leakage`` adds memory leakage (off in FARSI). Other keyword
+    arguments are those of :class:`archgym.env.ArchGymEnv`; ``reward`` defaults to ``"farsi"``.
+    """
+
+    env_id = "archgym/SoC-v0"
+    version = "0"
+    simulator_version = f"soc-{MODEL_VERSION}"
+
+    def __init__(self, workload: str = "audio_decoder", reward="farsi", targets: Mapping[str, float] | None = None,
+                 infeasible_reward: float = -1e4, include_leakage: bool = False, **kwargs):
+        try:
+            name, self.model, self.encoding = load_model(workload, SocOptions(include_leakage=bool(include_leakage)))
+        except TaskGraphError as e:
+            raise ValueError(str(e)) from None
+        space = design_space(self.encoding)
+        self._luts = [({v: i for i, v in enumerate(f.values)} if k < 3 * SLOTS else None)
+                      for k, f in enumerate(self.encoding.fields)]
+        self._names = [f.name for f in self.encoding.fields]
+        if name in WORKLOADS and workload in WORKLOADS:
+            default_targets = budgets(name)
+        else:
+            base = self.simulate(self.encoding.baseline)
+            from archgym import datasets
+
+            allb = json.loads(datasets.path("soc", "budgets.json").read_text())["all_row"]
+            default_targets = {"latency_s": base["latency_s"], "power_W": allb["power"], "area_m2": allb["area"]}
+        if reward == "farsi":
+            reward = FarsiDistance(dict(targets) if targets is not None else default_targets,
+                                   {m.name: m.sense for m in METRICS}, infeasible_reward=infeasible_reward)
+        super().__init__(space, METRICS, workload=name, default_targets=default_targets, observation_metrics=OBSERVED,
+                         reward=reward, targets=targets, infeasible_reward=infeasible_reward, **kwargs)
+
+    @property
+    def baseline_design(self) -> dict:
+        """FARSI's initial design: every task on one A53 with one DRAM behind one bus."""
+        return self.encoding.baseline
+
+    def _rows(self, designs: Sequence[dict]) -> np.ndarray:
+        rows = np.empty((len(self._names), len(designs)), dtype=np.int64)
+        for k, (n, lut) in enumerate(zip(self._names, self._luts)):
+            rows[k] = [lut[d[n]] for d in designs] if lut is not None else [d[n] for d in designs]
+        return rows.T
+
+    def simulate(self, design: dict) -> dict:
+        r = self.simulate_batch([design])[0]
+        if isinstance(r, InfeasibleDesign):
+            raise r
+        return r
+
+    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
+        if not designs:
+            return []
+        rows = self._rows(designs)
+        out = self.encoding.evaluate_rows(rows)
+        res: list[dict | InfeasibleDesign] = []
+        err, lat, en, pw, ar, ad = (out[k].tolist() for k in ("error", "latency_s", "energy_J", "power_W", "area_m2",
+                                                             "area_dram_m2"))
+        for i in range(len(designs)):
+            if err[i]:
+                res.append(InfeasibleDesign(self.encoding.explain(err[i], int(out["err_a"][i]), int(out["err_b"][i]),
+                                                                  rows[i])))
+            else:
+                res.append({"latency_s": lat[i], "power_W": pw[i], "area_m2": ar[i], "energy_J": en[i],
+                            "avg_power_W": en[i] / lat[i] if lat[i] > 0 else math.inf, "area_dram_m2": ad[i],
+                            "area_logic_m2": ar[i] - ad[i]})
+        return res
+
+    def result(self, design: Mapping) -> SocResult:
+        """Full report of one design (task times, per-block energy, area, utilisation, bottleneck)."""
+        d = self.design_space.validate(design)
+        try:
+            return self.encoding.simulate(d)
+        except SocInfeasible as e:
+            raise InfeasibleDesign(str(e)) from None
