@@ -158,15 +158,17 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False)
 
 
-def _panels(keys: Sequence[tuple]) -> tuple:
+def _panels(df: pd.DataFrame) -> tuple:
+    """A figure with one axes per environment/workload of ``df``, and ``[(axes, (env, workload), rows)]``."""
     import matplotlib.pyplot as plt
 
-    n = len(keys)
+    groups = list(df.groupby(PANEL, sort=False))
+    n = len(groups)
     cols = min(n, 2)
     fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(6.5 * cols, 4.2 * ((n + cols - 1) // cols)), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    return fig, list(axes.flat[:n])
+    return fig, [(ax, key, sub) for ax, (key, sub) in zip(axes.flat, groups)]
 
 
 def _title(env: str, wl: str) -> str:
@@ -177,11 +179,9 @@ def plot_lottery(exps: pd.DataFrame, path: Path) -> Path:
     """Box plot per agent of the best reward of each experiment; points coloured by target met."""
     from archgym.plots import save_figure_atomic
 
-    keys = list(exps.groupby(PANEL, sort=False).groups)
-    fig, axes = _panels(keys)
+    fig, panels = _panels(exps)
     rng = np.random.default_rng(0)
-    for ax, key in zip(axes, keys):
-        e = exps[(exps["env_id"] == key[0]) & (exps["workload"] == key[1])]
+    for ax, key, e in panels:
         agents = list(dict.fromkeys(e["agent"]))
         data = [e.loc[e["agent"] == a, "best_reward"].to_numpy() for a in agents]
         ax.boxplot(data, showfliers=False, widths=0.6)
@@ -203,10 +203,8 @@ def plot_lottery(exps: pd.DataFrame, path: Path) -> Path:
 def plot_target_fraction(lottery: pd.DataFrame, path: Path) -> Path:
     from archgym.plots import save_figure_atomic
 
-    keys = list(lottery.groupby(PANEL, sort=False).groups)
-    fig, axes = _panels(keys)
-    for ax, key in zip(axes, keys):
-        t = lottery[(lottery["env_id"] == key[0]) & (lottery["workload"] == key[1])]
+    fig, panels = _panels(lottery)
+    for ax, key, t in panels:
         x = np.arange(len(t))
         ax.bar(x - 0.2, t["fraction_experiments_met_target"], width=0.4, label="experiments (setting x seed)")
         ax.bar(x + 0.2, t["fraction_settings_met_target_all_seeds"], width=0.4, label="settings, every seed")
@@ -222,10 +220,8 @@ def plot_target_fraction(lottery: pd.DataFrame, path: Path) -> Path:
 def plot_convergence_curves(conv: pd.DataFrame, path: Path) -> Path:
     from archgym.plots import save_figure_atomic
 
-    keys = list(conv.groupby(PANEL, sort=False).groups)
-    fig, axes = _panels(keys)
-    for ax, key in zip(axes, keys):
-        c = conv[(conv["env_id"] == key[0]) & (conv["workload"] == key[1])]
+    fig, panels = _panels(conv)
+    for ax, key, c in panels:
         for i, (agent, a) in enumerate(c.groupby("agent", sort=False)):
             color = f"C{i}"
             ax.plot(a["evaluations"], a["best_reward_median"], color=color, lw=2, label=f"{agent} (median)")

@@ -301,16 +301,8 @@ def parse_sweep_spec(data: Any, source: str = "<dict>", lines: Mapping[tuple, in
 def _envs(items: Any, w) -> list[EnvEntry]:
     from archgym.envs import ENVIRONMENTS
 
-    if not isinstance(items, list) or not items:
-        raise SweepSpecError(f"{w(('envs',))}: envs must be a non-empty list of {{id: ..., workloads: [...], kwargs: {{...}}}}")
     out = []
-    for i, item in enumerate(items):
-        path = ("envs", i)
-        if isinstance(item, str):
-            item = {"id": item}
-        if not isinstance(item, dict):
-            raise SweepSpecError(f"{w(path)}: an env entry is a mapping with keys {list(ENV_KEYS)} (or an id), got {item!r}")
-        _no_unknown(item, ENV_KEYS, path, w)
+    for path, item in _entries(items, "envs", "id", ENV_KEYS, "{id: ..., workloads: [...], kwargs: {...}}", w):
         env_id = item.get("id")
         if env_id not in ENVIRONMENTS:
             raise SweepSpecError(f"{w(path + ('id',))}: environment {env_id!r} is not registered; allowed: {sorted(ENVIRONMENTS)}")
@@ -334,16 +326,8 @@ def _envs(items: Any, w) -> list[EnvEntry]:
 def _agents(items: Any, budget: Any, seeds: list, w) -> list[AgentEntry]:
     from archgym.agents import AGENTS
 
-    if not isinstance(items, list) or not items:
-        raise SweepSpecError(f"{w(('agents',))}: agents must be a non-empty list of {{name: ..., params: {{...}}}}")
     out = []
-    for i, item in enumerate(items):
-        path = ("agents", i)
-        if isinstance(item, str):
-            item = {"name": item}
-        if not isinstance(item, dict):
-            raise SweepSpecError(f"{w(path)}: an agent entry is a mapping with keys {list(AGENT_KEYS)} (or a name), got {item!r}")
-        _no_unknown(item, AGENT_KEYS, path, w)
+    for path, item in _entries(items, "agents", "name", AGENT_KEYS, "{name: ..., params: {...}}", w):
         name = item.get("name")
         if not isinstance(name, str) or (name not in AGENTS and ":" not in name):
             raise SweepSpecError(f"{w(path + ('name',))}: agent {name!r} is not known; allowed: {sorted(AGENTS)} "
@@ -380,6 +364,21 @@ def _agents(items: Any, budget: Any, seeds: list, w) -> list[AgentEntry]:
     if dup:
         raise SweepSpecError(f"{w(('agents',))}: agent label(s) {dup} used twice; give each entry a distinct label")
     return out
+
+
+def _entries(items: Any, section: str, shorthand: str, keys: tuple, example: str, w):
+    """``(path, mapping)`` of each entry of a list section; a bare string stands for ``{shorthand: it}``."""
+    if not isinstance(items, list) or not items:
+        raise SweepSpecError(f"{w((section,))}: {section} must be a non-empty list of {example}")
+    for i, item in enumerate(items):
+        path = (section, i)
+        if isinstance(item, str):
+            item = {shorthand: item}
+        if not isinstance(item, dict):
+            raise SweepSpecError(f"{w(path)}: an entry of {section} is a mapping with keys {list(keys)} "
+                                 f"(or a {shorthand}), got {item!r}")
+        _no_unknown(item, keys, path, w)
+        yield path, item
 
 
 def _check_value(v: Any, path: tuple, w) -> None:
