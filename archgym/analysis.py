@@ -196,7 +196,7 @@ def plot_lottery(exps: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel("best reward within the budget")
         ax.set_title(_title(*key), fontsize=10, pad=14)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Hyper-parameter lottery: best reward of every setting x seed (green: met the target)", fontsize=10)
+    fig.suptitle("Hyper-parameter lottery: best reward of every setting x seed (green: met the target)", fontsize=10, y=1.03)
     return save_figure_atomic(fig, path)
 
 
