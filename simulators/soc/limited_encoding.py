@@ -164,6 +164,54 @@ class LimitedEncoding:
                      {t: f"mem_{r[18 + n + k]}" for k, t in enumerate(self.tasks)})
         return hw, mp
 
+    def sample_feasible(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """``n`` random designs (rows) that run: random types and topology (no self links, each
+        memory on at most one bus), then every task on a PE of one connected group of buses that
+        holds a memory (accelerators only for their own task), its output in one of that group's
+        memories. Same seed, same rows."""
+        rng = np.random.default_rng(seed)
+        ip_task = self._type_arrays[4]
+        n_t = len(self.tasks)
+        out = np.empty((n, len(self.fields)), dtype=np.int64)
+        k = 0
+        while k < n:
+            pe = rng.integers(len(self.pe_types), size=SLOTS)
+            mem = rng.integers(len(self.mem_types), size=SLOTS)
+            bus = rng.integers(len(self.bus_types), size=SLOTS)
+            pe_bus = rng.integers(SLOTS, size=SLOTS)
+            link = rng.integers(-1, SLOTS, size=SLOTS)
+            bus_mem = rng.integers(-1, SLOTS, size=SLOTS)
+            held = bus_mem[bus_mem >= 0]
+            if any(link[i] == i for i in range(SLOTS)) or len(held) != len(set(held.tolist())):
+                continue
+            group = list(range(SLOTS))  # union-find over buses
+
+            def root(x):
+                while group[x] != x:
+                    x = group[x]
+                return x
+
+            for i in range(SLOTS):
+                if link[i] >= 0:
+                    group[root(i)] = root(int(link[i]))
+            g = root(int(rng.integers(SLOTS)))
+            pes = [s for s in range(SLOTS) if root(int(pe_bus[s])) == g]
+            mems = [int(bus_mem[i]) for i in range(SLOTS) if bus_mem[i] >= 0 and root(i) == g]
+            if not pes or not mems:
+                continue
+            task_pe = []
+            for t in range(n_t):
+                cand = [s for s in pes if ip_task[pe[s]] in (-1, t)]
+                if not cand:
+                    break
+                task_pe.append(cand[int(rng.integers(len(cand)))])
+            if len(task_pe) != n_t:
+                continue
+            task_mem = [mems[int(rng.integers(len(mems)))] for _ in range(n_t)]
+            out[k] = np.concatenate([pe, mem, bus, pe_bus, link, bus_mem, task_pe, task_mem])
+            k += 1
+        return out
+
     def simulate(self, design: TMapping[str, Any]) -> SocResult:
         """Full result of one design (Python path); raises SocInfeasible with the reason."""
         hw, mp = self.decode(design)

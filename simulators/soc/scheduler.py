@@ -330,6 +330,7 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
     clock = 0.0
     old = 0.0
     ph = 0
+    ending = -1
     err = OK
     while True:
         if ph >= max_ph:
@@ -365,8 +366,8 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
                 chan_time[b] += blk_load[b] * dt
         for i in range(ns):
             t = sched[i]
-            prog = 1.0 if work[t] == 0.0 else 1.0 - left[t] / work[t]
-            if prog >= 1.0 - early:
+            # done: FARSI's tolerance, float noise, or the task whose completion ended the phase
+            if work[t] == 0.0 or left[t] <= work[t] * max(early, 1e-12) or t == ending:
                 status[t] = 3
                 finish[t] = clock
         kept = 0
@@ -468,5 +469,6 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
             x = left[t] / rate[t]
             if x < step:
                 step = x
+                ending = t
         clock = clock + step
     return err, ph + 1, ph_dt, ph_pe_e, ph_bytes, start, finish, mem_peak, work_pe, bott_time, chan_time
