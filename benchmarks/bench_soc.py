@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +37,8 @@ GOAL = 10_000
 
 
 def _best(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    """Best wall time of ``repeats`` calls."""
+    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def _workload(name: str, n: int, farsi: dict) -> dict:

@@ -2,8 +2,9 @@
 
 An action is one design in ArchGym's "limited" FARSI encoding (:mod:`archgym.simulators.soc.
 limited_encoding`): three PE slots (the A53 or one accelerator), three DRAM slots and three bus
-slots (x1/x4/x6/x8 clocks), which bus each PE sits on, bus-to-bus links, which memory each bus
-holds, and for every task the PE that runs it and the memory that holds its output. 54 parameters
+slots (x1/x4/x6/x8 clocks), which bus each PE sits on, bus-to-bus links (a link to itself is none),
+which memory each bus holds, and for every task the PE that runs it and the memory that holds its
+output. 54 parameters
 for ``audio_decoder`` (18 tasks), 34 for ``edge_detection`` (8), 36 for ``hpvm_cava`` (9). Every
 slot and type is reachable (ArchGym's sampler never drew the upper bounds).
 

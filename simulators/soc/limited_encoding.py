@@ -10,7 +10,7 @@ field               values                   meaning
 ``mem_<i>``         4 memory types           memory slot i: DRAM at x1, x4, x6, x8 clock
 ``bus_<i>``         4 bus types              bus slot i: 4-byte bus at x1, x4, x6, x8 clock
 ``pe_<i>_bus``      0 .. 2                   the bus PE i sits on
-``bus_<i>_link``    -1 .. 2                  a bus that bus i links to (-1: none)
+``bus_<i>_link``    -1 .. 2                  a bus that bus i links to (-1 or i: none)
 ``bus_<i>_mem``     -1 .. 2                  the memory bus i holds (-1: none)
 ``<task>_pe``       0 .. 2                   PE slot that runs the task
 ``<task>_mem``      0 .. 2                   memory slot that holds the task's output
@@ -18,9 +18,11 @@ field               values                   meaning
 
 All slots are allocated (ArchGym's lower bound 0), but a block no task-running PE reaches is not
 part of the design. Every value up to each upper bound is reachable here (ArchGym's own sampler
-drew with ``range(lb, ub)`` and so never used slot 2 or the last type). Designs that cannot run --
-a bus linked to itself, a memory on two buses, a task on an accelerator for another task, a PE that
-cannot reach a memory it reads or writes -- are reported with the reason, never simulated.
+drew with ``range(lb, ub)`` and so never used slot 2 or the last type). A bus linked to itself
+counts as no link (ArchGym's FARSIEnv.step handed such a link to FARSI, where it changes no route;
+only its random sampler's system check refused it). Designs that cannot run -- a memory on two
+buses, a task on an accelerator for another task, a PE that cannot reach a memory it reads or
+writes -- are reported with the reason, never simulated.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from .mapping import Mapping
 from .model import SocModel, SocResult
 from .scheduler import OK, READ_UNREACHABLE, WRITE_UNREACHABLE
 
-BUS_SELF_LINK = 10   # a: bus slot
 MEM_MULTI_BUS = 11   # a: memory slot
 IP_MISMATCH = 12     # a: task, b: PE slot
 
@@ -154,7 +155,7 @@ class LimitedEncoding:
         for i in range(SLOTS):
             hw.connect(f"pe_{i}", f"bus_{r[9 + i]}")
         for i in range(SLOTS):
-            if r[12 + i] >= 0:
+            if r[12 + i] >= 0 and r[12 + i] != i:
                 hw.connect(f"bus_{i}", f"bus_{r[12 + i]}")
         for i in range(SLOTS):
             if r[15 + i] >= 0:
@@ -165,8 +166,8 @@ class LimitedEncoding:
         return hw, mp
 
     def sample_feasible(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """``n`` random designs (rows) that run: random types and topology (no self links, each
-        memory on at most one bus), then every task on a PE of one connected group of buses that
+        """``n`` random designs (rows) that run: random types and topology (each memory on at most
+        one bus), then every task on a PE of one connected group of buses that
         holds a memory (accelerators only for their own task), its output in one of that group's
         memories. Same seed, same rows."""
         rng = np.random.default_rng(seed)
@@ -182,7 +183,7 @@ class LimitedEncoding:
             link = rng.integers(-1, SLOTS, size=SLOTS)
             bus_mem = rng.integers(-1, SLOTS, size=SLOTS)
             held = bus_mem[bus_mem >= 0]
-            if any(link[i] == i for i in range(SLOTS)) or len(held) != len(set(held.tolist())):
+            if len(held) != len(set(held.tolist())):
                 continue
             group = list(range(SLOTS))  # union-find over buses
 
@@ -192,7 +193,7 @@ class LimitedEncoding:
                 return x
 
             for i in range(SLOTS):
-                if link[i] >= 0:
+                if link[i] >= 0 and link[i] != i:
                     group[root(i)] = root(int(link[i]))
             g = root(int(rng.integers(SLOTS)))
             pes = [s for s in range(SLOTS) if root(int(pe_bus[s])) == g]
@@ -250,8 +251,6 @@ class LimitedEncoding:
         """The reason a design cannot run (the same words as the Python path's SocInfeasible)."""
         r = np.asarray(row)
         n = len(self.tasks)
-        if error == BUS_SELF_LINK:
-            return f"bus 'bus_{a}' is linked to itself"
         if error == MEM_MULTI_BUS:
             buses = [f"bus_{i}" for i in range(SLOTS) if r[15 + i] == a]
             return f"memory 'mem_{a}' is on {len(buses)} buses {buses}; a memory sits on one bus"
@@ -325,20 +324,16 @@ def _evaluate_rows(rows, n_t, types, wl, last_task, mem, early, pcp, include_lea
             _connect(nbr, deg, i, 2 * SLOTS + r[9 + i])
         for i in range(SLOTS):
             j = r[12 + i]
-            if j >= 0:
-                if j == i:
-                    bad, ea[d] = BUS_SELF_LINK, i
-                    break
+            if j >= 0 and j != i:
                 _connect(nbr, deg, 2 * SLOTS + i, 2 * SLOTS + j)
-        if bad == OK:
-            for i in range(SLOTS):
-                j = r[15 + i]
-                if j >= 0:
-                    _connect(nbr, deg, 2 * SLOTS + i, SLOTS + j)
-            for i in range(SLOTS):
-                if deg[SLOTS + i] > 1:
-                    bad, ea[d] = MEM_MULTI_BUS, i
-                    break
+        for i in range(SLOTS):
+            j = r[15 + i]
+            if j >= 0:
+                _connect(nbr, deg, 2 * SLOTS + i, SLOTS + j)
+        for i in range(SLOTS):
+            if deg[SLOTS + i] > 1:
+                bad, ea[d] = MEM_MULTI_BUS, i
+                break
         task_pe = np.empty(n_t, np.int64)
         task_mem = np.empty(n_t, np.int64)
         if bad == OK:

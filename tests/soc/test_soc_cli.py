@@ -44,7 +44,7 @@ def test_design_file_and_limited_vector(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('{"bus_1_link": 1}', "infeasible design: bus 'bus_1' is linked to itself"),
+    ('{"bus_1_mem": 0}', "infeasible design: memory 'mem_0' is on 2 buses ['bus_0', 'bus_1']"),
     ('{"nope": 1}', "unknown field(s) ['nope']"),
     ('{"pe_0": "A99"}', "field 'pe_0': value 'A99' is not allowed"),
     ("[1, 2]", "expected 54 values, got 2"),

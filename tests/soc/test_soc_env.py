@@ -86,8 +86,10 @@ def test_infeasible_designs_report_the_reason_and_never_crash(env):
             assert reward == -1e4 and info["violation"] and not info["target_met"]
             assert np.all(obs == -1.0)
     assert n_bad > 0
-    d = dict(env.baseline_design, bus_1_link=1)
-    with pytest.raises(InfeasibleDesign, match="bus 'bus_1' is linked to itself"):
+    d = dict(env.baseline_design, bus_1_link=1)  # a link to itself is no link (as in ArchGym's FARSIEnv.step)
+    assert env.simulate(d) == env.simulate(env.baseline_design)
+    d = dict(env.baseline_design, pe_1_bus=1, **{f"{env.encoding.tasks[1]}_pe": 1})
+    with pytest.raises(InfeasibleDesign, match=f"task {env.encoding.tasks[1]!r} on PE 'pe_1' cannot reach memory 'mem_0'"):
         env.simulate(d)
     d = dict(env.baseline_design, bus_1_mem=0)
     *_, info = env.step_design(d)
