@@ -100,7 +100,7 @@ def buffer_capacity(cfg: np.ndarray) -> int:
 # -------------------------------------------------------------------------------------------
 # scheduler: per-bank queues in arrival order
 # -------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _next_request(sched, bank, q, qn, active, open_row, row, addr, is_write, last_cmd_write):
     """Scheduler::getNextRequest for one bank machine (request id or -1)."""
     n = qn[bank]
@@ -136,7 +136,7 @@ def _next_request(sched, bank, q, qn, active, open_row, row, addr, is_write, las
     return q[bank, 0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _further_row_hit(sched, bank, q, qn, the_row, row):
     n = qn[bank]
     if sched == 0:
@@ -150,7 +150,7 @@ def _further_row_hit(sched, bank, q, qn, the_row, row):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr, is_write,
                    last_cmd_write):
     """BankMachine::evaluate: pick the bank's current request and its next command."""
@@ -200,7 +200,7 @@ def _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, 
 # -------------------------------------------------------------------------------------------
 # timing checker
 # -------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _earliest(c, b, g, r, t, nb, ng, nr, bus):
     e = t
     if b >= 0:
@@ -215,7 +215,7 @@ def _earliest(c, b, g, r, t, nb, ng, nr, bus):
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw):
     for i in range(rule_idx[c], rule_idx[c + 1]):
         scope = rules[i, 0]
@@ -248,7 +248,7 @@ def _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw
     return t + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on, pd_state,
            pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
     """Controller::manageRequests for the waiting request ``k``: store it if the buffer has room."""
@@ -281,7 +281,7 @@ def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank,
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bcur,
                       bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit):
     """RefreshManagerAllBank::evaluate: the rank's refresh command (PREA/REF) or -1."""
@@ -316,7 +316,7 @@ def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_fle
     return REF
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate):
     """PowerDownManagerStaggered::evaluate: the rank's power-down command or -1."""
     if pd_exit[r]:
@@ -340,7 +340,7 @@ def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
     """Next response the Fifo (in completion order) or Reorder (in request order) arbiter may return."""
     if arbiter == 1:
@@ -355,12 +355,12 @@ def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules, qcap,
                 req_begin, req_accept, resp_ctrl, resp_init, needed_act,
                 cmd_t, cmd_c, cmd_b, cmd_r, cmd_q):
     """Simulate the channel. Fills the per-request arrays and the command log; returns
-    ``(n_commands, end_time, status)`` with status 0 = done, 1 = command log full, 2 = stuck."""
+    ``(n_commands, end_time, status, loop_steps)`` with status 0 = done, 1 = command log full, 2 = stuck."""
     n = ts.shape[0]
     ranks = spec[M_RANKS]
     bpr = spec[M_BPR]
@@ -413,6 +413,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     bblocked = np.zeros(nbanks, dtype=np.bool_)
     bsleep = np.zeros(nbanks, dtype=np.bool_)
     bnext = np.full(nbanks, -1, dtype=np.int64)
+    bdirty = np.zeros(nbanks, dtype=np.bool_)
+    bearl = np.full(nbanks, INF, dtype=np.int64)  # earliest legal time of the bank's next command (cached)  # inputs of the bank machine changed since its last evaluation
+    busy = np.zeros(nbanks, dtype=np.int64)  # banks holding requests (only they can have a command)
+    busy_pos = np.full(nbanks, -1, dtype=np.int64)
+    nbusy = 0
     # refresh managers: first trigger staggered over the ranks in bit-reversed order
     rf_next = np.full(ranks, INF, dtype=np.int64)
     rf_pulled = np.zeros(ranks, dtype=np.bool_)
@@ -480,8 +485,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     end_time = np.int64(0)
     ncmd = 0
     t = np.int64(0)
+    steps = 0
+    same = 0
 
     while True:
+        steps += 1
         # ---------------- front end: trace player and arbiter ------------------------
         if arbiter == 0:
             if endreq_time == t:
@@ -598,24 +606,34 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             break
 
         # ---------------- controller: admission (manageRequests) ---------------------
-        if pend >= 0 and pend_arrival <= t:
+        if pend >= 0 and pend_arrival <= t and ((buftype == 0 and qn[counts[3]] < bufsize) or (
+                buftype == 1 and counts[1] < bufread and counts[2] < bufwrite) or (buftype == 2 and counts[0] < bufsize)):
             if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on,
                       pd_state, pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
                 req_accept[pend] = t
                 endreq_time = t
-                _evaluate_bank(bank[pend], page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext,
+                b = bank[pend]
+                if busy_pos[b] < 0:
+                    busy_pos[b] = nbusy
+                    busy[nbusy] = b
+                    nbusy += 1
+                bdirty[b] = True
+                _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext,
                                row, addr, is_write, last_cmd_write)
+                bearl[b] = _earliest(bnext[b], b, b // bpg, b // bpr, 0, nb, ng, nr, bus) if bnext[b] >= 0 else INF
                 pend = -1
                 pend_arrival = INF
 
         # ---------------- refresh and power-down managers -----------------------------
         for r in range(ranks):
             rf_cmd[r] = -1
-            if refresh_on:
+            if refresh_on and t >= rf_next[r]:
                 rf_cmd[r] = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex,
                                               rf_activated, rf_sleep, bcur, bblocked, bnext, pd_on, pd_state,
                                               pd_entry, pd_exit)
-            pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate) if pd_on else -1
+            pd_cmd[r] = -1
+            if pd_on and (pd_exit[r] or pd_entry[r] or pd_sref[r]):
+                pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate)
 
         # ---------------- command multiplexer: earliest, then oldest -----------------
         best_e = INF
@@ -644,19 +662,23 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_b = r * bpr
                     best_r = r
                     best_src = 1
-            for b in range(r * bpr, (r + 1) * bpr):
-                c = bnext[b]
-                if c < 0:
-                    continue
-                e = _earliest(c, b, b // bpg, r, t, nb, ng, nr, bus)
-                pid = bcur[b] + 1
-                if e < best_e or (e == best_e and pid < best_pid):
-                    best_e = e
-                    best_pid = pid
-                    best_c = c
-                    best_b = b
-                    best_r = r
-                    best_src = 0
+        for i in range(nbusy):
+            b = busy[i]
+            c = bnext[b]
+            if c < 0:
+                continue
+            r = b // bpr
+            if pd_cmd[r] >= 0:
+                continue
+            e = bearl[b] if bearl[b] > t else t
+            pid = bcur[b] + 1
+            if e < best_e or (e == best_e and pid < best_pid):
+                best_e = e
+                best_pid = pid
+                best_c = c
+                best_b = b
+                best_r = r
+                best_src = 0
 
         issued = False
         if best_c >= 0 and best_e == t:
@@ -667,7 +689,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             g = b // bpg
             k = bcur[b] if best_src == 0 else -1
             if ncmd >= cap:
-                return ncmd, t, 1
+                return ncmd, t, 1, steps
             cmd_t[ncmd] = t
             cmd_c[ncmd] = c
             cmd_b[ncmd] = b
@@ -680,6 +702,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             lo = r * bpr if rank_cmd else b
             hi = (r + 1) * bpr if rank_cmd else b + 1
             for bb in range(lo, hi):
+                bdirty[bb] = True
                 if c == ACT:
                     bstate[bb] = 1
                     bopen[bb] = row[bcur[bb]]
@@ -765,18 +788,36 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                             q[b, j] = q[b, j + 1]
                         qn[b] -= 1
                         break
+                if qn[b] == 0:
+                    bnext[b] = -1
+                    last = busy[nbusy - 1]
+                    busy[busy_pos[b]] = last
+                    busy_pos[last] = busy_pos[b]
+                    busy_pos[b] = -1
+                    nbusy -= 1
                 counts[0] -= 1
                 if is_write[k]:
                     counts[2] -= 1
                 else:
                     counts[1] -= 1
+                if sched == 2 and last_cmd_write != is_write[k]:
+                    for i in range(nbusy):
+                        bdirty[busy[i]] = True
                 last_cmd_write = is_write[k]
                 # manageRequests(thinkDelayFw): the waiting request may take the freed entry now
-                if pend >= 0 and pend_arrival <= t:
+                if pend >= 0 and pend_arrival <= t and ((buftype == 0 and qn[counts[3]] < bufsize) or (
+                        buftype == 1 and counts[1] < bufread and counts[2] < bufwrite) or (
+                        buftype == 2 and counts[0] < bufsize)):
                     if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write,
                               pd_on, pd_state, pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
                         req_accept[pend] = t
                         endreq_time = t + think_fw
+                        b2 = bank[pend]
+                        if busy_pos[b2] < 0:
+                            busy_pos[b2] = nbusy
+                            busy[nbusy] = b2
+                            nbusy += 1
+                        bdirty[b2] = True
                         _evaluate_bank(bank[pend], page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep,
                                        bnext, row, addr, is_write, last_cmd_write)
                         pend = -1
@@ -797,25 +838,46 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         # ---------------- re-evaluate, find the next trigger --------------------------
         blocked = best_c >= 0 and not issued
         nxt = INF
-        for b in range(nbanks):
-            _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr,
-                           is_write, last_cmd_write)
+        for i in range(nbusy):
+            b = busy[i]
+            if bdirty[b]:
+                bdirty[b] = False
+                _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr,
+                               is_write, last_cmd_write)
             c = bnext[b]
             if c >= 0:
-                e = _earliest(c, b, b // bpg, b // bpr, t, nb, ng, nr, bus)
+                # earliest legal time (hand-inlined: helper calls cost refcount traffic per bank)
+                e = nb[c, b]
+                v = ng[c, b // bpg]
+                if v > e:
+                    e = v
+                v = nr[c, b // bpr]
+                if v > e:
+                    e = v
+                if bus > e:
+                    e = bus
+                bearl[b] = e
+                if e < t:
+                    e = t
                 if e < nxt and not (e == t and blocked):
                     nxt = e
+            else:
+                bearl[b] = INF
         for r in range(ranks):
             if refresh_on:
-                c = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated,
-                                      rf_sleep, bcur, bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit)
+                c = -1
+                if t >= rf_next[r]:
+                    c = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated,
+                                          rf_sleep, bcur, bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit)
                 if c >= 0:
                     e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
                     if e < nxt and not (e == t and blocked):
                         nxt = e
-                elif rf_next[r] < nxt:
+                elif t < rf_next[r] < nxt:
+                    # a due refresh of a sleeping rank waits for the wake-up; DRAMSys re-triggers here in
+                    # the same cycle forever (a delta-cycle livelock), the model moves on to the next event
                     nxt = rf_next[r]
-            if pd_on:
+            if pd_on and (pd_exit[r] or pd_entry[r] or pd_sref[r]):
                 c = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate)
                 if c >= 0:
                     e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
@@ -870,11 +932,17 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             if delivered == n and end_time < nxt:
                 nxt = end_time if end_time > t else t
         if nxt >= INF:
-            return ncmd, t, 2
+            return ncmd, t, 2, steps
+        if nxt == t:
+            same += 1
+            if same > 64:  # no progress within one cycle: report rather than spin
+                return ncmd, t, 2, steps
+        else:
+            same = 0
         t = nxt
     if arbiter != 0:
         end_time = np.int64(0)
         for k in range(n):
             if resp_init[k] > end_time:
                 end_time = resp_init[k]
-    return ncmd, end_time, 0
+    return ncmd, end_time, 0, steps

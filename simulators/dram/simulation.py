@@ -119,7 +119,7 @@ class PreparedChannel:
         cap = 4 * n + 64
         while True:
             cmd = {k: np.zeros(cap, dtype=np.int64) for k in ("t", "c", "b", "r", "q")}
-            ncmd, end, status = ctl.run_channel(
+            ncmd, end, status, _steps = ctl.run_channel(
                 self.ts, self.is_write, self.addr, self.rank, self.bank, self.row, cfg, self.spec_vec,
                 self.rule_idx, self.rules, ctl.buffer_capacity(cfg), req_begin, req_accept, resp_ctrl, resp_init,
                 needed_act, cmd["t"], cmd["c"], cmd["b"], cmd["r"], cmd["q"])
