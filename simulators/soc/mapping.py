@@ -45,12 +45,13 @@ class Mapping:
                     raise SocInfeasible(f"task {t!r} has children but no memory for its output")
                 if m not in hw or hardware.kind(m) != "mem":
                     raise SocInfeasible(f"task {t!r} writes to {m!r}, which is not a memory of the hardware; memories: {mems}")
+        group = {n: k for k, nodes in enumerate(nx.connected_components(hw)) for n in nodes}
         for p, c in workload.edges:
             m = self.task_memory[p]
-            if not nx.has_path(hw, self.task_pe[p], m):
+            if group[self.task_pe[p]] != group[m]:
                 raise SocInfeasible(f"task {p!r} on PE {self.task_pe[p]!r} cannot reach memory {m!r} that holds its output "
                                     f"(no path of buses)")
-            if not nx.has_path(hw, self.task_pe[c], m):
+            if group[self.task_pe[c]] != group[m]:
                 raise SocInfeasible(f"task {c!r} on PE {self.task_pe[c]!r} cannot reach memory {m!r} that holds its input "
                                     f"from {p!r} (no path of buses)")
 
