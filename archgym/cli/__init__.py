@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "archgym.cli.collect",
     "archgym.cli.analyze",
     "archgym.cli.simulate_systolic",
+    "archgym.cli.simulate_dram",
     "archgym.cli.simulate_soc",
 ]
 

@@ -1,0 +1,66 @@
+"""``archgym simulate dram``: one memory-controller configuration on one trace, from DRAMSys's own files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from archgym.cli.app import simulate_app
+from archgym.cli.options import fail
+
+_TABLE = (
+    ("total_cycles", "total cycles"), ("total_time_ns", "total time ns"), ("avg_read_latency_cycles", "avg rd lat"),
+    ("p50_read_latency_cycles", "p50"), ("p95_read_latency_cycles", "p95"), ("p99_read_latency_cycles", "p99"),
+    ("bandwidth_GBps", "GB/s"), ("row_hit_rate", "row hit"), ("num_act", "ACT"), ("num_pre", "PRE"),
+    ("num_prea", "PREA"), ("num_rd_cmds", "RD"), ("num_wr_cmds", "WR"), ("num_rda_cmds", "RDA"),
+    ("num_wra_cmds", "WRA"), ("num_ref", "REF"), ("num_pdn_cmds", "PDN"), ("energy_pJ", "energy pJ"),
+    ("avg_power_mW", "power mW"),
+)
+
+
+@simulate_app.command(
+    "dram",
+    help=(
+        "Simulate one DRAM channel and its controller (DRAMSys 5 behaviour, DRAMPower energy) on a DRAMSys .stl "
+        "trace. --memspec, --mcconfig and --addressmapping take DRAMSys's JSON files; the mcconfig may hold any "
+        "subset of the knobs (the rest take DRAMSys's defaults); without --addressmapping the memspec's default "
+        "mapping (row | rank | bank | bank group | column) is used."
+    ),
+)
+def simulate_dram(
+    memspec: Path = typer.Option(..., "--memspec", help="DRAMSys memspec JSON (DDR3 or DDR4)"),
+    trace: Path = typer.Option(..., "--trace", help="DRAMSys .stl trace (cycle:<tab>read|write<tab>hex address)"),
+    mcconfig: Optional[Path] = typer.Option(None, "--mcconfig", help="DRAMSys mcconfig JSON [default: DRAMSys's]"),
+    addressmapping: Optional[Path] = typer.Option(None, "--addressmapping", help="DRAMSys address-mapping JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print the metrics as one JSON object"),
+) -> None:
+    from archgym.simulators.dram.addressmap import AddressMappingError
+    from archgym.simulators.dram.mcconfig import McConfigError
+    from archgym.simulators.dram.memspec import MemSpecError
+    from archgym.simulators.dram.simulation import METRICS, simulate
+    from archgym.simulators.dram.traces import TraceError
+
+    try:
+        result = simulate(memspec, mcconfig, trace, addressmapping)
+    except (MemSpecError, McConfigError, AddressMappingError, TraceError) as e:
+        fail(str(e))
+    except ValueError as e:  # e.g. an address beyond the device
+        fail(f"{trace}: {e}")
+    m = result.metrics
+    out = {k: m[k] for k in METRICS}
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{trace.name} on {Path(memspec).name}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, head in _TABLE:
+        v = out[key]
+        table.add_row(head, f"{v:,.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:,.0f}")
+    Console().print(table)
