@@ -52,6 +52,15 @@ class BlockType:
     joule_per_byte: float = 0.0
     leakage_W: float = 0.0
 
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise LibraryError(f"block {self.name!r}: kind {self.kind!r}; allowed: {list(KINDS)}")
+        if not self.peak_rate > 0 or (self.kind == "pe" and self.peak_rate == float("inf")):
+            raise LibraryError(f"block {self.name!r}: peak_rate = {self.peak_rate!r}; allowed: > 0 (finite for a PE; "
+                               f"a bus or memory may be unlimited, inf)")
+        if self.kind == "pe" and not self.inst_per_joule > 0:
+            raise LibraryError(f"block {self.name!r}: inst_per_joule = {self.inst_per_joule!r}; allowed: > 0")
+
     def runs(self, task: str) -> bool:
         """Whether this block can run ``task`` (general-purpose PEs run every task)."""
         return self.kind == "pe" and (self.task is None or self.task == task)
