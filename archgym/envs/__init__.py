@@ -6,4 +6,6 @@ ENVIRONMENTS: dict[str, str] = {
     "archgym/Synthetic-v0": "archgym.envs.synthetic:SyntheticEnv",
     "archgym/SoC-v0": "archgym.envs.soc:SoCEnv",
     "archgym/DRAM-v0": "archgym.envs.dram:DRAMEnv",
+    "archgym/Dataflow-v0": "archgym.envs.dataflow:DataflowEnv",
+    "archgym/Mapping-v0": "archgym.envs.mapping:MappingEnv",
 }
