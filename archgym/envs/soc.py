@@ -177,6 +177,10 @@ class SoCEnv(ArchGymEnv):
         return self.encoding.baseline
 
     def _rows(self, designs: Sequence[dict]) -> np.ndarray:
+        """Designs (validated dicts) as encoding rows: column by column for batches, row by row for a few."""
+        if len(designs) < 32:
+            return np.array([[lut[d[n]] if lut is not None else d[n] for n, lut in zip(self._names, self._luts)]
+                             for d in designs], dtype=np.int64)
         rows = np.empty((len(self._names), len(designs)), dtype=np.int64)
         for k, (n, lut) in enumerate(zip(self._names, self._luts)):
             rows[k] = [lut[d[n]] for d in designs] if lut is not None else [d[n] for d in designs]
