@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "archgym.cli.simulate_systolic",
     "archgym.cli.simulate_dram",
     "archgym.cli.simulate_soc",
+    "archgym.cli.simulate_dataflow",
 ]
 
 
