@@ -575,7 +575,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         # ---------------- controller: responses (manageResponses) --------------------
         while True:
             if rel_req >= 0:
-                if rel_end != t:
+                if rel_end > t:
                     break
                 rel_req = -1
                 rel_end = INF
@@ -623,6 +623,15 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 bearl[b] = _earliest(bnext[b], b, b // bpg, b // bpr, 0, nb, ng, nr, bus) if bnext[b] >= 0 else INF
                 pend = -1
                 pend_arrival = INF
+                if arbiter == 0:
+                    # END_REQ now: the player sends its next request as soon as its time has come
+                    endreq_time = INF
+                    if init_next < n:
+                        s = ts[init_next] if ts[init_next] > t else t
+                        pend = init_next
+                        init_next += 1
+                        req_begin[pend] = s + arb_fw
+                        pend_arrival = s + arb_fw + think_fw
 
         # ---------------- refresh and power-down managers -----------------------------
         for r in range(ranks):
@@ -822,6 +831,15 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                                        bnext, row, addr, is_write, last_cmd_write)
                         pend = -1
                         pend_arrival = INF
+                        if arbiter == 0:
+                            # END_REQ one cycle later: the player's next request follows from then
+                            endreq_time = INF
+                            if init_next < n:
+                                s0 = ts[init_next] if ts[init_next] > t + think_fw else t + think_fw
+                                pend = init_next
+                                init_next += 1
+                                req_begin[pend] = s0 + arb_fw
+                                pend_arrival = s0 + arb_fw + think_fw
                 strobe = t + phy_fw + (wl if is_write[k] else rl) + burst + phy_bw + think_bw
                 if respq_reorder:
                     ro_time[k] = strobe
@@ -890,7 +908,12 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         if endreq_time < nxt:
             nxt = endreq_time
         if rel_req >= 0 and rel_end > t and rel_end < nxt:
-            nxt = rel_end
+            # the END_RESP only matters if another response is ready by then
+            if respq_reorder:
+                if ro_next < n and ro_time[ro_next] <= rel_end:
+                    nxt = rel_end
+            elif rq_head < rq_tail and rq_time[rq_head] <= rel_end:
+                nxt = rel_end
         if respq_reorder:
             if ro_next < n and ro_time[ro_next] < nxt:
                 nxt = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
