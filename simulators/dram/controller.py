@@ -47,6 +47,8 @@ REFRESH_CODES = {"NoRefresh": 0, "AllBank": 1}
 PD_CODES = {"NoPowerDown": 0, "Staggered": 1}
 ARBITER_CODES = {"Simple": 0, "Fifo": 1, "Reorder": 2}
 
+# bank machine table columns
+B_STATE, B_OPEN, B_CUR, B_KEEP, B_BLOCKED, B_SLEEP, B_NEXT = range(7)
 # power-down manager states
 PD_IDLE, PD_ACT, PD_PRE, PD_SREF, PD_EXTRA = range(5)
 
@@ -101,147 +103,135 @@ def buffer_capacity(cfg: np.ndarray) -> int:
 # scheduler: per-bank queues in arrival order
 # -------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _next_request(sched, bank, q, qn, active, open_row, row, addr, is_write, last_cmd_write):
-    """Scheduler::getNextRequest for one bank machine (request id or -1)."""
-    n = qn[bank]
+def _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write):
+    """BankMachine::evaluate: pick the bank's current request and its next command.
+
+    The scheduler's getNextRequest / hasFurtherRowHit are written out here rather than called, which
+    keeps numba's reference counting of the array arguments out of this hot path."""
+    bk[b, B_NEXT] = -1
+    if bk[b, B_SLEEP] or bk[b, B_BLOCKED]:
+        return
+    n = qn[b]
     if n == 0:
-        return -1
-    if sched == 0 or not active:
-        return q[bank, 0]
-    if sched == 1:
+        return
+    active = bk[b, B_STATE] == 1
+    open_row = bk[b, B_OPEN]
+    # Scheduler::getNextRequest
+    new = q[b, 0]
+    if active and sched == 1:
         for i in range(n):
-            k = q[bank, i]
+            k = q[b, i]
             if row[k] == open_row:
-                return k
-        return q[bank, 0]
-    # FrFcfsGrp: among row hits, prefer the first of the last CAS's direction without a hazard
-    first_hit = -1
-    for i in range(n):
-        k = q[bank, i]
-        if row[k] != open_row:
-            continue
-        if first_hit < 0:
-            first_hit = k
-        if is_write[k] == last_cmd_write:
-            hazard = False
-            for j in range(i):
-                k2 = q[bank, j]
-                if row[k2] == open_row and addr[k2] == addr[k]:
-                    hazard = True
+                new = k
+                break
+    elif active and sched == 2:
+        # FrFcfsGrp: among row hits, the first of the last CAS's direction without an earlier same-address hit
+        first_hit = -1
+        found = -1
+        for i in range(n):
+            k = q[b, i]
+            if row[k] != open_row:
+                continue
+            if first_hit < 0:
+                first_hit = k
+            if is_write[k] == last_cmd_write:
+                hazard = False
+                for j in range(i):
+                    k2 = q[b, j]
+                    if row[k2] == open_row and addr[k2] == addr[k]:
+                        hazard = True
+                        break
+                if not hazard:
+                    found = k
                     break
-            if not hazard:
-                return k
-    if first_hit >= 0:
-        return first_hit
-    return q[bank, 0]
-
-
-@njit(cache=True, error_model="numpy")
-def _further_row_hit(sched, bank, q, qn, the_row, row):
-    n = qn[bank]
-    if sched == 0:
-        return n >= 2 and row[q[bank, 1]] == the_row
-    hits = 0
-    for i in range(n):
-        if row[q[bank, i]] == the_row:
-            hits += 1
-            if hits == 2:
-                return True
-    return False
-
-
-@njit(cache=True, error_model="numpy")
-def _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr, is_write,
-                   last_cmd_write):
-    """BankMachine::evaluate: pick the bank's current request and its next command."""
-    bnext[b] = -1
-    if bsleep[b] or bblocked[b]:
-        return
-    active = bstate[b] == 1
-    new = _next_request(sched, b, q, qn, active, bopen[b], row, addr, is_write, last_cmd_write)
-    if new < 0:
-        return
-    if bkeep[b]:
-        if row[new] == bopen[b]:
-            bcur[b] = new
+        if found >= 0:
+            new = found
+        elif first_hit >= 0:
+            new = first_hit
+    if bk[b, B_KEEP]:
+        if row[new] == open_row:
+            bk[b, B_CUR] = new
     else:
-        bcur[b] = new
-    cur = bcur[b]
+        bk[b, B_CUR] = new
+    cur = bk[b, B_CUR]
     if not active:
-        bnext[b] = ACT
+        bk[b, B_NEXT] = ACT
         return
-    hit = row[cur] == bopen[b]
+    hit = row[cur] == open_row
     w = is_write[cur]
+    if page == 0:  # Open
+        bk[b, B_NEXT] = (WR if w else RD) if hit else PRE
+        return
     if page == 2:  # Closed
-        bnext[b] = WRA if w else RDA
-    elif page == 0:  # Open
-        if hit:
-            bnext[b] = WR if w else RD
-        else:
-            bnext[b] = PRE
-    elif page == 1:  # OpenAdaptive
-        if hit:
-            if qn[b] >= 2 and not _further_row_hit(sched, b, q, qn, bopen[b], row):
-                bnext[b] = WRA if w else RDA
-            else:
-                bnext[b] = WR if w else RD
-        else:
-            bnext[b] = PRE
-    else:  # ClosedAdaptive
-        if hit:
-            if _further_row_hit(sched, b, q, qn, bopen[b], row):
-                bnext[b] = WR if w else RD
-            else:
-                bnext[b] = WRA if w else RDA
-        else:
-            bnext[b] = PRE
+        bk[b, B_NEXT] = WRA if w else RDA
+        return
+    if not hit:
+        bk[b, B_NEXT] = PRE
+        return
+    # Scheduler::hasFurtherRowHit (Fifo: the next queued request; FR-FCFS: a second row hit)
+    further = False
+    if sched == 0:
+        further = n >= 2 and row[q[b, 1]] == open_row
+    else:
+        hits = 0
+        for i in range(n):
+            if row[q[b, i]] == open_row:
+                hits += 1
+                if hits == 2:
+                    further = True
+                    break
+    if page == 1:  # OpenAdaptive: precharge when more requests wait and none hits the row
+        close = n >= 2 and not further
+    else:  # ClosedAdaptive: keep the row open only for a further hit
+        close = not further
+    if close:
+        bk[b, B_NEXT] = WRA if w else RDA
+    else:
+        bk[b, B_NEXT] = WR if w else RD
 
 
-# -------------------------------------------------------------------------------------------
-# timing checker
-# -------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _earliest(c, b, g, r, t, nb, ng, nr, bus):
+def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     e = t
     if b >= 0:
-        if nb[c, b] > e:
-            e = nb[c, b]
-        if ng[c, g] > e:
-            e = ng[c, g]
-    if nr[c, r] > e:
-        e = nr[c, r]
+        if chk[c, b] > e:
+            e = chk[c, b]
+        if chk[c, goff + g] > e:
+            e = chk[c, goff + g]
+    if chk[c, roff + r] > e:
+        e = chk[c, roff + r]
     if bus > e:
         e = bus
     return e
 
 
 @njit(cache=True, error_model="numpy")
-def _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw):
+def _insert(c, b, g, r, t, ranks, rule_idx, rules, chk, goff, roff, faw_q, faw_n, faw):
     for i in range(rule_idx[c], rule_idx[c + 1]):
         scope = rules[i, 0]
         c2 = rules[i, 1]
         v = t + rules[i, 2]
         if scope == 0:
-            if v > nb[c2, b]:
-                nb[c2, b] = v
+            if v > chk[c2, b]:
+                chk[c2, b] = v
         elif scope == 1:
-            if v > ng[c2, g]:
-                ng[c2, g] = v
+            if v > chk[c2, goff + g]:
+                chk[c2, goff + g] = v
         elif scope == 2:
-            if v > nr[c2, r]:
-                nr[c2, r] = v
+            if v > chk[c2, roff + r]:
+                chk[c2, roff + r] = v
         else:
             for r2 in range(ranks):
-                if r2 != r and v > nr[c2, r2]:
-                    nr[c2, r2] = v
+                if r2 != r and v > chk[c2, roff + r2]:
+                    chk[c2, roff + r2] = v
     if c == ACT:
         # four-activate window: the 5th ACT waits for the 1st + tFAW
         faw_q[r, faw_n[r]] = t
         faw_n[r] += 1
         if faw_n[r] >= 4:
             v = faw_q[r, 0] + faw
-            if v > nr[ACT, r]:
-                nr[ACT, r] = v
+            if v > chk[ACT, roff + r]:
+                chk[ACT, roff + r] = v
             for i in range(faw_n[r] - 1):
                 faw_q[r, i] = faw_q[r, i + 1]
             faw_n[r] -= 1
@@ -282,8 +272,8 @@ def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank,
 
 
 @njit(cache=True, error_model="numpy")
-def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bcur,
-                      bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit):
+def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bk,
+                      pd_on, pd_state, pd_entry, pd_exit):
     """RefreshManagerAllBank::evaluate: the rank's refresh command (PREA/REF) or -1."""
     if t < rf_next[r]:
         return -1
@@ -299,17 +289,17 @@ def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_fle
     if not rf_pulled[r]:
         if rf_flex[r] == max_postponed:  # forced refresh: stop the rank's bank machines
             for b in range(r * bpr, (r + 1) * bpr):
-                bblocked[b] = True
-                bnext[b] = -1
+                bk[b, B_BLOCKED] = True
+                bk[b, B_NEXT] = -1
         else:
             for b in range(r * bpr, (r + 1) * bpr):
-                if bcur[b] >= 0:  # busy: postpone
+                if bk[b, B_CUR] >= 0:  # busy: postpone
                     rf_flex[r] += 1
                     rf_next[r] += refi
                     return -1
         return PREA if rf_activated[r] > 0 else REF
     for b in range(r * bpr, (r + 1) * bpr):
-        if bcur[b] >= 0:  # busy: stop pulling in
+        if bk[b, B_CUR] >= 0:  # busy: stop pulling in
             rf_pulled[r] = False
             rf_next[r] += refi
             return -1
@@ -317,7 +307,7 @@ def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_fle
 
 
 @njit(cache=True, error_model="numpy")
-def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate):
+def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk):
     """PowerDownManagerStaggered::evaluate: the rank's power-down command or -1."""
     if pd_exit[r]:
         st = pd_state[r]
@@ -332,7 +322,7 @@ def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate):
         return -1
     if pd_entry[r]:
         for b in range(r * bpr, (r + 1) * bpr):
-            if bstate[b] == 1:
+            if bk[b, B_STATE] == 1:
                 return PDEA
         return PDEP
     if pd_sref[r]:
@@ -394,9 +384,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     cap = cmd_t.shape[0]
 
     # timing checker
-    nb = np.zeros((NCMD, nbanks), dtype=np.int64)
-    ng = np.zeros((NCMD, ngroups), dtype=np.int64)
-    nr = np.zeros((NCMD, ranks), dtype=np.int64)
+    # earliest time of each command per bank, then per bank group, then per rank (one table)
+    goff = nbanks
+    roff = nbanks + ngroups
+    chk = np.zeros((NCMD, nbanks + ngroups + ranks), dtype=np.int64)
     bus = np.int64(0)
     faw_q = np.zeros((ranks, 5), dtype=np.int64)
     faw_n = np.zeros(ranks, dtype=np.int64)
@@ -406,13 +397,12 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     counts = np.zeros(4, dtype=np.int64)
     last_cmd_write = False
     # bank machines
-    bstate = np.zeros(nbanks, dtype=np.int64)
-    bopen = np.full(nbanks, -1, dtype=np.int64)
-    bcur = np.full(nbanks, -1, dtype=np.int64)
-    bkeep = np.zeros(nbanks, dtype=np.bool_)
-    bblocked = np.zeros(nbanks, dtype=np.bool_)
-    bsleep = np.zeros(nbanks, dtype=np.bool_)
-    bnext = np.full(nbanks, -1, dtype=np.int64)
+    # bank machines: one row per bank, columns B_STATE (0 precharged / 1 activated), B_OPEN (open row),
+    # B_CUR (current request), B_KEEP, B_BLOCKED, B_SLEEP, B_NEXT (next command)
+    bk = np.zeros((nbanks, 7), dtype=np.int64)
+    bk[:, B_OPEN] = -1
+    bk[:, B_CUR] = -1
+    bk[:, B_NEXT] = -1
     bdirty = np.zeros(nbanks, dtype=np.bool_)
     bearl = np.full(nbanks, INF, dtype=np.int64)  # earliest legal time of the bank's next command (cached)  # inputs of the bank machine changed since its last evaluation
     busy = np.zeros(nbanks, dtype=np.int64)  # banks holding requests (only they can have a command)
@@ -617,10 +607,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     busy_pos[b] = nbusy
                     busy[nbusy] = b
                     nbusy += 1
-                bdirty[b] = True
-                _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext,
+                _evaluate_bank(b, page, sched, q, qn, bk,
                                row, addr, is_write, last_cmd_write)
-                bearl[b] = _earliest(bnext[b], b, b // bpg, b // bpr, 0, nb, ng, nr, bus) if bnext[b] >= 0 else INF
+                bearl[b] = _earliest(bk[b, B_NEXT], b, b // bpg, b // bpr, 0, chk, goff, roff, bus) if bk[b, B_NEXT] >= 0 else INF
                 pend = -1
                 pend_arrival = INF
                 if arbiter == 0:
@@ -638,11 +627,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             rf_cmd[r] = -1
             if refresh_on and t >= rf_next[r]:
                 rf_cmd[r] = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex,
-                                              rf_activated, rf_sleep, bcur, bblocked, bnext, pd_on, pd_state,
+                                              rf_activated, rf_sleep, bk, pd_on, pd_state,
                                               pd_entry, pd_exit)
             pd_cmd[r] = -1
             if pd_on and (pd_exit[r] or pd_entry[r] or pd_sref[r]):
-                pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate)
+                pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk)
 
         # ---------------- command multiplexer: earliest, then oldest -----------------
         best_e = INF
@@ -653,7 +642,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         best_src = 0
         for r in range(ranks):
             if pd_cmd[r] >= 0:
-                e = _earliest(pd_cmd[r], -1, -1, r, t, nb, ng, nr, bus)
+                e = _earliest(pd_cmd[r], -1, -1, r, t, chk, goff, roff, bus)
                 if e < best_e or (e == best_e and BIG_PID - 1 < best_pid):
                     best_e = e
                     best_pid = BIG_PID - 1
@@ -663,7 +652,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_src = 2
                 continue
             if rf_cmd[r] >= 0:
-                e = _earliest(rf_cmd[r], -1, -1, r, t, nb, ng, nr, bus)
+                e = _earliest(rf_cmd[r], -1, -1, r, t, chk, goff, roff, bus)
                 if e < best_e or (e == best_e and 0 < best_pid):
                     best_e = e
                     best_pid = 0
@@ -673,14 +662,14 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_src = 1
         for i in range(nbusy):
             b = busy[i]
-            c = bnext[b]
+            c = bk[b, B_NEXT]
             if c < 0:
                 continue
             r = b // bpr
             if pd_cmd[r] >= 0:
                 continue
             e = bearl[b] if bearl[b] > t else t
-            pid = bcur[b] + 1
+            pid = bk[b, B_CUR] + 1
             if e < best_e or (e == best_e and pid < best_pid):
                 best_e = e
                 best_pid = pid
@@ -696,7 +685,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             b = best_b
             r = best_r
             g = b // bpg
-            k = bcur[b] if best_src == 0 else -1
+            k = bk[b, B_CUR] if best_src == 0 else -1
             if ncmd >= cap:
                 return ncmd, t, 1, steps
             cmd_t[ncmd] = t
@@ -713,27 +702,27 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             for bb in range(lo, hi):
                 bdirty[bb] = True
                 if c == ACT:
-                    bstate[bb] = 1
-                    bopen[bb] = row[bcur[bb]]
-                    bkeep[bb] = True
-                    needed_act[bcur[bb]] = True
+                    bk[bb, B_STATE] = 1
+                    bk[bb, B_OPEN] = row[bk[bb, B_CUR]]
+                    bk[bb, B_KEEP] = True
+                    needed_act[bk[bb, B_CUR]] = True
                 elif c == PRE or c == PREA:
-                    bstate[bb] = 0
-                    bkeep[bb] = False
+                    bk[bb, B_STATE] = 0
+                    bk[bb, B_KEEP] = False
                 elif c == RD or c == WR:
-                    bcur[bb] = -1
-                    bkeep[bb] = False
+                    bk[bb, B_CUR] = -1
+                    bk[bb, B_KEEP] = False
                 elif c == RDA or c == WRA:
-                    bstate[bb] = 0
-                    bcur[bb] = -1
-                    bkeep[bb] = False
+                    bk[bb, B_STATE] = 0
+                    bk[bb, B_CUR] = -1
+                    bk[bb, B_KEEP] = False
                 elif c == PDEA or c == PDEP or c == SREFEN:
-                    bsleep[bb] = True
+                    bk[bb, B_SLEEP] = True
                 elif c == REF:
-                    bsleep[bb] = False
-                    bblocked[bb] = False
+                    bk[bb, B_SLEEP] = False
+                    bk[bb, B_BLOCKED] = False
                 elif c == PDXA or c == PDXP:
-                    bsleep[bb] = False
+                    bk[bb, B_SLEEP] = False
             # the rank's refresh manager
             if c == ACT:
                 rf_activated[r] += 1
@@ -789,7 +778,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         pd_exit[r] = False
                     elif pd_ctrl_idle[r]:
                         pd_entry[r] = True
-            bus = _insert(c, b, g, r, t, ranks, rule_idx, rules, nb, ng, nr, faw_q, faw_n, faw)
+            bus = _insert(c, b, g, r, t, ranks, rule_idx, rules, chk, goff, roff, faw_q, faw_n, faw)
             if c == RD or c == WR or c == RDA or c == WRA:
                 for i in range(qn[b]):
                     if q[b, i] == k:
@@ -798,7 +787,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         qn[b] -= 1
                         break
                 if qn[b] == 0:
-                    bnext[b] = -1
+                    bk[b, B_NEXT] = -1
                     last = busy[nbusy - 1]
                     busy[busy_pos[b]] = last
                     busy_pos[last] = busy_pos[b]
@@ -826,9 +815,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                             busy_pos[b2] = nbusy
                             busy[nbusy] = b2
                             nbusy += 1
-                        bdirty[b2] = True
-                        _evaluate_bank(bank[pend], page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep,
-                                       bnext, row, addr, is_write, last_cmd_write)
+                        _evaluate_bank(bank[pend], page, sched, q, qn, bk, row, addr, is_write, last_cmd_write)
                         pend = -1
                         pend_arrival = INF
                         if arbiter == 0:
@@ -860,16 +847,16 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             b = busy[i]
             if bdirty[b]:
                 bdirty[b] = False
-                _evaluate_bank(b, page, sched, q, qn, bstate, bopen, bcur, bkeep, bblocked, bsleep, bnext, row, addr,
+                _evaluate_bank(b, page, sched, q, qn, bk, row, addr,
                                is_write, last_cmd_write)
-            c = bnext[b]
+            c = bk[b, B_NEXT]
             if c >= 0:
                 # earliest legal time (hand-inlined: helper calls cost refcount traffic per bank)
-                e = nb[c, b]
-                v = ng[c, b // bpg]
+                e = chk[c, b]
+                v = chk[c, goff + b // bpg]
                 if v > e:
                     e = v
-                v = nr[c, b // bpr]
+                v = chk[c, roff + b // bpr]
                 if v > e:
                     e = v
                 if bus > e:
@@ -886,9 +873,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 c = -1
                 if t >= rf_next[r]:
                     c = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated,
-                                          rf_sleep, bcur, bblocked, bnext, pd_on, pd_state, pd_entry, pd_exit)
+                                          rf_sleep, bk, pd_on, pd_state, pd_entry, pd_exit)
                 if c >= 0:
-                    e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
+                    e = _earliest(c, -1, -1, r, t, chk, goff, roff, bus)
                     if e < nxt and not (e == t and blocked):
                         nxt = e
                 elif t < rf_next[r] < nxt:
@@ -896,9 +883,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     # the same cycle forever (a delta-cycle livelock), the model moves on to the next event
                     nxt = rf_next[r]
             if pd_on and (pd_exit[r] or pd_entry[r] or pd_sref[r]):
-                c = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bstate)
+                c = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk)
                 if c >= 0:
-                    e = _earliest(c, -1, -1, r, t, nb, ng, nr, bus)
+                    e = _earliest(c, -1, -1, r, t, chk, goff, roff, bus)
                     if e < nxt and not (e == t and blocked):
                         nxt = e
         if nxt < t:
