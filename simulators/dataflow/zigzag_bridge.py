@@ -50,13 +50,8 @@ def onnx_layers(model: str = "resnet18", mapping: str = "tpu_like") -> dict:
     return {n.name: n for n in wl.node_list}
 
 
-def layer_node(layer: Layer, mapping: str = "tpu_like"):
-    """ZigZag's layer node of a convolution or GEMM layer of this model (8-bit operands, 16-bit sums)."""
-    _zigzag()
-    from zigzag.parser.workload_factory import WorkloadFactory
-    from zigzag.parser.workload_validator import WorkloadValidator
-    from zigzag.stages.parser.workload_parser import WorkloadParserStage
-
+def layer_spec(layer: Layer) -> dict:
+    """ZigZag's workload entry (dict form) of a convolution or GEMM layer of this model."""
     d = layer.dims
     if layer.kind == "gemm":
         sizes = {"B": d["N"], "C": d["C"], "K": d["K"]}
@@ -72,12 +67,54 @@ def layer_node(layer: Layer, mapping: str = "tpu_like"):
             "operand_source": {"I": 0}}
     if rel:
         spec["dimension_relations"] = rel
-    v = WorkloadValidator([spec])
+    return spec
+
+
+def layer_node(layer: Layer, mapping: str = "tpu_like"):
+    """ZigZag's layer node of a convolution or GEMM layer of this model."""
+    _zigzag()
+    from zigzag.parser.workload_factory import WorkloadFactory
+    from zigzag.parser.workload_validator import WorkloadValidator
+    from zigzag.stages.parser.workload_parser import WorkloadParserStage
+
+    v = WorkloadValidator([layer_spec(layer)])
     data = v.normalized_data
     if not v.validate():
         raise ValueError(f"ZigZag rejects layer {layer.name!r}: {v.validator.errors}")
     maps = WorkloadParserStage.parse_mapping_data(shipped_path("inputs", "mapping", f"{mapping}.yaml"))
     return WorkloadFactory(data, maps).create().node_list[0]
+
+
+def search(layer: Layer, accelerator: str = "tpu_like", opt: str = "latency", lpf_limit: int = 6):
+    """ZigZag's own mapping search (LOMA) for one layer: (its best CostModelEvaluation, seconds taken)."""
+    import tempfile
+    import time
+
+    _zigzag()
+    from zigzag.api import get_hardware_performance_zigzag
+
+    with tempfile.TemporaryDirectory() as tmp:
+        logging.disable(logging.CRITICAL)
+        try:
+            t0 = time.perf_counter()
+            _, _, cmes = get_hardware_performance_zigzag(
+                [layer_spec(layer)], shipped_path("inputs", "hardware", f"{accelerator}.yaml"),
+                shipped_path("inputs", "mapping", f"{accelerator}.yaml"), opt=opt, dump_folder=tmp,
+                lpf_limit=lpf_limit, loma_show_progress_bar=False)
+            seconds = time.perf_counter() - t0
+        finally:
+            logging.disable(logging.NOTSET)
+    return cmes[0][1][0][0], seconds
+
+
+def mapping_of(cme) -> tuple[dict, dict]:
+    """(spatial, temporal) of a CostModelEvaluation in this model's dimension names (see zigzag_format)."""
+    names = {"B": "N", "OY": "P", "OX": "Q", "FY": "R", "FX": "S", "D": "N"}
+    spatial = {str(oa): [(names.get(str(d), str(d)), int(f)) for d, f in m.items()]
+               for oa, m in cme.layer.spatial_mapping.items()}
+    temporal = {str(op): [[(names.get(str(d), str(d)), int(f)) for d, f in lv] for lv in levels]
+                for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
+    return spatial, temporal
 
 
 def cost_model(node, acc, spatial: dict, temporal: dict):

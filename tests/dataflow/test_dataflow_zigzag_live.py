@@ -122,3 +122,21 @@ def test_random_fixed_mappings_same_counts_as_zigzag(layer, zigzag_tpu):
         plain.append(evaluate(arch, layer, mapping, check=False).energy_pj / cme.energy_total)
     assert max(like_for_like) < 1e-4, f"energy (ZigZag's partial-sum convention) differs by {max(like_for_like):.3%}"
     assert max(plain) <= 1 + 1e-4, "without the convention this model charges fewer partial-sum reads, never more"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layer", [Layer("gemm_128x64x128", dict(N=128, C=128, K=64), kind="gemm", bits=ZIGZAG_BITS),
+                                   Layer("conv_3x3", dict(K=64, C=64, P=14, Q=14, R=3, S=3), bits=ZIGZAG_BITS)],
+                         ids=lambda ly: ly.name)
+def test_zigzag_search_end_to_end(layer):
+    """ZigZag's own search (seconds) picks a mapping; this model gives the same counts for it, the same energy
+    under ZigZag's partial-sum convention, and its mapper finds one at least as fast."""
+    cme, _ = zz.search(layer)
+    spatial, temporal = zz.mapping_of(cme)
+    arch, mapping = mapping_from_zigzag(tpu_like(), temporal, spatial, TPU_LIKE_MEMORIES, "sram_2MB")
+    _compare(layer, arch, mapping, cme, layer.name)
+    assert zigzag_convention_energy(arch, layer, mapping) == pytest.approx(cme.energy_total, rel=1e-4)
+    mine = evaluate(arch, layer, mapping)
+    from archgym.simulators.dataflow.mapper import Mapper
+
+    assert Mapper(tpu_like(), objective="delay").best(layer).cycles <= mine.cycles
