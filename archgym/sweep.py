@@ -55,10 +55,12 @@ class SweepResult:
     wall_seconds: float
     resumed: bool
     best: dict = field(default_factory=dict)
+    #: experiments that neither completed nor failed (the sweep was interrupted): resume to finish them
+    unfinished: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errored
+        return not self.errored and not self.unfinished
 
     def summary(self) -> dict:
         d = dict(self.__dict__)
@@ -247,6 +249,8 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike, *, ad
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    # after an interrupt Tune warns about every trial that never reported; the summary lists them instead
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     with ray_session(address, num_cpus) as session:
         if tune.Tuner.can_restore(str(tune_path)):
             resumed = True
@@ -276,29 +280,35 @@ def _summarise(out: Path, spec: SweepSpec, experiments: list[Experiment], grid, 
     best = {"best_reward": -math.inf}
     evaluations = 0
     for r in grid:
+        if not r.config:  # a trial that an interrupt stopped before it started
+            continue
         exp = Experiment.from_dict(r.config["experiment"])
         run_dir = out / RUNS_DIR / exp.run_id
-        attempts = read_json(run_dir / ATTEMPTS_FILE, "attempts file").get("attempts", 0) if (run_dir / ATTEMPTS_FILE).is_file() else 0
-        label = {"run_id": exp.run_id, "agent": exp.label, "env_id": exp.env_id, "workload": exp.workload,
-                 "setting": exp.setting, "seed": exp.seed, "attempts": attempts}
-        if r.error is not None or not (run_dir / RUN_CARD).is_file():
+        label = _label(exp, run_dir)
+        if r.error is not None:
             errored.append({**label, "error": _error_text(r.error)})
+            continue
+        if not (run_dir / RUN_CARD).is_file():  # interrupted: unfinished, not failed
             continue
         card = read_json(run_dir / RUN_CARD, "run card")
         completed.append(exp.run_id)
         evaluations += int(card["n_rows"])
-        if attempts > 1:
+        if label["attempts"] > 1:
             retried.append(label)
         if card["result"]["best_reward"] > best["best_reward"]:
             best = {**label, "best_reward": card["result"]["best_reward"], "best_design": card["result"]["best_design"]}
-    missing = sorted(set(by_id) - set(completed) - {e["run_id"] for e in errored})
-    for m in missing:
-        e = by_id[m]
-        errored.append({"run_id": m, "agent": e.label, "env_id": e.env_id, "workload": e.workload, "setting": e.setting,
-                        "seed": e.seed, "attempts": 0, "error": "never ran"})
+    done = set(completed) | {e["run_id"] for e in errored}
+    unfinished = [_label(e, out / RUNS_DIR / e.run_id) for e in experiments if e.run_id not in done]
     return SweepResult(out=out, name=spec.name, n_experiments=len(experiments), completed=completed, errored=errored,
                        retried=retried, evaluations=evaluations, wall_seconds=wall, resumed=resumed,
-                       best=best if completed else {})
+                       best=best if completed else {}, unfinished=unfinished)
+
+
+def _label(exp: Experiment, run_dir: Path) -> dict:
+    path = run_dir / ATTEMPTS_FILE
+    attempts = read_json(path, "attempts file").get("attempts", 0) if path.is_file() else 0
+    return {"run_id": exp.run_id, "agent": exp.label, "env_id": exp.env_id, "workload": exp.workload,
+            "setting": exp.setting, "seed": exp.seed, "attempts": attempts}
 
 
 def _error_text(err: Any) -> str:
@@ -321,7 +331,8 @@ def _write_card(out: Path, spec: SweepSpec, result: SweepResult, session: dict, 
         "kind": "sweep",
         "sweep": {"name": spec.name, "description": spec.description, "source": spec.source,
                   "fingerprint": spec.fingerprint(), "n_experiments": result.n_experiments},
-        "trials": {"completed": len(result.completed), "errored": result.errored, "retried": result.retried},
+        "trials": {"completed": len(result.completed), "errored": result.errored, "retried": result.retried,
+                   "unfinished": len(result.unfinished)},
         "time": {"wall_seconds_total": sum(s["wall_seconds"] for s in sessions), "sessions": len(sessions)},
         "sessions": sessions,
         "best": result.best,

@@ -20,7 +20,7 @@ from archgym.cli.options import fail
         "Writes OUT/runs/<run_id>/evaluations/part-*.parquet (one row per evaluated design), OUT/runs/<run_id>/run.json, "
         "OUT/dataset.json (the dataset card) and OUT/tune/ (Ray Tune's state). Running the same command again on an "
         "interrupted sweep resumes it (Tuner.restore) without losing or duplicating rows. Exit code 1 if a trial failed "
-        "after its retries. The file format is described in docs/sweeps.md."
+        "after its retries, 130 if the sweep was interrupted (Ctrl-C) before its end. The file format is described in docs/sweeps.md."
     ),
 )
 def sweep_command(
@@ -64,6 +64,10 @@ def sweep_command(
         typer.echo(json.dumps(result.summary(), indent=2, default=str))
     else:
         _print_result(result)
+    if result.unfinished:
+        typer.echo(f"interrupted: {len(result.unfinished)} experiment(s) unfinished; run the same command again to "
+                   "resume (rows already written are kept, none is duplicated)", err=True)
+        raise typer.Exit(130)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -90,7 +94,7 @@ def _print_result(result) -> None:
             f"{len(result.completed)}/{result.n_experiments} experiments completed, {result.evaluations:,} evaluations "
             f"in {result.wall_seconds:.1f} s ({rate:,.0f} evaluations/s)")
     if result.retried:
-        c.print(f"{len(result.retried)} trial(s) succeeded after a retry: "
+        c.print(f"{len(result.retried)} trial(s) completed in more than one attempt (retried or resumed): "
                 + ", ".join(f"{r['agent']} seed {r['seed']} ({r['attempts']} attempts)" for r in result.retried[:5]))
     for e in result.errored:
         c.print(f"[red]failed[/red]: {e['agent']} on {e['env_id']} ({e['setting']}, seed {e['seed']}) after "

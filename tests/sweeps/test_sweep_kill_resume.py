@@ -1,5 +1,6 @@
-"""An interrupted sweep (its process group killed with SIGKILL mid-run) resumes with Tuner.restore,
-and afterwards the dataset holds every evaluation exactly once, identical to uninterrupted runs."""
+"""An interrupted sweep resumes with Tuner.restore, and afterwards the dataset holds every evaluation
+exactly once, identical to uninterrupted runs: the sweep's process group killed with SIGKILL mid-run
+(default test), and a Ctrl-C (SIGINT: Tune stops cleanly, exit code 130) followed by that kill (slow)."""
 
 import json
 import os
@@ -36,17 +37,43 @@ def _sweep(spec_file, out):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True)
 
 
+def _wait_for_parts(proc, out, n):
+    deadline = time.time() + 120
+    while len(_parts(out)) < n:
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline, f"the sweep wrote fewer than {n} part files within 120 s"
+        time.sleep(0.2)
+
+
 def test_killed_sweep_resumes_with_every_evaluation_exactly_once(tmp_path):
+    _check_interrupted_sweep(tmp_path, ctrl_c_first=False)
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_killed_sweep_resumes_with_every_evaluation_exactly_once(tmp_path):
+    _check_interrupted_sweep(tmp_path, ctrl_c_first=True)
+
+
+def _check_interrupted_sweep(tmp_path, ctrl_c_first):
     spec_file = tmp_path / "sweep.yaml"
     spec_file.write_text(yaml.safe_dump(SPEC))
     out = tmp_path / "out"
+    if ctrl_c_first:
+        proc = _sweep(spec_file, out)
+        try:
+            _wait_for_parts(proc, out, 20)  # trials under way (~10,000 rows written)
+            proc.send_signal(signal.SIGINT)
+            output, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 130, output
+        assert "run the same command again to resume" in output
+
+    before = len(_parts(out)) if out.exists() else 0
     proc = _sweep(spec_file, out)
     try:
-        deadline = time.time() + 120
-        while len(_parts(out)) < 30:  # some trials are under way (~15,000 rows written)
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.time() < deadline, "the sweep wrote no rows within 120 s"
-            time.sleep(0.2)
+        _wait_for_parts(proc, out, before + 30)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started (its own session)
         proc.wait()

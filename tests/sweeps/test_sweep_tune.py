@@ -53,7 +53,7 @@ def test_sweep_runs_every_experiment_once(ray_local, tmp_path):
     assert card["schema_version"] == 1 and card["kind"] == "sweep"
     assert card["counts"]["rows"] == 800 and card["counts"]["complete_runs"] == 4
     assert card["environments"][0]["env_id"] == ENV and card["environments"][0]["simulator_version"] == "synthetic-1"
-    assert card["trials"] == {"completed": 4, "errored": [], "retried": []}
+    assert card["trials"] == {"completed": 4, "errored": [], "retried": [], "unfinished": 0}
     assert card["time"]["wall_seconds_total"] > 0 and card["ray_version"]
 
 
