@@ -388,6 +388,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     goff = nbanks
     roff = nbanks + ngroups
     chk = np.zeros((NCMD, nbanks + ngroups + ranks), dtype=np.int64)
+    # per bank: its rank and its columns of the table (no integer division in the hot loops)
+    brank = np.arange(nbanks) // bpr
+    gcol = goff + np.arange(nbanks) // bpg
+    rcol = roff + brank
     bus = np.int64(0)
     faw_q = np.zeros((ranks, 5), dtype=np.int64)
     faw_n = np.zeros(ranks, dtype=np.int64)
@@ -665,7 +669,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             c = bk[b, B_NEXT]
             if c < 0:
                 continue
-            r = b // bpr
+            r = brank[b]
             if pd_cmd[r] >= 0:
                 continue
             e = bearl[b] if bearl[b] > t else t
@@ -853,10 +857,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             if c >= 0:
                 # earliest legal time (hand-inlined: helper calls cost refcount traffic per bank)
                 e = chk[c, b]
-                v = chk[c, goff + b // bpg]
+                v = chk[c, gcol[b]]
                 if v > e:
                     e = v
-                v = chk[c, roff + b // bpr]
+                v = chk[c, rcol[b]]
                 if v > e:
                     e = v
                 if bus > e:
