@@ -192,6 +192,9 @@ def _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_writ
 
 @njit(cache=True, error_model="numpy")
 def _earliest(c, b, g, r, t, chk, goff, roff, bus):
+    """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands). The loops
+    over banks write this out instead of calling it: numba's reference counting of array arguments
+    costs more than the look-up itself."""
     e = t
     if b >= 0:
         if chk[c, b] > e:
@@ -203,39 +206,6 @@ def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     if bus > e:
         e = bus
     return e
-
-
-@njit(cache=True, error_model="numpy")
-def _insert(c, b, g, r, t, ranks, rule_idx, rules, chk, goff, roff, faw_q, faw_n, faw):
-    for i in range(rule_idx[c], rule_idx[c + 1]):
-        scope = rules[i, 0]
-        c2 = rules[i, 1]
-        v = t + rules[i, 2]
-        if scope == 0:
-            if v > chk[c2, b]:
-                chk[c2, b] = v
-        elif scope == 1:
-            if v > chk[c2, goff + g]:
-                chk[c2, goff + g] = v
-        elif scope == 2:
-            if v > chk[c2, roff + r]:
-                chk[c2, roff + r] = v
-        else:
-            for r2 in range(ranks):
-                if r2 != r and v > chk[c2, roff + r2]:
-                    chk[c2, roff + r2] = v
-    if c == ACT:
-        # four-activate window: the 5th ACT waits for the 1st + tFAW
-        faw_q[r, faw_n[r]] = t
-        faw_n[r] += 1
-        if faw_n[r] >= 4:
-            v = faw_q[r, 0] + faw
-            if v > chk[ACT, roff + r]:
-                chk[ACT, roff + r] = v
-            for i in range(faw_n[r] - 1):
-                faw_q[r, i] = faw_q[r, i + 1]
-            faw_n[r] -= 1
-    return t + 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -782,7 +752,36 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         pd_exit[r] = False
                     elif pd_ctrl_idle[r]:
                         pd_entry[r] = True
-            bus = _insert(c, b, g, r, t, ranks, rule_idx, rules, chk, goff, roff, faw_q, faw_n, faw)
+            # timing checker: every constraint this command starts (written out, see _earliest's note)
+            for i in range(rule_idx[c], rule_idx[c + 1]):
+                scope = rules[i, 0]
+                c2 = rules[i, 1]
+                v = t + rules[i, 2]
+                if scope == 0:
+                    col = b
+                elif scope == 1:
+                    col = goff + g
+                elif scope == 2:
+                    col = roff + r
+                else:
+                    for r2 in range(ranks):
+                        if r2 != r and v > chk[c2, roff + r2]:
+                            chk[c2, roff + r2] = v
+                    continue
+                if v > chk[c2, col]:
+                    chk[c2, col] = v
+            if c == ACT:
+                # four-activate window: the 5th ACT waits for the 1st + tFAW
+                faw_q[r, faw_n[r]] = t
+                faw_n[r] += 1
+                if faw_n[r] >= 4:
+                    v = faw_q[r, 0] + faw
+                    if v > chk[ACT, roff + r]:
+                        chk[ACT, roff + r] = v
+                    for i in range(faw_n[r] - 1):
+                        faw_q[r, i] = faw_q[r, i + 1]
+                    faw_n[r] -= 1
+            bus = t + 1
             if c == RD or c == WR or c == RDA or c == WRA:
                 for i in range(qn[b]):
                     if q[b, i] == k:
