@@ -147,6 +147,8 @@ def test_generator_patterns_match_the_reference_generators_banks(reference_trace
     """Our stride/conflict generators target the same DRAM coordinates as the reference's."""
     spec = load_memspec(MEMSPEC)
     mapping = load_mapping(MAPPING)
+    stream = tracegen.generate("stream", 20000, 8, spec, mapping)
+    assert np.array_equal(stream, read_stl(reference_traces / "seq_g8.stl"))
     for pat, ref in (("strided", "stride_g8.stl"), ("conflict", "conflict_g8.stl")):
         ours = tracegen.generate(pat, 20000, 8, spec, mapping)
         theirs = read_stl(reference_traces / ref)
