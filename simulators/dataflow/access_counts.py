@@ -90,27 +90,40 @@ def _digit_offsets(x, c, p, t_dim, t_size, t_level, sp):
             f = sp[lv, a, x]
             if f > 1:
                 if lv <= p:
-                    new = np.empty(offs.shape[0] * f, dtype=np.int64)
-                    k = 0
-                    for i in range(f):
-                        for o in offs:
-                            new[k] = o + i * weight
-                            k += 1
-                    offs = new
+                    offs = _add_digit(offs, f, weight)
                 weight *= f
         for j in range(t_dim.shape[0]):
             if t_level[j] == lv and t_dim[j] == x and t_size[j] > 1:
-                f = t_size[j]
                 if lv <= c:
-                    new = np.empty(offs.shape[0] * f, dtype=np.int64)
-                    k = 0
-                    for i in range(f):
-                        for o in offs:
-                            new[k] = o + i * weight
-                            k += 1
-                    offs = new
-                weight *= f
+                    offs = _add_digit(offs, t_size[j], weight)
+                weight *= t_size[j]
     return offs
+
+
+@njit(cache=True)
+def _add_digit(offs, f, weight):
+    """Every offset plus each of ``0, weight, ..., (f - 1) * weight``."""
+    new = np.empty(offs.shape[0] * f, dtype=np.int64)
+    k = 0
+    for i in range(f):
+        for o in offs:
+            new[k] = o + i * weight
+            k += 1
+    return new
+
+
+@njit(cache=True)
+def spatial_extents(sp):
+    """``ext[l, d]``: product of the spatial factors of dimension ``d`` at levels up to ``l``."""
+    L, _, D = sp.shape
+    ext = np.ones((L, D))
+    for lv in range(L):
+        for d in range(D):
+            f = sp[lv, 0, d] * sp[lv, 1, d]
+            if f > 1:
+                for m in range(lv, L):
+                    ext[m, d] *= f
+    return ext
 
 
 @njit(cache=True)
@@ -158,13 +171,7 @@ def analyse(dims, stride, dilation, input_real, keeps, latch, chain, t_dim, t_si
     counts[:] = 0.0
     amounts[:] = 0.0
     # extents of everything at or below each level
-    ext = np.ones((L, _ND))
-    for lv in range(L):
-        for d in range(_ND):
-            f = sp[lv, 0, d] * sp[lv, 1, d]
-            if f > 1:
-                for m in range(lv, L):
-                    ext[m, d] *= f
+    ext = spatial_extents(sp)
     for j in range(J):
         for m in range(t_level[j], L):
             ext[m, t_dim[j]] *= t_size[j]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .access_counts import analyse, footprint
+from .access_counts import analyse, footprint, spatial_extents
 from .architecture import Architecture
 from .cost import Evaluation, cost, evaluate
 from .mapping import LevelLoops, Mapping, MappingError
@@ -36,7 +36,8 @@ class NoMappingError(MappingError):
     """No candidate fits the architecture (the message says which level is too small)."""
 
 
-def _primes(n: int) -> list[int]:
+def prime_factors(n: int) -> list[int]:
+    """Prime factors of ``n`` with multiplicity, ascending."""
     out, p = [], 2
     while n > 1:
         while n % p == 0:
@@ -110,13 +111,7 @@ def _eval_one(dims, stride, dilation, input_real, bits, macs, keeps, latch, chai
     bits_tile[0] = bits[0]
     bits_tile[1] = bits[1]
     bits_tile[2] = max(bits[2], bits[3])
-    ext0 = np.ones((L, D))
-    for lv in range(L):
-        for d in range(D):
-            f = sp[lv, 0, d] * sp[lv, 1, d]
-            if f > 1:
-                for m in range(lv, L):
-                    ext0[m, d] *= f
+    ext0 = spatial_extents(sp)
     od = np.empty(n_loops, dtype=np.int64)
     osz = np.empty(n_loops, dtype=np.int64)
     for k in range(n_loops):
@@ -284,7 +279,8 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
     count = 0
     tries = 0
     cands = np.empty(D, dtype=np.int64)
-    while count < n and tries < 20 * n:
+    keys = np.zeros(n, dtype=np.int64)
+    while count < n and tries < 4 * n:
         tries += 1
         sp = np.ones((L, 2, D), dtype=np.int64)
         padded = real.copy()
@@ -338,8 +334,15 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
                 sp[lv, a, d] *= f
                 rem[d] = r // f
                 cap //= f
+        key = 0
+        for lv in range(L):
+            for a in range(2):
+                for d in range(D):
+                    key = key * 31 + sp[lv, a, d]
         dup = False
         for k in range(count):
+            if keys[k] != key:
+                continue
             same = True
             for lv in range(L):
                 for a in range(2):
@@ -351,6 +354,7 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
                 break
         if dup:
             continue
+        keys[count] = key
         out_sp[count] = sp
         out_pad[count] = padded
         out_rem[count] = rem
@@ -398,7 +402,7 @@ class Mapper:
         count = _draw_unrollings(real, fan, slots, self.p_pad, int(rng.integers(2**31 - 1)), sp, padded, rem)
         used = sp[:count].reshape(count, -1).prod(axis=1) * (real / np.maximum(padded[:count], 1)).prod(axis=1)
         keep = np.lexsort((rng.random(count), -used))[: self.n_unrollings]
-        return [_Unrolling(sp[i], padded[i], [(d, p) for d in range(D) for p in _primes(int(rem[i, d]))])
+        return [_Unrolling(sp[i], padded[i], [(d, p) for d in range(D) for p in prime_factors(int(rem[i, d]))])
                 for i in keep]
 
     def search_layer(self, layer: Layer) -> tuple[Mapping, dict]:

@@ -76,23 +76,24 @@ def _dim(name: str) -> str:
     return DIM_ALIASES.get(name.upper(), name.upper())
 
 
-def parse_temporal(text: str) -> dict:
-    """``{O: [[(FX, 3), ...], ...], W: ..., I: ...}`` (ZigZag's printed temporal mapping) -> dict of lists."""
+def _literal(text: str, what: str):
+    """ZigZag's printed structure (bare names) as Python data."""
     quoted = re.sub(r"([A-Za-z_][A-Za-z_0-9]*)", r"'\1'", text)
     try:
-        raw = ast.literal_eval(quoted)
+        return ast.literal_eval(quoted)
     except (ValueError, SyntaxError) as e:
-        raise MappingError(f"cannot read the ZigZag temporal mapping {text[:60]!r}...: {e}") from None
+        raise MappingError(f"cannot read the ZigZag {what} mapping {text[:60]!r}: {e}") from None
+
+
+def parse_temporal(text: str) -> dict:
+    """``{O: [[(FX, 3), ...], ...], W: ..., I: ...}`` (ZigZag's printed temporal mapping) -> dict of lists."""
+    raw = _literal(text, "temporal")
     return {op: [[(_dim(d), int(f)) for d, f in lv] for lv in levels] for op, levels in raw.items()}
 
 
 def parse_spatial(text: str) -> dict:
     """``{D1: {K: 32}, D2: {C: 32}}`` -> ``{"D1": [("K", 32)], "D2": [("C", 32)]}``."""
-    quoted = re.sub(r"([A-Za-z_][A-Za-z_0-9]*)", r"'\1'", text)
-    try:
-        raw = ast.literal_eval(quoted)
-    except (ValueError, SyntaxError) as e:
-        raise MappingError(f"cannot read the ZigZag spatial mapping {text!r}: {e}") from None
+    raw = _literal(text, "spatial")
     return {oa: [(_dim(d), int(f)) for d, f in dims.items()] for oa, dims in raw.items()}
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from archgym.simulators.dataflow.architecture import Architecture, ComputeUnit, StorageLevel
+from archgym.simulators.dataflow.mapper import prime_factors
 from archgym.simulators.dataflow.mapping import LevelLoops, Mapping
 from archgym.simulators.dataflow.workload import DIMS, Layer
 from archgym.simulators.dataflow.zigzag_format import (TPU_LIKE_MEMORIES, layer_from_loop_sizes, mapping_from_zigzag,
@@ -45,16 +46,6 @@ def small_archs() -> list[Architecture]:
     return [a, b, c]
 
 
-def _primes(n: int) -> list[int]:
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
-
-
 def random_mapping(layer: Layer, arch: Architecture, rng: np.random.Generator) -> Mapping:
     """A mapping whose factors multiply exactly to the layer: every prime factor goes to a random temporal
     slot or to a fan-out axis it fits in; each level's temporal loops in random order."""
@@ -62,7 +53,7 @@ def random_mapping(layer: Layer, arch: Architecture, rng: np.random.Generator) -
     cap = arch.fanouts.copy()
     levels = [{"temporal": [], "spatial_x": [], "spatial_y": []} for _ in range(L)]
     for d in DIMS:
-        for p in _primes(layer.dims[d]):
+        for p in prime_factors(layer.dims[d]):
             slots = [(lv, "t") for lv in range(L)]
             slots += [(lv, a) for lv in range(L) for a in (0, 1) if cap[lv, a] % p == 0]
             lv, a = slots[rng.integers(len(slots))]

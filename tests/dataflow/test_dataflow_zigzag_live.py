@@ -23,6 +23,7 @@ pytest.importorskip("six")
 from archgym.simulators.dataflow import zigzag_bridge as zz  # noqa: E402
 from archgym.simulators.dataflow.access_counts import analyse_mapping  # noqa: E402
 from archgym.simulators.dataflow.cost import evaluate  # noqa: E402
+from archgym.simulators.dataflow.mapper import prime_factors  # noqa: E402
 from archgym.simulators.dataflow.workload import Layer  # noqa: E402
 from archgym.simulators.dataflow.zigzag_format import (TPU_LIKE_MEMORIES, ZIGZAG_BITS, mapping_from_zigzag,  # noqa: E402
                                                        parse_spatial, parse_temporal, tpu_like,
@@ -73,16 +74,6 @@ def _zz_name(d):
     return {"N": "B", "P": "OY", "Q": "OX", "R": "FY", "S": "FX"}.get(d, d)
 
 
-def _primes(n):
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
-
-
 SMALL = [
     Layer("c1", dict(K=64, C=32, P=4, Q=6, R=3, S=2), bits=ZIGZAG_BITS),
     Layer("c2", dict(K=32, C=64, P=6, Q=4, R=1, S=3), stride=(2, 1), bits=ZIGZAG_BITS),
@@ -100,7 +91,7 @@ def test_random_fixed_mappings_same_counts_as_zigzag(layer, zigzag_tpu):
     rest = dict(layer.dims)
     rest["K"] //= 32
     rest["C"] //= 32
-    loops = [(d, p) for d, n in rest.items() for p in _primes(n)]
+    loops = [(d, p) for d, n in rest.items() for p in prime_factors(n)]
     like_for_like, plain = [], []
     for _ in range(13 if layer.kind != "gemm" else 14):
         order = [loops[i] for i in rng.permutation(len(loops))]
