@@ -35,6 +35,7 @@ import numpy as np
 from .scalesim_files import SystolicFileError, read_topology
 from .systolic_energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .systolic_spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
+from .systolic_traffic import calc_reads, ofmap_busy, user_operands, user_reads_and_busy
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -66,7 +67,8 @@ def load_workload(path: str | Path) -> list[Layer]:
 def _touched(extent, filt, stride, out):
     """Ifmap rows (or columns) that at least one window touches, SCALE-Sim's ceil output size."""
     full = np.minimum(extent, (out - 1) * stride + filt)
-    gappy = (out - 1) * filt + np.minimum(filt, extent - (out - 1) * stride)
+    # stride > filter: disjoint windows; the last may stick out of (or lie wholly beyond) the ifmap
+    gappy = (out - 1) * filt + np.clip(extent - (out - 1) * stride, 0, filt)
     return np.where(stride <= filt, full, gappy)
 
 
@@ -77,20 +79,20 @@ def layer_arrays(layers: Sequence[Layer]) -> dict[str, np.ndarray]:
     get = lambda attr: np.array([getattr(l, attr) for l in layers], dtype=np.int64)  # noqa: E731
     a = {k: get(k) for k in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters",
                               "stride_h", "stride_w", "repeat", "ofmap_h", "ofmap_w", "gemm_m", "gemm_n", "gemm_k")}
-    rows = _touched(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
-    cols = _touched(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
-    a["ifmap_distinct"] = rows * cols * a["channels"]
+    a["rows_t"] = _touched(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
+    a["cols_t"] = _touched(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
+    a["ifmap_distinct"] = a["rows_t"] * a["cols_t"] * a["channels"]
     # im2col entries that fall outside the ifmap (SCALE-Sim's ceil output size) are no requests
-    vr = _valid_taps(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
-    vc = _valid_taps(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
-    a["ifmap_valid"] = vr * vc * a["channels"]
+    a["vrows"] = _valid_taps(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
+    a["vcols"] = _valid_taps(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
+    a["ifmap_valid"] = a["vrows"] * a["vcols"] * a["channels"]
     return a
 
 
 def _valid_taps(extent, filt, stride, out):
     """Sum over output positions of the filter taps that land inside the ifmap (one dimension)."""
     last = (out - 1) * stride
-    return (out - 1) * filt + np.minimum(filt, extent - last)
+    return (out - 1) * filt + np.clip(extent - last, 0, filt)
 
 
 def config_arrays(configs: Sequence[SystolicConfig] | Mapping[str, Sequence] | SystolicConfig) -> dict[str, np.ndarray]:
@@ -196,28 +198,24 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
 
     # --- DRAM traffic (estimate; exact replay in systolic_replay) ---
     words = lambda kb: (kb * 1024 // cfg["word_size_bytes"])[:, None]  # noqa: E731
-    cap_if = 50 * (words(cfg["ifmap_sram_kb"]) // 100)
-    cap_f = 50 * (words(cfg["filter_sram_kb"]) // 100)
-    u_if = lay["ifmap_distinct"][None, :]
-    v_if = lay["ifmap_valid"][None, :]  # valid im2col entries (M x K minus out-of-bounds taps)
-    u_f = K * N
-    # ifmap: re-streamed once per column fold (os/ws); kept if it fits the live half of the SRAM
-    if_pass = np.where(is_, 1, cf)
-    if_stream = np.where(ws_, v_if, np.minimum(v_if, u_if))  # ws re-reads every tap of a pass
-    dram_if = np.where(u_if <= cap_if, u_if, if_pass * np.maximum(if_stream, u_if))
-    dram_if = np.where(is_ & (u_if > cap_if), v_if, dram_if)
-    # filter: ws reads each weight once; os re-reads a column slab per row fold; is per column fold
-    slab = K * np.minimum(N, C)
-    f_reps = np.where(os_, np.where(slab <= cap_f, 1, rf), np.where(ws_, 1, cf))
-    dram_f = np.where(u_f <= cap_f, u_f, f_reps * u_f)
+    x = {k: lay[k][None, :] for k in ("ifmap_distinct", "ifmap_valid", "rows_t", "cols_t", "vrows", "vcols",
+                                      "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
+    x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
+              "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100), "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
+    calc_if, calc_f = calc_reads(x)
+    user = cfg["user"][:, None]
+    x.update(user_operands(x))
+    x.update({"words_if": words(cfg["ifmap_sram_kb"]), "words_f": words(cfg["filter_sram_kb"]),
+              "bw_if": cfg["ifmap_bandwidth"][:, None], "bw_f": cfg["filter_bandwidth"][:, None]})
+    user_if, busy_if = user_reads_and_busy(x, "if")
+    user_f, busy_f = user_reads_and_busy(x, "f")
+    dram_if = np.rint(np.where(user, user_if, calc_if)).astype(np.int64)
+    dram_f = np.rint(np.where(user, user_f, calc_f)).astype(np.int64)
     dram_of = np.where(os_, M * N, sram_of)  # ws/is write every fold's partial sums out
 
-    # --- bandwidth and stalls ---
-    user = cfg["user"][:, None]
-    bw_if = cfg["ifmap_bandwidth"][:, None].astype(np.float64)
-    bw_f = cfg["filter_bandwidth"][:, None].astype(np.float64)
-    bw_of = cfg["bandwidth"][:, None].astype(np.float64)
-    busy = np.maximum.reduce([dram_if / bw_if, dram_f / bw_f, dram_of / bw_of])
+    # --- stalls (USER mode): the layer lasts at least as long as each DRAM channel is busy ---
+    busy_of = ofmap_busy(dram_of, words(cfg["ofmap_sram_kb"]), cfg["bandwidth"][:, None], compute_cycles)
+    busy = np.maximum.reduce([busy_if, busy_f, busy_of])
     stall = np.where(user, np.maximum(0.0, np.ceil(busy - compute_cycles)), 0.0).astype(np.int64)
     total = compute_cycles + stall
 

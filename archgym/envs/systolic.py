@@ -27,10 +27,12 @@ Metrics (from :mod:`archgym.simulators.systolic`, analytic model, 45 nm energy/a
 Default targets: the baseline design is SCALE-Sim's example configuration (its ``configs/scale.cfg``:
 32x32 PEs, output stationary, 64/64/64 KiB SRAMs, 10 words/cycle; here 8 words/cycle, the nearest
 value of the space) evaluated on the chosen workload. The targets ask for 2x fewer cycles, 25 %
-less energy and at most 1.5x the baseline's area: a faster chip that must also be more energy-
-efficient and may grow only moderately, so that a search has to trade array shape, dataflow,
-buffers and bandwidth against each other (a bigger array alone costs area and leakage; more
-bandwidth alone does not remove compute cycles).
+less energy and at most twice the baseline's area. With SCALE-Sim's buffer semantics the baseline
+is DRAM-bound (its 64 KiB buffers re-stream operands), so cycles alone are easy to buy with
+bandwidth or bigger buffers, but those cost area and leakage, and only designs that also cut DRAM
+traffic meet the energy target: about 0.1-0.2 % of uniformly random designs meet all three on the
+CNNs (2-3 % on the transformers), so a search has to trade array shape, dataflow, buffer sizes
+and bandwidth against each other.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ BASELINE = {
     "OfmapSramSzkB": 64, "DramBandwidth": 8,
 }
 #: target = factor x baseline metric
-TARGET_FACTORS = {"cycles": 0.5, "energy_uj": 0.75, "area_mm2": 1.5}
+TARGET_FACTORS = {"cycles": 0.5, "energy_uj": 0.75, "area_mm2": 2.0}
 
 METRICS = (
     Metric("cycles", "cycles", "min", "total cycles of the workload, DRAM stalls included"),

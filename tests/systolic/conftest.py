@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from archgym.simulators.systolic import Layer, SystolicConfig
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "systolic" / "scalesim_reference.csv"
@@ -45,3 +47,9 @@ def pytest_generate_tests(metafunc):
     if "ref_row" in metafunc.fixturenames:
         rows = [{**r, "_layer": row_layer(r), "_config": row_config(r)} for r in load_rows()]
         metafunc.parametrize("ref_row", rows, ids=[row_id(r) for r in rows])
+
+
+@pytest.fixture(scope="session")
+def reference_rows() -> list[dict]:
+    """All 120 reference runs, each with its ``_layer`` and ``_config`` built."""
+    return [{**r, "_layer": row_layer(r), "_config": row_config(r)} for r in load_rows()]

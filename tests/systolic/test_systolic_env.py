@@ -48,9 +48,9 @@ def test_default_targets_are_improvements_over_the_baseline():
         assert env.default_targets[metric] == pytest.approx(factor * base[metric])
     assert not env.reward_fn.target_met(base)  # the baseline itself does not meet them
     # ... but some designs of the space do (the spec is reachable)
-    designs = env.design_space.sample_many(4000, 0)
+    designs = env.design_space.sample_many(20000, 0)
     met = [env.reward_fn.target_met(e.metrics) for e in env.evaluate_many(designs)]
-    assert 0 < np.mean(met) < 0.05
+    assert 0 < np.mean(met) < 0.01
 
 
 def test_metrics_match_the_simulator():

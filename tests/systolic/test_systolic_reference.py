@@ -38,12 +38,7 @@ def test_analytic_exact_compute_and_sram(ref_row):
         _check(out, ref_row, ("total_cycles", "stall_cycles"), ("overall_util_pct",))
 
 
-def test_reference_has_all_120_runs():
-    import csv
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "systolic" / "scalesim_reference.csv"
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) == 120
-    assert {r["dataflow"] for r in rows} == {"os", "ws", "is"} and {r["bw_mode"] for r in rows} == {"CALC", "USER"}
+def test_reference_has_all_120_runs(reference_rows):
+    assert len(reference_rows) == 120
+    assert {r["dataflow"] for r in reference_rows} == {"os", "ws", "is"}
+    assert {r["bw_mode"] for r in reference_rows} == {"CALC", "USER"}

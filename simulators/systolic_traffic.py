@@ -1,0 +1,197 @@
+"""Closed-form estimates of SCALE-Sim's DRAM traffic and stall cycles (the analytic model's memory side).
+
+:mod:`.systolic_replay` runs SCALE-Sim's buffer state machines exactly; this module predicts their
+outcome from a few aggregate quantities, vectorised over (designs, layers):
+
+CALC mode (estimate bandwidth). An ifmap/filter SRAM keeps the distinct addresses fetched during
+the current *epoch* (50 sets of ``floor(words/100)``: half the SRAM) and forgets them all when the
+epoch is full. A re-use therefore misses iff an epoch boundary fell between the two uses. If an
+operand's distinct footprint is below one epoch nothing is ever re-fetched (exact). Otherwise:
+
+* a block of ``S`` distinct words streamed ``p`` times in a row (a filter slab re-read per row
+  fold, a whole operand re-read per column fold) misses, in each repeat, the fraction
+  ``g(a) = 1 + (1 - 1/a)(e^a - 1)`` with ``a = S/E`` (solution of the miss-rate balance
+  ``dm/di = (S - i + m)/E`` when the boundary phase is uniform; ``g -> a/2`` for small blocks,
+  ``g = 1`` once ``S >= E``);
+* a convolution re-uses ifmap words between neighbouring windows; a re-use whose insertion distance
+  is ``d`` misses with probability ``min(1, d/E)``; ``d`` is estimated per dataflow from the order in
+  which SCALE-Sim walks pixels and taps.
+
+USER mode. The operand, in SCALE-Sim's prefetch order, is cut into ``~100`` sets per SRAM; the
+active half holds a circular window of sets and every miss advances it by half an SRAM, fetching
+whole bandwidth-wide lines. The demand sweeps the prefetch stream once per pass; where the
+demand order runs backwards across a window edge the window must go all the way round (a *wrap*).
+The DRAM channel delivers one half-SRAM every ``ceil(half/bw) + 1`` cycles from the start of the
+layer, so the layer takes at least ``advances x that`` cycles; SCALE-Sim's stall arithmetic
+(lateness counted twice, earliness pulled back) averages to exactly that deficit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pmiss(d, E):
+    return np.clip(d / np.maximum(E, 1), 0.0, 1.0)
+
+
+def repeat_miss_fraction(S, E):
+    """Fraction of a block of ``S`` distinct words that misses when the block is immediately streamed
+    again, with an epoch of ``E`` insertions at a uniformly random phase."""
+    a = np.maximum(S, 1e-12) / np.maximum(E, 1)
+    g = 1.0 + (1.0 - 1.0 / a) * np.expm1(np.minimum(a, 1.0))
+    return np.where(a >= 1.0, 1.0, np.clip(g, 0.0, 1.0))
+
+
+def repeated_block_misses(S, passes, E):
+    """DRAM reads of a block of ``S`` distinct words streamed ``passes`` times consecutively."""
+    g = repeat_miss_fraction(S, E)
+    geo = np.where(g >= 1.0, passes, (1.0 - g ** passes) / np.maximum(1.0 - g, 1e-12))
+    return S * geo
+
+
+def calc_reads(x: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate-mode DRAM reads (ifmap, filter); ``x`` holds (designs, layers)-broadcastable arrays."""
+    os_, ws_, is_ = x["os"], x["ws"], x["is"]
+    E_if, E_f = x["epoch_if"], x["epoch_f"]
+    M, N, K = x["M"], x["N"], x["K"]
+    R, C, rf, cf = x["R"], x["C"], x["rf"], x["cf"]
+
+    # ---- filter ----
+    U_f = (K * N).astype(np.float64)
+    # os: one slab of K x C filters per column fold, re-read once per row fold
+    full = np.maximum(cf - 1, 0)
+    last_cols = N - full * C
+    os_f = full * repeated_block_misses(K * C, rf, E_f) + repeated_block_misses(K * last_cols, rf, E_f)
+    # is: the whole filter once per column fold; ws: every weight once
+    is_f = repeated_block_misses(U_f, cf, E_f)
+    dram_f = np.where(U_f < E_f, U_f, np.where(os_, os_f, np.where(is_, is_f, U_f)))
+
+    # ---- ifmap ----
+    dram_if = np.where(x["ifmap_distinct"] < E_if, x["ifmap_distinct"], ifmap_misses(x, E_if))
+    return dram_if, dram_f
+
+
+def _group_footprint(P, x):
+    """Distinct ifmap words read by ``P`` consecutive output pixels (raster order)."""
+    Wo, Sh, Sw, Fh, Fw = x["ofmap_w"], x["stride_h"], x["stride_w"], x["filter_h"], x["filter_w"]
+    one_row = Fh * np.minimum(x["cols_t"], (np.minimum(P, Wo) - 1) * Sw + Fw)
+    rows = np.minimum(x["rows_t"], (P / Wo - 1.0) * Sh + Fh)
+    return np.where(P <= Wo, one_row, rows * x["cols_t"]) * x["channels"]
+
+
+def ifmap_misses(x: dict, E) -> np.ndarray:
+    """Estimate-mode ifmap DRAM reads when the ifmap does not fit one epoch.
+
+    Every ifmap word is read by ``mv x mh`` overlapping windows. Its first read in a pass misses; a
+    re-read by the next window column (tap gap ``Sw*C``) or row (tap gap ``Sh*Fw*C``) misses with
+    probability ``d/E``, ``d`` the insertions in between. os and is walk the taps of a group of
+    pixels in step (os: ``R`` pixels of a fold, is: ``C``), so ``d`` = tap gap x the group's
+    insertions per tap, or a whole group's new words when the neighbour is in the next group; ws
+    walks every pixel for each fold of ``R`` taps, so a neighbour tap in the same fold is re-read at
+    once and one in another fold after ``gap x M`` insertions. os and ws re-read the ifmap once per
+    column fold.
+    """
+    os_, ws_, is_ = x["os"], x["ws"], x["is"]
+    M, R, C, K = x["M"], x["R"], x["C"], x["K"]
+    U = x["ifmap_distinct"].astype(np.float64)
+    mv = x["vrows"] / x["rows_t"]
+    mh = x["vcols"] / x["cols_t"]
+    Sh, Sw, Ch, Fh, Fw, Wo = x["stride_h"], x["stride_w"], x["channels"], x["filter_h"], x["filter_w"], x["ofmap_w"]
+    gap_h = Sw * Ch
+    gap_v = Sh * Fw * Ch
+    row_new = Sh * x["cols_t"] * Ch  # new words per output row once the window rows overlap
+
+    P = np.minimum(np.where(os_, R, C), M).astype(np.float64)  # os / is: tap-major groups of P pixels
+    Ug = _group_footprint(P, x)
+    in_h = 1.0 - 1.0 / P
+    in_v = np.clip(1.0 - Wo / P, 0.0, 1.0)
+    in_h_w = np.clip(1.0 - gap_h / R, 0.0, 1.0)  # ws: pixel-major over folds of R taps
+    in_v_w = np.clip(1.0 - gap_v / R, 0.0, 1.0)
+    rep_v = U * (mv - 1.0)
+    rep_h = U * mv * (mh - 1.0)
+    per_pass = U
+    for _ in range(2):  # insertions depend on the misses they cause: iterate to a fixed point
+        grow = per_pass / U  # words inserted per distinct word of a pass
+        rate = np.where(ws_, per_pass / K, Ug * grow / K)  # insertions per tap step
+        ph_t = in_h * _pmiss(gap_h * rate, E) + (1 - in_h) * _pmiss(P * Sw * Fh * Ch * grow, E)
+        pv_t = in_v * _pmiss(gap_v * rate, E) + (1 - in_v) * _pmiss(row_new * grow, E)
+        ph = np.where(ws_, (1 - in_h_w) * _pmiss(gap_h * rate, E), ph_t)
+        pv = np.where(ws_, (1 - in_v_w) * _pmiss(gap_v * rate, E), pv_t)
+        per_pass = U + rep_v * pv + rep_h * ph
+    intra = per_pass - U
+    passes = np.where(is_, 1, x["cf"])
+    later = U * repeat_miss_fraction(per_pass, E) + intra
+    return per_pass + (passes - 1) * later
+
+
+def user_reads_and_busy(x: dict, op: str) -> tuple[np.ndarray, np.ndarray]:
+    """USER-mode DRAM reads of operand ``op`` ("if" or "f") and the cycles its DRAM channel needs.
+
+    The prefetch stream (the operand's valid entries in SCALE-Sim's prefetch order) is cut into
+    sets of ``ceil(words/100)``; the window of ``A`` sets advances by ``P`` sets per miss, each
+    advance fetching ``ceil(half/bw)`` lines of ``bw`` words and occupying the channel one cycle more.
+    Advances = sweeps of the stream x ``nsets/P`` + wraps x ``nsets/P``; a backward jump of ``J``
+    entries in the demand order forces a wrap with probability ``min(1, J / (A x set))``.
+    """
+    words = x[f"words_{op}"]
+    bw = x[f"bw_{op}"]
+    n_s = x[f"stream_{op}"].astype(np.float64)
+    eps = -(-words // 100)
+    active = -(-words // 2)
+    prefetch = words - active
+    nsets = np.floor(n_s / eps) + 1
+    A = np.minimum(-(-active // eps), nsets)
+    P = np.maximum(np.minimum(-(-prefetch // eps), nsets - A), 1)
+    n_req = -(-prefetch // bw)
+    first = np.minimum(-(-active // bw), -(-x[f"elems_{op}"] // bw)) * bw
+    window = (A * eps).astype(np.float64)
+    per_sweep = nsets / P
+    crossings = np.maximum(x[f"sweeps_{op}"] * per_sweep - A / P, 0.0)
+    # after going round, the window lands only ``delta = nsets mod P`` sets below where it was, so a
+    # jump ``x`` sets back needs ``ceil(x / delta)`` rounds
+    delta = np.mod(nsets, P)
+    delta = np.where(delta == 0, P, delta)
+    wraps = 0.0
+    for n, J in x[f"jumps_{op}"]:
+        depth = np.minimum(J / eps, A)  # sets
+        rounds = np.where(depth > delta, depth / (2 * delta) + 0.5, 1.0)
+        # a jump longer than the window always wraps; shorter ones wrap when a window edge has just
+        # passed, which happens at most once per crossing
+        events = np.where(J >= window, n, np.minimum(n * J / window, crossings))
+        wraps = wraps + events * rounds
+    k = crossings + wraps * per_sweep
+    k = np.where(nsets <= A, 0.0, np.rint(k))
+    return first + k * n_req * bw, k * (n_req + 1)
+
+
+def ofmap_busy(dram_of, words, bw, compute):
+    """Cycles the ofmap write buffer needs: it starts draining when half full and holds ``words``;
+    what is still buffered at the end is flushed after the layer (SCALE-Sim does not count it)."""
+    rate = dram_of / np.maximum(compute, 1)  # outputs produced per cycle
+    start = (words / 2) / np.maximum(rate, 1e-12)
+    return np.where(dram_of > words, start + (dram_of - words) / bw, 0.0)
+
+
+def user_operands(x: dict) -> dict:
+    """Prefetch-stream shapes, sweeps and backward jumps of SCALE-Sim's USER-mode read buffers."""
+    os_, ws_, is_ = x["os"], x["ws"], x["is"]
+    M, N, K, R, C, rf, cf = x["M"], x["N"], x["K"], x["R"], x["C"], x["rf"], x["cf"]
+    z = 0 * R
+    skew = np.maximum(R - 2, 0) * R  # a skewed fold restarts R-2 anti-diagonals back
+    flipped = R * C  # a flipped tile is read backwards over its whole span
+    out = {
+        "stream_if": x["ifmap_valid"] + z,
+        "stream_f": K * N + z,
+        "elems_if": np.where(os_, rf * K * R, np.where(ws_, rf * M * R, cf * K * C)),
+        "elems_f": np.where(is_, rf * N * R, cf * K * C),
+        "sweeps_if": np.where(is_, 1, cf),
+        "sweeps_f": np.where(is_, cf, 1),
+        "jumps_if": [(np.where(is_, rf * cf, cf * (rf - 1)), np.where(is_, flipped, skew))],
+        "jumps_f": [
+            (np.where(os_, cf * (rf - 1), np.where(ws_, rf * cf, cf * (rf - 1))),
+             np.where(os_, (K + C - 2) * C, np.where(ws_, flipped, skew))),
+            (np.where(os_, cf - 1, 0), np.maximum(C - 2, 0) * C),
+        ],
+    }
+    return out
