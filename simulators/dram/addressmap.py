@@ -13,13 +13,13 @@ returned channel-global, as DRAMSys numbers them (bank = (rank * groups + group)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from .jsonfile import read_json
 from .memspec import MemSpec
 
 FIELDS = ("BYTE_BIT", "COLUMN_BIT", "BANKGROUP_BIT", "BANK_BIT", "RANK_BIT", "ROW_BIT", "CHANNEL_BIT")
@@ -142,12 +142,7 @@ def mapping_from_dict(data: Mapping[str, Any], source: str = "<addressmapping>")
 def load_mapping(path: str | Path) -> AddressMapping:
     """Read a DRAMSys address-mapping JSON file."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise AddressMappingError(f"{p}: address-mapping file not found") from None
-    except json.JSONDecodeError as e:
-        raise AddressMappingError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    data = read_json(p, "address-mapping", AddressMappingError)
     return mapping_from_dict(data, str(p))
 
 

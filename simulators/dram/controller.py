@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .timing import ACT, CAS, NCMD, PDEA, PDEP, PDXA, PDXP, PRE, PREA, RD, RDA, REF, SREFEN, SREFEX, WR, WRA
+from .timing import ACT, NCMD, PDEA, PDEP, PDXA, PDXP, PRE, PREA, RD, RDA, REF, SREFEN, SREFEX, WR, WRA
 
 INF = np.int64(2 ** 62)
 BIG_PID = np.int64(2 ** 62)

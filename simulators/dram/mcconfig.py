@@ -8,9 +8,10 @@ naming the knob and listing what is allowed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping
+
+from .jsonfile import read_json
 
 #: categorical knobs -> allowed values (DRAMSys spelling); the first ones are what archgym models
 CATEGORICAL = {
@@ -110,12 +111,7 @@ def resolve_mcconfig(config: Mapping[str, Any] | None = None, source: str = "mcc
 def load_mcconfig(path: str | Path) -> dict[str, Any]:
     """Read a DRAMSys mcconfig JSON file (wrapped in ``{"mcconfig": ...}`` or not) and resolve defaults."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise McConfigError(f"{p}: mcconfig file not found") from None
-    except json.JSONDecodeError as e:
-        raise McConfigError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    data = read_json(p, "mcconfig", McConfigError)
     if not isinstance(data, Mapping):
         raise McConfigError(f"{p}: expected a JSON object, got {type(data).__name__}")
     return resolve_mcconfig(data, str(p))

@@ -8,10 +8,11 @@ controller, power model) takes a :class:`MemSpec`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+from .jsonfile import read_json
 
 SUPPORTED_TYPES = ("DDR3", "DDR4")
 
@@ -190,10 +191,5 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
 def load_memspec(path: str | Path) -> MemSpec:
     """Read a DRAMSys memspec JSON file."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise MemSpecError(f"{p}: memspec file not found") from None
-    except json.JSONDecodeError as e:
-        raise MemSpecError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    data = read_json(p, "memspec", MemSpecError)
     return memspec_from_dict(data, str(p))

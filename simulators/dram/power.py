@@ -83,6 +83,29 @@ def _last_act_times(t, is_act, b, act_time, out):
 
 
 @njit(cache=True)
+def _idle_act(ts, latest_read, latest_write, latest_act, end_read_op, end_write_op, end_act_op, rd_done, wr_done,
+              t_rcd):
+    """DRAMPower's idle_act_update: ends of the last read, write and activate, and the active idle cycles."""
+    if latest_read >= 0:
+        end_read_op = latest_read + rd_done - 1
+    if latest_write >= 0:
+        end_write_op = latest_write + wr_done - 1
+    if latest_act >= 0:
+        end_act_op = latest_act + t_rcd - 1
+    return end_read_op, end_write_op, end_act_op, max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+
+
+@njit(cache=True)
+def _idle_pre(ts, latest_pre_cycle, t_rp):
+    """DRAMPower's idle_pre_update: precharged idle cycles since the last precharge completed."""
+    if latest_pre_cycle > 0:
+        return max(0, ts - latest_pre_cycle - t_rp)
+    if latest_pre_cycle == 0:
+        return max(0, ts - latest_pre_cycle)
+    return 0
+
+
+@njit(cache=True)
 def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll, t_xs, t_xsdll, rd_done, wr_done):
     """DRAMPower's CommandAnalysis over a sorted command list: command counts and state cycles."""
     k = np.zeros(K_N, dtype=np.int64)
@@ -111,10 +134,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 if n_active == 0:
                     first_act_cycle = ts
                     k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
-                    if latest_pre_cycle > 0:
-                        k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
-                    elif latest_pre_cycle == 0:
-                        k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+                    k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
                 active[b] = True
                 n_active += 1
                 latest_act_cycle = ts
@@ -124,23 +144,17 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
             else:
                 k[K_WRITES] += 1
             # idle_act_update
-            if latest_read_cycle >= 0:
-                end_read_op = latest_read_cycle + rd_done - 1
-            if latest_write_cycle >= 0:
-                end_write_op = latest_write_cycle + wr_done - 1
-            if latest_act_cycle >= 0:
-                end_act_op = latest_act_cycle + t_rcd - 1
-            k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+            end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
+                                                                latest_act_cycle, end_read_op, end_write_op,
+                                                                end_act_op, rd_done, wr_done, t_rcd)
+            k[K_IDLE_ACT] += idle
             if c == P_RD:
                 latest_read_cycle = ts
             else:
                 latest_write_cycle = ts
         elif c == P_REF:
             k[K_REFS] += 1
-            if latest_pre_cycle > 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
-            elif latest_pre_cycle == 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             first_act_cycle = ts
             k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
             last_pre_cycle = ts + t_rfc - t_rp
@@ -155,13 +169,10 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 if n_active == 1:
                     k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
                     last_pre_cycle = ts
-                    if latest_read_cycle >= 0:
-                        end_read_op = latest_read_cycle + rd_done - 1
-                    if latest_write_cycle >= 0:
-                        end_write_op = latest_write_cycle + wr_done - 1
-                    if latest_act_cycle >= 0:
-                        end_act_op = latest_act_cycle + t_rcd - 1
-                    k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+                    end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
+                                                                        latest_act_cycle, end_read_op, end_write_op,
+                                                                        end_act_op, rd_done, wr_done, t_rcd)
+                    k[K_IDLE_ACT] += idle
                 active[b] = False
                 n_active -= 1
                 latest_pre_cycle = ts
@@ -170,13 +181,10 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
                 last_pre_cycle = ts
                 k[K_PRES] += n_active
-                if latest_read_cycle >= 0:
-                    end_read_op = latest_read_cycle + rd_done - 1
-                if latest_write_cycle >= 0:
-                    end_write_op = latest_write_cycle + wr_done - 1
-                if latest_act_cycle >= 0:
-                    end_act_op = latest_act_cycle + t_rcd - 1
-                k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+                end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
+                                                                    latest_act_cycle, end_read_op, end_write_op,
+                                                                    end_act_op, rd_done, wr_done, t_rcd)
+                k[K_IDLE_ACT] += idle
                 latest_pre_cycle = ts
                 for bb in range(nbanks):
                     active[bb] = False
@@ -187,22 +195,16 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 last_state[bb] = active[bb]
             pdn_cycle = ts
             k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
-            if latest_read_cycle >= 0:
-                end_read_op = latest_read_cycle + rd_done - 1
-            if latest_write_cycle >= 0:
-                end_write_op = latest_write_cycle + wr_done - 1
-            if latest_act_cycle >= 0:
-                end_act_op = latest_act_cycle + t_rcd - 1
-            k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+            end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
+                                                                latest_act_cycle, end_read_op, end_write_op,
+                                                                end_act_op, rd_done, wr_done, t_rcd)
+            k[K_IDLE_ACT] += idle
             mem_state = 1
         elif c == P_PDN_S_PRE:
             k[K_PDNS] += 1
             pdn_cycle = ts
             k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
-            if latest_pre_cycle > 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
-            elif latest_pre_cycle == 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             mem_state = 2
         elif c == P_PUP_ACT:
             if mem_state == 1:
@@ -226,10 +228,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
         elif c == P_SREN:
             sref_cycle = ts
             k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
-            if latest_pre_cycle > 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
-            elif latest_pre_cycle == 0:
-                k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+            k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             mem_state = 3
         elif c == P_SREX:
             dur = ts - sref_cycle
@@ -263,19 +262,13 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
         else:  # NOP / end of trace
             if n_active > 0 and mem_state == 0:
                 k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
-                if latest_read_cycle >= 0:
-                    end_read_op = latest_read_cycle + rd_done - 1
-                if latest_write_cycle >= 0:
-                    end_write_op = latest_write_cycle + wr_done - 1
-                if latest_act_cycle >= 0:
-                    end_act_op = latest_act_cycle + t_rcd - 1
-                k[K_IDLE_ACT] += max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+                end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
+                                                                    latest_act_cycle, end_read_op, end_write_op,
+                                                                    end_act_op, rd_done, wr_done, t_rcd)
+                k[K_IDLE_ACT] += idle
             elif n_active == 0 and mem_state == 0:
                 k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
-                if latest_pre_cycle > 0:
-                    k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle - t_rp)
-                elif latest_pre_cycle == 0:
-                    k[K_IDLE_PRE] += max(0, ts - latest_pre_cycle)
+                k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             elif mem_state == 1:
                 k[K_S_ACT_PD] += max(0, ts - pdn_cycle)
             elif mem_state == 2:
