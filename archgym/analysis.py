@@ -175,6 +175,16 @@ def _title(env: str, wl: str) -> str:
     return f"{env} ({wl})"
 
 
+def _reward_scale(ax, rewards: pd.Series) -> None:
+    """Symmetric-log reward axis when rewards span decades (target distances: a few far-off designs
+    would otherwise squash the differences near the target, which are the ones that matter)."""
+    r = rewards.dropna()
+    if len(r) and r.abs().max() > 20 * max(r.abs().min(), 1e-12):
+        ax.set_yscale("symlog", linthresh=max(float(r.abs().quantile(0.05)), 1e-3))
+        if r.max() <= 0:
+            ax.set_ylim(top=0.0)
+
+
 def plot_lottery(exps: pd.DataFrame, path: Path) -> Path:
     """Box plot per agent of the best reward of each experiment; points coloured by target met."""
     from archgym.plots import save_figure_atomic
@@ -193,6 +203,7 @@ def plot_lottery(exps: pd.DataFrame, path: Path) -> Path:
             ax.scatter(x[~met], sel["best_reward"].to_numpy()[~met], s=9, alpha=0.5, color="tab:gray", zorder=3)
             ax.scatter(x[met], sel["best_reward"].to_numpy()[met], s=9, alpha=0.6, color="tab:green", zorder=3)
             ax.annotate(f"n={len(sel)}", (i, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7)
+        _reward_scale(ax, e["best_reward"])
         ax.set_ylabel("best reward within the budget")
         ax.set_title(_title(*key), fontsize=10, pad=14)
         ax.grid(axis="y", alpha=0.3)
@@ -228,6 +239,7 @@ def plot_convergence_curves(conv: pd.DataFrame, path: Path) -> Path:
             ax.fill_between(a["evaluations"], a["best_reward_q25"], a["best_reward_q75"], color=color, alpha=0.2)
             ax.plot(a["evaluations"], a["best_reward_max"], color=color, lw=1, ls="--")
         ax.set_xscale("log")
+        _reward_scale(ax, c["best_reward_q25"])
         ax.set_xlabel("simulator evaluations")
         ax.set_ylabel("best reward so far")
         ax.set_title(_title(*key) + " -- band: quartiles, dashed: best setting", fontsize=9)
