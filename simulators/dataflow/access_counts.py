@@ -5,7 +5,9 @@ loops, ... A level's *tile* is what the loops at and below it cover. A level ref
 whenever an index the tile depends on changes: the temporal loops above it cause a refill each time
 they step, except the innermost ones that the tensor does not depend on (the tile stays put while
 they run -- stationarity). Partly overlapping consecutive input windows are not reused (no halo
-reuse, as in ZigZag; Timeloop would fetch only the new rows/columns).
+reuse, as in ZigZag; Timeloop would fetch only the new rows/columns), and a step that changes an index
+counts as a refill even where the window happens to come back to the same rows (a filter-row loop
+wrapping while an output-row loop advances by the same amount).
 
 For a tensor kept at a child level ``c`` (or by the MACs) and its next keeper ``p`` above:
 
@@ -19,7 +21,11 @@ For a tensor kept at a child level ``c`` (or by the MACs) and its next keeper ``
   ``tile(c) x refills(c) x instances(c)`` to ``p``.
 
 At the MACs, a tensor with operand reuse (``mac_operand_reuse``) is read again only when its element
-changes; otherwise on every MAC. Counts are totals over all instances of a level.
+changes; otherwise on every MAC. Counts are totals over all instances of a level. A padded dimension
+(see ``Mapping``) idles its padding: counts of the tensors that depend on it are scaled to the real size.
+
+Tests check these counts against an enumeration of every iteration of the loop nest
+(tests/dataflow/loop_nest_walk.py) and against ZigZag's own cost model on the same mappings.
 
 The functions here are numba kernels over flat arrays (see ``Mapping.arrays``): one mapping in
 microseconds, and the mapper's candidates in a loop without Python overhead.
