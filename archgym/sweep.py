@@ -63,10 +63,9 @@ class SweepResult:
         return not self.errored and not self.unfinished
 
     def summary(self) -> dict:
-        d = dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if k != "completed"}  # run ids: see the dataset card
         d["out"] = str(self.out)
         d["n_completed"] = len(self.completed)
-        d["completed"] = None
         return d
 
 
