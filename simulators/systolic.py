@@ -13,10 +13,14 @@ double-buffered SRAMs. This module computes the same report quantities in closed
 * mapping efficiency, compute utilisation and the SRAM read/write counts per operand follow from
   the same fold arithmetic and are exact (including SCALE-Sim's ``R + C`` extra ofmap writes per
   fold in os);
-* DRAM traffic and, with a user-given bandwidth, stall cycles are estimated from each operand's
-  distinct footprint, its re-streaming per fold pass and the SRAM capacity (SCALE-Sim's estimate-
-  mode buffer remembers half the SRAM). :mod:`.systolic_replay` replays SCALE-Sim's buffer state
-  machines exactly when those figures must match to the word (``simulate(..., memory="replay")``).
+* DRAM traffic and, with a user-given bandwidth (USER mode), stall cycles are estimated by
+  :mod:`.systolic_traffic` from each operand's footprint, re-streaming and SCALE-Sim's buffer
+  windows. In CALC mode (never stalls) total cycles are exact and DRAM reads exact whenever an
+  operand fits half its SRAM; in USER mode the estimate is within ~10-15 % in the median of
+  SCALE-Sim's figures but can be off by several times where SCALE-Sim's circular prefetch window
+  "wraps" repeatedly (tests/systolic/test_systolic_analytic_accuracy.py lists the reference runs
+  concerned). ``simulate(..., memory="replay")`` runs :mod:`.systolic_replay` instead, which
+  reproduces SCALE-Sim's DRAM counts, stalls and total cycles exactly.
 
 Energy and area come from :mod:`.systolic_energy` (45 nm table, sources there).
 
@@ -26,7 +30,6 @@ network in one numpy pass.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -39,6 +42,7 @@ from .systolic_traffic import calc_reads, ofmap_busy, user_operands, user_reads_
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
+    "distinct_layers",
     "TOTAL_FIELDS", "LAYER_FIELDS", "SystolicFileError", "EnergyTable", "DATAFLOWS", "BANDWIDTH_MODES",
 ]
 
@@ -202,13 +206,16 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
                                       "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
     x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
               "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100), "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
-    calc_if, calc_f = calc_reads(x)
     user = cfg["user"][:, None]
-    x.update(user_operands(x))
-    x.update({"words_if": words(cfg["ifmap_sram_kb"]), "words_f": words(cfg["filter_sram_kb"]),
-              "bw_if": cfg["ifmap_bandwidth"][:, None], "bw_f": cfg["filter_bandwidth"][:, None]})
-    user_if, busy_if = user_reads_and_busy(x, "if")
-    user_f, busy_f = user_reads_and_busy(x, "f")
+    zero = np.zeros(R.shape[:1] + M.shape[1:])
+    calc_if, calc_f = calc_reads(x) if not user.all() else (zero, zero)  # only the modes the batch uses
+    busy_if = busy_f = user_if = user_f = zero
+    if user.any():
+        x.update(user_operands(x))
+        x.update({"words_if": words(cfg["ifmap_sram_kb"]), "words_f": words(cfg["filter_sram_kb"]),
+                  "bw_if": cfg["ifmap_bandwidth"][:, None], "bw_f": cfg["filter_bandwidth"][:, None]})
+        user_if, busy_if = user_reads_and_busy(x, "if")
+        user_f, busy_f = user_reads_and_busy(x, "f")
     dram_if = np.rint(np.where(user, user_if, calc_if)).astype(np.int64)
     dram_f = np.rint(np.where(user, user_f, calc_f)).astype(np.int64)
     dram_of = np.where(os_, M * N, sram_of)  # ws/is write every fold's partial sums out
@@ -264,6 +271,25 @@ def _totals(per: dict[str, np.ndarray], rep: np.ndarray, cfg: dict[str, np.ndarr
     return out
 
 
+def distinct_layers(lay: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``lay`` with identical layers merged (their repeat counts summed): network totals are the
+    same, and a transformer's hundreds of GEMMs collapse to a handful of shapes."""
+    if "_distinct" in lay:
+        return dict(lay)
+    keys = np.stack([lay[k] for k in _SHAPE_KEYS], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    out = {k: v[first] for k, v in lay.items()}
+    out["repeat"] = np.bincount(inverse.reshape(-1), weights=lay["repeat"]).astype(np.int64)
+    out["_distinct"] = np.ones(len(first), dtype=bool)  # marks an already merged table
+    return out
+
+
+_SHAPE_KEYS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride_h", "stride_w")
+#: (designs x distinct layers) evaluated per numpy pass: large enough to amortise numpy's per-call
+#: overhead, small enough for the temporaries to stay in cache
+_CHUNK = 65536
+
+
 def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], *, table: EnergyTable = DEFAULT_TABLE,
                    per_layer: bool = False) -> dict[str, np.ndarray]:
     """Network totals of many designs at once.
@@ -277,11 +303,21 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     cfg = configs if isinstance(configs, Mapping) and "user" in configs and isinstance(configs.get("array_rows"), np.ndarray) \
         else config_arrays(configs)
     lay = layers if isinstance(layers, Mapping) else layer_arrays(layers)
-    per = _core(cfg, lay, table)
-    out = _totals(per, lay["repeat"], cfg, table)
     if per_layer:
+        per = _core(cfg, lay, table)
+        out = _totals(per, lay["repeat"], cfg, table)
         out["layers"] = {k: per[k] for k in LAYER_FIELDS}
-    return out
+        return out
+    lay = distinct_layers(lay)
+    n = len(cfg["array_rows"])
+    step = max(1, _CHUNK // len(lay["repeat"]))
+    parts = []
+    for i in range(0, n, step):
+        c = {k: v[i:i + step] for k, v in cfg.items()}
+        parts.append(_totals(_core(c, lay, table), lay["repeat"], c, table))
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTable = DEFAULT_TABLE,

@@ -9,7 +9,8 @@ quantity            value           source
 ==================  ==============  ========================================================
 MAC energy          0.3 pJ          Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm:
                                     8-bit multiply 0.2 pJ + 32-bit accumulate 0.1 pJ
-PE register access  0.05 pJ/word    operand pipeline registers between neighbouring PEs
+PE register access  0.05 pJ/word    operand pipeline registers between neighbouring PEs,
+                                    two words moved per MAC
                                     (Eyeriss, Chen et al. ISCA 2016: inter-PE move ~= 1/4 of a
                                     MAC-sized RF access; same 45/65 nm class)
 SRAM access         1.25 pJ/byte    Horowitz ISSCC 2014: 8 KiB SRAM, 10 pJ per 64-bit access;

@@ -256,47 +256,75 @@ def _user_hit(a, ptr, sid, s, e):
 
 
 @njit(cache=True)
-def _replay(df, R, C, T, Sr, Sc, K, N, geo, user,
-            cap_if, cap_f,
-            if_ptr, if_sid, if_state, f_ptr, f_sid, f_state,
-            of_total, of_drain, of_bw, space_if, space_f):
-    """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts.
+def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, user, ptr, sid, prm, st, ep):
+    """One demand line of operand ``op`` through its read buffer; returns the line's stall cycles.
 
-    ``*_state`` (USER mode): [nsets, active sets, prefetch sets, prefetch lines, bandwidth, initial reads].
+    USER: ``prm`` = [nsets, active sets, prefetch sets, prefetch lines, bandwidth], ``st`` =
+    [window start, window end, last prefetch cycle, DRAM reads]. CALC: ``prm[0]`` = epoch capacity,
+    ``st`` = [epoch, insertions this epoch, DRAM reads], ``ep`` = epoch of each address's insertion.
     """
+    c0, c1 = _col_range(df, op, l, R, C, T, width)
+    if user:
+        off = 1
+        for c in range(c0, c1):
+            a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+            if a < 0:
+                continue
+            while not _user_hit(a, ptr, sid, st[0], st[1]):
+                st[0] = (st[0] + prm[2]) % prm[0]
+                st[1] = (st[0] + prm[1]) % prm[0]
+                st[3] += prm[3] * prm[4]
+                st[2] += prm[3] + 1
+                pot = st[2] - (cycle + off)
+                off += pot
+                if pot > 0:
+                    off += pot
+        return off - 1
+    for c in range(c0, c1):
+        a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+        if a < 0 or ep[a] == st[0]:
+            continue
+        ep[a] = st[0]
+        st[2] += 1
+        st[1] += 1
+        if st[1] == prm[0]:
+            st[0] += 1
+            st[1] = 0
+    return 0
+
+
+@njit(cache=True)
+def _drained(start, lines, trace_lines, bw, pq_line, pq_fill, pq):
+    """Words one drain of ``lines`` lines from ``start`` writes (whole lines, minus the padding of its
+    last line if that is a partially filled one); advances the partial-line queue head ``pq[0]``."""
+    end = min(start + lines, trace_lines)
+    data = (end - start) * bw
+    while pq[0] < pq[1] and pq_line[pq[0]] < end - 1:
+        pq[0] += 1
+    if pq[0] < pq[1] and pq_line[pq[0]] == end - 1:
+        data -= bw - pq_fill[pq[0]]
+        pq[0] += 1
+    return end, data
+
+
+@njit(cache=True)
+def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr, f_sid, f_prm,
+            of_total, of_drain, of_bw, space_if, space_f):
+    """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts."""
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
-    if df == _OS:
-        L = T + R + C - 2
-        w_if, w_f = R, C
-    elif df == _WS:
-        L = 2 * R + C + T - 2
-        w_if, w_f = R, C
-    else:
-        L = 2 * R + C + T - 2
-        w_if, w_f = C, R
+    L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
+    w_if, w_f = (C, R) if df == _IS else (R, C)
 
-    # CALC-mode read buffers: epoch of last insertion per address
     ep_if = np.full(space_if if not user else 1, -1, dtype=np.int32)
     ep_f = np.full(space_f if not user else 1, -1, dtype=np.int32)
-    e_if = 0
-    n_if = 0
-    e_f = 0
-    n_f = 0
-    dram_if = 0
-    dram_f = 0
-    # USER-mode read buffers
-    s_if, e_if_w, last_if = 0, 0, -1
-    s_f, e_f_w, last_f = 0, 0, -1
+    st_if = np.zeros(4, dtype=np.int64)
+    st_f = np.zeros(4, dtype=np.int64)
     if user:
-        e_if_w = if_state[1] % if_state[0]
-        e_f_w = f_state[1] % f_state[0]
-        dram_if = if_state[5]
-        dram_f = f_state[5]
-        if if_state[1] >= if_state[0]:
-            e_if_w = 0
-        if f_state[1] >= f_state[0]:
-            e_f_w = 0
+        for st, prm in ((st_if, if_prm), (st_f, f_prm)):
+            st[1] = prm[1] % prm[0]
+            st[2] = -1
+            st[3] = prm[5]
 
     # ofmap write buffer
     free = of_total
@@ -308,89 +336,26 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user,
     lines_per_drain = (of_drain + of_bw - 1) // of_bw
     pq_line = np.empty(1024, dtype=np.int64)  # partial lines pushed by forced appends: index, fill
     pq_fill = np.empty(1024, dtype=np.int64)
-    pq_head = 0
-    pq_tail = 0
+    pq = np.zeros(2, dtype=np.int64)  # queue head, tail
 
     stall = 0
     total = 0
-    folds = rf * cf
-    for f in range(folds):
+    for f in range(rf * cf):
         fc = f // rf
         fr = f - fc * rf
-        ru = Sr - fr * R
-        if ru > R:
-            ru = R
-        cu = Sc - fc * C
-        if cu > C:
-            cu = C
+        ru = min(R, Sr - fr * R)
+        cu = min(C, Sc - fc * C)
         for l in range(L):
             cycle = f * L + l + stall
-            # --- ifmap reads ---
-            st_if = 0
-            c0, c1 = _col_range(df, 0, l, R, C, T, w_if)
-            if user:
-                off = 1
-                for c in range(c0, c1):
-                    a = _demand(df, 0, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-                    if a < 0:
-                        continue
-                    while not _user_hit(a, if_ptr, if_sid, s_if, e_if_w):
-                        s_if = (s_if + if_state[2]) % if_state[0]
-                        e_if_w = (s_if + if_state[1]) % if_state[0]
-                        dram_if += if_state[3] * if_state[4]
-                        last_if += if_state[3] + 1
-                        pot = last_if - (cycle + off)
-                        off += pot
-                        if pot > 0:
-                            off += pot
-                st_if = off - 1
-            else:
-                for c in range(c0, c1):
-                    a = _demand(df, 0, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-                    if a < 0 or ep_if[a] == e_if:
-                        continue
-                    ep_if[a] = e_if
-                    dram_if += 1
-                    n_if += 1
-                    if n_if == cap_if:
-                        e_if += 1
-                        n_if = 0
-            # --- filter reads ---
-            st_f = 0
-            c0, c1 = _col_range(df, 1, l, R, C, T, w_f)
-            if user:
-                off = 1
-                for c in range(c0, c1):
-                    a = _demand(df, 1, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-                    if a < 0:
-                        continue
-                    while not _user_hit(a, f_ptr, f_sid, s_f, e_f_w):
-                        s_f = (s_f + f_state[2]) % f_state[0]
-                        e_f_w = (s_f + f_state[1]) % f_state[0]
-                        dram_f += f_state[3] * f_state[4]
-                        last_f += f_state[3] + 1
-                        pot = last_f - (cycle + off)
-                        off += pot
-                        if pot > 0:
-                            off += pot
-                st_f = off - 1
-            else:
-                for c in range(c0, c1):
-                    a = _demand(df, 1, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-                    if a < 0 or ep_f[a] == e_f:
-                        continue
-                    ep_f[a] = e_f
-                    dram_f += 1
-                    n_f += 1
-                    if n_f == cap_f:
-                        e_f += 1
-                        n_f = 0
+            s = _service_reads(df, 0, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_if, cycle, user, if_ptr, if_sid,
+                               if_prm, st_if, ep_if)
+            s = max(s, _service_reads(df, 1, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_f, cycle, user, f_ptr,
+                                      f_sid, f_prm, st_f, ep_f))
             # --- ofmap writes ---
             cur = cycle
             c0, c1 = _col_range(df, 2, l, R, C, T, C)
             for c in range(c0, c1):
-                a = _demand(df, 2, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-                if a < 0:
+                if _demand(df, 2, l, c, fr, fc, ru, cu, R, C, T, geo, K, N) < 0:
                     continue
                 line_idx += 1
                 free -= 1
@@ -401,62 +366,36 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user,
                     if free <= 0:
                         cur = drain_end
                 elif free < of_total - of_drain:
-                    if line_idx != 0:
-                        if pq_tail == pq_line.size:
+                    if line_idx != 0:  # the partial line goes out padded
+                        if pq[1] == pq_line.size:
                             pq_line = _grow(pq_line)
                             pq_fill = _grow(pq_fill)
-                        pq_line[pq_tail] = trace_lines
-                        pq_fill[pq_tail] = line_idx
-                        pq_tail += 1
+                        pq_line[pq[1]] = trace_lines
+                        pq_fill[pq[1]] = line_idx
+                        pq[1] += 1
                         trace_lines += 1
                         line_idx = 0
-                    # drain one half-buffer, one line per cycle
-                    end = drain_start + lines_per_drain
-                    if end > trace_lines:
-                        end = trace_lines
-                    n = end - drain_start
-                    data = n * of_bw
-                    while pq_head < pq_tail and pq_line[pq_head] < end - 1:
-                        pq_head += 1
-                    if pq_head < pq_tail and pq_line[pq_head] == end - 1:
-                        data -= of_bw - pq_fill[pq_head]
-                        pq_head += 1
+                    end, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
                     dram_of += data
                     free += data
+                    drain_end = cur + (end - drain_start) - 1  # one line per cycle
                     drain_start = end
-                    drain_end = cur + n - 1
-            st_of = cur - cycle
-            if cur > total:
-                total = cur
-            s = st_if
-            if st_f > s:
-                s = st_f
-            if st_of > s:
-                s = st_of
-            stall += s
+            total = max(total, cur)
+            stall += max(s, cur - cycle)
 
     # flush the ofmap buffer (SCALE-Sim's empty_all_buffers): every stored line goes to DRAM
     if line_idx != 0:
-        if pq_tail == pq_line.size:
+        if pq[1] == pq_line.size:
             pq_line = _grow(pq_line)
             pq_fill = _grow(pq_fill)
-        pq_line[pq_tail] = trace_lines
-        pq_fill[pq_tail] = line_idx
-        pq_tail += 1
+        pq_line[pq[1]] = trace_lines
+        pq_fill[pq[1]] = line_idx
+        pq[1] += 1
         trace_lines += 1
     while drain_start < trace_lines:
-        end = drain_start + lines_per_drain
-        if end > trace_lines:
-            end = trace_lines
-        data = (end - drain_start) * of_bw
-        while pq_head < pq_tail and pq_line[pq_head] < end - 1:
-            pq_head += 1
-        if pq_head < pq_tail and pq_line[pq_head] == end - 1:
-            data -= of_bw - pq_fill[pq_head]
-            pq_head += 1
+        drain_start, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
         dram_of += data
-        drain_start = end
-    return total, stall, dram_if, dram_f, dram_of
+    return total, stall, st_if[3] if user else st_if[2], st_f[3] if user else st_f[2], dram_of
 
 
 @njit(cache=True)
@@ -490,14 +429,13 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
     space_if = layer.ifmap_h * layer.ifmap_w * layer.channels
     space_f = K * N
     user = config.bandwidth_mode == "USER"
-    empty_i = np.zeros(1, dtype=np.int64)
     states, ptrs, sids = [], [], []
     for op, (total, bw, space) in enumerate(((words[0], config.ifmap_bandwidth, space_if),
                                              (words[1], config.filter_bandwidth, space_f))):
-        if not user:
-            states.append(empty_i)
-            ptrs.append(empty_i)
-            sids.append(empty_i)
+        if not user:  # estimate mode: an epoch holds 50 sets of floor(words/100) addresses
+            states.append(np.array([50 * (total // 100)], dtype=np.int64))
+            ptrs.append(np.zeros(1, dtype=np.int64))
+            sids.append(np.zeros(1, dtype=np.int64))
             continue
         rows, cols, diag = _prefetch_shape(df, op, R, C, T, Sr, Sc, K, N)
         stream = _prefetch_stream(df, op, rows, cols, diag, R, C, T, Sr, Sc, geo, K, N)
@@ -517,7 +455,7 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
     of_drain = of_total - (-(-of_total // 2))
     of_bw = config.bandwidth if user else C
     total, stall, d_if, d_f, d_of = _replay(
-        df, R, C, T, Sr, Sc, K, N, geo, user, 50 * (words[0] // 100), 50 * (words[1] // 100),
-        ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1], of_total, of_drain, of_bw, space_if, space_f)
+        df, R, C, T, Sr, Sc, K, N, geo, user, ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1],
+        of_total, of_drain, of_bw, space_if, space_f)
     return {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
             "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}

@@ -117,7 +117,7 @@ class SystolicArrayEnv(ArchGymEnv):
         name, path = resolve_workload(workload)
         self.workload_path = path
         self.layers = model.load_workload(path)
-        self._layer_arrays = model.layer_arrays(self.layers)
+        self._layer_arrays = model.distinct_layers(model.layer_arrays(self.layers))
         space = design_space()
         self._space = space
         base = self._run([BASELINE])
