@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
+from scipy.stats import rankdata
 
 from archgym.spaces import DesignSpace
 
@@ -40,6 +41,8 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
     threadpool_limits = None
 
 ACQUISITIONS = ("ei", "ucb")
+Y_TRANSFORMS = ("standard", "rank", "log")
+LOG_SCALE = 0.1  # "log" warp: -log(1 + gap / (LOG_SCALE * median gap)), gap = best reward - reward
 
 
 class BayesianOptimization(Agent):
@@ -59,7 +62,7 @@ class BayesianOptimization(Agent):
 
     def __init__(self, space: DesignSpace, seed: int | None = None, n_initial: int = 10, acquisition: str = "ei",
                  xi: float = 0.01, kappa: float = 2.0, batch_size: int = 1, n_candidates: int = 1000,
-                 n_incumbents: int = 5, real_bins: int = 16):
+                 n_incumbents: int = 5, y_transform: str = "log", real_bins: int = 16):
         super().__init__(space, seed)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition {acquisition!r} is not known; allowed: {list(ACQUISITIONS)}")
@@ -76,6 +79,9 @@ class BayesianOptimization(Agent):
         self.batch_size = int(batch_size)
         self.n_candidates = int(n_candidates)
         self.n_incumbents = int(n_incumbents)
+        if y_transform not in Y_TRANSFORMS:
+            raise ValueError(f"y_transform {y_transform!r} is not known; allowed: {list(Y_TRANSFORMS)}")
+        self.y_transform = y_transform
         self.real_bins = int(real_bins)
         self.grid = ChoiceGrid(space, real_bins)
         self.gp = GaussianProcess()
@@ -111,13 +117,22 @@ class BayesianOptimization(Agent):
 
     # -- the model ------------------------------------------------------------------------------
     def _targets(self) -> np.ndarray:
-        """Rewards with infeasible designs set to the worst feasible reward."""
+        """What the GP models: rewards with infeasible designs set to the worst feasible reward,
+        then warped by ``y_transform``."""
         y = np.array(self.rewards, dtype=float)
         ok = np.array(self.feasible) & np.isfinite(y)
         if ok.any():
             y[~ok] = y[ok].min()
         else:
             y[:] = 0.0
+        if self.y_transform == "rank":
+            ranks = rankdata(y, method="average")
+            return ndtri((ranks - 0.5) / len(y))
+        if self.y_transform == "log":
+            top = y.max()
+            gap = top - y
+            scale = np.median(gap[gap > 0]) if (gap > 0).any() else 1.0
+            return -np.log1p(gap / (LOG_SCALE * scale))
         return y
 
     def _fit(self) -> None:

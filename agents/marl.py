@@ -58,7 +58,7 @@ class MultiAgentPPO(PolicyGradientAgent):
     name = "marl"
 
     def __init__(self, space: DesignSpace, seed: int | None = None, n_agents: int = 0, groups: str = "",
-                 learning_rate: float = 0.003, ent_coef: float = 0.01, clip_eps: float = 0.2, batch_size: int = 32,
+                 learning_rate: float = 0.03, ent_coef: float = 0.01, clip_eps: float = 0.2, batch_size: int = 32,
                  epochs: int = 10, n_minibatches: int = 4, gamma: float = 0.99, gae_lambda: float = 0.95,
                  hidden: int = 64, max_grad_norm: float = 0.5, real_bins: int = 16):
         self.n_agents = int(n_agents)

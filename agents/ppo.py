@@ -7,7 +7,7 @@ values per parameter. A separate MLP estimates the state value. Updates are PPO'
 surrogate (Schulman et al. 2017) with an entropy bonus, over ``epochs`` passes of ``n_minibatches``
 minibatches, with Adam and global-norm gradient clipping; rewards are normalised by their running
 mean and standard deviation (clipped to +-10, which also tames a -100 infeasibility penalty) and
-advantages are GAE(gamma, lambda) estimates normalised per minibatch.
+advantages are GAE(gamma, lambda) estimates normalised per batch.
 
 Two ways to use it:
 
@@ -50,8 +50,10 @@ class FactoredPolicy:
         edges = np.concatenate([[0], np.cumsum(self.sizes)])
         self.segments = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         self.offsets = edges[:-1]
-        self.actor = MLP([obs_dim, hidden, hidden, int(edges[-1])], rng, out_gain=0.01)
-        self.critic = MLP([obs_dim, hidden, hidden, 1], rng, out_gain=1.0)
+        # a constant observation (one-step episodes) needs no hidden layers: the logits are free parameters
+        layers = [hidden, hidden] if obs_dim > 1 else []
+        self.actor = MLP([obs_dim, *layers, int(edges[-1])], rng, out_gain=0.01)
+        self.critic = MLP([obs_dim, *layers, 1], rng, out_gain=1.0)
         self.actor_opt = Adam(self.actor.flat, learning_rate, max_grad_norm)
         self.critic_opt = Adam(self.critic.flat, learning_rate, max_grad_norm)
         self.clip_eps, self.ent_coef = clip_eps, ent_coef
@@ -89,14 +91,13 @@ class FactoredPolicy:
     def update(self, obs, rows, logp_old, advantages, returns, rng: np.random.Generator) -> dict:
         """PPO epochs over minibatches; returns the last epoch's approximate KL and clip fraction."""
         n = len(rows)
-        stats = {"approx_kl": 0.0, "clip_fraction": 0.0}
-        for _ in range(self.epochs):
-            kls, clips = [], []
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8) if n > 1 else advantages
+        kls, clips = [], []
+        for epoch in range(self.epochs):
+            last = epoch == self.epochs - 1
             for mb in np.array_split(rng.permutation(n), min(self.n_minibatches, n)):
                 m = len(mb)
                 adv = advantages[mb]
-                if m > 1:
-                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 # actor: clipped surrogate + entropy bonus
                 lsm = self._log_softmax(self.actor.forward(obs[mb]))
                 probs = np.exp(lsm)
@@ -114,10 +115,10 @@ class FactoredPolicy:
                 # critic: squared error to the returns
                 v = self.critic.forward(obs[mb])[:, 0]
                 self.critic_opt.step(self.critic.backward(((v - returns[mb]) / m)[:, None]))
-                kls.append(float(np.mean((ratio - 1.0) - np.log(ratio))))
-                clips.append(float(np.mean(np.abs(ratio - 1.0) > self.clip_eps)))
-            stats = {"approx_kl": float(np.mean(kls)), "clip_fraction": float(np.mean(clips))}
-        return stats
+                if last:
+                    kls.append(float(np.mean((ratio - 1.0) - np.log(ratio))))
+                    clips.append(float(np.mean(np.abs(ratio - 1.0) > self.clip_eps)))
+        return {"approx_kl": float(np.mean(kls)), "clip_fraction": float(np.mean(clips))}
 
 
 class PolicyGradientAgent(Agent):
@@ -345,7 +346,7 @@ class PPO(PolicyGradientAgent):
 
     name = "ppo"
 
-    def __init__(self, space: DesignSpace, seed: int | None = None, learning_rate: float = 0.003,
+    def __init__(self, space: DesignSpace, seed: int | None = None, learning_rate: float = 0.03,
                  ent_coef: float = 0.01, clip_eps: float = 0.2, batch_size: int = 32, epochs: int = 10,
                  n_minibatches: int = 4, gamma: float = 0.99, gae_lambda: float = 0.95, hidden: int = 64,
                  max_grad_norm: float = 0.5, real_bins: int = 16):
