@@ -380,6 +380,14 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     bdirty = np.zeros(nbanks, dtype=np.bool_)
     bearl = np.full(nbanks, INF, dtype=np.int64)  # earliest legal time of the bank's next command (cached)  # inputs of the bank machine changed since its last evaluation
     busy = np.zeros(nbanks, dtype=np.int64)  # banks holding requests (only they can have a command)
+    # the bank candidates for the next cycle's multiplexer, found while scanning the banks at the end of a
+    # step: the oldest of the earliest banks, and the oldest bank that was ready but not chosen
+    mx_valid = False
+    mx_b1 = -1
+    mx_e1 = INF
+    mx_p1 = BIG_PID
+    mx_b2 = -1
+    mx_p2 = BIG_PID
     busy_pos = np.full(nbanks, -1, dtype=np.int64)
     nbusy = 0
     # refresh managers: first trigger staggered over the ranks in bit-reversed order
@@ -570,6 +578,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             break
 
         # ---------------- controller: admission (manageRequests) ---------------------
+        adm_b = -1
         if pend >= 0 and pend_arrival <= t and ((buftype == 0 and qn[counts[3]] < bufsize) or (
                 buftype == 1 and counts[1] < bufread and counts[2] < bufwrite) or (buftype == 2 and counts[0] < bufsize)):
             if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on,
@@ -584,6 +593,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 _evaluate_bank(b, page, sched, q, qn, bk,
                                row, addr, is_write, last_cmd_write)
                 bearl[b] = _earliest(bk[b, B_NEXT], b, b // bpg, b // bpr, 0, chk, goff, roff, bus) if bk[b, B_NEXT] >= 0 else INF
+                adm_b = b
                 pend = -1
                 pend_arrival = INF
                 if arbiter == 0:
@@ -634,23 +644,46 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_b = r * bpr
                     best_r = r
                     best_src = 1
-        for i in range(nbusy):
-            b = busy[i]
-            c = bk[b, B_NEXT]
-            if c < 0:
-                continue
-            r = brank[b]
-            if pd_cmd[r] >= 0:
-                continue
-            e = bearl[b] if bearl[b] > t else t
-            pid = bk[b, B_CUR] + 1
-            if e < best_e or (e == best_e and pid < best_pid):
-                best_e = e
-                best_pid = pid
-                best_c = c
-                best_b = b
-                best_r = r
-                best_src = 0
+        use_cache = mx_valid and best_c < 0 and adm_b != mx_b1 and adm_b != mx_b2
+        if use_cache:
+            # nothing changed the banks since the last scan but the admitted one: candidates suffice
+            for j in range(3):
+                b = mx_b2 if j == 0 else (mx_b1 if j == 1 else adm_b)
+                if b < 0:
+                    continue
+                c = bk[b, B_NEXT]
+                if c < 0:
+                    continue
+                if j == 1:
+                    e = mx_e1 if mx_e1 > t else t
+                else:
+                    e = bearl[b] if bearl[b] > t else t
+                pid = bk[b, B_CUR] + 1
+                if e < best_e or (e == best_e and pid < best_pid):
+                    best_e = e
+                    best_pid = pid
+                    best_c = c
+                    best_b = b
+                    best_r = brank[b]
+                    best_src = 0
+        else:
+            for i in range(nbusy):
+                b = busy[i]
+                c = bk[b, B_NEXT]
+                if c < 0:
+                    continue
+                r = brank[b]
+                if pd_cmd[r] >= 0:
+                    continue
+                e = bearl[b] if bearl[b] > t else t
+                pid = bk[b, B_CUR] + 1
+                if e < best_e or (e == best_e and pid < best_pid):
+                    best_e = e
+                    best_pid = pid
+                    best_c = c
+                    best_b = b
+                    best_r = r
+                    best_src = 0
 
         issued = False
         if best_c >= 0 and best_e == t:
@@ -846,6 +879,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         # ---------------- re-evaluate, find the next trigger --------------------------
         blocked = best_c >= 0 and not issued
         nxt = INF
+        mx_b1 = -1
+        mx_e1 = INF
+        mx_p1 = BIG_PID
+        mx_b2 = -1
+        mx_p2 = BIG_PID
         for i in range(nbusy):
             b = busy[i]
             if bdirty[b]:
@@ -867,10 +905,21 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 bearl[b] = e
                 if e < t:
                     e = t
-                if e < nxt and not (e == t and blocked):
-                    nxt = e
+                pid = bk[b, B_CUR] + 1
+                if e == t and blocked:
+                    if pid < mx_p2:
+                        mx_p2 = pid
+                        mx_b2 = b
+                else:
+                    if e < nxt:
+                        nxt = e
+                    if e < mx_e1 or (e == mx_e1 and pid < mx_p1):
+                        mx_e1 = e
+                        mx_p1 = pid
+                        mx_b1 = b
             else:
                 bearl[b] = INF
+        mx_valid = True
         for r in range(ranks):
             if refresh_on:
                 c = -1
