@@ -1,0 +1,212 @@
+"""``archgym surrogate``: train, evaluate and use surrogate cost models from archgym datasets.
+
+    archgym surrogate train DATASET_DIR --model hgb --out model.surrogate     # held-out metrics as JSON
+    archgym surrogate evaluate model.surrogate DATASET_DIR
+    archgym surrogate learning-curve DATASET_DIR --model hgb --model rf --plot curve.png
+    archgym surrogate recheck model.surrogate --agent random --budget 20000 --top 10
+    archgym surrogate models
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from archgym.cli.app import app
+from archgym.cli.options import fail, parse_key_values
+
+surrogate_app = typer.Typer(help="Surrogate cost models: train from datasets, evaluate, learning curves, "
+                                 "search on a surrogate and re-check on the simulator.", no_args_is_help=True)
+app.add_typer(surrogate_app, name="surrogate")
+
+MODEL_HELP = "model: rf, hgb, xgb, knn, mlp or gp (see `archgym surrogate models`)"
+
+
+def _errors():
+    """The exception types that mean bad input (reported without a traceback, exit code 2)."""
+    from archgym.records import RecordsError
+    from archgym.rewards import RewardError
+    from archgym.spaces import DesignError
+    from archgym.surrogate import SurrogateError
+    from archgym.surrogate_data import DatasetError
+    from archgym.surrogate_models import ModelError
+
+    return (SurrogateError, DatasetError, ModelError, RecordsError, DesignError, RewardError)
+
+
+def _echo_json(data) -> None:
+    from archgym.surrogate import jsonable
+
+    typer.echo(json.dumps(jsonable(data), indent=2))
+
+
+def _params(items: List[str]) -> dict:
+    out = {}
+    for k, v in parse_key_values(items, "--param").items():
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def _sizes(text: Optional[str]) -> Optional[list[int]]:
+    if text is None:
+        return None
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--sizes {text!r}: expected comma-separated integers, e.g. 100,1000,10000")
+    if not sizes or min(sizes) < 2:
+        fail(f"--sizes {text!r}: every size must be an integer >= 2")
+    return sizes
+
+
+@surrogate_app.command("train", help="Train a surrogate on DATASET_DIR (rows of one environment and workload), "
+                                     "report on a seeded held-out split (printed as JSON) and save it to --out.")
+def train_command(
+    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files (archgym run/sweep/collect)"),
+    model: str = typer.Option("hgb", "--model", "-m", help=MODEL_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="surrogate file to write (a zip holding schema, "
+                                                               "metadata and model)"),
+    seed: int = typer.Option(0, "--seed", "-s", help="seed of the held-out split and of the model"),
+    test_fraction: float = typer.Option(0.2, "--test-fraction", help="share of distinct designs held out"),
+    param: List[str] = typer.Option([], "--param", "-p", help="model hyper-parameter key=value, value as JSON "
+                                                              "(repeatable), e.g. -p max_iter=1000"),
+    search: int = typer.Option(0, "--search", help="randomised hyper-parameter search with this many candidates "
+                                                   "(3-fold CV on the training designs); 0 = defaults"),
+    per_metric: Optional[bool] = typer.Option(None, "--per-metric/--joint", help="one model per metric or one "
+                                                                                 "multi-output model [model default]"),
+    transform: str = typer.Option("auto", "--transform", help="target transform: auto (log of positive metrics), "
+                                                              "log or none"),
+    max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training designs"),
+    env_id: Optional[str] = typer.Option(None, "--env", help="environment id, if the dataset holds several"),
+    workload: Optional[str] = typer.Option(None, "--workload", "-w", help="workload, if the dataset holds several"),
+    speed: bool = typer.Option(True, "--speed/--no-speed", help="time surrogate against simulator in this run"),
+    report: Optional[Path] = typer.Option(None, "--report", help="also write the JSON report to this file"),
+) -> None:
+    from archgym.records import write_json_atomic
+    from archgym.surrogate import jsonable, train
+
+    if max_train is not None and max_train < 2:
+        fail(f"--max-train must be >= 2, got {max_train}")
+    if search < 0:
+        fail(f"--search must be >= 0, got {search}")
+    try:
+        result = train([str(d) for d in dataset], model, env_id=env_id, workload=workload, params=_params(param),
+                       per_metric=per_metric, target_transform=transform, test_fraction=test_fraction, seed=seed,
+                       search=search, max_train=max_train, speed=speed)
+        if out is not None:
+            result.surrogate.save(out)
+    except _errors() as e:
+        fail(str(e))
+    rep = {**result.report, "model_path": str(out) if out is not None else None}
+    if report is not None:
+        write_json_atomic(jsonable(rep), report)
+    _echo_json(rep)
+
+
+@surrogate_app.command("evaluate", help="Score a saved surrogate on the rows of a dataset (all of them, or with "
+                                        "--held-out only the designs its own training split held out).")
+def evaluate_command(
+    model_path: Path = typer.Argument(..., help="surrogate file written by `archgym surrogate train`"),
+    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
+    held_out: bool = typer.Option(False, "--held-out", help="only the designs held out by the surrogate's split "
+                                                            "(same seed and test fraction)"),
+    speed: bool = typer.Option(False, "--speed/--no-speed", help="time surrogate against simulator"),
+) -> None:
+    from archgym.surrogate import environment_for, evaluate, load
+    from archgym.surrogate_data import load_training_data, split
+
+    try:
+        sur = load(model_path)
+        data = load_training_data([str(d) for d in dataset], sur.identity["env_id"], sur.identity["workload"])
+        env = environment_for(data)
+        sur.check_compatible(env)
+        frame = data.frame
+        if held_out:
+            s = sur.metadata.get("split")
+            if not s:
+                fail(f"{model_path}: records no training split; evaluate without --held-out")
+            frame = frame.iloc[split(frame, s["test_fraction"], s["seed"])[1]]
+        rep = {"model_path": str(model_path), "dataset_hash": data.dataset_hash, **evaluate(sur, frame, env)}
+        if speed:
+            from archgym.surrogate_speed import measure_speed
+
+            rep["speed"] = measure_speed(sur, env, frame)
+    except _errors() as e:
+        fail(str(e))
+    _echo_json(rep)
+
+
+@surrogate_app.command("learning-curve", help="Held-out error and ranking against the number of training designs "
+                                              "(same held-out designs for every size).")
+def learning_curve_command(
+    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
+    model: List[str] = typer.Option(["hgb"], "--model", "-m", help=MODEL_HELP + " (repeatable)"),
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="comma-separated training-set sizes "
+                                                              "[about 7 log-spaced sizes]"),
+    seed: int = typer.Option(0, "--seed", "-s"),
+    test_fraction: float = typer.Option(0.2, "--test-fraction"),
+    goal: float = typer.Option(0.5, "--goal", help="RMSE goal in % of the mean, for the summary and the plot"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the curve as CSV"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="write a plot (png/pdf/svg)"),
+    env_id: Optional[str] = typer.Option(None, "--env"),
+    workload: Optional[str] = typer.Option(None, "--workload", "-w"),
+) -> None:
+    from archgym.atomic import atomic_path
+    from archgym.surrogate_curves import designs_needed, learning_curve
+
+    try:
+        curve = learning_curve([str(d) for d in dataset], model, _sizes(sizes), env_id=env_id, workload=workload,
+                               test_fraction=test_fraction, seed=seed)
+    except _errors() as e:
+        fail(str(e))
+    if out is not None:
+        with atomic_path(out) as tmp:
+            curve.to_csv(tmp, index=False)
+    if plot is not None:
+        from archgym.surrogate_plots import plot_learning_curve
+
+        plot_learning_curve(curve, goal=goal, path=plot)
+    _echo_json({"designs_needed_for_goal": designs_needed(curve, goal), "goal_rmse_pct_mean": goal,
+                "curve": curve.to_dict(orient="records")})
+
+
+@surrogate_app.command("recheck", help="Search on the surrogate, simulate the best designs found, report the gap.")
+def recheck_command(
+    model_path: Path = typer.Argument(..., help="surrogate file"),
+    agent: str = typer.Option("random", "--agent", "-a", help="search agent"),
+    budget: int = typer.Option(10_000, "--budget", "-n", help="surrogate evaluations of the search"),
+    top: int = typer.Option(10, "--top", help="best distinct designs re-checked on the simulator"),
+    seed: int = typer.Option(0, "--seed", "-s"),
+    param: List[str] = typer.Option([], "--param", "-p", help="agent hyper-parameter key=value (repeatable)"),
+    baseline: int = typer.Option(0, "--baseline", help="also run the agent on the simulator for this many "
+                                                       "evaluations (0 = no baseline)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the re-checked designs as CSV"),
+) -> None:
+    from archgym.atomic import atomic_path
+    from archgym.surrogate_recheck import search_and_recheck
+
+    if budget < 1 or top < 1 or baseline < 0:
+        fail(f"--budget and --top must be >= 1 and --baseline >= 0, got {budget}, {top}, {baseline}")
+    try:
+        result = search_and_recheck(str(model_path), agent, budget, top, seed,
+                                    agent_params=parse_key_values(param, "--param"), baseline_budget=baseline or None)
+    except _errors() + (ValueError,) as e:
+        fail(str(e))
+    if out is not None:
+        with atomic_path(out) as tmp:
+            result.table.to_csv(tmp, index=False)
+    _echo_json(result.to_json())
+
+
+@surrogate_app.command("models", help="The model registry: names, descriptions, defaults, availability.")
+def models_command() -> None:
+    from archgym.surrogate_models import MODELS, is_available
+
+    _echo_json({n: {"description": s.description, "available": is_available(n), "per_metric": s.per_metric,
+                    "max_train": s.max_train, "defaults": dict(s.defaults)} for n, s in MODELS.items()})
