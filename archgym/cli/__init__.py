@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "archgym.cli.simulate_dram",
     "archgym.cli.simulate_soc",
     "archgym.cli.simulate_dataflow",
+    "archgym.cli.surrogate",
 ]
 
 
