@@ -88,6 +88,24 @@ class FactoredPolicy:
     def _logp(self, lsm: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return lsm[np.arange(len(rows))[:, None], self.offsets[None, :] + rows].sum(1)
 
+    def actor_loss(self, logits: np.ndarray, rows: np.ndarray, logp_old: np.ndarray, adv: np.ndarray):
+        """PPO's loss ``-mean(min(r A, clip(r, 1 +- eps) A)) - ent_coef * mean(entropy)`` with
+        ``r = pi(a) / pi_old(a)``; returns it, its gradient with respect to the logits, and ``r``."""
+        m = len(rows)
+        lsm = self._log_softmax(logits)
+        probs = np.exp(lsm)
+        ratio = np.exp(self._logp(lsm, rows) - logp_old)
+        s1 = ratio * adv
+        s2 = np.clip(ratio, 1.0 - self.clip_eps, 1.0 + self.clip_eps) * adv
+        entropy = -np.add.reduceat(probs * lsm, self.offsets, axis=1)  # per parameter
+        loss = -np.minimum(s1, s2).mean() - self.ent_coef * entropy.sum(1).mean()
+        d_logp = -(s1 <= s2).astype(float) * ratio * adv / m  # d loss / d log pi(a): zero where the clip binds
+        onehot = np.zeros_like(lsm)
+        onehot[np.arange(m)[:, None], self.offsets[None, :] + rows] = 1.0
+        grad = d_logp[:, None] * (onehot - probs)
+        grad += self.ent_coef / m * probs * (lsm + np.repeat(entropy, self.sizes, axis=1))  # d(-c H)/d logits
+        return float(loss), grad, ratio
+
     def update(self, obs, rows, logp_old, advantages, returns, rng: np.random.Generator) -> dict:
         """PPO epochs over minibatches; returns the last epoch's approximate KL and clip fraction."""
         n = len(rows)
@@ -99,18 +117,7 @@ class FactoredPolicy:
                 m = len(mb)
                 adv = advantages[mb]
                 # actor: clipped surrogate + entropy bonus
-                lsm = self._log_softmax(self.actor.forward(obs[mb]))
-                probs = np.exp(lsm)
-                logp = self._logp(lsm, rows[mb])
-                ratio = np.exp(logp - logp_old[mb])
-                s1 = ratio * adv
-                s2 = np.clip(ratio, 1.0 - self.clip_eps, 1.0 + self.clip_eps) * adv
-                d_logp = -(s1 <= s2).astype(float) * ratio * adv / m  # d loss / d log pi(a)
-                onehot = np.zeros_like(lsm)
-                onehot[np.arange(m)[:, None], self.offsets[None, :] + rows[mb]] = 1.0
-                entropy = -np.add.reduceat(probs * lsm, self.offsets, axis=1)  # per parameter
-                grad = d_logp[:, None] * (onehot - probs)
-                grad += self.ent_coef / m * probs * (lsm + np.repeat(entropy, self.sizes, axis=1))  # d(-c H)/d logits
+                _, grad, ratio = self.actor_loss(self.actor.forward(obs[mb]), rows[mb], logp_old[mb], adv)
                 self.actor_opt.step(self.actor.backward(grad))
                 # critic: squared error to the returns
                 v = self.critic.forward(obs[mb])[:, 0]
