@@ -786,23 +786,25 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     elif pd_ctrl_idle[r]:
                         pd_entry[r] = True
             # timing checker: every constraint this command starts (written out, see _earliest's note)
-            for i in range(rule_idx[c], rule_idx[c + 1]):
-                scope = rules[i, 0]
-                c2 = rules[i, 1]
-                v = t + rules[i, 2]
-                if scope == 0:
-                    col = b
-                elif scope == 1:
-                    col = goff + g
-                elif scope == 2:
-                    col = roff + r
-                else:
-                    for r2 in range(ranks):
-                        if r2 != r and v > chk[c2, roff + r2]:
-                            chk[c2, roff + r2] = v
-                    continue
-                if v > chk[c2, col]:
-                    chk[c2, col] = v
+            for i in range(rule_idx[c, 0], rule_idx[c, 1]):  # same bank
+                v = t + rules[i, 1]
+                if v > chk[rules[i, 0], b]:
+                    chk[rules[i, 0], b] = v
+            col = goff + g
+            for i in range(rule_idx[c, 1], rule_idx[c, 2]):  # same bank group
+                v = t + rules[i, 1]
+                if v > chk[rules[i, 0], col]:
+                    chk[rules[i, 0], col] = v
+            col = roff + r
+            for i in range(rule_idx[c, 2], rule_idx[c, 3]):  # same rank
+                v = t + rules[i, 1]
+                if v > chk[rules[i, 0], col]:
+                    chk[rules[i, 0], col] = v
+            for i in range(rule_idx[c, 3], rule_idx[c, 4]):  # the other ranks
+                v = t + rules[i, 1]
+                for r2 in range(ranks):
+                    if r2 != r and v > chk[rules[i, 0], roff + r2]:
+                        chk[rules[i, 0], roff + r2] = v
             if c == ACT:
                 # four-activate window: the 5th ACT waits for the 1st + tFAW
                 faw_q[r, faw_n[r]] = t

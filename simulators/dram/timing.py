@@ -150,16 +150,22 @@ def constraint_list(spec: MemSpec) -> list[tuple[int, int, int, int]]:
 
 
 def constraint_arrays(spec: MemSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Constraints grouped by first command, for the event loop.
+    """Constraints grouped by first command and scope, for the event loop.
 
-    Returns ``(index, rules)``: rules[index[c]:index[c+1]] are the (scope, second, delay) rows of
-    command ``c``.
+    Returns ``(index, rules)``: for command ``c`` and scope ``s`` (bank, bank group, rank, other rank),
+    rows ``index[c, s]:index[c, s + 1]`` of ``rules`` are its (second command, delay) pairs.
     """
     rules = sorted(constraint_list(spec))
-    index = np.zeros(NCMD + 1, dtype=np.int64)
-    rows = np.zeros((len(rules), 3), dtype=np.int64)
+    index = np.zeros((NCMD, 5), dtype=np.int64)
+    rows = np.zeros((len(rules), 2), dtype=np.int64)
+    counts = np.zeros((NCMD, 4), dtype=np.int64)
     for i, (first, scope, second, delay) in enumerate(rules):
-        index[first + 1] += 1
-        rows[i] = (scope, second, delay)
-    index = np.cumsum(index)
+        counts[first, scope] += 1
+        rows[i] = (second, delay)
+    start = 0
+    for c in range(NCMD):
+        index[c, 0] = start
+        for scope in range(4):
+            start += counts[c, scope]
+            index[c, scope + 1] = start
     return index, rows
