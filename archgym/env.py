@@ -174,7 +174,9 @@ class ArchGymEnv(gym.Env):
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
         """Evaluate many designs at once (through the vectorised path where there is one)."""
-        valid = [self.design_space.validate(d) for d in designs]
+        return self._evaluate_valid([self.design_space.validate(d) for d in designs])
+
+    def _evaluate_valid(self, valid: list[dict]) -> list[Evaluation]:
         t0 = time.perf_counter()
         if self._surrogate is not None:
             results = self._surrogate.predict(valid)
@@ -219,8 +221,8 @@ class ArchGymEnv(gym.Env):
         return self.observation(None), {"step": 0}
 
     def step(self, action):
-        design = self.design_space.from_gym(action)
-        ev = self.last_evaluation = self.evaluate(design)
+        design = self.design_space.from_gym(action)  # validated
+        ev = self.last_evaluation = self._evaluate_valid([design])[0]
         self._t += 1
         reward = self.reward_of(ev)
         info = self.info(ev)
