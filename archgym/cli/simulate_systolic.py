@@ -32,7 +32,7 @@ _TABLE_COLUMNS = (
 def simulate_systolic(
     config: Path = typer.Option(..., "--config", "-c", help="SCALE-Sim 3.0 cfg file"),
     topology: Optional[Path] = typer.Option(None, "--topology", "-t",
-                                            help="topology/GEMM CSV [default: the cfg's TopologyCsvLoc]"),
+                                            help="topology/GEMM CSV (default: the cfg's TopologyCsvLoc)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (layers list and total object)"),
     memory: str = typer.Option("replay", "--memory", help="replay (exact SCALE-Sim DRAM/stalls) or analytic"),
 ) -> None:
