@@ -644,7 +644,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_b = r * bpr
                     best_r = r
                     best_src = 1
-        use_cache = mx_valid and best_c < 0 and adm_b != mx_b1 and adm_b != mx_b2
+        use_cache = mx_valid and best_c < 0 and (adm_b < 0 or (adm_b != mx_b1 and adm_b != mx_b2))
         if use_cache:
             # nothing changed the banks since the last scan but the admitted one: candidates suffice
             for j in range(3):

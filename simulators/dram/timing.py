@@ -6,7 +6,8 @@ same bank group, the same rank, or any *other* rank of the channel (rank-to-rank
 The four-activate window (tFAW) and the one-command-per-cycle command bus are handled
 separately by the controller. The rule list mirrors DRAMSys 5's generated CheckerDDR3/CheckerDDR4,
 including its quirks (e.g. DDR4 ACT->ACT on one bank only waits tRCD; tRC is implied by
-tRAS + tRP for open pages but not enforced after RDA).
+tRAS + tRP for open pages but not enforced after RDA) -- with one exception: DRAMSys's DDR3 checker
+lacks the write-recovery rule before a precharge-all (WR -> PREA), which the model enforces.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def constraint_list(spec: MemSpec) -> list[tuple[int, int, int, int]]:
         add(wr, RANK, (RD, RDA), d["WRRD_S"])
         add(wr, OTHER_RANK, (WR, WRA), rtrs_burst)
         add(wr, OTHER_RANK, (RD, RDA), d["WRRD_R"])
-    if not ddr4:  # DDR3's checker has no (WR,PREA) rule but does have (WRA,PREA); drop the WR one
-        out = [c for c in out if not (c[0] == WR and c[2] == PREA)]
+    # DRAMSys 5's CheckerDDR3 has no (WR, PREA) rule, so a refresh's precharge-all could cut a write's
+    # recovery short; the model keeps JEDEC's write recovery before PREA for DDR3 as for DDR4.
     # refresh
     add(REF, RANK, (ACT, REF, SREFEN), rfc)
     add(REF, RANK, (PDEP,), t("REFPDEN"))
