@@ -396,6 +396,11 @@ def environment_for(data: TrainingData, env: ArchGymEnv | None = None) -> ArchGy
     missing = [m for m in env.metrics if m not in data.metric_names]
     if missing:
         raise DatasetError(f"dataset has no column for metric(s) {missing} of {env.env_id}")
+    if data.simulator_version and data.simulator_version != str(env.simulator_version):
+        warnings.warn(f"dataset {data.sources} was simulated with {data.simulator_version}, the environment runs "
+                      f"{env.simulator_version}: a surrogate trained on it models {data.simulator_version} and "
+                      f"environments running {env.simulator_version} will refuse it; re-collect the dataset",
+                      stacklevel=3)
     return env
 
 
@@ -450,8 +455,8 @@ def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str
         "libraries": library_versions(model),
     }
     sur = Surrogate(env.design_space, {m: {"unit": env.metrics[m].unit, "sense": env.metrics[m].sense} for m in names},
-                     {"env_id": env.env_id, "env_version": env.version, "simulator_version": env.simulator_version,
-                      "workload": env.workload},
+                     {"env_id": env.env_id, "env_version": env.version,
+                      "simulator_version": data.simulator_version or env.simulator_version, "workload": env.workload},
                      model, {**model_spec(model).defaults, **dict(params or {})}, estimators, transforms, clf, metadata)
     sur.threads = threads
     return sur
