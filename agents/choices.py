@@ -61,7 +61,7 @@ class ChoiceGrid:
     @staticmethod
     def key(row: Sequence[int]) -> tuple:
         """Hashable key of one row (for the set of designs already evaluated)."""
-        return tuple(int(i) for i in row)
+        return tuple(np.asarray(row, dtype=np.int64).tolist())
 
     # -- features -------------------------------------------------------------------------
     def features(self, rows: np.ndarray) -> np.ndarray:

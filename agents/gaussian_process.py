@@ -51,6 +51,7 @@ class GaussianProcess:
         self.max_fit_points = int(max_fit_points)
         self.fit_iterations = int(fit_iterations)
         self.theta: np.ndarray | None = None  # log length-scales..., log signal var, log noise var
+        self._n_at_restart = 0  # observations when the default start was last tried
 
     # -- hyper-parameters -------------------------------------------------------------------
     def _split(self, theta):
@@ -114,7 +115,11 @@ class GaussianProcess:
         if optimize and X.shape[0] >= 2:
             Xf, yf = self._fit_subset(X, ys, rng)
             bounds = [LOG_LENGTHSCALE_BOUNDS] * dim + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS]
-            starts = [self.theta, self._default_theta(dim)]
+            # warm start from the last estimate; also from the default whenever the data has doubled
+            starts = [self.theta]
+            if X.shape[0] >= 2 * self._n_at_restart:
+                starts.append(self._default_theta(dim))
+                self._n_at_restart = X.shape[0]
             best = None
             for start in starts:
                 res = minimize(self._neg_log_posterior, start, args=(Xf, yf), jac=True, method="L-BFGS-B",
