@@ -27,13 +27,13 @@ import numpy as np
 
 from archgym.spaces import DesignSpace
 
-from .base import Agent
 from .choices import ChoiceGrid
+from .generational import GenerationalAgent
 
 COST_FLOOR = 1e-3  # fraction of the reference cost below which a cost is floored
 
 
-class AntColony(Agent):
+class AntColony(GenerationalAgent):
     """Ant Colony System over choice indices.
 
     ant_count: ants (designs) per colony iteration.
@@ -66,39 +66,23 @@ class AntColony(Agent):
         self.tau0: float | None = None  # set from the first colony's costs
         self.tau = [np.ones(n) for n in self.grid.sizes]
         self.iteration = 0
-        self.seen: set = set()
         self.colony_best: tuple[np.ndarray, float] | None = None  # (row, cost) of this colony run
-        self._told_rows: list[np.ndarray] = []
-        self._told_costs: list[float] = []
-        self._outstanding = 0
+        self._init_generations()
 
-    @property
-    def batch_size(self) -> int:
-        """Ants still to send out in the current colony iteration."""
-        return max(1, self.ant_count - len(self._told_rows) - self._outstanding)
+    # -- the algorithm ----------------------------------------------------------------------------
+    def _generation_size(self) -> int:
+        return self.ant_count
 
-    # -- ask/tell -------------------------------------------------------------------------------
-    def ask(self, n: int = 1) -> list[dict]:
+    def _breed(self) -> np.ndarray:
+        """A colony: each ant walks, is moved off a design already seen, and leaves its local update."""
         rows = []
-        for _ in range(n):
+        for _ in range(self.ant_count):
             row = self.grid.make_unseen(self._walk(), self.seen, self.rng)
             self.seen.add(self.grid.key(row))
             self._local_update(row)
             rows.append(row)
-        self._outstanding += n
-        return self.grid.decode(np.array(rows))
+        return np.array(rows)
 
-    def tell(self, designs, rewards, infos=None) -> None:
-        super().tell(designs, rewards, infos)
-        self._outstanding = max(0, self._outstanding - len(designs))
-        for row, r in zip(self.grid.encode(designs), rewards):
-            self.seen.add(self.grid.key(row))
-            self._told_rows.append(row)
-            self._told_costs.append(-float(r))
-            if len(self._told_rows) == self.ant_count:
-                self._end_of_colony()
-
-    # -- the algorithm ----------------------------------------------------------------------------
     def _walk(self) -> np.ndarray:
         """One ant's design: per parameter, greedy with probability q0, else pheromone-proportional."""
         row = np.empty(self.grid.n_params, dtype=np.int64)
@@ -120,9 +104,9 @@ class AntColony(Agent):
         """A positive cost (floored: see the module docstring)."""
         return max(c, COST_FLOOR / self.tau0) if np.isfinite(c) else np.inf
 
-    def _end_of_colony(self) -> None:
-        rows, costs = self._told_rows, np.array(self._told_costs)
-        self._told_rows, self._told_costs = [], []
+    def _end_generation(self, rows: np.ndarray, rewards: np.ndarray, infos) -> None:
+        """Global update with the best design of this colony run (the cost is minus the reward)."""
+        costs = -rewards
         if self.tau0 is None:
             finite = costs[np.isfinite(costs)]
             c_ref = float(np.median(np.abs(finite))) if len(finite) else 1.0

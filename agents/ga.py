@@ -19,14 +19,14 @@ import numpy as np
 
 from archgym.spaces import DesignSpace
 
-from .base import Agent
 from .choices import ChoiceGrid
+from .generational import GenerationalAgent
 from .genetic_operators import breed, random_unseen
 
 SELECTIONS = ("tournament", "rank", "roulette")
 
 
-class GeneticAlgorithm(Agent):
+class GeneticAlgorithm(GenerationalAgent):
     """Generational GA with elitism over choice indices.
 
     population_size: designs per generation (ArchGym ``num_agents``).
@@ -71,44 +71,15 @@ class GeneticAlgorithm(Agent):
         self.population = np.empty((0, self.grid.n_params), dtype=np.int64)
         self.fitness = np.empty(0)
         self.generation = 0
-        self.seen: set = set()
-        self._queue: list[np.ndarray] = []  # bred, not yet asked
-        self._outstanding = 0  # asked, not yet told
-        self._brood_rows: list[np.ndarray] = []  # told members of the generation being evaluated
-        self._brood_fit: list[float] = []
-
-    # -- ask/tell -------------------------------------------------------------------------------
-    @property
-    def batch_size(self) -> int:
-        """Designs still to evaluate to complete the current generation."""
-        return max(1, self._brood_size() - len(self._brood_rows) - self._outstanding)
-
-    def ask(self, n: int = 1) -> list[dict]:
-        rows = []
-        for _ in range(n):
-            if not self._queue:
-                self._queue = list(self._breed())
-            rows.append(self._queue.pop(0))
-        self._outstanding += n
-        return self.grid.decode(np.array(rows))
-
-    def tell(self, designs, rewards, infos=None) -> None:
-        super().tell(designs, rewards, infos)
-        self._outstanding = max(0, self._outstanding - len(designs))
-        for row, r in zip(self.grid.encode(designs), rewards):
-            self.seen.add(self.grid.key(row))
-            self._brood_rows.append(row)
-            self._brood_fit.append(float(r))
-            if len(self._brood_rows) == self._brood_size():
-                self._next_generation()
+        self._init_generations()
 
     # -- the algorithm ----------------------------------------------------------------------------
-    def _brood_size(self) -> int:
+    def _generation_size(self) -> int:
         """New designs per generation: the whole population at first, later all but the elites."""
         return self.population_size if len(self.population) == 0 else self.population_size - self.elitism
 
     def _breed(self) -> np.ndarray:
-        n = self._brood_size()
+        n = self._generation_size()
         if len(self.population) == 0:
             return random_unseen(self.grid, n, self.seen, self.rng)
         n_pairs = (n + 1) // 2
@@ -131,9 +102,7 @@ class GeneticAlgorithm(Agent):
         w = w + (1e-12 + 1e-9 * w.max())  # every member keeps a (tiny) chance
         return self.rng.choice(m, size=k, p=w / w.sum())
 
-    def _next_generation(self) -> None:
-        rows, fit = np.array(self._brood_rows), np.array(self._brood_fit)
-        self._brood_rows, self._brood_fit = [], []
+    def _end_generation(self, rows: np.ndarray, fit: np.ndarray, infos) -> None:
         if len(self.population):
             elite = np.argsort(-self.fitness, kind="stable")[: self.elitism]
             rows = np.vstack([self.population[elite], rows])

@@ -18,8 +18,8 @@ import numpy as np
 
 from archgym.spaces import DesignSpace
 
-from .base import Agent
 from .choices import ChoiceGrid
+from .generational import GenerationalAgent
 from .genetic_operators import breed, random_unseen
 
 
@@ -64,7 +64,7 @@ def crowding_distance(f: np.ndarray) -> np.ndarray:
     return dist
 
 
-class NSGA2(Agent):
+class NSGA2(GenerationalAgent):
     """NSGA-II over choice indices.
 
     population_size: designs per generation.
@@ -93,44 +93,20 @@ class NSGA2(Agent):
         self.objectives = np.empty((0, 0))
         self.rank = np.empty(0, dtype=int)
         self.crowding = np.empty(0)
-        self.seen: set = set()
         self.archive_rows: list[np.ndarray] = []
         self.archive_obj: list[np.ndarray] = []
-        self._queue: list[np.ndarray] = []
-        self._outstanding = 0
-        self._brood_rows: list[np.ndarray] = []
-        self._brood_obj: list[np.ndarray] = []
         self.generation = 0
-
-    @property
-    def batch_size(self) -> int:
-        return max(1, self.population_size - len(self._brood_rows) - self._outstanding)
-
-    # -- ask/tell -------------------------------------------------------------------------------
-    def ask(self, n: int = 1) -> list[dict]:
-        rows = []
-        for _ in range(n):
-            if not self._queue:
-                self._queue = list(self._breed())
-            rows.append(self._queue.pop(0))
-        self._outstanding += n
-        return self.grid.decode(np.array(rows))
+        self._init_generations()
 
     def tell(self, designs, rewards, infos=None) -> None:
-        super().tell(designs, rewards, infos)
-        self._outstanding = max(0, self._outstanding - len(designs))
         for i, (row, r) in enumerate(zip(self.grid.encode(designs), rewards)):
-            obj = self._objective_vector(infos[i] if infos else None, float(r))
-            self.seen.add(self.grid.key(row))
             self.archive_rows.append(row)
-            self.archive_obj.append(obj)
-            self._brood_rows.append(row)
-            self._brood_obj.append(obj)
-            if len(self._brood_rows) == self.population_size:
-                self._survive()
+            self.archive_obj.append(self._objective_vector(infos[i] if infos else None, float(r)))
+        super().tell(designs, rewards, infos)
 
     def _objective_vector(self, info: dict | None, reward: float) -> np.ndarray:
-        objectives = (info or {}).get("objectives") if info is not None else None
+        info = info or {}
+        objectives = info.get("objectives")
         if self.objective_names is None:
             self.objective_names = sorted(objectives) if objectives else ["reward"]
         if self.objective_names == ["reward"] and not objectives:
@@ -141,6 +117,9 @@ class NSGA2(Agent):
         return np.array([float(objectives[k]) for k in self.objective_names])
 
     # -- the algorithm ----------------------------------------------------------------------------
+    def _generation_size(self) -> int:
+        return self.population_size
+
     def _breed(self) -> np.ndarray:
         n = self.population_size
         if len(self.population) == 0:
@@ -156,10 +135,11 @@ class NSGA2(Agent):
         a_wins = (self.rank[a] < self.rank[b]) | ((self.rank[a] == self.rank[b]) & (self.crowding[a] >= self.crowding[b]))
         return np.where(a_wins, a, b)
 
-    def _survive(self) -> None:
-        rows = np.vstack([self.population, np.array(self._brood_rows)]) if len(self.population) else np.array(self._brood_rows)
-        obj = np.vstack([self.objectives, np.array(self._brood_obj)]) if len(self.population) else np.array(self._brood_obj)
-        self._brood_rows, self._brood_obj = [], []
+    def _end_generation(self, rows: np.ndarray, rewards: np.ndarray, infos) -> None:
+        """Merge parents and children; keep the best fronts, the last one cut by crowding distance."""
+        obj = np.array([self._objective_vector(info, r) for info, r in zip(infos, rewards)])
+        if len(self.population):
+            rows, obj = np.vstack([self.population, rows]), np.vstack([self.objectives, obj])
         rank = non_dominated_ranks(obj)
         crowd = np.zeros(len(rows))
         for r in np.unique(rank):
