@@ -318,10 +318,16 @@ def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
 @njit(cache=True, error_model="numpy")
 def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules, qcap,
                 req_begin, req_accept, resp_ctrl, resp_init, needed_act,
-                cmd_t, cmd_c, cmd_b, cmd_r, cmd_q):
+                cmd_t, cmd_c, cmd_b, cmd_r, cmd_q, scratch):
     """Simulate the channel. Fills the per-request arrays and the command log; returns
-    ``(n_commands, end_time, status, loop_steps)`` with status 0 = done, 1 = command log full, 2 = stuck."""
+    ``(n_commands, end_time, status, loop_steps)`` with status 0 = done, 1 = command log full, 2 = stuck.
+    ``scratch`` is a (6, n) int64 work array (reused between calls: fresh arrays of this size cost page faults)."""
     n = ts.shape[0]
+    req_begin[:] = 0
+    req_accept[:] = 0
+    resp_ctrl[:] = 0
+    resp_init[:] = 0
+    needed_act[:] = False
     ranks = spec[M_RANKS]
     bpr = spec[M_BPR]
     bpg = spec[M_BPG]
@@ -421,11 +427,12 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     pd_cmd = np.full(ranks, -1, dtype=np.int64)
     rank_payloads = np.zeros(ranks, dtype=np.int64)
     # response queue
-    rq_req = np.zeros(n, dtype=np.int64)
-    rq_time = np.zeros(n, dtype=np.int64)
+    rq_req = scratch[0]
+    rq_time = scratch[1]
     rq_head = 0
     rq_tail = 0
-    ro_time = np.full(n, INF, dtype=np.int64)
+    ro_time = scratch[2]
+    ro_time[:] = INF
     ro_next = 0
     rel_req = -1
     rel_end = INF
@@ -439,15 +446,17 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     # Fifo/Reorder arbiter
     arb_q_head = 0
     arb_q_tail = 0
-    arb_entry = np.zeros(n, dtype=np.int64)
+    arb_entry = scratch[3]
+    arb_entry[:] = 0
     chan_busy = False
     last_end_req = np.int64(-1)
     fwd_time = INF
     fwd_req = -1
     active = 0
     outstanding = -1
-    resp_wait = np.full(n, INF, dtype=np.int64)
-    rw_fifo = np.zeros(n, dtype=np.int64)
+    resp_wait = scratch[4]
+    resp_wait[:] = INF
+    rw_fifo = scratch[5]
     rw_ptr = np.zeros(3, dtype=np.int64)  # fifo head, fifo tail, reorder next
     thread_busy = False
     last_end_resp = np.int64(-1)

@@ -33,53 +33,156 @@ for _c, _p in ((ACT, P_ACT), (PRE, P_PRE), (PREA, P_PREA), (RD, P_RD), (WR, P_WR
  K_N) = range(21)
 
 
-def drampower_command_list(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec: MemSpec):
-    """DRAMPower's view of the command stream: auto-precharges split off, sorted (PRE first on ties),
-    closed by the end-of-trace NOP. Returns (time, type, bank) arrays."""
-    t_ras = spec.t("RAS")
+#: layout of :func:`stream_constants`
+(S_RD_OFFSET, S_WR_OFFSET, S_RAS, S_DONE_RD, S_DONE_WR, S_DONE_ACT, S_DONE_PRE, S_RFC, S_RP, S_RCD, S_XP, S_XPDLL, S_XS,
+ S_XSDLL, S_RD_DONE, S_WR_DONE, S_NBANKS, S_N) = range(18)
+
+
+def stream_constants(spec: MemSpec) -> np.ndarray:
+    """The memspec figures DRAMPower's command analysis needs, as one integer vector (computed once per spec)."""
     burst = spec.burst_cycles
+    k = np.zeros(S_N, dtype=np.int64)
     if spec.memory_type == "DDR4":
-        rd_offset = spec.t("AL") + spec.t("RTP")
+        k[S_RD_OFFSET] = spec.t("AL") + spec.t("RTP")
     else:
-        rd_offset = spec.t("AL") + max(spec.t("RTP"), 4)
-    wr_offset = burst + spec.t("WL") + spec.t("WR")
-    ptype = _TO_DRAMPOWER[cmd_c]
-    times, types, banks = [cmd_t.astype(np.int64)], [ptype], [cmd_b.astype(np.int64)]
-    auto = np.flatnonzero((cmd_c == RDA) | (cmd_c == WRA))
-    if auto.size:
-        # activation cycle of each auto-precharging command's bank: the latest ACT on that bank before it
-        is_act = cmd_c == ACT
-        last_act = np.zeros(cmd_t.shape[0], dtype=np.int64)
-        nbanks = int(cmd_b.max()) + 1 if cmd_b.size else 1
-        act_time = np.zeros(nbanks, dtype=np.int64)
-        last_act = _last_act_times(cmd_t.astype(np.int64), is_act, cmd_b.astype(np.int64), act_time, last_act)
-        off = np.where(cmd_c[auto] == RDA, rd_offset, wr_offset)
-        pre_t = np.maximum(cmd_t[auto] + off, last_act[auto] + t_ras)
-        times.append(pre_t.astype(np.int64))
-        types.append(np.full(auto.size, P_PRE, dtype=np.int64))
-        banks.append(cmd_b[auto].astype(np.int64))
-    time = np.concatenate(times)
-    typ = np.concatenate(types)
-    bank = np.concatenate(banks)
-    order = np.lexsort((typ != P_PRE, time))
-    time, typ, bank = time[order], typ[order], bank[order]
-    if time.size:
-        last = typ[-1]
-        done = {P_RD: spec.t("RL") + spec.t("DQSCK") + 1 + burst, P_WR: spec.t("WL") + burst + spec.t("WR"),
-                P_ACT: spec.t("RCD"), P_PRE: spec.t("RP"), P_PREA: spec.t("RP")}.get(int(last), 0)
-        time = np.append(time, time[-1] + done - 1)
-        typ = np.append(typ, P_NOP)
-        bank = np.append(bank, 0)
-    return time, typ, bank
+        k[S_RD_OFFSET] = spec.t("AL") + max(spec.t("RTP"), 4)
+    k[S_WR_OFFSET] = burst + spec.t("WL") + spec.t("WR")
+    k[S_RAS] = spec.t("RAS")
+    # completion delay of the last command, which places the end-of-trace NOP
+    k[S_DONE_RD] = spec.t("RL") + spec.t("DQSCK") + 1 + burst
+    k[S_DONE_WR] = spec.t("WL") + burst + spec.t("WR")
+    k[S_DONE_ACT] = spec.t("RCD")
+    k[S_DONE_PRE] = spec.t("RP")
+    k[S_RFC] = spec.refresh_cycle
+    k[S_RP] = spec.t("RP")
+    k[S_RCD] = spec.t("RCD")
+    k[S_XP] = spec.t("XP")
+    k[S_XPDLL] = spec.t("XPDLL")
+    k[S_XS] = spec.t("XS")
+    k[S_XSDLL] = spec.t("XSDLL")
+    k[S_RD_DONE] = spec.t("RL") + spec.t("DQSCK") + 1 + burst
+    k[S_WR_DONE] = spec.t("WL") + burst + spec.t("WR")
+    k[S_NBANKS] = spec.banks
+    return k
+
+
+class StreamBuffers:
+    """Reusable scratch arrays of :func:`drampower_stream` for command logs of up to ``cap`` commands
+    (allocated once per channel: fresh large arrays cost page faults on every run)."""
+
+    def __init__(self, cap: int, nbanks: int):
+        self.cap = cap
+        self.out = np.zeros((3, 2 * cap + 1), dtype=np.int64)  # time, DRAMPower type, bank
+        self.aux = np.zeros((2, cap), dtype=np.int64)  # auto-precharge times and banks
+        self.act_time = np.zeros(nbanks, dtype=np.int64)
 
 
 @njit(cache=True)
-def _last_act_times(t, is_act, b, act_time, out):
-    for i in range(t.shape[0]):
-        if is_act[i]:
-            act_time[b[i]] = t[i]
-        out[i] = act_time[b[i]]
-    return out
+def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
+    """DRAMPower's view of the first ``ncmd`` commands, written into ``out`` (time, type, bank rows):
+    auto-precharges split off as a PRE at ``max(t + precharge offset, ACT + tRAS)``, everything in time
+    order with PREs first on ties (explicit ones before the split-off ones, each kind in issue order),
+    closed by the end-of-trace NOP. Returns the number of entries."""
+    rd_offset = k[S_RD_OFFSET]
+    wr_offset = k[S_WR_OFFSET]
+    t_ras = k[S_RAS]
+    aux_t = aux[0]
+    aux_b = aux[1]
+    # auto-precharges in issue order, each after the latest ACT of its bank
+    act_time[:] = 0
+    na = 0
+    for i in range(ncmd):
+        c = cmd_c[i]
+        b = cmd_b[i]
+        if c == ACT:
+            act_time[b] = cmd_t[i]
+        elif c == RDA or c == WRA:
+            p = cmd_t[i] + (rd_offset if c == RDA else wr_offset)
+            a = act_time[b] + t_ras
+            aux_t[na] = p if p > a else a
+            aux_b[na] = b
+            na += 1
+    # stable insertion sort by time (nearly sorted: every offset is bounded by a few tens of cycles)
+    for i in range(1, na):
+        vt = aux_t[i]
+        vb = aux_b[i]
+        j = i - 1
+        while j >= 0 and aux_t[j] > vt:
+            aux_t[j + 1] = aux_t[j]
+            aux_b[j + 1] = aux_b[j]
+            j -= 1
+        aux_t[j + 1] = vt
+        aux_b[j + 1] = vb
+    # merge: per time, the issued PREs, then the split-off PREs, then the other issued commands
+    out_t = out[0]
+    out_typ = out[1]
+    out_bank = out[2]
+    m = 0
+    i = 0
+    j = 0
+    while i < ncmd or j < na:
+        if j >= na or (i < ncmd and cmd_t[i] <= aux_t[j]):
+            now = cmd_t[i]
+        else:
+            now = aux_t[j]
+        i_end = i
+        while i_end < ncmd and cmd_t[i_end] == now:
+            i_end += 1
+        for ii in range(i, i_end):
+            p = _TO_DRAMPOWER[cmd_c[ii]]
+            if p == P_PRE:
+                out_t[m] = now
+                out_typ[m] = p
+                out_bank[m] = cmd_b[ii]
+                m += 1
+        while j < na and aux_t[j] == now:
+            out_t[m] = now
+            out_typ[m] = P_PRE
+            out_bank[m] = aux_b[j]
+            m += 1
+            j += 1
+        for ii in range(i, i_end):
+            p = _TO_DRAMPOWER[cmd_c[ii]]
+            if p != P_PRE:
+                out_t[m] = now
+                out_typ[m] = p
+                out_bank[m] = cmd_b[ii]
+                m += 1
+        i = i_end
+    if m > 0:
+        last = out_typ[m - 1]
+        done = 0
+        if last == P_RD:
+            done = k[S_DONE_RD]
+        elif last == P_WR:
+            done = k[S_DONE_WR]
+        elif last == P_ACT:
+            done = k[S_DONE_ACT]
+        elif last == P_PRE or last == P_PREA:
+            done = k[S_DONE_PRE]
+        out_t[m] = out_t[m - 1] + done - 1
+        out_typ[m] = P_NOP
+        out_bank[m] = 0
+        m += 1
+    return m
+
+
+def drampower_command_list(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec: MemSpec):
+    """DRAMPower's view of the command stream (see :func:`drampower_stream`). Returns (time, type, bank) arrays."""
+    n = cmd_t.shape[0]
+    buf = StreamBuffers(max(n, 1), spec.banks)
+    m = drampower_stream(np.ascontiguousarray(cmd_t, dtype=np.int64), np.ascontiguousarray(cmd_c, dtype=np.int64),
+                         np.ascontiguousarray(cmd_b, dtype=np.int64), n, stream_constants(spec), buf.out, buf.aux,
+                         buf.act_time)
+    return buf.out[0, :m].copy(), buf.out[1, :m].copy(), buf.out[2, :m].copy()
+
+
+@njit(cache=True)
+def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
+    """DRAMPower's command counts and state cycles of the first ``ncmd`` issued commands."""
+    m = drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time)
+    return command_analysis(out[0, :m], out[1, :m], out[2, :m], k[S_NBANKS], k[S_RFC], k[S_RP], k[S_RCD], k[S_XP],
+                            k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE], k[S_WR_DONE])
 
 
 @njit(cache=True)
@@ -342,10 +445,9 @@ def energy_from_counters(k: np.ndarray, spec: MemSpec) -> dict[str, float]:
 
 def channel_energy(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec: MemSpec) -> dict[str, float]:
     """Energy by component (pJ) and average power (mW) of a command stream, DRAMPower's way."""
-    time, typ, bank = drampower_command_list(cmd_t, cmd_c, cmd_b, spec)
-    burst = spec.burst_cycles
-    rd_done = spec.t("RL") + spec.t("DQSCK") + 1 + burst
-    wr_done = spec.t("WL") + burst + spec.t("WR")
-    k = command_analysis(time, typ, bank, spec.banks, spec.refresh_cycle, spec.t("RP"), spec.t("RCD"), spec.t("XP"),
-                         spec.t("XPDLL"), spec.t("XS"), spec.t("XSDLL"), rd_done, wr_done)
+    n = cmd_t.shape[0]
+    buf = StreamBuffers(max(n, 1), spec.banks)
+    k = drampower_counters(np.ascontiguousarray(cmd_t, dtype=np.int64), np.ascontiguousarray(cmd_c, dtype=np.int64),
+                           np.ascontiguousarray(cmd_b, dtype=np.int64), n, stream_constants(spec), buf.out, buf.aux,
+                           buf.act_time)
     return energy_from_counters(k, spec)

@@ -22,7 +22,9 @@ from . import controller as ctl
 from .addressmap import AddressMapping, default_mapping, load_mapping, mapping_from_dict
 from .mcconfig import McConfigError, load_mcconfig, resolve_mcconfig
 from .memspec import MemSpec, load_memspec, memspec_from_dict
-from .power import channel_energy
+from .power import StreamBuffers, drampower_counters, energy_from_counters, stream_constants
+from .requeststats import R_ACCEPT_SUM, R_HIST_NEEDED, R_LAT_MAX, R_LAT_SUM, R_NEEDED_ACT, R_READS, nearest_ranks, \
+    request_stats
 from .timing import ACT, COMMAND_NAMES, PDEA, PDEP, PRE, PREA, RD, RDA, REF, WR, WRA, constraint_arrays
 from .traces import check_requests, read_stl
 
@@ -102,6 +104,10 @@ class PreparedChannel:
         self.row = np.ascontiguousarray(d["row"])
         self.rule_idx, self.rules = constraint_arrays(self.spec)
         self.spec_vec = ctl.build_spec_vector(self.spec)
+        self.n_reads = int(self.n - np.count_nonzero(self.is_write))
+        self._ranks = nearest_ranks(self.n_reads, PERCENTILES)
+        self._stream_k = stream_constants(self.spec)
+        self._ws = _Workspace(self.n, 4 * self.n + 64, self.spec.banks)
 
     def run(self, mcconfig=None, *, keep_commands: bool = False, keep_requests: bool = False) -> SimResult:
         mc = _as_mcconfig(mcconfig)
@@ -110,49 +116,47 @@ class PreparedChannel:
                                 f"{self.spec.memory_type}: ['NoRefresh', 'AllBank'] ({mc['RefreshPolicy']} "
                                 "refresh is not part of the DDR3/DDR4 standards)")
         cfg = ctl.build_config(mc)
-        n = self.n
-        req_begin = np.zeros(n, dtype=np.int64)
-        req_accept = np.zeros(n, dtype=np.int64)
-        resp_ctrl = np.zeros(n, dtype=np.int64)
-        resp_init = np.zeros(n, dtype=np.int64)
-        needed_act = np.zeros(n, dtype=np.bool_)
-        cap = 4 * n + 64
+        ws = self._ws
         while True:
-            cmd = {k: np.zeros(cap, dtype=np.int64) for k in ("t", "c", "b", "r", "q")}
             ncmd, end, status, _steps = ctl.run_channel(
                 self.ts, self.is_write, self.addr, self.rank, self.bank, self.row, cfg, self.spec_vec,
-                self.rule_idx, self.rules, ctl.buffer_capacity(cfg), req_begin, req_accept, resp_ctrl, resp_init,
-                needed_act, cmd["t"], cmd["c"], cmd["b"], cmd["r"], cmd["q"])
+                self.rule_idx, self.rules, ctl.buffer_capacity(cfg), ws.req_begin, ws.req_accept, ws.resp_ctrl,
+                ws.resp_init, ws.needed_act, ws.cmd[0], ws.cmd[1], ws.cmd[2], ws.cmd[3], ws.cmd[4], ws.scratch)
             if status == 1:
-                cap *= 2
-                needed_act[:] = False
+                ws.grow_commands()
                 continue
             if status == 2:
                 raise RuntimeError(f"the controller stopped making progress at cycle {end} "
                                    f"(configuration {mc}); please report this as a bug")
             break
-        cmd = {k: v[:ncmd] for k, v in cmd.items()}
-        return self._result(mc, cmd, int(end), req_begin, req_accept, resp_ctrl, resp_init, needed_act,
-                            keep_commands, keep_requests)
+        return self._result(int(ncmd), int(end), keep_commands, keep_requests)
 
-    def _result(self, mc, cmd, end, req_begin, req_accept, resp_ctrl, resp_init, needed_act, keep_commands,
-                keep_requests) -> SimResult:
+    def _result(self, ncmd, end, keep_commands, keep_requests) -> SimResult:
         spec = self.spec
-        reads = ~self.is_write
-        lat = (resp_ctrl - req_begin)[reads]
-        counts = np.bincount(cmd["c"], minlength=len(COMMAND_NAMES))
-        pct = nearest_percentiles(lat, (50, 95, 99))
-        power = channel_energy(cmd["t"], cmd["c"], cmd["b"], spec)
+        ws = self._ws
+        cmd_t, cmd_c, cmd_b = ws.cmd[0], ws.cmd[1], ws.cmd[2]
+        counts = np.bincount(cmd_c[:ncmd], minlength=len(COMMAND_NAMES))
+        pct = np.zeros(len(PERCENTILES), dtype=np.int64)
+        while True:
+            st = request_stats(self.is_write, ws.req_begin, ws.req_accept, ws.resp_ctrl, ws.needed_act, self._ranks,
+                               ws.hist, pct)
+            if st[R_HIST_NEEDED] == 0:
+                break
+            ws.hist = np.zeros(2 * int(st[R_HIST_NEEDED]), dtype=np.int64)
+        power = energy_from_counters(drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, self._stream_k, ws.stream.out,
+                                                        ws.stream.aux, ws.stream.act_time), spec)
+        reads = int(st[R_READS])
+        avg_lat = float(st[R_LAT_SUM]) / reads if reads else 0.0
         total_ns = end * spec.tck_ns
         m = {
             "total_cycles": float(end),
             "total_time_ns": total_ns,
-            "avg_read_latency_cycles": float(lat.mean()) if lat.size else 0.0,
-            "p50_read_latency_cycles": pct[0],
-            "p95_read_latency_cycles": pct[1],
-            "p99_read_latency_cycles": pct[2],
+            "avg_read_latency_cycles": avg_lat,
+            "p50_read_latency_cycles": float(pct[0]),
+            "p95_read_latency_cycles": float(pct[1]),
+            "p99_read_latency_cycles": float(pct[2]),
             "bandwidth_GBps": self.n * spec.bytes_per_burst / total_ns if total_ns > 0 else 0.0,
-            "row_hit_rate": 1.0 - float(needed_act.sum()) / self.n,
+            "row_hit_rate": 1.0 - float(st[R_NEEDED_ACT]) / self.n,
             "num_act": int(counts[ACT]),
             "num_pre": int(counts[PRE]),
             "num_prea": int(counts[PREA]),
@@ -164,35 +168,52 @@ class PreparedChannel:
             "num_pdn_cmds": int(counts[PDEA] + counts[PDEP]),
             "energy_pJ": power["energy_pJ"],
             "avg_power_mW": power["avg_power_mW"],
-            "avg_read_latency_ns": (float(lat.mean()) if lat.size else 0.0) * spec.tck_ns,
-            "avg_read_latency_accept_cycles": float((resp_ctrl - req_accept)[reads].mean()) if lat.size else 0.0,
-            "max_read_latency_cycles": float(lat.max()) if lat.size else 0.0,
+            "avg_read_latency_ns": avg_lat * spec.tck_ns,
+            "avg_read_latency_accept_cycles": float(st[R_ACCEPT_SUM]) / reads if reads else 0.0,
+            "max_read_latency_cycles": float(st[R_LAT_MAX]) if reads else 0.0,
             "n_requests": self.n,
-            "n_reads": int(reads.sum()),
-            "n_writes": int(self.n - reads.sum()),
+            "n_reads": reads,
+            "n_writes": self.n - reads,
         }
         breakdown = {k: v for k, v in power.items() if k.startswith("energy_") and k != "energy_pJ"}
         commands = None
         if keep_commands:
-            commands = {"cycle": cmd["t"], "command": cmd["c"], "bank": cmd["b"], "rank": cmd["r"],
-                        "request": cmd["q"], "names": COMMAND_NAMES}
+            commands = {"cycle": cmd_t[:ncmd].copy(), "command": cmd_c[:ncmd].copy(), "bank": cmd_b[:ncmd].copy(),
+                        "rank": ws.cmd[3, :ncmd].copy(), "request": ws.cmd[4, :ncmd].copy(), "names": COMMAND_NAMES}
         requests = None
         if keep_requests:
-            requests = {"arrival": self.ts, "begin_req": req_begin, "accept": req_accept, "begin_resp": resp_ctrl,
-                        "delivered": resp_init, "needed_act": needed_act, "write": self.is_write,
-                        "rank": self.rank, "bank": self.bank, "row": self.row}
+            requests = {"arrival": self.ts, "begin_req": ws.req_begin.copy(), "accept": ws.req_accept.copy(),
+                        "begin_resp": ws.resp_ctrl.copy(), "delivered": ws.resp_init.copy(),
+                        "needed_act": ws.needed_act.copy(), "write": self.is_write, "rank": self.rank,
+                        "bank": self.bank, "row": self.row}
         return SimResult(metrics=m, energy_breakdown=breakdown, commands=commands, requests=requests)
 
 
-def nearest_percentiles(values: np.ndarray, percents) -> list[float]:
-    """``np.percentile(values, p, method="nearest")`` for non-negative integer cycles, from one histogram
-    (a sort or partition per percentile costs as much as the simulation itself)."""
-    if values.size == 0:
-        return [0.0 for _ in percents]
-    lo = int(values.min())
-    cum = np.cumsum(np.bincount(values - lo))
-    n = values.size
-    return [float(np.searchsorted(cum, int(np.around((n - 1) * p / 100.0)), side="right") + lo) for p in percents]
+#: read-latency percentiles reported (p50, p95, p99)
+PERCENTILES = (50, 95, 99)
+
+
+class _Workspace:
+    """The arrays one run writes, allocated once per channel and reused: fresh arrays of a trace's size
+    cost a page fault per 4 KiB on every run (a third of a run's time before they were kept)."""
+
+    def __init__(self, n: int, cap: int, nbanks: int):
+        self.req_begin = np.zeros(n, dtype=np.int64)
+        self.req_accept = np.zeros(n, dtype=np.int64)
+        self.resp_ctrl = np.zeros(n, dtype=np.int64)
+        self.resp_init = np.zeros(n, dtype=np.int64)
+        self.needed_act = np.zeros(n, dtype=np.bool_)
+        self.scratch = np.zeros((6, n), dtype=np.int64)
+        self.hist = np.zeros(4096, dtype=np.int64)
+        self.nbanks = nbanks
+        self._commands(cap)
+
+    def _commands(self, cap: int) -> None:
+        self.cmd = np.zeros((5, cap), dtype=np.int64)  # cycle, command, bank, rank, request
+        self.stream = StreamBuffers(cap, self.nbanks)
+
+    def grow_commands(self) -> None:
+        self._commands(2 * self.cmd.shape[1])
 
 
 def simulate(memspec, mcconfig, trace, addressmapping=None, *, keep_commands: bool = False,
