@@ -6,7 +6,9 @@
   experiment (one hyper-parameter setting, one seed) reached within its budget: a box plot with
   every experiment as a point (ArchGym Fig. "hyperparameter lottery");
 - ``target_fraction.png`` / ``target_fraction.csv`` -- per agent, the fraction of experiments and
-  of hyper-parameter settings (all seeds) that met the target within the budget;
+  of hyper-parameter settings (all seeds) that met the target within the budget, and the fraction
+  of experiments that came within ``NEAR_BEST`` of the best reward found (when no design meets
+  the target, this is what separates lucky settings from unlucky ones);
 - ``convergence.png`` / ``convergence.csv`` -- best reward so far against simulator evaluations:
   median and interquartile band over an agent's experiments, and the envelope of its best one;
 - ``experiments.csv`` -- one row per experiment (the table the figures are drawn from);
@@ -29,6 +31,9 @@ import pandas as pd
 from archgym.records import write_json_atomic
 from archgym.sweep_dataset import evaluation_dirs, read_json
 
+#: "near the best": within this many reward units of the best reward of the panel (for target
+#: rewards, 0.01 = one percentage point of summed relative distance to the targets)
+NEAR_BEST = 0.01
 ROW_COLUMNS = ["run_id", "env_id", "workload", "agent", "agent_params", "seed", "step", "reward", "target_met"]
 PANEL = ["env_id", "workload"]
 
@@ -64,7 +69,7 @@ def experiment_table(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> 
     exps["setting_id"] = [cards.get(r, {}).get("setting_id") or f"{e}|{w}|{a}|{s}" for r, e, w, a, s in
                           zip(exps["run_id"], exps["env_id"], exps["workload"], exps["agent"], exps["setting"])]
     exps["sweep"] = [cards.get(r, {}).get("sweep") for r in exps["run_id"]]
-    return exps, rows
+    return exps.sort_values(PANEL + ["agent", "setting", "seed"], ignore_index=True), rows
 
 
 def _setting_text(agent_params: str, budget: int) -> str:
@@ -75,9 +80,12 @@ def _setting_text(agent_params: str, budget: int) -> str:
     return ", ".join(f"{k}={v}" for k, v in {**params, "budget": budget}.items())
 
 
-def lottery_table(exps: pd.DataFrame) -> pd.DataFrame:
-    """Per panel and agent: spread of the best reward over its experiments, and target fractions."""
+def lottery_table(exps: pd.DataFrame, near: float = NEAR_BEST) -> pd.DataFrame:
+    """Per panel and agent: spread of the best reward over its experiments, the fractions that met
+    the target, and the fraction that came within ``near`` (reward units) of the best reward any
+    experiment of the panel found -- the useful measure when no design meets the target."""
     out = []
+    panel_best = exps.groupby(PANEL)["best_reward"].transform("max")
     for (env, wl, agent), e in exps.groupby(PANEL + ["agent"], sort=False):
         q = e["best_reward"].quantile([0.0, 0.25, 0.5, 0.75, 1.0]).to_numpy()
         per_setting = e.groupby("setting_id")["target_met"].agg(["all", "any"])
@@ -88,6 +96,7 @@ def lottery_table(exps: pd.DataFrame) -> pd.DataFrame:
                     "fraction_experiments_met_target": float(e["target_met"].mean()),
                     "fraction_settings_met_target_all_seeds": float(per_setting["all"].mean()),
                     "fraction_settings_met_target_any_seed": float(per_setting["any"].mean()),
+                    "fraction_experiments_near_best": float((e["best_reward"] >= panel_best[e.index] - near).mean()),
                     "median_evaluations_to_target": float(e["first_target_met_evaluation"].dropna().median())
                     if e["first_target_met_evaluation"].notna().any() else np.nan,
                     "best_setting": e.loc[e["best_reward"].idxmax(), "setting"],
@@ -139,7 +148,7 @@ def analyze(paths: str | os.PathLike | Sequence[str | os.PathLike], out: str | o
     _csv(lottery, out / "lottery.csv")
     _csv(lottery[PANEL + ["agent", "experiments", "settings", "fraction_experiments_met_target",
                           "fraction_settings_met_target_all_seeds", "fraction_settings_met_target_any_seed",
-                          "median_evaluations_to_target"]], out / "target_fraction.csv")
+                          "fraction_experiments_near_best", "median_evaluations_to_target"]], out / "target_fraction.csv")
     _csv(conv, out / "convergence.csv")
     plot_lottery(exps, out / "lottery.png")
     plot_target_fraction(lottery, out / "target_fraction.png")
@@ -217,11 +226,13 @@ def plot_target_fraction(lottery: pd.DataFrame, path: Path) -> Path:
     fig, panels = _panels(lottery)
     for ax, key, t in panels:
         x = np.arange(len(t))
-        ax.bar(x - 0.2, t["fraction_experiments_met_target"], width=0.4, label="experiments (setting x seed)")
-        ax.bar(x + 0.2, t["fraction_settings_met_target_all_seeds"], width=0.4, label="settings, every seed")
+        ax.bar(x - 0.27, t["fraction_experiments_met_target"], width=0.27, label="met target: experiments (setting x seed)")
+        ax.bar(x, t["fraction_settings_met_target_all_seeds"], width=0.27, label="met target: settings, every seed")
+        ax.bar(x + 0.27, t["fraction_experiments_near_best"], width=0.27,
+               label=f"experiments within {NEAR_BEST:g} of the best reward found")
         ax.set_xticks(x, t["agent"])
         ax.set_ylim(0, 1.05)
-        ax.set_ylabel("fraction that met the target")
+        ax.set_ylabel("fraction of experiments / settings")
         ax.set_title(_title(*key), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)

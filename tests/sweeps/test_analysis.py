@@ -61,6 +61,8 @@ def test_analyze_writes_figures_and_tables(sweep_dir, tmp_path):
         assert lot.loc[agent, "fraction_experiments_met_target"] == pytest.approx(e["target_met"].mean())
         all_seeds = e.groupby("setting_id")["target_met"].all().mean()
         assert lot.loc[agent, "fraction_settings_met_target_all_seeds"] == pytest.approx(all_seeds)
+        near = (e["best_reward"] >= exps["best_reward"].max() - 0.01).mean()
+        assert lot.loc[agent, "fraction_experiments_near_best"] == pytest.approx(near)
     assert 0 < exps["target_met"].mean() < 1, "the loose target is met by some experiments, not all"
     conv = pd.read_csv(tmp_path / "a" / "convergence.csv")
     for agent, c in conv.groupby("agent"):
