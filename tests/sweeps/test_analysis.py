@@ -72,6 +72,10 @@ def test_analyze_writes_figures_and_tables(sweep_dir, tmp_path):
             assert part["best_reward_median"].is_monotonic_increasing and part["best_reward_max"].is_monotonic_increasing
         assert c.loc[c["evaluations"] <= 50, "experiments"].eq(4).all() and c.loc[c["evaluations"] > 50, "experiments"].eq(2).all()
         assert c["best_reward_max"].iloc[-1] == exps.loc[exps["agent"] == agent, "best_reward"].max()
+        e = exps[exps["agent"] == agent]
+        winner = e.loc[e["best_reward"].idxmax()]
+        last = c.loc[c["evaluations"] == winner["evaluations"], "best_experiment"].iloc[0]
+        assert last == winner["best_reward"] and c["best_experiment"].dropna().is_monotonic_increasing
     assert json.loads((tmp_path / "a" / "summary.json").read_text())["experiments"] == 8
 
 
