@@ -39,10 +39,15 @@ TEST_AGENTS = textwrap.dedent('''
 def agents_module(tmp_path_factory):
     d = tmp_path_factory.mktemp("agents")
     (d / "sweep_test_agents.py").write_text(TEST_AGENTS)
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(d)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(d)] + [p for p in (before or "").split(os.pathsep) if p])
     sys.path.insert(0, str(d))
     yield "sweep_test_agents"
     sys.path.remove(str(d))
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
 
 
 @pytest.fixture(scope="module")
