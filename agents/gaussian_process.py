@@ -34,14 +34,23 @@ PRIOR_NOISE = (math.log(1e-4), 2.0)
 
 
 def _sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.maximum(d, 0.0)
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :]
+    d -= 2.0 * a @ b.T
+    return np.maximum(d, 0.0, out=d)
 
 
 def matern52(r: np.ndarray) -> np.ndarray:
-    """Unit-variance Matérn-5/2 correlation at scaled distance ``r``."""
+    """Unit-variance Matérn-5/2 correlation at scaled distance ``r`` (in place where it can: the
+    m x n matrices between candidates and observations are the largest arrays BO builds)."""
     s = SQRT5 * r
-    return (1.0 + s + s * s / 3.0) * np.exp(-s)
+    out = 1.0 + s
+    sq = s * s
+    sq /= 3.0
+    out += sq
+    np.negative(s, out=s)
+    np.exp(s, out=s)
+    out *= s
+    return out
 
 
 class GaussianProcess:
