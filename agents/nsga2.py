@@ -88,33 +88,47 @@ class NSGA2(GenerationalAgent):
         self.mutation_prob = float(mutation_prob)
         self.real_bins = int(real_bins)
         self.grid = ChoiceGrid(space, real_bins)
-        self.objective_names: list[str] | None = None
+        self.objective_names: list[str] | None = None  # known once a feasible design reports objectives
         self.population = np.empty((0, self.grid.n_params), dtype=np.int64)
-        self.objectives = np.empty((0, 0))
+        self.members = np.empty(0, dtype=np.int64)  # archive index of each population member
         self.rank = np.empty(0, dtype=int)
         self.crowding = np.empty(0)
+        # every evaluated design: its row, objectives (None: infeasible or not reported) and reward
         self.archive_rows: list[np.ndarray] = []
-        self.archive_obj: list[np.ndarray] = []
+        self.archive_obj: list[dict | None] = []
+        self.archive_reward: list[float] = []
+        self._uses_reward = False  # no objectives in the infos: the scalar reward is the one objective
+        self._generation_start = 0  # archive index of the first member of the generation being told
         self.generation = 0
         self._init_generations()
 
     def tell(self, designs, rewards, infos=None) -> None:
         for i, (row, r) in enumerate(zip(self.grid.encode(designs), rewards)):
+            info = (infos[i] if infos else None) or {}
+            if "objectives" not in info:
+                self._uses_reward = True
+            objectives = info.get("objectives") if info.get("feasible", True) else None
+            if objectives and self.objective_names is None:
+                self.objective_names = sorted(objectives)
             self.archive_rows.append(row)
-            self.archive_obj.append(self._objective_vector(infos[i] if infos else None, float(r)))
+            self.archive_obj.append(dict(objectives) if objectives else None)
+            self.archive_reward.append(float(r))
         super().tell(designs, rewards, infos)
 
-    def _objective_vector(self, info: dict | None, reward: float) -> np.ndarray:
-        info = info or {}
-        objectives = info.get("objectives")
-        if self.objective_names is None:
-            self.objective_names = sorted(objectives) if objectives else ["reward"]
-        if self.objective_names == ["reward"] and not objectives:
-            return np.array([reward if np.isfinite(reward) else -np.inf])
-        feasible = bool(info.get("feasible", True)) and bool(objectives)
-        if not feasible:
-            return np.full(len(self.objective_names), -np.inf)
-        return np.array([float(objectives[k]) for k in self.objective_names])
+    def objective_matrix(self, idx: np.ndarray) -> np.ndarray:
+        """Objectives (higher is better) of archived designs; infeasible ones are -inf everywhere,
+        below every feasible design."""
+        if self._uses_reward or self.objective_names is None:
+            r = np.array([self.archive_reward[i] for i in idx], dtype=float)
+            if self._uses_reward:
+                return np.where(np.isfinite(r), r, -np.inf)[:, None]
+            return np.full((len(idx), 1), -np.inf)  # no feasible design reported objectives yet
+        out = np.full((len(idx), len(self.objective_names)), -np.inf)
+        for k, i in enumerate(idx):
+            obj = self.archive_obj[i]
+            if obj:
+                out[k] = [float(obj[name]) for name in self.objective_names]
+        return out
 
     # -- the algorithm ----------------------------------------------------------------------------
     def _generation_size(self) -> int:
@@ -137,16 +151,18 @@ class NSGA2(GenerationalAgent):
 
     def _end_generation(self, rows: np.ndarray, rewards: np.ndarray, infos) -> None:
         """Merge parents and children; keep the best fronts, the last one cut by crowding distance."""
-        obj = np.array([self._objective_vector(info, r) for info, r in zip(infos, rewards)])
-        if len(self.population):
-            rows, obj = np.vstack([self.population, rows]), np.vstack([self.objectives, obj])
+        children = np.arange(self._generation_start, self._generation_start + len(rows))
+        self._generation_start += len(rows)
+        members = np.concatenate([self.members, children])
+        obj = self.objective_matrix(members)
         rank = non_dominated_ranks(obj)
-        crowd = np.zeros(len(rows))
+        crowd = np.zeros(len(members))
         for r in np.unique(rank):
             idx = np.flatnonzero(rank == r)
             crowd[idx] = crowding_distance(obj[idx])
         order = np.lexsort((-crowd, rank))[: self.population_size]  # by rank, then crowding (descending)
-        self.population, self.objectives = rows[order], obj[order]
+        self.members = members[order]
+        self.population = np.array([self.archive_rows[i] for i in self.members])
         self.rank, self.crowding = rank[order], crowd[order]
         self.generation += 1
 
@@ -156,11 +172,11 @@ class NSGA2(GenerationalAgent):
         with objectives signed as in ``info["objectives"]`` (higher is better)."""
         if not self.archive_rows:
             return []
-        obj = np.array(self.archive_obj)
+        obj = self.objective_matrix(np.arange(len(self.archive_rows)))
         keep = np.flatnonzero((non_dominated_ranks(obj) == 0) & np.isfinite(obj).all(1))
-        designs = self.grid.decode(np.array(self.archive_rows)[keep])
-        return [{"design": d, "objectives": dict(zip(self.objective_names, map(float, obj[i])))}
-                for d, i in zip(designs, keep)]
+        names = ["reward"] if self._uses_reward else self.objective_names
+        designs = self.grid.decode(np.array(self.archive_rows)[keep]) if len(keep) else []
+        return [{"design": d, "objectives": dict(zip(names, map(float, obj[i])))} for d, i in zip(designs, keep)]
 
 
 __all__ = ["NSGA2", "non_dominated_ranks", "crowding_distance", "dominates"]

@@ -80,3 +80,17 @@ def test_reads_the_objectives_the_run_loop_passes():
     assert res.best_reward > res.rows["reward"].iloc[:32].max()
     front = agent.pareto_front()
     assert front and all(p["objectives"]["cost"] <= -1.0 for p in front)  # signed: -cost, and cost >= 1
+
+
+def test_infeasible_designs_before_the_first_feasible_one():
+    """The objective names come from the first feasible design, however late it comes."""
+    agent = NSGA2(SPACE, seed=0, population_size=4)
+    for k in range(3):
+        designs = agent.ask(agent.batch_size)
+        feasible = [k == 2 and i == 1 for i in range(len(designs))]
+        agent.tell(designs, [-1e4 if not f else -1.0 for f in feasible],
+                   [{"feasible": f, "objectives": _objectives(d) if f else {}} for d, f in zip(designs, feasible)])
+    assert agent.objective_names == ["f1", "f2"]
+    front = agent.pareto_front()
+    assert len(front) == 1 and set(front[0]["objectives"]) == {"f1", "f2"}
+    assert np.isfinite(agent.objective_matrix(agent.members)).all(1).sum() == 1
