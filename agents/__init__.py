@@ -1,5 +1,20 @@
 """Search agents (installed as ``archgym.agents``): one ask/tell interface, one file per algorithm.
 
+    random  random_search.py   uniform random walk (ArchGym's baseline)
+    ga      ga.py              genetic algorithm on choice-index genes
+    bo      bo.py              Bayesian optimisation, GP (gaussian_process.py), EI/UCB, batches
+    aco     aco.py             ant colony system
+    ppo     ppo.py             PPO, factored categorical policy, numpy
+    marl    marl.py            one PPO learner per parameter group, shared reward
+    nsga2   nsga2.py           NSGA-II, ``pareto_front()``
+
+Shared pieces: base.py (the interface), choices.py (designs as rows of choice indices),
+generational.py (ask/tell bookkeeping by generation), genetic_operators.py, numpy_nn.py.
+
+Use: ``archgym run ENV --agent NAME --param key=value``, or
+``archgym.runner.run(env, make_agent(name, env.design_space, seed, **params), budget)``, or
+ask/tell by hand. PPO and MARL also drive a gymnasium environment with multi-step episodes
+themselves: ``make_agent("ppo", space, seed, learning_rate=3e-3).learn(env, total_steps)``.
 A new agent is one file in this folder plus one line in ``AGENTS`` (name -> module:class).
 """
 
