@@ -12,8 +12,9 @@ advantages are GAE(gamma, lambda) estimates normalised per batch.
 Two ways to use it:
 
 * ask/tell (``archgym run``, one-step episodes as in ArchGym): every design is a one-step episode
-  from the same (empty) observation, so the policy input is a constant and the advantage is the
-  normalised reward minus the learned baseline. One update per ``batch_size`` designs. A design
+  from the same (empty) observation, so the policy input is a constant: the networks reduce to
+  free logits and a learned baseline, and the advantage is the normalised reward minus that
+  baseline. One update per ``batch_size`` designs. A design
   the policy samples again is not sent to the simulator again: its known reward is reused as a
   free on-policy sample (the simulators are deterministic).
 * ``learn(env, total_steps)`` (multi-step episodes): the agent drives a gymnasium environment
@@ -277,7 +278,9 @@ class PolicyGradientAgent(Agent):
     def learn(self, env, total_steps: int, callback: Callable[[dict], None] | None = None) -> list[dict]:
         """Train on ``env`` (a gymnasium environment of this agent's design space, any episode length)
         for ``total_steps`` steps, ``batch_size`` steps per update. Returns one record per update:
-        steps so far, mean return of the episodes finished in that rollout, and PPO statistics."""
+        steps so far, mean return of the episodes finished in that rollout, and PPO statistics.
+        The policy here is an MLP of the observation: build the agent with a learning rate of about
+        3e-3 (the default 0.03 is tuned for the one-step, constant-input policy of ask/tell)."""
         obs_dim = int(np.prod(env.observation_space.shape))
         self._build(obs_dim)
         if self.obs_norm is None:
@@ -339,7 +342,8 @@ class PolicyGradientAgent(Agent):
 class PPO(PolicyGradientAgent):
     """PPO with one factored categorical policy over every design parameter.
 
-    learning_rate: Adam step size of the actor and the critic.
+    learning_rate: Adam step size of the actor and the critic (the default suits the one-step
+        policy, whose logits are free parameters; the MLP policy of ``learn`` wants about 3e-3).
     ent_coef: weight of the policy entropy bonus.
     clip_eps: PPO's clipping range of the probability ratio.
     batch_size: designs (steps) per update.
