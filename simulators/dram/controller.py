@@ -363,7 +363,16 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     # earliest time of each command per bank, then per bank group, then per rank (one table)
     goff = nbanks
     roff = nbanks + ngroups
-    chk = np.zeros((NCMD, nbanks + ngroups + ranks), dtype=np.int64)
+    # (a last row of "never" stands for banks without a command, so the bank scan needs no branch)
+    chk = np.zeros((NCMD + 1, nbanks + ngroups + ranks), dtype=np.int64)
+    # the bank scan packs (time, request id) into one integer key: request ids take `sh` bits, times the rest
+    sh = 1
+    while (1 << sh) <= n + 1:
+        sh += 1
+    never = (np.int64(1) << (62 - sh)) - 1
+    fast_until = never >> 1  # beyond this simulated time the scan falls back to unpacked comparisons
+    pid_mask = (np.int64(1) << sh) - 1
+    chk[NCMD, :] = never
     # per bank: its rank and its columns of the table (no integer division in the hot loops)
     brank = np.arange(nbanks) // bpr
     gcol = goff + np.arange(nbanks) // bpg
@@ -383,8 +392,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     bk[:, B_OPEN] = -1
     bk[:, B_CUR] = -1
     bk[:, B_NEXT] = -1
+    # banks whose machine inputs changed since their last evaluation (flag and list)
     bdirty = np.zeros(nbanks, dtype=np.bool_)
-    bearl = np.full(nbanks, INF, dtype=np.int64)  # earliest legal time of the bank's next command (cached)  # inputs of the bank machine changed since its last evaluation
+    dlist = np.zeros(nbanks, dtype=np.int64)
+    nd = 0
     busy = np.zeros(nbanks, dtype=np.int64)  # banks holding requests (only they can have a command)
     # the bank candidates for the next cycle's multiplexer, found while scanning the banks at the end of a
     # step: the oldest of the earliest banks, and the oldest bank that was ready but not chosen
@@ -601,7 +612,6 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     nbusy += 1
                 _evaluate_bank(b, page, sched, q, qn, bk,
                                row, addr, is_write, last_cmd_write)
-                bearl[b] = _earliest(bk[b, B_NEXT], b, b // bpg, b // bpr, 0, chk, goff, roff, bus) if bk[b, B_NEXT] >= 0 else INF
                 adm_b = b
                 pend = -1
                 pend_arrival = INF
@@ -666,7 +676,17 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 if j == 1:
                     e = mx_e1 if mx_e1 > t else t
                 else:
-                    e = bearl[b] if bearl[b] > t else t
+                    e = chk[c, b]
+                    v = chk[c, gcol[b]]
+                    if v > e:
+                        e = v
+                    v = chk[c, rcol[b]]
+                    if v > e:
+                        e = v
+                    if bus > e:
+                        e = bus
+                    if t > e:
+                        e = t
                 pid = bk[b, B_CUR] + 1
                 if e < best_e or (e == best_e and pid < best_pid):
                     best_e = e
@@ -684,7 +704,17 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 r = brank[b]
                 if pd_cmd[r] >= 0:
                     continue
-                e = bearl[b] if bearl[b] > t else t
+                e = chk[c, b]
+                v = chk[c, gcol[b]]
+                if v > e:
+                    e = v
+                v = chk[c, rcol[b]]
+                if v > e:
+                    e = v
+                if bus > e:
+                    e = bus
+                if t > e:
+                    e = t
                 pid = bk[b, B_CUR] + 1
                 if e < best_e or (e == best_e and pid < best_pid):
                     best_e = e
@@ -716,7 +746,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             lo = r * bpr if rank_cmd else b
             hi = (r + 1) * bpr if rank_cmd else b + 1
             for bb in range(lo, hi):
-                bdirty[bb] = True
+                if not bdirty[bb]:
+                    bdirty[bb] = True
+                    dlist[nd] = bb
+                    nd += 1
                 if c == ACT:
                     bk[bb, B_STATE] = 1
                     bk[bb, B_OPEN] = row[bk[bb, B_CUR]]
@@ -847,7 +880,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     counts[1] -= 1
                 if sched == 2 and last_cmd_write != is_write[k]:
                     for i in range(nbusy):
-                        bdirty[busy[i]] = True
+                        bb = busy[i]
+                        if not bdirty[bb]:
+                            bdirty[bb] = True
+                            dlist[nd] = bb
+                            nd += 1
                 last_cmd_write = is_write[k]
                 # manageRequests(thinkDelayFw): the waiting request may take the freed entry now
                 if pend >= 0 and pend_arrival <= t and ((buftype == 0 and qn[counts[3]] < bufsize) or (
@@ -895,15 +932,44 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         mx_p1 = BIG_PID
         mx_b2 = -1
         mx_p2 = BIG_PID
-        for i in range(nbusy):
-            b = busy[i]
-            if bdirty[b]:
-                bdirty[b] = False
-                _evaluate_bank(b, page, sched, q, qn, bk, row, addr,
-                               is_write, last_cmd_write)
-            c = bk[b, B_NEXT]
-            if c >= 0:
-                # earliest legal time (hand-inlined: helper calls cost refcount traffic per bank)
+        # bank machines whose inputs changed (only banks holding requests have a command to evaluate)
+        for i in range(nd):
+            b = dlist[i]
+            bdirty[b] = False
+            if busy_pos[b] >= 0:
+                _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write)
+        nd = 0
+        if not blocked and t < fast_until:
+            # the oldest of the earliest bank commands, as one minimum over packed (time, request id) keys,
+            # branch-free; banks without a command read the "never" row
+            floor_key = (bus if bus > t else t) << sh
+            best_key = (never + 1) << sh
+            for i in range(nbusy):
+                b = busy[i]
+                c = bk[b, B_NEXT]
+                if c < 0:
+                    c = NCMD
+                e = chk[c, b]
+                v = chk[c, gcol[b]]
+                e = v if v > e else e
+                v = chk[c, rcol[b]]
+                e = v if v > e else e
+                pid = bk[b, B_CUR] + 1
+                key = (e << sh) | pid
+                v = floor_key | pid
+                key = v if v > key else key
+                best_key = key if key < best_key else best_key
+            if best_key < never << sh:
+                mx_e1 = best_key >> sh
+                mx_p1 = best_key & pid_mask
+                mx_b1 = bank[mx_p1 - 1]
+                nxt = mx_e1
+        else:
+            for i in range(nbusy):
+                b = busy[i]
+                c = bk[b, B_NEXT]
+                if c < 0:
+                    continue
                 e = chk[c, b]
                 v = chk[c, gcol[b]]
                 if v > e:
@@ -913,7 +979,6 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     e = v
                 if bus > e:
                     e = bus
-                bearl[b] = e
                 if e < t:
                     e = t
                 pid = bk[b, B_CUR] + 1
@@ -928,8 +993,6 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         mx_e1 = e
                         mx_p1 = pid
                         mx_b1 = b
-            else:
-                bearl[b] = INF
         mx_valid = True
         for r in range(ranks):
             if refresh_on:
