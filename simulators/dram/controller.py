@@ -102,7 +102,7 @@ def buffer_capacity(cfg: np.ndarray) -> int:
 # -------------------------------------------------------------------------------------------
 # scheduler: per-bank queues in arrival order
 # -------------------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write):
     """BankMachine::evaluate: pick the bank's current request and its next command.
 
@@ -190,7 +190,7 @@ def _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_writ
         bk[b, B_NEXT] = WR if w else RD
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands). The loops
     over banks write this out instead of calling it: numba's reference counting of array arguments
@@ -208,7 +208,7 @@ def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     return e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write, pd_on, pd_state,
            pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
     """Controller::manageRequests for the waiting request ``k``: store it if the buffer has room."""
@@ -241,7 +241,7 @@ def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank,
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bk,
                       pd_on, pd_state, pd_entry, pd_exit):
     """RefreshManagerAllBank::evaluate: the rank's refresh command (PREA/REF) or -1."""
@@ -276,7 +276,7 @@ def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_fle
     return REF
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk):
     """PowerDownManagerStaggered::evaluate: the rank's power-down command or -1."""
     if pd_exit[r]:
@@ -300,7 +300,7 @@ def _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk):
     return -1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
     """Next response the Fifo (in completion order) or Reorder (in request order) arbiter may return."""
     if arbiter == 1:
