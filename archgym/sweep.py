@@ -80,8 +80,9 @@ def prepare_ray_environment() -> None:
 
 @contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[dict]:
-    """Use the running Ray session if there is one; else join ``address`` or start Ray locally with
-    ``num_cpus`` (default: every core). A session started here is shut down on exit."""
+    """Use the running Ray session if there is one; else join ``address`` or start a new local Ray
+    instance with ``num_cpus`` (default: every core; a ``RAY_ADDRESS`` in the environment is not
+    followed unless passed as ``address``). A session started here is shut down on exit."""
     prepare_ray_environment()
     import ray
 
@@ -91,7 +92,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     if address:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING)
     try:
         yield {"address": address or "local", "num_cpus": ray.cluster_resources().get("CPU")}

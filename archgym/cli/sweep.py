@@ -26,7 +26,7 @@ from archgym.cli.options import fail
 def sweep_command(
     file: Path = typer.Argument(..., help="sweep file (YAML)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="dataset folder [default: runs/sweeps/<name>]"),
-    address: Optional[str] = typer.Option(None, "--address", help="join a running Ray cluster (e.g. auto or HOST:6379); "
+    address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="join a running Ray cluster (e.g. auto or HOST:6379); "
                                           "OUT must then be on a file system every node can write"),
     num_cpus: Optional[int] = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance [default: all cores]"),
     max_concurrent: Optional[int] = typer.Option(None, "--max-concurrent", help="at most this many trials at once"),

@@ -20,9 +20,9 @@ from archgym.sweep_dataset import load_dataset
 pytest.importorskip("ray")
 
 ENV = "archgym/Synthetic-v0"
-BUDGET = 60_000
+BUDGET = 30_000
 SPEC = {
-    "name": "killme", "budget": BUDGET, "seeds": [0, 1], "rows_per_part": 500, "report_every": 5000,
+    "name": "killme", "budget": BUDGET, "seeds": [0, 1], "rows_per_part": 250, "report_every": 3000,
     "envs": [ENV], "agents": [{"name": "random", "params": {"batch_size": [8, 16]}}],
 }
 CLI = [sys.executable, "-c", "from archgym.cli import main; main()"]
@@ -61,7 +61,7 @@ def _check_interrupted_sweep(tmp_path, ctrl_c_first):
     if ctrl_c_first:
         proc = _sweep(spec_file, out)
         try:
-            _wait_for_parts(proc, out, 20)  # trials under way (~10,000 rows written)
+            _wait_for_parts(proc, out, 20)  # trials under way (~5,000 rows written)
             proc.send_signal(signal.SIGINT)
             output, _ = proc.communicate(timeout=120)
         finally:
