@@ -13,14 +13,18 @@ double-buffered SRAMs. This module computes the same report quantities in closed
 * mapping efficiency, compute utilisation and the SRAM read/write counts per operand follow from
   the same fold arithmetic and are exact (including SCALE-Sim's ``R + C`` extra ofmap writes per
   fold in os);
-* DRAM traffic and, with a user-given bandwidth (USER mode), stall cycles are estimated by
-  :mod:`.systolic_traffic` from each operand's footprint, re-streaming and SCALE-Sim's buffer
-  windows. In CALC mode (never stalls) total cycles are exact and DRAM reads exact whenever an
-  operand fits half its SRAM; in USER mode the estimate is within ~10-15 % in the median of
-  SCALE-Sim's figures but can be off by several times where SCALE-Sim's circular prefetch window
-  "wraps" repeatedly (tests/systolic/test_systolic_analytic_accuracy.py lists the reference runs
-  concerned). ``simulate(..., memory="replay")`` runs :mod:`.systolic_replay` instead, which
-  reproduces SCALE-Sim's DRAM counts, stalls and total cycles exactly.
+* with a user-given DRAM bandwidth (USER mode) the read buffers are replayed one demand *run* at a
+  time (:mod:`.systolic_prefetch`: O(1) work per fold, folds that stay inside the prefetch window
+  skipped), which gives SCALE-Sim's DRAM reads exactly whenever every address occurs once in the
+  operand's stream (filters, GEMMs, 1x1 convolutions; beyond a work budget per operand the last
+  folds are extrapolated at the measured rate); the ofmap write buffer and the stalls of all
+  three channels are combined by :mod:`.systolic_drain`. Convolution ifmaps whose windows overlap
+  hold each pixel several times and SCALE-Sim may hit at another copy, which the run replay does not
+  follow: there it can count too many window wraps (see
+  tests/systolic/test_systolic_analytic_accuracy.py). CALC mode (never stalls) has exact total
+  cycles, and :mod:`.systolic_traffic` estimates its DRAM reads (exact when an operand fits half its
+  SRAM). ``simulate(..., memory="replay")`` runs :mod:`.systolic_replay` instead, which reproduces
+  SCALE-Sim's DRAM counts, stalls and total cycles exactly, address by address.
 
 Energy and area come from :mod:`.systolic_energy` (45 nm table, sources there).
 
@@ -38,7 +42,9 @@ import numpy as np
 from .scalesim_files import SystolicFileError, read_topology
 from .systolic_energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .systolic_spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
-from .systolic_traffic import calc_reads, ofmap_busy, user_operands, user_reads_and_busy
+from .systolic_drain import layer_stalls
+from .systolic_prefetch import read_buffer
+from .systolic_traffic import calc_reads
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -46,7 +52,7 @@ __all__ = [
     "TOTAL_FIELDS", "LAYER_FIELDS", "SystolicFileError", "EnergyTable", "DATAFLOWS", "BANDWIDTH_MODES",
 ]
 
-MODEL_VERSION = "1.0"
+MODEL_VERSION = "1.1"
 
 #: per-layer report quantities (SCALE-Sim's names, lower-cased), then energy and area
 LAYER_FIELDS = (
@@ -174,8 +180,9 @@ def _cdiv(a, b):
     return -(-a // b)
 
 
-def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyTable) -> dict[str, np.ndarray]:
-    """Every per-layer quantity as a (designs, layers) array."""
+def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyTable, memory=None) -> dict[str, np.ndarray]:
+    """Every per-layer quantity as a (designs, layers) array. ``memory``: the USER-mode
+    (dram_ifmap, dram_filter, stall) arrays of these designs if already computed (:func:`_user_memory`)."""
     R = cfg["array_rows"][:, None]
     C = cfg["array_cols"][:, None]
     df = cfg["dataflow"][:, None]
@@ -200,30 +207,25 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
     sram_f = np.where(os_, rf * K * N, np.where(ws_, K * N, cf * K * N))
     sram_of = np.where(os_, M * N + folds * (R + C), rf * M * N)
 
-    # --- DRAM traffic (estimate; exact replay in systolic_replay) ---
+    # --- DRAM traffic and stalls ---
     words = lambda kb: (kb * 1024 // cfg["word_size_bytes"])[:, None]  # noqa: E731
-    x = {k: lay[k][None, :] for k in ("ifmap_distinct", "ifmap_valid", "rows_t", "cols_t", "vrows", "vcols",
-                                      "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
-    x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
-              "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100), "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
     user = cfg["user"][:, None]
-    zero = np.zeros(R.shape[:1] + M.shape[1:])
-    calc_if, calc_f = calc_reads(x) if not user.all() else (zero, zero)  # only the modes the batch uses
-    busy_if = busy_f = user_if = user_f = zero
-    if user.any():
-        x.update(user_operands(x))
-        x.update({"words_if": words(cfg["ifmap_sram_kb"]), "words_f": words(cfg["filter_sram_kb"]),
-                  "bw_if": cfg["ifmap_bandwidth"][:, None], "bw_f": cfg["filter_bandwidth"][:, None]})
-        user_if, busy_if = user_reads_and_busy(x, "if")
-        user_f, busy_f = user_reads_and_busy(x, "f")
-    dram_if = np.rint(np.where(user, user_if, calc_if)).astype(np.int64)
-    dram_f = np.rint(np.where(user, user_f, calc_f)).astype(np.int64)
-    dram_of = np.where(os_, M * N, sram_of)  # ws/is write every fold's partial sums out
-
-    # --- stalls (USER mode): the layer lasts at least as long as each DRAM channel is busy ---
-    busy_of = ofmap_busy(dram_of, words(cfg["ofmap_sram_kb"]), cfg["bandwidth"][:, None], compute_cycles)
-    busy = np.maximum.reduce([busy_if, busy_f, busy_of])
-    stall = np.where(user, np.maximum(0.0, np.ceil(busy - compute_cycles)), 0.0).astype(np.int64)
+    zero = np.zeros(R.shape[:1] + M.shape[1:], dtype=np.int64)
+    dram_of = np.where(os_, M * N, sram_of) + zero  # ws/is write every fold's partial sums out
+    dram_if, dram_f, stall = zero.copy(), zero.copy(), zero.copy()
+    if not user.all():  # estimate mode (only for the designs that use it)
+        x = {k: lay[k][None, :] for k in ("ifmap_distinct", "ifmap_valid", "rows_t", "cols_t", "vrows", "vcols",
+                                          "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
+        x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
+                  "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100),
+                  "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
+        calc_if, calc_f = calc_reads(x)
+        dram_if = np.rint(calc_if).astype(np.int64) + zero
+        dram_f = np.rint(calc_f).astype(np.int64) + zero
+    if user.any():  # user bandwidth: replay the buffers run by run (systolic_prefetch, systolic_drain)
+        rows = np.nonzero(cfg["user"])[0]
+        u_if, u_f, u_stall = memory if memory is not None else _user_memory(cfg, lay, rows)
+        dram_if[rows], dram_f[rows], stall[rows] = u_if, u_f, u_stall
     total = compute_cycles + stall
 
     e = energy_pj(
@@ -244,6 +246,25 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         "energy_dram_uj": e["dram"] * 1e-6, "energy_static_uj": e["static"] * 1e-6,
         "folds": folds, "pes": pes,
     }
+
+
+def _user_memory(cfg, lay, rows):
+    """USER-mode DRAM reads (ifmap, filter) and stall cycles of designs ``rows`` on every layer, as
+    (designs, layers) arrays. Designs that share dataflow, array shape and SRAM size share their
+    read-buffer replays, so this is best called on a whole batch at once."""
+    R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
+    M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
+    word = lambda name: cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows]  # noqa: E731
+    out, prof = [], []
+    for op, (kb, bw, stream) in enumerate((("ifmap_sram_kb", "ifmap_bandwidth", lay["ifmap_valid"]),
+                                           ("filter_sram_kb", "filter_bandwidth", K * N))):
+        reads, p, row = read_buffer(op, df, R, C, word(kb), cfg[bw][rows], M, N, K, stream)
+        out.append(reads)
+        prof.append((p, np.ascontiguousarray(row)))
+    stall = np.zeros((len(rows), len(M)), dtype=np.int64)
+    layer_stalls(df, R, C, M, N, K, word("ofmap_sram_kb"), cfg["bandwidth"][rows], prof[0][0], prof[0][1],
+                 prof[1][0], prof[1][1], stall)
+    return out[0], out[1], stall
 
 
 _SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
@@ -288,6 +309,8 @@ _SHAPE_KEYS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_fi
 #: (designs x distinct layers) evaluated per numpy pass: large enough to amortise numpy's per-call
 #: overhead, small enough for the temporaries to stay in cache
 _CHUNK = 65536
+#: (designs x distinct layers) of one USER-mode memory pass: designs in one pass share read-buffer replays
+_USER_CHUNK = 1 << 20
 
 
 def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], *, table: EnergyTable = DEFAULT_TABLE,
@@ -311,10 +334,19 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     lay = distinct_layers(lay)
     n = len(cfg["array_rows"])
     step = max(1, _CHUNK // len(lay["repeat"]))
+    # USER-mode memory of the whole batch in one go (its replays are shared between designs)
+    users = np.nonzero(cfg["user"])[0]
+    u_step = max(1, _USER_CHUNK // len(lay["repeat"]))
+    mem = [np.zeros((n, len(lay["repeat"])), dtype=np.int64) for _ in range(3)]
+    for i in range(0, len(users), u_step):
+        for m, v in zip(mem, _user_memory(cfg, lay, users[i:i + u_step])):
+            m[users[i:i + u_step]] = v
     parts = []
     for i in range(0, n, step):
         c = {k: v[i:i + step] for k, v in cfg.items()}
-        parts.append(_totals(_core(c, lay, table), lay["repeat"], c, table))
+        u = cfg["user"][i:i + step]
+        memory = tuple(m[i:i + step][u] for m in mem)
+        parts.append(_totals(_core(c, lay, table, memory), lay["repeat"], c, table))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

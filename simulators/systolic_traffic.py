@@ -1,7 +1,4 @@
-"""Closed-form estimates of SCALE-Sim's DRAM traffic and stall cycles (the analytic model's memory side).
-
-:mod:`.systolic_replay` runs SCALE-Sim's buffer state machines exactly; this module predicts their
-outcome from a few aggregate quantities, vectorised over (designs, layers):
+"""Closed-form estimates of SCALE-Sim's estimate-mode (CALC) DRAM traffic.
 
 CALC mode (estimate bandwidth). An ifmap/filter SRAM keeps the distinct addresses fetched during
 the current *epoch* (50 sets of ``floor(words/100)``: half the SRAM) and forgets them all when the
@@ -17,17 +14,9 @@ operand's distinct footprint is below one epoch nothing is ever re-fetched (exac
   is ``d`` misses with probability ``min(1, d/E)``; ``d`` is estimated per dataflow from the order in
   which SCALE-Sim walks pixels and taps.
 
-USER mode. The operand, in SCALE-Sim's prefetch order, is cut into ``~100`` sets per SRAM; the
-active half holds a circular window of sets and every miss advances it by half an SRAM, fetching
-whole bandwidth-wide lines. The demand sweeps the prefetch stream once per pass; where the
-demand order runs backwards across a window edge the window must go all the way round (a *wrap*).
-The DRAM channel delivers one half-SRAM every ``ceil(half/bw) + 1`` cycles from the start of the
-layer, so the layer takes at least ``advances x that`` cycles; SCALE-Sim's stall arithmetic
-(lateness counted twice, earliness pulled back) averages to exactly that deficit. The ofmap buffer
-stalls the array only once it overflows (what it still holds at the end is flushed uncounted).
-
-These estimates were fitted against the exact replay on 1,500 random (workload layer, design)
-cases; their accuracy on SCALE-Sim's own runs is stated and tested in
+CALC mode never stalls. USER mode (a given DRAM bandwidth) is replayed run by run instead:
+:mod:`.systolic_prefetch` (read buffers) and :mod:`.systolic_drain` (ofmap buffer, stalls). The
+accuracy of these estimates on SCALE-Sim's own runs is stated and tested in
 tests/systolic/test_systolic_analytic_accuracy.py.
 """
 
@@ -129,77 +118,3 @@ def ifmap_misses(x: dict, E) -> np.ndarray:
     passes = np.where(is_, 1, x["cf"])
     later = U * repeat_miss_fraction(per_pass, E) + intra
     return per_pass + (passes - 1) * later
-
-
-def user_reads_and_busy(x: dict, op: str) -> tuple[np.ndarray, np.ndarray]:
-    """USER-mode DRAM reads of operand ``op`` ("if" or "f") and the cycles its DRAM channel needs.
-
-    The prefetch stream (the operand's valid entries in SCALE-Sim's prefetch order) is cut into
-    sets of ``ceil(words/100)``; the window of ``A`` sets advances by ``P`` sets per miss, each
-    advance fetching ``ceil(half/bw)`` lines of ``bw`` words and occupying the channel one cycle more.
-    Advances = sweeps of the stream x ``nsets/P`` + wraps x ``nsets/P``; a backward jump of ``J``
-    entries in the demand order forces a wrap with probability ``min(1, J / (A x set))`` (at most one
-    per window crossing unless ``J`` exceeds the window), and a wrap lands the window only
-    ``nsets mod P`` sets lower, so a jump ``x`` sets deep takes ``~x / (2 (nsets mod P)) + 1/2`` rounds.
-    """
-    words = x[f"words_{op}"]
-    bw = x[f"bw_{op}"]
-    n_s = x[f"stream_{op}"].astype(np.float64)
-    eps = -(-words // 100)
-    active = -(-words // 2)
-    prefetch = words - active
-    nsets = np.floor(n_s / eps) + 1
-    A = np.minimum(-(-active // eps), nsets)
-    P = np.maximum(np.minimum(-(-prefetch // eps), nsets - A), 1)
-    n_req = -(-prefetch // bw)
-    first = np.minimum(-(-active // bw), -(-x[f"elems_{op}"] // bw)) * bw
-    window = (A * eps).astype(np.float64)
-    per_sweep = nsets / P
-    crossings = np.maximum(x[f"sweeps_{op}"] * per_sweep - A / P, 0.0)
-    # after going round, the window lands only ``delta = nsets mod P`` sets below where it was, so a
-    # jump ``x`` sets back needs ``ceil(x / delta)`` rounds
-    delta = np.mod(nsets, P)
-    delta = np.where(delta == 0, P, delta)
-    wraps = 0.0
-    for n, J in x[f"jumps_{op}"]:
-        depth = np.minimum(J / eps, A)  # sets
-        rounds = np.where(depth > delta, depth / (2 * delta) + 0.5, 1.0)
-        # a jump longer than the window always wraps; shorter ones wrap when a window edge has just
-        # passed, which happens at most once per crossing
-        events = np.where(J >= window, n, np.minimum(n * J / window, crossings))
-        wraps = wraps + events * rounds
-    k = crossings + wraps * per_sweep
-    k = np.where(nsets <= A, 0.0, np.rint(k))
-    return first + k * n_req * bw, k * (n_req + 1)
-
-
-def ofmap_busy(dram_of, words, bw, compute):
-    """Cycles the ofmap write buffer needs: it starts draining when half full and holds ``words``;
-    what is still buffered at the end is flushed after the layer (SCALE-Sim does not count it)."""
-    rate = dram_of / np.maximum(compute, 1)  # outputs produced per cycle
-    start = (words / 2) / np.maximum(rate, 1e-12)
-    return np.where(dram_of > words, start + (dram_of - words) / bw, 0.0)
-
-
-def user_operands(x: dict) -> dict:
-    """Prefetch-stream shapes, sweeps and backward jumps of SCALE-Sim's USER-mode read buffers."""
-    os_, ws_, is_ = x["os"], x["ws"], x["is"]
-    M, N, K, R, C, rf, cf = x["M"], x["N"], x["K"], x["R"], x["C"], x["rf"], x["cf"]
-    z = 0 * R
-    skew = np.maximum(R - 2, 0) * R  # a skewed fold restarts R-2 anti-diagonals back
-    flipped = R * C  # a flipped tile is read backwards over its whole span
-    out = {
-        "stream_if": x["ifmap_valid"] + z,
-        "stream_f": K * N + z,
-        "elems_if": np.where(os_, rf * K * R, np.where(ws_, rf * M * R, cf * K * C)),
-        "elems_f": np.where(is_, rf * N * R, cf * K * C),
-        "sweeps_if": np.where(is_, 1, cf),
-        "sweeps_f": np.where(is_, cf, 1),
-        "jumps_if": [(np.where(is_, rf * cf, cf * (rf - 1)), np.where(is_, flipped, skew))],
-        "jumps_f": [
-            (np.where(os_, cf * (rf - 1), np.where(ws_, rf * cf, cf * (rf - 1))),
-             np.where(os_, (K + C - 2) * C, np.where(ws_, flipped, skew))),
-            (np.where(os_, cf - 1, 0), np.maximum(C - 2, 0) * C),
-        ],
-    }
-    return out
