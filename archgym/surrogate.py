@@ -88,33 +88,43 @@ class SurrogateMismatch(SurrogateError):
 # -- target transforms ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TargetTransform:
-    """metric value -> standardised model target (log first for positive metrics)."""
+    """metric value -> standardised model target.
+
+    ``auto``: a positive metric is modelled as ``log(y)``; a non-negative metric that reaches zero
+    (e.g. stall cycles) as ``log(y + c)`` with ``c`` its smallest positive value, so that zeros stay
+    distinguishable and large values still get relative errors; any other metric as is.
+    ``log`` insists on the log of a positive metric, ``none`` models every metric as is."""
 
     log: bool
     mean: float
     std: float
     lower: float | None  # predictions are clipped to this bound (0 for non-negative metrics)
+    offset: float = 0.0  # c in log(y + c)
 
     @classmethod
     def fit(cls, metric: str, y: np.ndarray, mode: str) -> "TargetTransform":
         if mode not in TRANSFORMS:
             raise SurrogateError(f"target_transform {mode!r} is not known; allowed: {list(TRANSFORMS)}")
         positive = bool(np.all(y > 0))
+        nonneg = bool(np.all(y >= 0))
         if mode == "log" and not positive:
             raise SurrogateError(f"target_transform 'log': metric {metric!r} has values <= 0 "
                                  f"(min {float(np.min(y))!r}); use 'auto' or 'none'")
-        log = positive and mode != "none"
-        z = np.log(y) if log else y
+        offset = 0.0
+        if mode == "auto" and nonneg and not positive and np.any(y > 0):
+            offset = float(np.min(y[y > 0]))
+        log = mode != "none" and (positive or offset > 0)
+        z = np.log(y + offset) if log else y
         std = float(np.std(z))
-        return cls(log, float(np.mean(z)), std if std > 0 else 1.0, 0.0 if float(np.min(y)) >= 0 else None)
+        return cls(log, float(np.mean(z)), std if std > 0 else 1.0, 0.0 if nonneg else None, offset)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
-        return ((np.log(y) if self.log else y) - self.mean) / self.std
+        return ((np.log(y + self.offset) if self.log else y) - self.mean) / self.std
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         y = z * self.std + self.mean
         if self.log:
-            return np.exp(y)
+            y = np.exp(y) - self.offset if self.offset else np.exp(y)
         return np.maximum(y, self.lower) if self.lower is not None else y
 
 

@@ -84,7 +84,7 @@ def _gp(params: dict, seed: int, n_features: int):
 MODELS: dict[str, ModelSpec] = {
     "rf": ModelSpec(
         "rf", "random forest (scikit-learn)", _rf,
-        {"n_estimators": 200, "min_samples_leaf": 1, "max_features": 1.0, "n_jobs": 1},
+        {"n_estimators": 100, "min_samples_leaf": 1, "max_features": 1.0, "n_jobs": 1},
         {"n_estimators": [100, 200, 400], "min_samples_leaf": [1, 2, 4], "max_features": [0.5, 0.8, 1.0]},
         per_metric=False,
     ),

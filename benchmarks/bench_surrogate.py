@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -49,12 +50,14 @@ def collect_dataset(env_id: str, n: int, gen_seconds: float, seed: int, data_dir
     env.simulate_batch(probe)
     per = (time.perf_counter() - t0) / len(probe)
     n_run = int(min(n, max(1000, gen_seconds / per)))
-    out = data_dir / f"{env_id.split('/')[-1]}-{env.workload}-{env.simulator_version}-lhs{n_run}-seed{seed}"
+    out = (data_dir / f"{env_id.split('/')[-1]}-{env.workload}-{env.simulator_version}-lhs-n{n}-"
+                      f"t{int(gen_seconds)}-seed{seed}")
     card = out / "run.json"
     info = {"probe_s_per_design": per, "n_requested": n, "n_collected": n_run, "path": str(out)}
     if card.is_file():
         prev = json.loads(card.read_text())
-        info.update(cached=True, collect_wall_s=prev["result"]["wall_seconds"], collect_sim_s=prev["result"]["sim_seconds"])
+        info.update(cached=True, n_collected=prev["n_rows"], collect_wall_s=prev["result"]["wall_seconds"],
+                    collect_sim_s=prev["result"]["sim_seconds"])
         return out, info
     t0 = time.perf_counter()
     res = collect(env_id, n_run, "lhs", seed, out=out, progress=False)
@@ -64,7 +67,7 @@ def collect_dataset(env_id: str, n: int, gen_seconds: float, seed: int, data_dir
 
 def bench_env(env_id: str, args) -> dict:
     from archgym.surrogate import environment_for, fit, evaluate
-    from archgym.surrogate_curves import designs_needed, learning_curve
+    from archgym.surrogate_curves import CURVE_COLUMNS, designs_needed, learning_curve
     from archgym.surrogate_data import load_training_data, split
     from archgym.surrogate_models import available_models
     from archgym.surrogate_plots import plot_learning_curve
@@ -91,30 +94,36 @@ def bench_env(env_id: str, args) -> dict:
         rep = evaluate(sur, test, env)
         rep["fit_seconds"] = fit_s
         rep["n_train_used"] = sur.metadata["training"]["n_train_designs"]
+        rep["speed"] = measure_speed(sur, env, test, batch=20_000, repeat=1, single=50, sim_budget_s=1.0)
         out["models"][model] = rep
         surrogates[model] = sur
         s = rep["summary"]
         print(f"   {model:4s} fit {fit_s:7.1f} s  worst RMSE {s['max_rmse_pct_mean']:.3f} % of mean "
               f"({s['worst_metric_rmse']})  min tau {s['min_kendall_tau']:.4f}  reward tau "
-              f"{rep.get('reward', {}).get('kendall_tau', float('nan')):.4f}", flush=True)
+              f"{rep.get('reward', {}).get('kendall_tau', float('nan')):.4f}  "
+              f"{rep['speed']['surrogate_batched_designs_per_s']:,.0f} designs/s", flush=True)
     best = min(out["models"], key=lambda m: out["models"][m]["summary"]["max_rmse_pct_mean"])
     out["best_model"] = best
     print(f"   best {best}: speed ...", flush=True)
     out["speed"] = measure_speed(surrogates[best], env, test, batch=100_000, repeat=3,
                                  dataset_sim_seconds=data.frame["sim_seconds"])
-    sizes = [s for s in (1000, 3000, 10_000, 30_000, 100_000) if s <= tr.size]
-    if tr.size < GOALS["max_train"]:
-        sizes.append(int(tr.size))
-    print(f"   learning curve {best} {sizes} ...", flush=True)
+    # smaller sizes are fitted here; the full training set's point is the fit above
+    n_full = out["models"][best]["n_train_used"]
+    sizes = [s for s in (1000, 3000, 10_000, 30_000) if s < n_full]
+    print(f"   learning curve {best} {sizes + [n_full]} ...", flush=True)
     t0 = time.perf_counter()
     curve = learning_curve(path, best, sizes, test_fraction=args.test_fraction, seed=args.seed)
+    full = out["models"][best]
+    extra = [{"model": best, "n_train": n_full, "metric": m, **{k: r.get(k, np.nan) for k in CURVE_COLUMNS[3:-1]},
+              "fit_seconds": full["fit_seconds"]} for m, r in {**full["metrics"], "reward": full["reward"]}.items()]
+    curve = pd.concat([curve, pd.DataFrame(extra, columns=CURVE_COLUMNS)], ignore_index=True)
     out["learning_curve"] = {"seconds": time.perf_counter() - t0, "rows": curve.to_dict(orient="records"),
                              "designs_needed_for_goal": designs_needed(curve, GOALS["rmse_pct_mean"])}
     plot_learning_curve(curve, goal=GOALS["rmse_pct_mean"],
                         path=RESULTS / f"bench_surrogate_curve_{env_id.split('/')[-1]}.png")
     print("   search on the surrogate and re-check ...", flush=True)
     rc = search_and_recheck(surrogates[best], "random", args.recheck_budget, 10, args.seed,
-                            baseline_budget=10)
+                            agent_params={"batch_size": 8192}, baseline_budget=10)
     out["recheck"] = rc.summary
     return out
 
@@ -148,14 +157,16 @@ def markdown(results: dict) -> str:
                 f"Dataset: {g['n_collected']} LHS designs ({g['n_distinct']} distinct), collected in "
                 f"{g['collect_wall_s']:.1f} s{' (cached)' if g.get('cached') else ''}; {res['n_train']} training / "
                 f"{res['n_test']} held-out designs.", "",
-                "| model | fit s | worst RMSE % mean (metric) | min Kendall tau (metric) | reward tau | reward top-10 |",
-                "|---|---:|---|---|---:|---:|"]
+                "| model | fit s | worst RMSE % mean (metric) | min Kendall tau (metric) | reward tau | reward top-10 | "
+                "designs/s (20k batch) |",
+                "|---|---:|---|---|---:|---:|---:|"]
         for m, r in res["models"].items():
             s = r["summary"]
             rw = r.get("reward", {})
             out.append(f"| {m} | {r['fit_seconds']:.1f} | {s['max_rmse_pct_mean']:.3f} ({s['worst_metric_rmse']}) | "
                        f"{s['min_kendall_tau']:.4f} ({s['worst_metric_tau']}) | {rw.get('kendall_tau', float('nan')):.4f} | "
-                       f"{rw.get('top10_overlap', float('nan')):.2f} |")
+                       f"{rw.get('top10_overlap', float('nan')):.2f} | "
+                       f"{r['speed']['surrogate_batched_designs_per_s']:,.0f} |")
         out += ["", f"Best model: **{res['best_model']}**, per metric:", "",
                 "| metric | RMSE % mean | RMSE % range | MAPE % | R2 | Kendall tau | top-10 | RMSE goal | tau goal |",
                 "|---|---:|---:|---:|---:|---:|---:|---|---|"] + goal_rows(res)

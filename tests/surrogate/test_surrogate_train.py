@@ -52,10 +52,16 @@ def test_log_transform_of_positive_metrics_only(synthetic_dataset, fast):
     df = load_records(synthetic_dataset)
     df.loc[df.index[:200], "metric.distance"] = 0.0  # a non-negative metric that reaches zero
     res = train(df, "hgb", params=fast["hgb"], speed=False)
-    assert res.surrogate.transforms["cost"].log  # cost >= 1 > 0
-    assert not res.surrogate.transforms["distance"].log
+    cost, dist = res.surrogate.transforms["cost"], res.surrogate.transforms["distance"]
+    assert cost.log and cost.offset == 0  # cost >= 1 > 0: log(y)
+    # zeros: log(y + c), c the smallest positive training value
+    assert dist.log and dist.offset > 0 and dist.offset in set(df["metric.distance"])
+    y = np.array([0.0, 1.0, 5.0, 20.0])
+    np.testing.assert_allclose(dist.inverse(dist.forward(y)), y, atol=1e-12)
     pred = res.surrogate.predict_frame(res.test_frame)
     assert (pred["metric.distance"] >= 0).all()  # a non-negative metric is never predicted negative
+    raw = train(df, "hgb", params=fast["hgb"], speed=False, target_transform="none").surrogate.transforms
+    assert not raw["cost"].log and not raw["distance"].log
     with pytest.raises(SurrogateError, match="'log': metric 'distance' has values <= 0"):
         train(df, "hgb", params=fast["hgb"], speed=False, target_transform="log")
     with pytest.raises(SurrogateError, match="target_transform 'exp' is not known"):
