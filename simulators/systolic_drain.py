@@ -65,7 +65,7 @@ def _read_stall(p, span, prof_if, prof_f, i_if, i_f):
 
 
 #: drains of one layer evaluated one by one; beyond this many, an evenly spaced sample of them
-DRAIN_SAMPLES = 48
+DRAIN_SAMPLES = 16
 
 
 @njit(cache=True)
