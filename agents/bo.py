@@ -7,8 +7,9 @@ The first ``n_initial`` designs are drawn at random. After that, every ask:
 1. fits the GP to every design evaluated so far (infeasible designs are given the worst feasible
    reward, so the -100 penalty does not flatten the model; hyper-parameters are re-estimated each
    time the data grew by 5 %);
-2. scores a candidate pool -- ``n_candidates`` random unseen designs plus every single-parameter
-   neighbour of the ``n_incumbents`` best designs -- with expected improvement (``acquisition="ei"``,
+2. scores a candidate pool -- ``n_candidates`` random unseen designs plus the single-parameter
+   neighbours of the ``n_incumbents`` best designs (at most 32 random ones along a parameter with
+   more choices, e.g. Mapping-v0's 720 loop orders) -- with expected improvement (``acquisition="ei"``,
    exploration margin ``xi``) or the upper confidence bound (``"ucb"``, ``mu + kappa * sigma``);
 3. picks a batch of ``n`` designs greedily with the kriging believer: after each pick the model
    believes the pick's outcome equals its predicted mean, which leaves the mean unchanged and
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
     threadpool_limits = None
 
 ACQUISITIONS = ("ei", "ucb")
+MAX_NEIGHBOURS_PER_PARAM = 32  # an incumbent's neighbours along a parameter with more choices: a random 32
 Y_TRANSFORMS = ("standard", "rank", "log")
 LOG_SCALE = 0.1  # "log" warp: -log(1 + gap / (LOG_SCALE * median gap)), gap = best reward - reward
 
@@ -147,7 +149,7 @@ class BayesianOptimization(Agent):
         pool = [random_unseen(self.grid, self.n_candidates, set(self.seen), self.rng)]
         y = self._targets()
         for i in np.argsort(-y, kind="stable")[: self.n_incumbents]:
-            pool.append(self.grid.neighbours(self.rows[i]))
+            pool.append(self.grid.neighbours(self.rows[i], self.rng, MAX_NEIGHBOURS_PER_PARAM))
         pool = np.vstack(pool)
         keys = [self.grid.key(r) for r in pool]
         keep, uniq = [], set()

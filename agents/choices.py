@@ -83,13 +83,18 @@ class ChoiceGrid:
         self._features = tables
 
     # -- neighbourhoods -------------------------------------------------------------------
-    def neighbours(self, row: Sequence[int]) -> np.ndarray:
-        """Every row that differs from ``row`` in exactly one parameter."""
+    def neighbours(self, row: Sequence[int], rng: np.random.Generator | None = None,
+                   max_per_param: int | None = None) -> np.ndarray:
+        """Rows that differ from ``row`` in exactly one parameter: every one, or at most
+        ``max_per_param`` per parameter drawn at random (for parameters with hundreds of choices)."""
         row = np.asarray(row, dtype=np.int64)
         out = []
         for j, n in enumerate(self.sizes):
-            block = np.repeat(row[None, :], n - 1, axis=0)
-            block[:, j] = [i for i in range(n) if i != row[j]]
+            others = np.array([i for i in range(n) if i != row[j]], dtype=np.int64)
+            if max_per_param is not None and len(others) > max_per_param:
+                others = np.sort(rng.choice(others, max_per_param, replace=False))
+            block = np.repeat(row[None, :], len(others), axis=0)
+            block[:, j] = others
             out.append(block)
         return np.vstack(out) if out else np.empty((0, self.n_params), dtype=np.int64)
 

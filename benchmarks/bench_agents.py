@@ -134,7 +134,7 @@ def plot(results: dict, curves_by_env: dict, path: Path) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), squeeze=False)
     colors = dict(zip(AGENT_ORDER, plt.get_cmap("tab10").colors))
     for ax, env_id in zip(axes.flat, envs):
-        lows, highs = [], []
+        lows, highs, finals = [], [], []
         for agent, c in curves_by_env[env_id].items():
             x = np.arange(1, c["best"].shape[1] + 1)
             med = np.median(c["best"], axis=0)
@@ -143,9 +143,15 @@ def plot(results: dict, curves_by_env: dict, path: Path) -> None:
             ax.fill_between(x, q25, q75, color=colors.get(agent), alpha=0.15, lw=0)
             lows.append(med[min(9, len(med) - 1)])
             highs.append(q75.max())
+            finals.append(med[-1])
         lo, hi = min(lows), max(highs)
-        pad = 0.05 * (hi - lo if hi > lo else 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
+        spread = max(abs(f - hi) for f in finals) or abs(hi) or 1.0
+        if hi - lo > 100 * spread:  # an infeasibility penalty far below every feasible reward: symlog
+            ax.set_yscale("symlog", linthresh=max(spread, abs(hi), 1e-9))
+            ax.set_ylim(lo * 1.5 if lo < 0 else lo, hi + 0.05 * spread)
+        else:
+            pad = 0.05 * (hi - lo if hi > lo else 1.0)
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_xscale("log")
         ax.set_title(f"{env_id} ({len(next(iter(curves_by_env[env_id].values()))['best'])} seeds)", fontsize=9)
         ax.set_xlabel("simulator evaluations")
@@ -155,6 +161,7 @@ def plot(results: dict, curves_by_env: dict, path: Path) -> None:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle("best reward vs evaluations: median and interquartile band per agent", fontsize=10)
+    fig.tight_layout()
     save_figure_atomic(fig, path)
 
 
