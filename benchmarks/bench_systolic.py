@@ -2,11 +2,13 @@
 
 Times SCALE-Sim (PyPI ``scalesim``, run per layer through its Python API with
 ``save_disk_space=True``), the analytic model and the exact replay on the same layers and designs,
-and reports the speed ratios and the agreement of every report quantity; then measures designs
-evaluated per second through ``env.step`` and through the vectorised batch path.
+and reports the speed ratios and the agreement of every report quantity; checks the analytic
+model against the exact replay (which reproduces SCALE-Sim) on a calibration set of random
+(shipped layer, environment design) pairs in USER mode; then measures designs evaluated per second
+through ``env.step`` and through the vectorised batch path.
 
-    .venv/bin/python benchmarks/bench_systolic.py          # a few minutes
-    .venv/bin/python benchmarks/bench_systolic.py --full   # more layers and designs (much longer)
+    .venv/bin/python benchmarks/bench_systolic.py          # about ten minutes on a loaded 2-core machine
+    .venv/bin/python benchmarks/bench_systolic.py --full   # more layers, designs and calibration pairs (much longer)
 
 Writes benchmarks/results/systolic.json and benchmarks/results/systolic.md.
 """
@@ -159,6 +161,46 @@ def _speed(rows):
     }
 
 
+CALIBRATED = ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes")
+
+
+def calibration(n: int, seed: int, max_work: float) -> dict:
+    """Analytic vs exact replay on ``n`` random (distinct shipped layer, environment design) pairs."""
+    from archgym.envs.systolic import calibration_pairs
+    from archgym.simulators.systolic import simulate
+
+    t0 = time.perf_counter()
+    rows = []
+    for layer, config in calibration_pairs(n, seed, max_work):
+        a = simulate(config, [layer])["layers"][0]
+        x = simulate(config, [layer], memory="replay")["layers"][0]
+        rows.append({"overlap": layer.windows_overlap, "analytic": {k: a[k] for k in CALIBRATED},
+                     "replay": {k: x[k] for k in CALIBRATED}})
+    out = {"pairs": n, "seed": seed, "max_work": max_work, "seconds": time.perf_counter() - t0, "all": {},
+           "single_copy_ifmap": {}, "overlapping_windows": {}}
+    for part, keep in (("all", lambda r: True), ("single_copy_ifmap", lambda r: not r["overlap"]),
+                       ("overlapping_windows", lambda r: r["overlap"])):
+        sel = [r for r in rows if keep(r)]
+        out[part]["pairs"] = len(sel)
+        for k in CALIBRATED:
+            if not sel:
+                continue
+            # stalls are often 0: measure their error against the replay's total cycles
+            scale = [r["replay"]["total_cycles" if k == "stall_cycles" else k] for r in sel]
+            err = np.array([abs(r["analytic"][k] - r["replay"][k]) / max(s_, 1) for r, s_ in zip(sel, scale)])
+            ratio = np.array([r["analytic"][k] / r["replay"][k] if r["replay"][k] else 1.0 for r in sel])
+            out[part][k] = {
+                "exact": float(np.mean(err == 0)), "within_1pct": float(np.mean(err <= 0.01)),
+                "within_5pct": float(np.mean(err <= 0.05)), "median_err": float(np.median(err)),
+                "p90_err": float(np.percentile(err, 90)), "max_err": float(err.max()),
+                "off_2x": int(np.sum((ratio > 2) | (ratio < 0.5))),
+                "summed_ratio": float(sum(r["analytic"][k] for r in sel) / max(1, sum(r["replay"][k] for r in sel))),
+            }
+    print(f"  {n} pairs in {out['seconds']:.0f} s: total cycles within 5 % on "
+          f"{out['all']['total_cycles']['within_5pct']:.1%}", flush=True)
+    return out
+
+
 def throughput(steps: int, batch: int) -> dict:
     import gymnasium as gym
 
@@ -243,6 +285,21 @@ def _markdown(res: dict) -> str:
         a, r = ag["analytic"][k], ag["replay"][k]
         lines.append(f"| {k} | {a['exact']}/{a['n']} | {a['max_rel_err']:.2%} / {a['median_rel_err']:.2%} | "
                      f"{r['exact']}/{r['n']} | {r['max_rel_err']:.2%} |")
+    cal = res.get("calibration")
+    if cal:
+        lines += ["", f"## Analytic vs exact replay, USER mode: {cal['pairs']} random (shipped layer, environment "
+                  f"design) pairs (seed {cal['seed']}, compute cycles x (rows + cols) <= {cal['max_work']:.0e})", "",
+                  "Errors relative to the replay's figure (stalls: to its total cycles); `2x`: pairs off by more "
+                  "than a factor 2; summed = analytic total / replay total over the pairs.", "",
+                  "| pairs | quantity | exact | within 1 % | within 5 % | median / p90 / max err | 2x | summed |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for part in ("all", "single_copy_ifmap", "overlapping_windows"):
+            for k in CALIBRATED:
+                v = cal[part].get(k)
+                if v:
+                    lines.append(f"| {part} ({cal[part]['pairs']}) | {k} | {v['exact']:.1%} | {v['within_1pct']:.1%} | "
+                                 f"{v['within_5pct']:.1%} | {v['median_err']:.2%} / {v['p90_err']:.2%} / "
+                                 f"{v['max_err']:.2%} | {v['off_2x']} | {v['summed_ratio']:.4f} |")
     lines += ["", "## Designs per second", "", "| workload | layers | env.step | simulate_batch (vectorised) | "
               "evaluate_many |", "|---|---|---|---|---|"]
     for w, t in res["throughput"].items():
@@ -275,6 +332,8 @@ def main(argv=None) -> int:
                     help="stop starting SCALE-Sim runs after this many seconds [default 150, --full 3600]")
     ap.add_argument("--steps", type=int, default=3000, help="env.step calls to time")
     ap.add_argument("--batch", type=int, default=50000, help="designs in the vectorised batch")
+    ap.add_argument("--calibration", type=int, default=None,
+                    help="random (layer, design) pairs checked against the replay [default 300, --full 1500]")
     args = ap.parse_args(argv)
     budget = args.scalesim_budget if args.scalesim_budget is not None else (3600.0 if args.full else 150.0)
     try:
@@ -284,6 +343,9 @@ def main(argv=None) -> int:
         return 2
     print("SCALE-Sim vs model, per layer:")
     comparison = compare(args.full, budget)
+    print("Analytic vs replay on random environment designs:")
+    cal = calibration(args.calibration if args.calibration is not None else (1500 if args.full else 300), 0,
+                      4e7 if args.full else 1e7)
     print("Throughput:")
     thr = throughput(args.steps, args.batch)
     print("Whole network:")
@@ -292,7 +354,7 @@ def main(argv=None) -> int:
         "command": "python benchmarks/bench_systolic.py" + (" --full" if args.full else ""),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "comparison": comparison, "throughput": thr, "network_replay": net,
+        "comparison": comparison, "calibration": cal, "throughput": thr, "network_replay": net,
     }
     _write_atomic(RESULTS / "systolic.json", json.dumps(res, indent=2))
     md = _markdown(res)

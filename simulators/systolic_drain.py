@@ -8,11 +8,13 @@ is still buffered after the last write is flushed without being counted. So drai
 ``(i+1)``-th ``H = lines * bw`` words: write ``B + (i+1) H`` must wait for drain ``i`` to end, and
 write ``od + 1 + (i+1) H`` asks for drain ``i+1``.
 
-The drains are replayed one by one against the array's time ``t(p) = p + S(p)``, where ``p`` is the
-compute line of a write (from the fold arithmetic) and ``S(p)`` the stall so far: the larger of the
-ofmap's own waits and what the read buffers need by then (their stall profiles, from
-:mod:`.systolic_prefetch`). A drain chain therefore starts late when the reads stalled the array
-early in the layer (their stalls then add up), and is hidden when the reads are slower throughout.
+The drains are played against the array's time ``t(p) = p + S(p)``, where ``p`` is the compute
+line of a write (from the fold arithmetic) and ``S(p)`` the stall so far, at least what the read
+buffers need by then (their stall profiles, from :mod:`.systolic_prefetch`). Drain ``m`` starts
+when the previous one has ended or when the writes ask for it, whichever is later, so drain starts
+are a max-plus recurrence with a closed form (see :func:`layer_stalls`): a drain chain that starts
+late because the reads stalled the array early in the layer adds to their stall, one that runs
+while the reads are slower is hidden by them.
 """
 
 from __future__ import annotations

@@ -19,21 +19,29 @@ the demand order of one fold, see :mod:`.systolic_replay`):
 * flipped tiles (ws filter, is ifmap): the prefetch matrix is row-major and a fold demands ``R`` of
   its rows, last row first, each row left to right: one short forward run per row.
 
-A forward run from set ``a`` to set ``b`` costs the advances of its end point, so the whole layer is
-replayed with O(1) work per fold (per row for flipped tiles that do not fit the window) instead of
-per address, and the advance count is exact whenever every address occurs once in the stream (all
-filters, GEMM and 1x1-convolution ifmaps). Convolution ifmaps with overlapping windows hold each
-pixel several times; an address may then hit at another copy, which this replay does not see (it
-follows each demand's own copy), so it over-counts wraps there (see
-tests/systolic/test_systolic_analytic_accuracy.py for how much).
+A forward run from set ``a`` to set ``b`` costs the advances of its end point, so a fold costs O(1)
+work (a flipped tile O(1) per wrap) instead of work per address, and folds that stay inside the
+window are skipped altogether (bisection on the monotone end sets of the following blocks). A
+column filter block re-read with the window back where it was, or a pass over the blocks that
+brings it back, repeats exactly. After :data:`WORK_BUDGET` folds and wraps of one operand the rest
+of the layer is extrapolated at the advance rate of the second half of that work (the folds repeat
+one pattern), which bounds the cost of designs whose small SRAMs refetch all the time. Below that
+budget the advance count -- hence the DRAM reads -- is exact whenever every address occurs once in
+the stream (all filters, GEMM and non-overlapping-convolution ifmaps). Convolution ifmaps with
+overlapping windows hold each pixel several times; SCALE-Sim may then hit at another copy, which
+this replay does not follow (it tracks each demand's own copy), so it can over-count wraps there
+(see tests/systolic/test_systolic_analytic_accuracy.py for how much).
 
 Timing: every advance occupies the operand's DRAM channel ``c = ceil(half/bw) + 1`` cycles counted
 from the start of the layer; SCALE-Sim stalls the array when an advance is due later than the
-demand line and counts a late advance's lateness twice (and alternately pulls it back over several
-advances in one line). That arithmetic is replayed exactly per advance; the result is the stall
-each operand alone would cause, sampled as a profile over the layer's compute lines
-(:data:`PROFILE_POINTS` + 1 points) so that :mod:`.systolic_drain` can combine both operands and
-the ofmap write buffer.
+demand line, counts a late advance's lateness twice and alternately pulls it back over several
+advances in one line. That arithmetic is replayed per advance (in closed form for the evenly
+spaced advances of a forward run); the result is the stall each operand alone would cause,
+sampled as a profile over the layer's compute lines (:data:`PROFILE_POINTS` + 1 points) so that
+:mod:`.systolic_drain` can combine both read operands and the ofmap write buffer.
+
+Designs that share dataflow, array shape and SRAM size share a replay per layer (with all their
+channel costs); batches of a few designs are remembered across calls (``env.step``).
 """
 
 from __future__ import annotations
@@ -464,7 +472,7 @@ def _replay_keys(op, df, R, C, words, M, N, K, stream, c_ptr, c_val, k_out, matr
 #: and their replays are remembered (keyed by operand, design and layer table) for later calls
 _SMALL_BATCH = 16
 _MEMO: dict = {}
-_MEMO_SIZE = 1 << 16
+_MEMO_SIZE = 1 << 14
 
 
 def _replay_small(op, df, R, C, words, cost, M, N, K, stream):

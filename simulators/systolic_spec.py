@@ -172,6 +172,13 @@ class Layer:
         return self.filter_h * self.filter_w * self.channels
 
     @property
+    def windows_overlap(self) -> bool:
+        """Whether some ifmap word lies in more than one convolution window (then it occurs several
+        times in the im2col operand; never for a GEMM or a 1x1 / stride >= filter convolution)."""
+        return self.kind == "conv" and ((self.filter_h > self.stride_h and self.ofmap_h > 1)
+                                        or (self.filter_w > self.stride_w and self.ofmap_w > 1))
+
+    @property
     def macs(self) -> int:
         """MAC operations of one copy, as SCALE-Sim counts them (``M * N * K``)."""
         return self.gemm_m * self.gemm_n * self.gemm_k

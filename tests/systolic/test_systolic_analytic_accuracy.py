@@ -16,15 +16,13 @@ traffic and stalls:
   (simulators/systolic_drain.py) and are within 5 % of the total cycles elsewhere.
 """
 
-import dataclasses
 import statistics
 
 import numpy as np
 import pytest
 
-from archgym import datasets
-from archgym.envs.systolic import WORKLOADS, design_space, to_config
-from archgym.simulators.systolic import load_workload, simulate, simulate_batch
+from archgym.envs.systolic import calibration_pairs
+from archgym.simulators.systolic import simulate
 
 QUANTITIES = ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes")
 CHECKED = ("total_cycles", "dram_ifmap_reads", "dram_filter_reads")
@@ -45,12 +43,6 @@ KNOWN_USER = {
     ("34", "dram_ifmap_reads"): "same run",
     ("36", "dram_ifmap_reads"): "googlenet 3x3 ws: as run 34 (the filter channel dominates its cycles, which match)",
 }
-
-
-def _is_unique_ifmap(layer) -> bool:
-    """Every ifmap address occurs once in the im2col stream (GEMMs, windows that do not overlap)."""
-    return layer.kind == "gemm" or ((layer.filter_h <= layer.stride_h or layer.ofmap_h == 1)
-                                    and (layer.filter_w <= layer.stride_w or layer.ofmap_w == 1))
 
 
 def _ratios(rows, mode):
@@ -102,7 +94,7 @@ def test_user_dram_reads_exact_where_every_address_occurs_once(reference_rows):
             continue
         a = simulate(r["_config"], [r["_layer"]])["layers"][0]
         assert a["dram_filter_reads"] == int(r["dram_filter_reads"]), f"run {r['run_id']} filter reads (exact)"
-        if _is_unique_ifmap(r["_layer"]):
+        if not r["_layer"].windows_overlap:
             assert a["dram_ifmap_reads"] == int(r["dram_ifmap_reads"]), f"run {r['run_id']} ifmap reads (exact)"
             n += 1
     assert n >= 15  # GEMMs, 1x1 convolutions and the FC layer in three dataflows
@@ -134,39 +126,17 @@ def test_user_stalls_within_5pct_of_total_cycles_unless_listed(reference_rows):
         assert err <= 0.05, f"run {r['run_id']}: stall error {err:.2%} of total cycles (tolerance 5 %)"
 
 
-def _random_pairs(n: int, seed: int, budget: float):
-    """``n`` random (distinct shipped layer, environment design) pairs whose replay is cheap
-    (compute cycles x (rows + cols) <= budget)."""
-    rng = np.random.default_rng(seed)
-    layers, seen = [], set()
-    for w in WORKLOADS:
-        for layer in load_workload(datasets.path("workloads", f"{w}.csv")):
-            shape = dataclasses.replace(layer, name="", repeat=1)
-            if shape not in seen:
-                seen.add(shape)
-                layers.append(dataclasses.replace(layer, repeat=1))
-    space = design_space()
-    pairs = []
-    while len(pairs) < n:
-        layer = layers[rng.integers(len(layers))]
-        config = to_config(space.sample(rng))
-        cycles = simulate_batch([config], [layer], per_layer=True)["layers"]["compute_cycles"][0, 0]
-        if cycles * (config.array_rows + config.array_cols) <= budget:
-            pairs.append((layer, config))
-    return pairs
-
-
 def test_random_environment_designs_against_the_replay():
     """80 random shipped layers x environment designs (USER mode): DRAM reads exact where every
     address occurs once, total cycles within 5 % of the exact replay on >= 95 % of them and within
     10 % on all."""
     errors = []
-    for layer, config in _random_pairs(80, 7, 3e6):
+    for layer, config in calibration_pairs(80, 7, 3e6):
         a = simulate(config, [layer])["layers"][0]
         x = simulate(config, [layer], memory="replay")["layers"][0]
         where = f"{layer.name} on {config}"
         assert a["dram_filter_reads"] == x["dram_filter_reads"], f"{where}: filter reads (exact)"
-        if _is_unique_ifmap(layer):
+        if not layer.windows_overlap:
             assert a["dram_ifmap_reads"] == x["dram_ifmap_reads"], f"{where}: ifmap reads (exact)"
         err = abs(a["total_cycles"] / x["total_cycles"] - 1)
         assert err <= 0.10, f"{where}: total cycles off by {err:.2%} (tolerance 10 %)"
