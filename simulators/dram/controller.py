@@ -315,6 +315,61 @@ def _arbiter_pick(arbiter, t, rw_fifo, rw_ptr, resp_wait, n):
     return -1
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _respond(t, arbiter, arb_bw, respq_reorder, n, rel_req, rel_end, ro_next, rq_head, rq_tail, delivered, end_time,
+             ro_time, rq_req, rq_time, resp_ctrl, resp_init, resp_wait, rw_fifo, rw_ptr):
+    """Controller::manageResponses at cycle ``t``: send every response whose turn has come. Returns the
+    updated (rel_req, rel_end, ro_next, rq_head, delivered, end_time)."""
+    while True:
+        if rel_req >= 0:
+            if rel_end > t:
+                break
+            rel_req = -1
+            rel_end = INF
+        k = -1
+        if respq_reorder:
+            if ro_next < n and ro_time[ro_next] <= t:
+                k = ro_next
+                ro_next += 1
+        elif rq_head < rq_tail and rq_time[rq_head] <= t:
+            k = rq_req[rq_head]
+            rq_head += 1
+        if k < 0:
+            break
+        resp_ctrl[k] = t
+        rel_req = k
+        if arbiter == 0:
+            rel_end = t + 1  # the player's END_RESP one cycle later
+            resp_init[k] = t
+            delivered += 1
+            end_time = t
+        else:
+            rel_end = t  # the arbiter answers END_RESP at once
+            resp_wait[k] = t + arb_bw
+            if arbiter == 1:
+                rw_fifo[rw_ptr[1]] = k
+                rw_ptr[1] += 1
+    return rel_req, rel_end, ro_next, rq_head, delivered, end_time
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _response_trigger(nxt, t, respq_reorder, n, rel_req, rel_end, ro_next, ro_time, rq_head, rq_tail, rq_time):
+    """The next cycle (if before ``nxt``) at which the response queue has something to do after cycle ``t``."""
+    if rel_req >= 0 and rel_end > t and rel_end < nxt:
+        # the END_RESP only matters if another response is ready by then
+        if respq_reorder:
+            if ro_next < n and ro_time[ro_next] <= rel_end:
+                nxt = rel_end
+        elif rq_head < rq_tail and rq_time[rq_head] <= rel_end:
+            nxt = rel_end
+    if respq_reorder:
+        if ro_next < n and ro_time[ro_next] < nxt:
+            nxt = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
+    elif rq_head < rq_tail and rq_time[rq_head] < nxt:
+        nxt = rq_time[rq_head] if rq_time[rq_head] > t else t + 1
+    return nxt
+
+
 @njit(cache=True, error_model="numpy")
 def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules, qcap,
                 req_begin, req_accept, resp_ctrl, resp_init, needed_act,
@@ -373,6 +428,14 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     fast_until = never >> 1  # beyond this simulated time the scan falls back to unpacked comparisons
     pid_mask = (np.int64(1) << sh) - 1
     chk[NCMD, :] = never
+    # the constraint rows as (flat offset of the second command's row, delay) for branch-free updates
+    width = nbanks + ngroups + ranks
+    chkf = chk.reshape(-1)
+    rule_off = np.empty(rules.shape[0], dtype=np.int64)
+    rule_delay = np.empty(rules.shape[0], dtype=np.int64)
+    for i in range(rules.shape[0]):
+        rule_off[i] = rules[i, 0] * width
+        rule_delay[i] = rules[i, 1]
     # per bank: its rank and its columns of the table (no integer division in the hot loops)
     brank = np.arange(nbanks) // bpr
     gcol = goff + np.arange(nbanks) // bpg
@@ -565,35 +628,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             break
 
         # ---------------- controller: responses (manageResponses) --------------------
-        while True:
-            if rel_req >= 0:
-                if rel_end > t:
-                    break
-                rel_req = -1
-                rel_end = INF
-            k = -1
-            if respq_reorder:
-                if ro_next < n and ro_time[ro_next] <= t:
-                    k = ro_next
-                    ro_next += 1
-            elif rq_head < rq_tail and rq_time[rq_head] <= t:
-                k = rq_req[rq_head]
-                rq_head += 1
-            if k < 0:
-                break
-            resp_ctrl[k] = t
-            rel_req = k
-            if arbiter == 0:
-                rel_end = t + 1  # the player's END_RESP one cycle later
-                resp_init[k] = t
-                delivered += 1
-                end_time = t
-            else:
-                rel_end = t  # the arbiter answers END_RESP at once
-                resp_wait[k] = t + arb_bw
-                if arbiter == 1:
-                    rw_fifo[rw_ptr[1]] = k
-                    rw_ptr[1] += 1
+        rel_req, rel_end, ro_next, rq_head, delivered, end_time = _respond(
+            t, arbiter, arb_bw, respq_reorder, n, rel_req, rel_end, ro_next, rq_head, rq_tail, delivered, end_time,
+            ro_time, rq_req, rq_time, resp_ctrl, resp_init, resp_wait, rw_fifo, rw_ptr)
         if arbiter == 0 and delivered == n:
             break
 
@@ -829,24 +866,29 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         pd_entry[r] = True
             # timing checker: every constraint this command starts (written out, see _earliest's note)
             for i in range(rule_idx[c, 0], rule_idx[c, 1]):  # same bank
-                v = t + rules[i, 1]
-                if v > chk[rules[i, 0], b]:
-                    chk[rules[i, 0], b] = v
+                j = rule_off[i] + b
+                v = t + rule_delay[i]
+                w = chkf[j]
+                chkf[j] = v if v > w else w
             col = goff + g
             for i in range(rule_idx[c, 1], rule_idx[c, 2]):  # same bank group
-                v = t + rules[i, 1]
-                if v > chk[rules[i, 0], col]:
-                    chk[rules[i, 0], col] = v
+                j = rule_off[i] + col
+                v = t + rule_delay[i]
+                w = chkf[j]
+                chkf[j] = v if v > w else w
             col = roff + r
             for i in range(rule_idx[c, 2], rule_idx[c, 3]):  # same rank
-                v = t + rules[i, 1]
-                if v > chk[rules[i, 0], col]:
-                    chk[rules[i, 0], col] = v
+                j = rule_off[i] + col
+                v = t + rule_delay[i]
+                w = chkf[j]
+                chkf[j] = v if v > w else w
             for i in range(rule_idx[c, 3], rule_idx[c, 4]):  # the other ranks
-                v = t + rules[i, 1]
+                v = t + rule_delay[i]
                 for r2 in range(ranks):
-                    if r2 != r and v > chk[rules[i, 0], roff + r2]:
-                        chk[rules[i, 0], roff + r2] = v
+                    j = rule_off[i] + roff + r2
+                    w = chkf[j]
+                    if r2 != r and v > w:
+                        chkf[j] = v
             if c == ACT:
                 # four-activate window: the 5th ACT waits for the 1st + tFAW
                 faw_q[r, faw_n[r]] = t
@@ -1016,29 +1058,50 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         nxt = e
         if nxt < t:
             nxt = t + 1
+        # Steps that could only send responses or find the buffer still full are played without the rest of
+        # the loop (Simple arbiter: responses feed nothing back but the end of the run) when nothing else can
+        # happen in them: no bank or rank command left ready by a blocked multiplexer, no refresh due.
+        quiet = arbiter == 0 and not blocked
+        if quiet and refresh_on:
+            for r in range(ranks):
+                if t >= rf_next[r]:
+                    quiet = False
         if pend >= 0 and pend_arrival > t and pend_arrival < nxt:
-            nxt = pend_arrival
+            full = not ((buftype == 0 and qn[counts[3]] < bufsize) or (
+                buftype == 1 and counts[1] < bufread and counts[2] < bufwrite) or (buftype == 2 and counts[0] < bufsize))
+            if not (quiet and full):
+                nxt = pend_arrival
+            # a full buffer frees only with a column command (a step of its own, which admits or re-arms this)
         if endreq_time < nxt:
             nxt = endreq_time
-        if rel_req >= 0 and rel_end > t and rel_end < nxt:
-            # the END_RESP only matters if another response is ready by then
-            if respq_reorder:
-                if ro_next < n and ro_time[ro_next] <= rel_end:
-                    nxt = rel_end
-            elif rq_head < rq_tail and rq_time[rq_head] <= rel_end:
-                nxt = rel_end
-        if respq_reorder:
-            if ro_next < n and ro_time[ro_next] < nxt:
-                nxt = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
-        elif rq_head < rq_tail and rq_time[rq_head] < nxt:
-            nxt = rq_time[rq_head] if rq_time[rq_head] > t else t + 1
+        other = nxt
+        nxt = _response_trigger(nxt, t, respq_reorder, n, rel_req, rel_end, ro_next, ro_time, rq_head, rq_tail,
+                                rq_time)
         if arbiter == 0:
+            front = INF
             if can_send and init_next < n:
                 s = ts[init_next] if ts[init_next] > init_ready else init_ready
                 if s <= t:
                     s = t + 1
+                front = s
                 if s < nxt:
                     nxt = s
+            if quiet:
+                if front < other:
+                    other = front
+                done = False
+                while nxt < other:
+                    t = nxt
+                    rel_req, rel_end, ro_next, rq_head, delivered, end_time = _respond(
+                        t, arbiter, arb_bw, respq_reorder, n, rel_req, rel_end, ro_next, rq_head, rq_tail, delivered,
+                        end_time, ro_time, rq_req, rq_time, resp_ctrl, resp_init, resp_wait, rw_fifo, rw_ptr)
+                    if delivered == n:
+                        done = True
+                        break
+                    nxt = _response_trigger(other, t, respq_reorder, n, rel_req, rel_end, ro_next, ro_time, rq_head,
+                                            rq_tail, rq_time)
+                if done:
+                    break
         else:
             if outstanding < 0 and init_next < n:
                 s = ts[init_next] if ts[init_next] > init_ready else init_ready
