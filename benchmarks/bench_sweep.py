@@ -1,6 +1,6 @@
 """Sweep throughput under Ray Tune, and what Ray costs per trial and per report.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--trials 16] [--budget 20000] [--cpus 2]
+    .venv/bin/python benchmarks/bench_sweep.py [--trials 16] [--budget 5000] [--cpus 2]
 
 One Ray session (``--cpus`` CPUs) runs the same sweep (``--trials`` experiments of random search on
 SystolicArray-v0, ``--budget`` evaluations each) with 1 and with 2 concurrent trials ("workers"):
@@ -9,7 +9,8 @@ process) give the baseline; Ray's overhead per trial is the worker time not spen
 loop: ``(wall x workers - sum of in-trial run time) / trials``, and the wall-time difference to the
 direct runs. A small sweep is run with a report to Tune after every evaluation and with the default
 batching (a tenth of the budget), giving the cost of one ``tune.report``; another with actor reuse
-off shows what reuse saves. Writes benchmarks/results/sweep.json and sweep.md.
+off shows what reuse saves. Writes benchmarks/results/sweep.json and sweep.md (with the machine's
+load average: on a shared machine other processes' load distorts the 2-worker figure most).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _direct(env: str, trials: int, budget: int, batch_size: int = 64) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=16)
-    ap.add_argument("--budget", type=int, default=20000)
+    ap.add_argument("--budget", type=int, default=5000)
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--env", default=None, help="environment id [default: SystolicArray-v0, else Synthetic-v0]")
     args = ap.parse_args()
@@ -78,6 +79,7 @@ def main() -> None:
     prepare_ray_environment()
     import ray
 
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
         direct = _direct(env, args.trials, args.budget)
@@ -98,7 +100,8 @@ def main() -> None:
     per_report = (rep_each["wall_seconds"] - rep_auto["wall_seconds"]) / max(rep_each["tune_reports"] - rep_auto["tune_reports"], 1)
     result = {
         "command": "python benchmarks/bench_sweep.py " + f"--trials {args.trials} --budget {args.budget} --cpus {args.cpus}",
-        "env": env, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "ray": ray.__version__},
+        "env": env, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "ray": ray.__version__,
+                                "load_average_1min_before_after": [load_before[0], os.getloadavg()[0]]},
         "ray_start_seconds": ray_start,
         "direct_no_ray": direct,
         "sweep_1_worker": one,
@@ -125,7 +128,9 @@ def _markdown(r: dict) -> str:
              r["sweep_1_worker_no_actor_reuse"]["ray_overhead_per_trial_seconds"])]
     d = r["sweep_1_worker"]
     out = [f"# Sweep throughput under Ray Tune ({r['env']})", "",
-           f"`{r['command']}` on {r['machine']['cpus']} CPUs, Ray {r['machine']['ray']}; "
+           f"`{r['command']}` on {r['machine']['cpus']} CPUs (load average before/after: "
+           f"{r['machine']['load_average_1min_before_after'][0]:.1f} / {r['machine']['load_average_1min_before_after'][1]:.1f}), "
+           f"Ray {r['machine']['ray']}; "
            f"{d['trials']} trials x {d['evaluations'] // d['trials']:,} evaluations (random search).", "",
            "| configuration | wall s | trials/s | evaluations/s | Ray overhead per trial (s) |",
            "|---|---:|---:|---:|---:|"]
