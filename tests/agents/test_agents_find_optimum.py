@@ -17,7 +17,7 @@ ENV = "archgym/Synthetic-v0"
 # slower agents on fewer seeds, the slow run (-m slow) on ten seeds each
 BUDGETS = {"ga": (3000, {}), "aco": (3000, {}), "nsga2": (3000, {}), "ppo": (3000, {}), "marl": (3000, {}),
            "bo": (250, {"batch_size": 4})}
-QUICK = {"ga": (10, 8), "aco": (10, 8), "nsga2": (10, 8), "ppo": (6, 5), "bo": (4, 3), "marl": (3, 2)}
+QUICK = {"ga": (10, 8), "aco": (10, 8), "nsga2": (10, 8), "ppo": (6, 5), "bo": (4, 3)}
 
 
 def _first_hit(agent, budget, seed, params):
@@ -45,6 +45,18 @@ def test_agent_finds_the_optimum_for_most_seeds(agent):
 @pytest.mark.parametrize("agent", sorted(BUDGETS))
 def test_agent_finds_the_optimum_for_8_of_10_seeds(agent):
     _check(agent, 10, 8)
+
+
+def test_marl_closes_in_on_the_optimum_where_random_search_does_not():
+    """The default run's cheaper MARL check (its optimum test, ten 3,000-evaluation runs of ten
+    learners, is in the slow tier): after 1,000 evaluations every one of three seeds is within
+    0.1 of the optimum's reward; random search's best is below -0.3 for each (measured: MARL
+    -0.02 to -0.03, random -0.48 to -0.93 in the agent benchmark)."""
+    for seed in range(3):
+        kw = {"env_kwargs": {"instance": 1000 + seed}, "progress": False, "plot": False}
+        marl = run(ENV, "marl", 1000, seed=seed, **kw).best_reward
+        rand = run(ENV, "random", 1000, seed=seed, **kw).best_reward
+        assert marl > -0.1 and rand < -0.3, (seed, marl, rand)
 
 
 def test_random_search_does_not_find_it_at_that_budget():
