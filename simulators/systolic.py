@@ -52,7 +52,7 @@ __all__ = [
     "TOTAL_FIELDS", "LAYER_FIELDS", "SystolicFileError", "EnergyTable", "DATAFLOWS", "BANDWIDTH_MODES",
 ]
 
-MODEL_VERSION = "1.1"
+MODEL_VERSION = "1.2"
 
 #: per-layer report quantities (SCALE-Sim's names, lower-cased), then energy and area
 LAYER_FIELDS = (

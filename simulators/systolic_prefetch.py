@@ -139,9 +139,11 @@ def _record(line, S, prof, g, span):
 
 
 @njit(cache=True)
-def _burst(line, k, m, cs, S):
+def _burst(line, k, m, cs, S, g):
     """``m`` advances (the operand's ``k+1``-th to ``k+m``-th) due in one demand line: SCALE-Sim's
-    stall arithmetic for every channel cost ``cs[i]``, raising the operand's stall ``S[i]``."""
+    stall arithmetic for every channel cost ``cs[i]``, raising the operand's stall ``S[i]`` (``g[1]``
+    keeps the line of the latest advance)."""
+    g[1] = line
     for i in range(cs.size):
         c = cs[i]
         # advance j is due at cycle j*c - 1; SCALE-Sim's running offset starts one past the line's cycle
@@ -190,7 +192,7 @@ def _run(base, l0, l1, k, m, cs, S, prof, g, span):
     """``m`` advances spread evenly over lines ``l0 .. l1`` of a forward run (fold starting at ``base``)."""
     if m == 1:
         _record(base + l0, S, prof, g, span)
-        _burst(base + l0, k, 1, cs, S)
+        _burst(base + l0, k, 1, cs, S, g)
         return
     step = (l1 - l0) / (m - 1)
     G = prof.shape[1] - 1
@@ -208,24 +210,32 @@ def _run(base, l0, l1, k, m, cs, S, prof, g, span):
             q += 1
         g[0] = q
         S[i] = int(_spread(start, z0, c - step, m))
+    g[1] = base + l1
 
 
 @njit(cache=True)
-def _repeat(line, units, unit_lines, dk, cs, S, prof, g, span):
-    """``units`` more repetitions of a stretch, each taking ``unit_lines`` lines and ``dk`` advances
-    (a float: an average rate will do): where the channel is slower than the array the stall grows
-    by the difference per repetition."""
+def _repeat(line, units, unit_lines, k, dk, at, cs, S, prof, g, span):
+    """``units`` more repetitions, from line ``line`` on, of the stretch of ``unit_lines`` lines and
+    ``dk`` advances (a float: an average rate will do) just replayed, the operand's ``k`` advances
+    done by then, the last of them ``at`` lines into the stretch. Each repetition moves that last
+    advance's deficit by ``dk * c - unit_lines``: the stall grows only once the channel, which may
+    have time in hand, falls behind, and keeps the lateness the replayed stretch ended with."""
     G = prof.shape[1] - 1
     end = line + units * unit_lines
-    while g[0] <= G and g[0] * span < end * G:
-        done = (g[0] * span / G - line) // unit_lines
-        if done < 0:
-            done = 0
-        for i in range(cs.size):
-            prof[i, g[0]] = S[i] + int(max(0, dk * cs[i] - unit_lines) * done)
-        g[0] += 1
     for i in range(cs.size):
-        S[i] += max(0, dk * cs[i] - unit_lines) * units
+        c = cs[i]
+        z0 = k * c - 2 - (line - unit_lines + at)  # deficit of the replayed stretch's last advance
+        e0 = min(max(S[i] - z0, 0), c)
+        delta = dk * c - unit_lines
+        q = g[0]
+        while q <= G and q * span < end * G:
+            done = min(max(int((q * span / G - line) // unit_lines), 0), units)
+            prof[i, q] = max(S[i], int(z0 + done * delta + e0)) if done > 0 else S[i]
+            q += 1
+        if i == cs.size - 1:
+            g[0] = q
+        if delta > 0:
+            S[i] = max(S[i], int(z0 + units * delta + e0))
 
 
 @njit(cache=True)
@@ -263,7 +273,7 @@ def _skewed_fold(b, base, s, k, Tb, W, nb, u, lo, scale, E, nsets, A, P, cs, S, 
     m, s, d = _visit(sa, s, nsets, A, P)
     if m > 0:  # the fold's first address lies behind or beyond the window
         _record(base + lo, S, prof, g, span)
-        _burst(base + lo, k, m, cs, S)
+        _burst(base + lo, k, m, cs, S, g)
         k += m
     d += sb - sa  # forward run to the block's last entry
     if d >= A:
@@ -302,7 +312,7 @@ def _flipped_fold(b, t0, base, s, k, Tb, W, nb, u, tile, scale, E, nsets, A, P, 
         if m > 0:
             line = base + tile - 1 - rr
             _record(line, S, prof, g, span)
-            _burst(line, k, m, cs, S)
+            _burst(line, k, m, cs, S, g)
             k += m
         # rows below whose start lies inside the window (between its start and this row) are hits:
         # go on at the highest row that starts behind the window
@@ -387,7 +397,7 @@ def _replay_operand(diag, by_fr, Tb, W, nb, u, lo, tile, rf, cf, L, scale, E, ns
     the average advance rate of the second half of that work (the folds repeat the same pattern)."""
     for i in range(cs.size):
         S[i] = 0
-    g = np.zeros(1, dtype=np.int64)
+    g = np.zeros(2, dtype=np.int64)  # next profile sample, line of the latest advance
     span = rf * cf * L
     folds = rf * cf
     k = 0
@@ -406,7 +416,7 @@ def _replay_operand(diag, by_fr, Tb, W, nb, u, lo, tile, rf, cf, L, scale, E, ns
                     f_ref, k_ref = f, k
                 elif work >= WORK_BUDGET and f > f_ref:
                     rate = (k - k_ref) / (f - f_ref)
-                    _repeat(f * L, folds - f, L, rate, cs, S, prof, g, span)
+                    _repeat(f * L, folds - f, L, k, rate, L, cs, S, prof, g, span)
                     k += int(rate * (folds - f) + 0.5)
                     fc = cf
                     break
@@ -425,7 +435,7 @@ def _replay_operand(diag, by_fr, Tb, W, nb, u, lo, tile, rf, cf, L, scale, E, ns
                     s, k = _skewed_fold(fc, base, s, k, Tb, W, nb, u, lo, scale, E, nsets, A, P, cs, S, prof, g, span)
                     if fr > 0 and s == s_in:
                         # re-reading the column's filter block left the window where it was: so will the rest
-                        _repeat(base + L, rf - 1 - fr, L, float(k - k_in), cs, S, prof, g, span)
+                        _repeat(base + L, rf - 1 - fr, L, k, float(k - k_in), g[1] - base, cs, S, prof, g, span)
                         k += (k - k_in) * (rf - 1 - fr)
                         break
                     fr += 1
@@ -442,7 +452,7 @@ def _replay_operand(diag, by_fr, Tb, W, nb, u, lo, tile, rf, cf, L, scale, E, ns
                 fr += 1
             if diag and by_fr and 0 < fc < cf - 1 and s == s_pass:
                 # a whole pass over the blocks came back to the same window: the remaining passes repeat it
-                _repeat((fc + 1) * rf * L, cf - 1 - fc, rf * L, float(k - k_pass), cs, S, prof, g, span)
+                _repeat((fc + 1) * rf * L, cf - 1 - fc, rf * L, k, float(k - k_pass), g[1] - fc * rf * L, cs, S, prof, g, span)
                 k += (k - k_pass) * (cf - 1 - fc)
                 break
             fc += 1
