@@ -91,9 +91,12 @@ def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
     # auto-precharges in issue order, each after the latest ACT of its bank
     act_time[:] = 0
     na = 0
+    strict = True  # at most one command per cycle (the controller's case): a simpler merge
     for i in range(ncmd):
         c = cmd_c[i]
         b = cmd_b[i]
+        if i > 0 and cmd_t[i] <= cmd_t[i - 1]:
+            strict = False
         if c == ACT:
             act_time[b] = cmd_t[i]
         elif c == RDA or c == WRA:
@@ -120,6 +123,33 @@ def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
     m = 0
     i = 0
     j = 0
+    if strict:
+        for i in range(ncmd):
+            now = cmd_t[i]
+            p = _TO_DRAMPOWER[cmd_c[i]]
+            while j < na and aux_t[j] < now:
+                out_t[m] = aux_t[j]
+                out_typ[m] = P_PRE
+                out_bank[m] = aux_b[j]
+                m += 1
+                j += 1
+            if p == P_PRE:
+                out_t[m] = now
+                out_typ[m] = p
+                out_bank[m] = cmd_b[i]
+                m += 1
+            while j < na and aux_t[j] == now:
+                out_t[m] = now
+                out_typ[m] = P_PRE
+                out_bank[m] = aux_b[j]
+                m += 1
+                j += 1
+            if p != P_PRE:
+                out_t[m] = now
+                out_typ[m] = p
+                out_bank[m] = cmd_b[i]
+                m += 1
+        i = ncmd
     while i < ncmd or j < na:
         if j >= na or (i < ncmd and cmd_t[i] <= aux_t[j]):
             now = cmd_t[i]
@@ -185,7 +215,18 @@ def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
                             k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE], k[S_WR_DONE])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _pos(x):
+    return x if x > 0 else 0
+
+
+@njit(cache=True, inline="always")
+def _max3(a, b, c):
+    m = a if a > b else b
+    return m if m > c else c
+
+
+@njit(cache=True, inline="always")
 def _idle_act(ts, latest_read, latest_write, latest_act, end_read_op, end_write_op, end_act_op, rd_done, wr_done,
               t_rcd):
     """DRAMPower's idle_act_update: ends of the last read, write and activate, and the active idle cycles."""
@@ -195,16 +236,16 @@ def _idle_act(ts, latest_read, latest_write, latest_act, end_read_op, end_write_
         end_write_op = latest_write + wr_done - 1
     if latest_act >= 0:
         end_act_op = latest_act + t_rcd - 1
-    return end_read_op, end_write_op, end_act_op, max(0, ts - max(max(end_read_op, end_write_op), end_act_op))
+    return end_read_op, end_write_op, end_act_op, _pos(ts - _max3(end_read_op, end_write_op, end_act_op))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _idle_pre(ts, latest_pre_cycle, t_rp):
     """DRAMPower's idle_pre_update: precharged idle cycles since the last precharge completed."""
     if latest_pre_cycle > 0:
-        return max(0, ts - latest_pre_cycle - t_rp)
+        return _pos(ts - latest_pre_cycle - t_rp)
     if latest_pre_cycle == 0:
-        return max(0, ts - latest_pre_cycle)
+        return _pos(ts - latest_pre_cycle)
     return 0
 
 
@@ -236,7 +277,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 k[K_ACTS] += 1
                 if n_active == 0:
                     first_act_cycle = ts
-                    k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+                    k[K_PRECYCLES] += _pos(ts - last_pre_cycle)
                     k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
                 active[b] = True
                 n_active += 1
@@ -259,7 +300,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
             k[K_REFS] += 1
             k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             first_act_cycle = ts
-            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            k[K_PRECYCLES] += _pos(ts - last_pre_cycle)
             last_pre_cycle = ts + t_rfc - t_rp
             latest_pre_cycle = last_pre_cycle
             k[K_ACTCYCLES] += t_rfc - t_rp
@@ -270,7 +311,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
             if active[b]:
                 k[K_PRES] += 1
                 if n_active == 1:
-                    k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                    k[K_ACTCYCLES] += _pos(ts - first_act_cycle)
                     last_pre_cycle = ts
                     end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
                                                                         latest_act_cycle, end_read_op, end_write_op,
@@ -281,7 +322,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 latest_pre_cycle = ts
         elif c == P_PREA:
             if n_active > 0:
-                k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                k[K_ACTCYCLES] += _pos(ts - first_act_cycle)
                 last_pre_cycle = ts
                 k[K_PRES] += n_active
                 end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
@@ -297,7 +338,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
             for bb in range(nbanks):
                 last_state[bb] = active[bb]
             pdn_cycle = ts
-            k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+            k[K_ACTCYCLES] += _pos(ts - first_act_cycle)
             end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
                                                                 latest_act_cycle, end_read_op, end_write_op,
                                                                 end_act_op, rd_done, wr_done, t_rcd)
@@ -306,14 +347,14 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
         elif c == P_PDN_S_PRE:
             k[K_PDNS] += 1
             pdn_cycle = ts
-            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            k[K_PRECYCLES] += _pos(ts - last_pre_cycle)
             k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             mem_state = 2
         elif c == P_PUP_ACT:
             if mem_state == 1:
-                k[K_S_ACT_PD] += max(0, ts - pdn_cycle)
+                k[K_S_ACT_PD] += _pos(ts - pdn_cycle)
                 k[K_PUP_ACT] += t_xpdll - t_rcd
-                latest_act_cycle = ts + max(0, t_xpdll - 2 * t_rcd)
+                latest_act_cycle = ts + _pos(t_xpdll - 2 * t_rcd)
             mem_state = 0
             n_active = 0
             for bb in range(nbanks):
@@ -323,14 +364,14 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
             first_act_cycle = ts
         elif c == P_PUP_PRE:
             if mem_state == 2:
-                k[K_S_PRE_PD] += max(0, ts - pdn_cycle)
+                k[K_S_PRE_PD] += _pos(ts - pdn_cycle)
                 k[K_PUP_PRE] += t_xpdll - t_rcd
-                latest_pre_cycle = ts + max(0, t_xpdll - t_rcd - t_rp)
+                latest_pre_cycle = ts + _pos(t_xpdll - t_rcd - t_rp)
             mem_state = 0
             last_pre_cycle = ts
         elif c == P_SREN:
             sref_cycle = ts
-            k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+            k[K_PRECYCLES] += _pos(ts - last_pre_cycle)
             k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             mem_state = 3
         elif c == P_SREX:
@@ -341,9 +382,9 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 k[K_SREF_REF_ACT] += t_rfc - t_rp
                 k[K_SREF_REF_PRE] += t_rp
                 last_pre_cycle = ts
-                k[K_SREF] += max(0, ts - sref_cycle - t_rfc)
+                k[K_SREF] += _pos(ts - sref_cycle - t_rfc)
                 k[K_SPUP] += t_xsdll - t_rcd
-                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - t_rp)
+                latest_pre_cycle = ts + _pos(t_xsdll - t_rcd - t_rp)
             elif dur >= t_rfc - t_rp:
                 pre_cycles = dur - (t_rfc - t_rp)
                 k[K_SREF_REF_ACT] += t_rfc - t_rp
@@ -352,7 +393,7 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 k[K_SPUP_REF_PRE] += spup_pre
                 last_pre_cycle = ts + spup_pre
                 k[K_SPUP] += t_xsdll - t_rcd - spup_pre
-                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - spup_pre - t_rp)
+                latest_pre_cycle = ts + _pos(t_xsdll - t_rcd - spup_pre - t_rp)
             else:
                 k[K_SREF_REF_ACT] += dur
                 spup_act = (t_rfc - t_rp) - dur
@@ -360,28 +401,28 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
                 k[K_SPUP_REF_PRE] += t_rp
                 last_pre_cycle = ts + spup_act + t_rp
                 k[K_SPUP] += t_xsdll - t_rcd - spup_act - t_rp
-                latest_pre_cycle = ts + max(0, t_xsdll - t_rcd - spup_act - 2 * t_rp)
+                latest_pre_cycle = ts + _pos(t_xsdll - t_rcd - spup_act - 2 * t_rp)
             mem_state = 0
         else:  # NOP / end of trace
             if n_active > 0 and mem_state == 0:
-                k[K_ACTCYCLES] += max(0, ts - first_act_cycle)
+                k[K_ACTCYCLES] += _pos(ts - first_act_cycle)
                 end_read_op, end_write_op, end_act_op, idle = _idle_act(ts, latest_read_cycle, latest_write_cycle,
                                                                     latest_act_cycle, end_read_op, end_write_op,
                                                                     end_act_op, rd_done, wr_done, t_rcd)
                 k[K_IDLE_ACT] += idle
             elif n_active == 0 and mem_state == 0:
-                k[K_PRECYCLES] += max(0, ts - last_pre_cycle)
+                k[K_PRECYCLES] += _pos(ts - last_pre_cycle)
                 k[K_IDLE_PRE] += _idle_pre(ts, latest_pre_cycle, t_rp)
             elif mem_state == 1:
-                k[K_S_ACT_PD] += max(0, ts - pdn_cycle)
+                k[K_S_ACT_PD] += _pos(ts - pdn_cycle)
             elif mem_state == 2:
-                k[K_S_PRE_PD] += max(0, ts - pdn_cycle)
+                k[K_S_PRE_PD] += _pos(ts - pdn_cycle)
             elif mem_state == 3:
                 rfc_rp = t_rfc - t_rp
                 if ts > sref_cycle + t_rfc:
                     k[K_SREF_REF_ACT] += rfc_rp
                     k[K_SREF_REF_PRE] += t_rp
-                    k[K_SREF] += max(0, ts - (sref_cycle + t_rfc))
+                    k[K_SREF] += _pos(ts - (sref_cycle + t_rfc))
                 elif ts > sref_cycle + rfc_rp:
                     k[K_SREF_REF_ACT] += rfc_rp
                     k[K_SREF_REF_PRE] += ts - (sref_cycle + rfc_rp)
