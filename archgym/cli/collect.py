@@ -9,8 +9,7 @@ from typing import List, Optional
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail, parse_key_values
-from archgym.cli.run import _json_or_text
+from archgym.cli.options import fail, parse_env_args, parse_key_values
 from archgym.envs import ENVIRONMENTS
 
 
@@ -45,7 +44,7 @@ def collect_command(
         fail(f"--n must be >= 1, got {n}")
     if chunk < 1:
         fail(f"--chunk must be >= 1, got {chunk}")
-    env_kwargs = {k: _json_or_text(v) for k, v in parse_key_values(env_arg, "--env-arg").items()}
+    env_kwargs = parse_env_args(env_arg)
     if workload is not None:
         env_kwargs["workload"] = workload
     out = out or Path("runs") / "collect" / f"{env_id.split('/')[-1]}-{sampler}-n{n}-seed{seed}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+import json
+from typing import Any, NoReturn
 
 import typer
 
@@ -21,4 +22,15 @@ def parse_key_values(items: list[str], option: str) -> dict[str, str]:
         if not sep or not key.strip():
             fail(f"{option} {item!r}: expected key=value")
         out[key.strip()] = value.strip()
+    return out
+
+
+def parse_env_args(items: list[str]) -> dict[str, Any]:
+    """``--env-arg key=value`` items; each value is read as JSON when it parses, else kept as text."""
+    out: dict[str, Any] = {}
+    for key, value in parse_key_values(items, "--env-arg").items():
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
     return out
