@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail, parse_env_args, parse_key_values
+from archgym.cli.options import fail, parse_env_args
 from archgym.envs import ENVIRONMENTS
 
 
