@@ -8,7 +8,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import archgym  # noqa: F401  (registers the ids)
-from archgym.envs.dram import BASELINE, OBJECTIVES, TARGET_FACTORS, DRAMEnv, design_space
+from archgym.envs.dram import (BASELINE, IGNORED_UNDER, OBJECTIVES, TARGET_FACTORS, DRAMEnv, design_space,
+                               resolve_memory, simulation_key)
+from archgym.simulators.dram import tracegen
+from archgym.simulators.dram.simulation import PreparedChannel
 from archgym.simulators.dram.traces import make_requests, write_stl
 
 
@@ -100,3 +103,31 @@ def test_ddr3_memory_works():
     e = DRAMEnv(workload="mixed_g32", memory="ddr3_1600")
     ev = e.evaluate(design_space().sample(1))
     assert ev.feasible and ev.metrics["energy_pJ"] > 0
+
+
+@pytest.mark.parametrize("memory", ["ddr4_2400", "ddr3_1600"])
+def test_designs_differing_only_in_ignored_knobs_simulate_identically(memory):
+    """The env shares one simulation between designs with equal simulation_key: allowed only because the
+    controller never reads those knobs (same commands, same request times, same metrics, bit for bit)."""
+    spec, mapping = resolve_memory(memory)
+    space = design_space()
+    rng = np.random.default_rng(5)
+    for pattern in ("mixed", "conflict"):
+        channel = PreparedChannel(spec, tracegen.generate(pattern, 1500, 2, spec, mapping, seed=3), mapping)
+        for design in space.sample_many(10, rng):
+            for (knob, value), knobs in IGNORED_UNDER.items():
+                a = {**design, knob: value}
+                b = dict(a)
+                for k in knobs:
+                    b[k] = next(v for v in space[k].values if v != a[k])
+                assert simulation_key(a) == simulation_key(b) and a != b
+                ra = channel.run(a, keep_commands=True, keep_requests=True)
+                rb = channel.run(b, keep_commands=True, keep_requests=True)
+                assert ra.metrics == rb.metrics, (a, b)
+                for part in ("commands", "requests"):
+                    for name, arr in getattr(ra, part).items():
+                        if name != "names":
+                            assert np.array_equal(arr, getattr(rb, part)[name]), (part, name, a, b)
+    assert simulation_key({**BASELINE, "MaxActiveTransactions": 8}) == simulation_key(BASELINE)
+    assert simulation_key({**BASELINE, "Arbiter": "Fifo"}) != simulation_key({**BASELINE, "Arbiter": "Fifo",
+                                                                               "MaxActiveTransactions": 8})
