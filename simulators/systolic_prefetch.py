@@ -482,7 +482,8 @@ def _replay_keys(op, df, R, C, words, M, N, K, stream, c_ptr, c_val, k_out, matr
 #: and their replays are remembered (keyed by operand, design and layer table) for later calls
 _SMALL_BATCH = 16
 _MEMO: dict = {}
-_MEMO_SIZE = 1 << 14
+_MEMO_ROWS = 1 << 18  # (design, layer) replays kept at most (~20 MB)
+_memo_rows = [0]
 
 
 def _replay_small(op, df, R, C, words, cost, M, N, K, stream):
@@ -502,8 +503,10 @@ def _replay_small(op, df, R, C, words, cost, M, N, K, stream):
             pp = np.zeros((J, PROFILE_POINTS + 1), dtype=np.float32)
             _replay_keys(op, df[i:i + 1], R[i:i + 1], C[i:i + 1], words[i:i + 1], M, N, K, stream,
                          np.array([0, 1]), cost[i:i + 1], kk, mm, pp)
-            if len(_MEMO) >= _MEMO_SIZE:
+            if _memo_rows[0] + J > _MEMO_ROWS:
                 _MEMO.clear()
+                _memo_rows[0] = 0
+            _memo_rows[0] += J
             hit = _MEMO[key] = (kk[:, 0], mm[:, 0], pp)
         k[i], matrix[i], prof[i * J:(i + 1) * J] = hit
     return k, matrix, prof

@@ -71,7 +71,7 @@ _DATAFLOW = {name: code for code, name in enumerate(model.DATAFLOWS)}
 _PARAMS = tuple(BASELINE)
 #: batches up to this size go through the per-environment memo of evaluated designs (at most _MEMO_SIZE)
 _MEMO_BATCH = 16
-_MEMO_SIZE = 1 << 15
+_MEMO_SIZE = 1 << 14
 
 
 def resolve_workload(workload: str | Path) -> tuple[str, Path]:
