@@ -20,7 +20,12 @@ command stream. The structure follows DRAMSys 5 (``Controller::controllerMethod`
   data burst.
 
 The event loop only visits cycles where something can happen, so its cost scales with the
-number of requests, not with simulated time.
+number of requests, not with simulated time. What keeps a visit cheap (profiled with perf on the
+JIT code): the bank scan is one branch-free pass over packed (earliest time, request id) keys; only
+banks whose inputs changed are re-evaluated; timing constraints are pushed into a flat table with
+branch-free updates when a command issues; with the Simple arbiter, cycles that can only send
+responses (or find the buffer still full) are played by a small inner loop instead of a full visit;
+helpers are inlined; the caller passes reused work arrays (fresh ones cost page faults every run).
 """
 
 from __future__ import annotations

@@ -75,7 +75,10 @@ def _as_mcconfig(mcconfig) -> dict:
 
 
 class PreparedChannel:
-    """Memspec, mapping and decoded trace, ready to be simulated under many controller configurations."""
+    """Memspec, mapping and decoded trace, ready to be simulated under many controller configurations.
+
+    Holds the work arrays its runs reuse, so one instance must not run in two threads at once (use one
+    per thread or process)."""
 
     def __init__(self, memspec, trace, addressmapping=None, *, player_clk_mhz: float | None = None):
         self.spec = _as_memspec(memspec)
