@@ -69,7 +69,9 @@ class Reward:
         return f"{type(self).__name__}({self.to_dict()})"
 
 
-class _TargetReward(Reward):
+class TargetReward(Reward):
+    """Base of the rewards that score metrics against per-metric targets (subclass it for a new form)."""
+
     def __init__(self, targets: Mapping[str, float], senses: Mapping[str, str], infeasible_reward: float = -100.0):
         if not targets:
             raise RewardError(f"reward {self.kind!r} needs at least one target")
@@ -97,7 +99,7 @@ class _TargetReward(Reward):
         return {**super().to_dict(), "targets": self.targets}
 
 
-class TargetDistance(_TargetReward):
+class TargetDistance(TargetReward):
     """ArchGym's target-spec reward: ``-sum |m - t| / |t|`` (0 on target, more negative farther)."""
 
     kind = "target"
@@ -106,7 +108,7 @@ class TargetDistance(_TargetReward):
         return -sum(abs(e) for e in self._excess(metrics).values())
 
 
-class TargetHinge(_TargetReward):
+class TargetHinge(TargetReward):
     """Penalise only missing a target: ``-sum max(0, excess)``; 0 once every target is met."""
 
     kind = "hinge"

@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
-from archgym.rewards import _TargetReward
+from archgym.rewards import TargetReward
 from archgym.simulators.soc.block_library import BlockLibrary
 from archgym.simulators.soc.hardware import SocInfeasible
 from archgym.simulators.soc.limited_encoding import SLOTS, LimitedEncoding
@@ -57,7 +57,7 @@ METRICS = (
 OBSERVED = ("latency_s", "power_W", "area_m2", "energy_J")
 
 
-class FarsiDistance(_TargetReward):
+class FarsiDistance(TargetReward):
     """FARSI's distance to budget (``dist_to_goal`` in its "eliminate" mode), negated.
 
     For latency and power, ``(metric - budget) / budget`` when that is at least 0.001, else 1e-9 (a
