@@ -93,14 +93,7 @@ def resolve_workload(workload: str | Path) -> tuple[str, Path]:
     """(name, path) of a shipped network or a layer-table CSV path."""
     from archgym import datasets
 
-    if isinstance(workload, str) and workload in WORKLOADS:
-        return workload, datasets.path("dataflow", f"{workload}.csv")
-    p = Path(workload)
-    if p.suffix.lower() == ".csv" and p.exists():
-        return p.stem, p
-    raise ValueError(f"workload {str(workload)!r} is neither a shipped network nor an existing layer-table CSV; "
-                     f"allowed: {list(WORKLOADS)} or a path to a CSV with columns layer,type,H,W,C,K,R,S,stride,"
-                     f"padding,groups,repeat")
+    return datasets.shipped_or_path(workload, WORKLOADS, "dataflow", ".csv", "a CSV with columns layer,type,H,W,C,K,R,S,stride,padding,groups,repeat", noun="network")
 
 
 #: (workload path, budget, objective, design items) -> metrics; shared by every instance in the process

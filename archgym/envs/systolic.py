@@ -78,13 +78,7 @@ def resolve_workload(workload: str | Path) -> tuple[str, Path]:
     """(name, path) of a shipped workload name or a SCALE-Sim CSV path."""
     from archgym import datasets
 
-    if isinstance(workload, str) and workload in WORKLOADS:
-        return workload, datasets.path("workloads", f"{workload}.csv")
-    p = Path(workload)
-    if p.suffix.lower() == ".csv" and p.exists():
-        return p.stem, p
-    raise ValueError(f"workload {str(workload)!r} is neither a shipped workload nor an existing CSV file; "
-                     f"allowed: {list(WORKLOADS)} or a path to a SCALE-Sim topology/GEMM CSV")
+    return datasets.shipped_or_path(workload, WORKLOADS, "workloads", ".csv", "a SCALE-Sim topology/GEMM CSV")
 
 
 def design_space() -> DesignSpace:
