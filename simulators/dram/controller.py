@@ -196,6 +196,24 @@ def _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_writ
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _bank_cache(b, c, bk, chkf, width, gcol, bcw, bu, bp, never):
+    """Cache bank ``b``'s next command ``c`` (-1: none) for the vectorised bank scan: the offset of its row in
+    the flat timing table ``bcw`` (the "never" row for none), the bank and bank-group part of its earliest
+    legal time ``bu`` and its request id ``bp``."""
+    if c < 0:
+        bcw[b] = NCMD * width
+        bu[b] = never
+        bp[b] = 0
+        return
+    o = c * width
+    e = chkf[o + b]
+    v = chkf[o + gcol[b]]
+    bcw[b] = o
+    bu[b] = v if v > e else e
+    bp[b] = bk[b, B_CUR] + 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands). The loops
     over banks write this out instead of calling it: numba's reference counting of array arguments
@@ -248,7 +266,7 @@ def _admit(k, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank,
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, bk,
-                      pd_on, pd_state, pd_entry, pd_exit):
+                      pd_on, pd_state, pd_entry, pd_exit, chkf, width, gcol, bcw, bu, bp, never):
     """RefreshManagerAllBank::evaluate: the rank's refresh command (PREA/REF) or -1."""
     if t < rf_next[r]:
         return -1
@@ -266,6 +284,7 @@ def _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_fle
             for b in range(r * bpr, (r + 1) * bpr):
                 bk[b, B_BLOCKED] = True
                 bk[b, B_NEXT] = -1
+                _bank_cache(b, -1, bk, chkf, width, gcol, bcw, bu, bp, never)
         else:
             for b in range(r * bpr, (r + 1) * bpr):
                 if bk[b, B_CUR] >= 0:  # busy: postpone
@@ -460,6 +479,13 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     bk[:, B_OPEN] = -1
     bk[:, B_CUR] = -1
     bk[:, B_NEXT] = -1
+    # per bank, for the vectorised scan when many banks hold requests (kept exact as commands issue): the
+    # offset of its next command's row in the flat table, the bank/group part of that command's earliest
+    # time (the rank part is read at scan time: it moves with almost every command) and its request id
+    bcw = np.full(nbanks, NCMD * width, dtype=np.int64)
+    bu = np.full(nbanks, never, dtype=np.int64)
+    bp = np.zeros(nbanks, dtype=np.int64)
+    cached = False  # the caches are kept only while many banks hold requests (filled when that starts)
     # banks whose machine inputs changed since their last evaluation (flag and list)
     bdirty = np.zeros(nbanks, dtype=np.bool_)
     dlist = np.zeros(nbanks, dtype=np.int64)
@@ -654,6 +680,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     nbusy += 1
                 _evaluate_bank(b, page, sched, q, qn, bk,
                                row, addr, is_write, last_cmd_write)
+                if cached:
+                    _bank_cache(b, bk[b, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
                 adm_b = b
                 pend = -1
                 pend_arrival = INF
@@ -673,7 +701,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             if refresh_on and t >= rf_next[r]:
                 rf_cmd[r] = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex,
                                               rf_activated, rf_sleep, bk, pd_on, pd_state,
-                                              pd_entry, pd_exit)
+                                              pd_entry, pd_exit, chkf, width, gcol, bcw, bu, bp, never)
             pd_cmd[r] = -1
             if pd_on and (pd_exit[r] or pd_entry[r] or pd_sref[r]):
                 pd_cmd[r] = _pd_evaluate(r, bpr, pd_state, pd_entry, pd_exit, pd_sref, bk)
@@ -905,6 +933,13 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     for i in range(faw_n[r] - 1):
                         faw_q[r, i] = faw_q[r, i + 1]
                     faw_n[r] -= 1
+            if cached:
+                # bank- and group-scope constraints reach only this bank group: refresh its cached parts
+                for bb in range(g * bpg, (g + 1) * bpg):
+                    o = bcw[bb]
+                    e = chkf[o + bb]
+                    v = chkf[o + gcol[bb]]
+                    bu[bb] = v if v > e else e
             bus = t + 1
             if c == RD or c == WR or c == RDA or c == WRA:
                 for i in range(qn[b]):
@@ -915,6 +950,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         break
                 if qn[b] == 0:
                     bk[b, B_NEXT] = -1
+                    if cached:
+                        _bank_cache(b, -1, bk, chkf, width, gcol, bcw, bu, bp, never)
                     last = busy[nbusy - 1]
                     busy[busy_pos[b]] = last
                     busy_pos[last] = busy_pos[b]
@@ -946,7 +983,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                             busy_pos[b2] = nbusy
                             busy[nbusy] = b2
                             nbusy += 1
-                        _evaluate_bank(bank[pend], page, sched, q, qn, bk, row, addr, is_write, last_cmd_write)
+                        _evaluate_bank(b2, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write)
+                        if cached:
+                            _bank_cache(b2, bk[b2, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
                         pend = -1
                         pend_arrival = INF
                         if arbiter == 0:
@@ -985,27 +1024,46 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             bdirty[b] = False
             if busy_pos[b] >= 0:
                 _evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write)
+                if cached:
+                    _bank_cache(b, bk[b, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
         nd = 0
         if not blocked and t < fast_until:
             # the oldest of the earliest bank commands, as one minimum over packed (time, request id) keys,
             # branch-free; banks without a command read the "never" row
             floor_key = (bus if bus > t else t) << sh
             best_key = (never + 1) << sh
-            for i in range(nbusy):
-                b = busy[i]
-                c = bk[b, B_NEXT]
-                if c < 0:
-                    c = NCMD
-                e = chk[c, b]
-                v = chk[c, gcol[b]]
-                e = v if v > e else e
-                v = chk[c, rcol[b]]
-                e = v if v > e else e
-                pid = bk[b, B_CUR] + 1
-                key = (e << sh) | pid
-                v = floor_key | pid
-                key = v if v > key else key
-                best_key = key if key < best_key else best_key
+            if nbusy > 8:
+                # many banks: one vectorisable pass over all of them (contiguous caches, one gather each)
+                if not cached:
+                    for bb in range(nbanks):
+                        _bank_cache(bb, bk[bb, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
+                    cached = True
+                for bb in range(nbanks):
+                    e = bu[bb]
+                    v = chkf[bcw[bb] + rcol[bb]]
+                    e = v if v > e else e
+                    pid = bp[bb]
+                    key = (e << sh) | pid
+                    v = floor_key | pid
+                    key = v if v > key else key
+                    best_key = key if key < best_key else best_key
+            else:
+                cached = False
+                for i in range(nbusy):
+                    b = busy[i]
+                    c = bk[b, B_NEXT]
+                    if c < 0:
+                        c = NCMD
+                    e = chk[c, b]
+                    v = chk[c, gcol[b]]
+                    e = v if v > e else e
+                    v = chk[c, rcol[b]]
+                    e = v if v > e else e
+                    pid = bk[b, B_CUR] + 1
+                    key = (e << sh) | pid
+                    v = floor_key | pid
+                    key = v if v > key else key
+                    best_key = key if key < best_key else best_key
             if best_key < never << sh:
                 mx_e1 = best_key >> sh
                 mx_p1 = best_key & pid_mask
@@ -1046,7 +1104,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 c = -1
                 if t >= rf_next[r]:
                     c = _refresh_evaluate(r, t, refi, bpr, max_postponed, rf_next, rf_pulled, rf_flex, rf_activated,
-                                          rf_sleep, bk, pd_on, pd_state, pd_entry, pd_exit)
+                                          rf_sleep, bk, pd_on, pd_state, pd_entry, pd_exit, chkf, width, gcol, bcw, bu,
+                                          bp, never)
                 if c >= 0:
                     e = _earliest(c, -1, -1, r, t, chk, goff, roff, bus)
                     if e < nxt and not (e == t and blocked):
