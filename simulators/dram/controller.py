@@ -1032,7 +1032,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             # branch-free; banks without a command read the "never" row
             floor_key = (bus if bus > t else t) << sh
             best_key = (never + 1) << sh
-            if nbusy > 8:
+            if nbusy > 4:
                 # many banks: one vectorisable pass over all of them (contiguous caches, one gather each)
                 if not cached:
                     for bb in range(nbanks):
