@@ -3,7 +3,7 @@
 A sweep file (YAML, or the same structure as a dict) expands into a list of :class:`Experiment`
 objects, one per Ray Tune trial. The expansion is deterministic (grids in file order, samples from a
 seeded generator), so a sweep that is resumed finds the same experiments under the same run ids.
-The format is documented in ``docs/sweeps.md``; in short::
+The format is documented in README.md (section "Sweeps under Ray Tune"); in short::
 
     name: smoke
     budget: 200              # simulator evaluations per experiment (default for every agent)
