@@ -20,7 +20,7 @@ from archgym.cli.options import fail
         "Writes OUT/runs/<run_id>/evaluations/part-*.parquet (one row per evaluated design), OUT/runs/<run_id>/run.json, "
         "OUT/dataset.json (the dataset card) and OUT/tune/ (Ray Tune's state). Running the same command again on an "
         "interrupted sweep resumes it (Tuner.restore) without losing or duplicating rows. Exit code 1 if a trial failed "
-        "after its retries, 130 if the sweep was interrupted (Ctrl-C) before its end. The file format is described in README.md, section "Sweeps under Ray Tune"."
+        "after its retries, 130 if the sweep was interrupted (Ctrl-C) before its end. The file format is described in README.md, section 'Sweeps under Ray Tune'."
     ),
 )
 def sweep_command(
