@@ -40,7 +40,7 @@ import pandas as pd
 from archgym.atomic import atomic_path
 from archgym.env import ArchGymEnv, InfeasibleDesign
 from archgym.records import METRIC_PREFIX
-from archgym.spaces import DesignError, DesignSpace
+from archgym.spaces import DesignSpace
 from archgym.surrogate_data import DatasetError, TrainingData, load_training_data, split, subsample
 from archgym.surrogate_features import FeatureEncoder
 from archgym.surrogate_metrics import DEFAULT_TOPK, metric_report, regression_report, worst

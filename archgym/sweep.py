@@ -275,7 +275,6 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike, *, ad
 
 
 def _summarise(out: Path, spec: SweepSpec, experiments: list[Experiment], grid, wall: float, resumed: bool) -> SweepResult:
-    by_id = {e.run_id: e for e in experiments}
     completed, errored, retried = [], [], []
     best = {"best_reward": -math.inf}
     evaluations = 0

@@ -21,7 +21,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 import pyarrow.parquet as pq

@@ -105,8 +105,6 @@ def _eval_one(dims, stride, dilation, input_real, bits, macs, keeps, latch, chai
               width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, sp, loop_dim, loop_size, n_loops,
               order, bump, p_bump, objective, lv_buf, counts, amounts, info, energy, cycles):
     """Objective of one candidate (inf if it does not fit); ``lv_buf`` receives the level of each loop."""
-    L = keeps.shape[0]
-    D = dims.shape[0]
     bits_tile = np.empty(3)
     bits_tile[0] = bits[0]
     bits_tile[1] = bits[1]

@@ -213,6 +213,29 @@ def _bank_cache(b, c, bk, chkf, width, gcol, bcw, bu, bp, never):
     bp[b] = bk[b, B_CUR] + 1
 
 
+@njit(cache=True, error_model="numpy")
+def _vector_scan(bu, bcw, rcol, bp, chkf, nbanks, sh, floor_key, best_key):
+    """The smallest packed (earliest time, request id) key over all banks, from the per-bank caches: one
+    vectorisable pass (kept out of line: inlined, its registers slow every other step of the loop)."""
+    for bb in range(nbanks):
+        e = bu[bb]
+        v = chkf[bcw[bb] + rcol[bb]]
+        e = v if v > e else e
+        pid = bp[bb]
+        key = (e << sh) | pid
+        v = floor_key | pid
+        key = v if v > key else key
+        best_key = key if key < best_key else best_key
+    return best_key
+
+
+@njit(cache=True, error_model="numpy")
+def _fill_caches(bk, chkf, width, gcol, bcw, bu, bp, never, nbanks):
+    """Fill every bank's scan cache (when many banks start holding requests)."""
+    for b in range(nbanks):
+        _bank_cache(b, bk[b, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _earliest(c, b, g, r, t, chk, goff, roff, bus):
     """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands). The loops
@@ -1035,18 +1058,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
             if nbusy > 4:
                 # many banks: one vectorisable pass over all of them (contiguous caches, one gather each)
                 if not cached:
-                    for bb in range(nbanks):
-                        _bank_cache(bb, bk[bb, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
+                    _fill_caches(bk, chkf, width, gcol, bcw, bu, bp, never, nbanks)
                     cached = True
-                for bb in range(nbanks):
-                    e = bu[bb]
-                    v = chkf[bcw[bb] + rcol[bb]]
-                    e = v if v > e else e
-                    pid = bp[bb]
-                    key = (e << sh) | pid
-                    v = floor_key | pid
-                    key = v if v > key else key
-                    best_key = key if key < best_key else best_key
+                best_key = _vector_scan(bu, bcw, rcol, bp, chkf, nbanks, sh, floor_key, best_key)
             else:
                 cached = False
                 for i in range(nbusy):

@@ -1,6 +1,5 @@
 """Learning curves: nested training sets, one held-out set, error falling with data."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

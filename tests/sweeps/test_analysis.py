@@ -3,7 +3,6 @@ a sweep-shaped dataset (written with the run loop, no Ray needed) and checked ag
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner

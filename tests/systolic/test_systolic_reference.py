@@ -9,7 +9,6 @@
 
 import math
 
-import pytest
 
 from archgym.simulators.systolic import simulate
 
