@@ -36,7 +36,10 @@ Rewards: ArchGym's formulations through ``objective`` -- ``"both"`` (power and l
 ArchGym's absolute targets (power 1, latency 0.1 after its own scaling) are tied to its DRAMSys DDR3
 set-up, so the default targets are relative to ArchGym's shipped controller policy
 (:data:`BASELINE`: Fifo scheduler, one buffer entry, no refresh, one active transaction) run on the
-chosen workload: :data:`TARGET_FACTORS` x its metric (10 % less power, energy and latency). Override
+chosen workload: :data:`TARGET_FACTORS` x its metric (20 % less power, 4.5 % less latency, 8 % less
+energy). The factors were set on the default ``stream`` workload so that the targets are reachable but
+rare: 1.1 % of 48,114 Latin-hypercube designs meet both power and latency (0.5 % of latency is all
+any controller gains there over the baseline; ArchGym's own 10 % on both is met by none). Override
 them with ``targets={...}`` in the metrics' own units.
 """
 
@@ -61,7 +64,7 @@ BASELINE = {
     "PowerDownPolicy": "NoPowerDown", "Arbiter": "Simple", "MaxActiveTransactions": 1,
 }
 #: target = factor x baseline metric, per objective
-TARGET_FACTORS = {"avg_power_mW": 0.9, "latency_ns": 0.9, "energy_pJ": 0.9}
+TARGET_FACTORS = {"avg_power_mW": 0.8, "latency_ns": 0.955, "energy_pJ": 0.92}
 OBJECTIVES = {
     "both": ("avg_power_mW", "latency_ns"),
     "power": ("avg_power_mW",),
