@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail, parse_env_args
+from archgym.cli.options import fail, parse_json_values
 from archgym.envs import ENVIRONMENTS
 
 
@@ -44,7 +44,7 @@ def collect_command(
         fail(f"--n must be >= 1, got {n}")
     if chunk < 1:
         fail(f"--chunk must be >= 1, got {chunk}")
-    env_kwargs = parse_env_args(env_arg)
+    env_kwargs = parse_json_values(env_arg, "--env-arg")
     if workload is not None:
         env_kwargs["workload"] = workload
     out = out or Path("runs") / "collect" / f"{env_id.split('/')[-1]}-{sampler}-n{n}-seed{seed}"

@@ -25,10 +25,11 @@ def parse_key_values(items: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def parse_env_args(items: list[str]) -> dict[str, Any]:
-    """``--env-arg key=value`` items; each value is read as JSON when it parses, else kept as text."""
+def parse_json_values(items: list[str], option: str) -> dict[str, Any]:
+    """``key=value`` items of ``option`` (``--env-arg``, ``--param``); each value is read as JSON when it parses, else kept
+    as text."""
     out: dict[str, Any] = {}
-    for key, value in parse_key_values(items, "--env-arg").items():
+    for key, value in parse_key_values(items, option).items():
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:

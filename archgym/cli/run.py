@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail, parse_env_args, parse_key_values
+from archgym.cli.options import fail, parse_json_values, parse_key_values
 from archgym.envs import ENVIRONMENTS
 
 DEFAULT_ENV = "archgym/SystolicArray-v0"
@@ -55,7 +55,7 @@ def run_command(
         fail(f"--agent {agent!r} is not known; allowed: {', '.join(sorted(AGENTS))}")
     if budget < 1:
         fail(f"--budget must be >= 1, got {budget}")
-    env_kwargs = parse_env_args(env_arg)
+    env_kwargs = parse_json_values(env_arg, "--env-arg")
     if workload is not None:
         env_kwargs["workload"] = workload
     env_kwargs["reward"] = reward

@@ -16,7 +16,7 @@ from typing import List, Optional
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail, parse_key_values
+from archgym.cli.options import fail, parse_json_values, parse_key_values
 
 surrogate_app = typer.Typer(help="Surrogate cost models: train from datasets, evaluate, learning curves, "
                                  "search on a surrogate and re-check on the simulator.", no_args_is_help=True)
@@ -41,16 +41,6 @@ def _echo_json(data) -> None:
     from archgym.surrogate import jsonable
 
     typer.echo(json.dumps(jsonable(data), indent=2))
-
-
-def _params(items: List[str]) -> dict:
-    out = {}
-    for k, v in parse_key_values(items, "--param").items():
-        try:
-            out[k] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k] = v
-    return out
 
 
 def _sizes(text: Optional[str]) -> Optional[list[int]]:
@@ -96,7 +86,8 @@ def train_command(
     if search < 0:
         fail(f"--search must be >= 0, got {search}")
     try:
-        result = train([str(d) for d in dataset], model, env_id=env_id, workload=workload, params=_params(param),
+        result = train([str(d) for d in dataset], model, env_id=env_id, workload=workload,
+                       params=parse_json_values(param, "--param"),
                        per_metric=per_metric, target_transform=transform, test_fraction=test_fraction, seed=seed,
                        search=search, max_train=max_train, speed=speed)
         if out is not None:
