@@ -26,8 +26,8 @@ def parse_key_values(items: list[str], option: str) -> dict[str, str]:
 
 
 def parse_json_values(items: list[str], option: str) -> dict[str, Any]:
-    """``key=value`` items of ``option`` (``--env-arg``, ``--param``); each value is read as JSON when it parses, else kept
-    as text."""
+    """``key=value`` items of ``option`` (``--env-arg``, ``--param``); each value is read as JSON when it
+    parses, else kept as text."""
     out: dict[str, Any] = {}
     for key, value in parse_key_values(items, option).items():
         try:

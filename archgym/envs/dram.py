@@ -38,7 +38,7 @@ set-up, so the default targets are relative to ArchGym's shipped controller poli
 (:data:`BASELINE`: Fifo scheduler, one buffer entry, no refresh, one active transaction) run on the
 chosen workload: :data:`TARGET_FACTORS` x its metric (20 % less power, 4.5 % less latency, 8 % less
 energy). The factors were set on the default ``stream`` workload so that the targets are reachable but
-rare: 1.1 % of 48,114 Latin-hypercube designs meet both power and latency (0.5 % of latency is all
+rare: 1.1 % of 48,114 Latin-hypercube designs meet both power and latency (5 % of latency is all
 any controller gains there over the baseline; ArchGym's own 10 % on both is met by none). Override
 them with ``targets={...}`` in the metrics' own units.
 """

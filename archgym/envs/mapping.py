@@ -19,7 +19,6 @@ kept in the tests), while 20,000 random genomes get to 25 %.
 
 from __future__ import annotations
 
-
 from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
 from archgym.envs.dataflow import WORKLOADS, resolve_workload
 from archgym.simulators.dataflow.cost import CapacityError, evaluate
