@@ -94,7 +94,7 @@ def _time_model(fn, min_seconds=0.05):
 
 
 def compare(full: bool, budget_s: float) -> dict:
-    from archgym.simulators.scalesim_runner import run_scalesim
+    from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim
     from archgym.simulators.systolic import simulate
 
     rows = []

@@ -36,7 +36,7 @@ def simulate_systolic(
     as_json: bool = typer.Option(False, "--json", help="print JSON (layers list and total object)"),
     memory: str = typer.Option("replay", "--memory", help="replay (exact SCALE-Sim DRAM/stalls) or analytic"),
 ) -> None:
-    from archgym.simulators.scalesim_files import SystolicFileError, read_config, read_topology
+    from archgym.simulators.systolic.formats.scalesim import SystolicFileError, read_config, read_topology
     from archgym.simulators.systolic import simulate
 
     if memory not in ("replay", "analytic"):

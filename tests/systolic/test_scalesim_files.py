@@ -2,7 +2,7 @@
 
 import pytest
 
-from archgym.simulators.scalesim_files import (
+from archgym.simulators.systolic.formats.scalesim import (
     SystolicFileError, read_config, read_topology, topology_format, write_config, write_topology,
 )
 from archgym.simulators.systolic import Layer, SystolicConfig

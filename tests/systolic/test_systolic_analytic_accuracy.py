@@ -6,14 +6,14 @@ traffic and stalls:
 
 * CALC mode never stalls, so total cycles are exact. DRAM reads are exact whenever an operand fits
   the live half of its SRAM (most runs); otherwise the re-use-distance estimate of
-  simulators/systolic_traffic.py is within -10 % / +120 % here. Ofmap DRAM writes differ by
+  simulators/systolic/traffic.py is within -10 % / +120 % here. Ofmap DRAM writes differ by
   SCALE-Sim's line-padding bookkeeping (< 0.5 %).
-* USER mode replays the read buffers run by run (simulators/systolic_prefetch.py): DRAM reads are
+* USER mode replays the read buffers run by run (simulators/systolic/prefetch.py): DRAM reads are
   exact whenever every address occurs once in the operand's stream (filters, GEMMs, 1x1
   convolutions). Convolution ifmaps with overlapping windows hold each pixel several times and
   SCALE-Sim hits at another copy where the run replay follows the demand's own copy and may wrap
   the window: those are the listed deviations. Stalls combine the three DRAM channels
-  (simulators/systolic_drain.py) and are within 5 % of the total cycles elsewhere.
+  (simulators/systolic/drain.py) and are within 5 % of the total cycles elsewhere.
 """
 
 import statistics

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archgym.cli import build_app
-from archgym.simulators.scalesim_files import write_config
+from archgym.simulators.systolic.formats.scalesim import write_config
 from archgym.simulators.systolic import TOTAL_FIELDS, SystolicConfig, load_workload, simulate
 
 ISSUE_NAMES = ("total_cycles", "stall_cycles", "compute_cycles", "overall_util_pct", "mapping_eff_pct",

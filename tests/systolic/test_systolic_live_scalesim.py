@@ -16,7 +16,7 @@ from archgym.simulators.systolic import Layer, SystolicConfig, simulate
 
 pytest.importorskip("scalesim")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SCALE-Sim's own numpy idioms
-from archgym.simulators.scalesim_runner import run_scalesim  # noqa: E402
+from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim  # noqa: E402
 
 LAYERS = [
     Layer("conv3x3_s1", 12, 12, 3, 3, 8, 16, 1),

@@ -6,7 +6,7 @@ import pytest
 from archgym.simulators.systolic import (
     LAYER_FIELDS, TOTAL_FIELDS, Layer, SystolicConfig, config_arrays, layer_arrays, simulate, simulate_batch,
 )
-from archgym.simulators.systolic_energy import DEFAULT_TABLE, EnergyTable, area_mm2
+from archgym.simulators.systolic.energy import DEFAULT_TABLE, EnergyTable, area_mm2
 
 NET = [Layer("c1", 34, 34, 3, 3, 16, 32, 1), Layer("c2", 17, 17, 3, 3, 32, 64, 2),
        Layer("dw_DP", 18, 18, 3, 3, 1, 1, 1, repeat=64), Layer.gemm("fc", 1, 10, 1024)]

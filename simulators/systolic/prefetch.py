@@ -10,7 +10,7 @@ over) -- a backward step of the demand order is a ring distance close to ``nsets
 all the way round (a *wrap*).
 
 Within a fold the demand visits the stream in a few regular *runs* (SCALE-Sim's prefetch order is
-the demand order of one fold, see :mod:`.systolic_replay`):
+the demand order of one fold, see :mod:`.replay`):
 
 * skewed operands (os ifmap and filter, ws ifmap, is filter): the prefetch matrix is read along
   anti-diagonals and a fold demands one block of it in exactly that order, so a fold is one forward
@@ -38,7 +38,7 @@ demand line, counts a late advance's lateness twice and alternately pulls it bac
 advances in one line. That arithmetic is replayed per advance (in closed form for the evenly
 spaced advances of a forward run); the result is the stall each operand alone would cause,
 sampled as a profile over the layer's compute lines (:data:`PROFILE_POINTS` + 1 points) so that
-:mod:`.systolic_drain` can combine both read operands and the ofmap write buffer.
+:mod:`.drain` can combine both read operands and the ofmap write buffer.
 
 Designs that share dataflow, array shape and SRAM size share a replay per layer (with all their
 channel costs); batches of a few designs are remembered across calls (``env.step``).

@@ -14,19 +14,19 @@ double-buffered SRAMs. This module computes the same report quantities in closed
   the same fold arithmetic and are exact (including SCALE-Sim's ``R + C`` extra ofmap writes per
   fold in os);
 * with a user-given DRAM bandwidth (USER mode) the read buffers are replayed one demand *run* at a
-  time (:mod:`.systolic_prefetch`: O(1) work per fold, folds that stay inside the prefetch window
+  time (:mod:`.prefetch`: O(1) work per fold, folds that stay inside the prefetch window
   skipped), which gives SCALE-Sim's DRAM reads exactly whenever every address occurs once in the
   operand's stream (filters, GEMMs, 1x1 convolutions; beyond a work budget per operand the last
   folds are extrapolated at the measured rate); the ofmap write buffer and the stalls of all
-  three channels are combined by :mod:`.systolic_drain`. Convolution ifmaps whose windows overlap
+  three channels are combined by :mod:`.drain`. Convolution ifmaps whose windows overlap
   hold each pixel several times and SCALE-Sim may hit at another copy, which the run replay does not
   follow: there it can count too many window wraps (see
   tests/systolic/test_systolic_analytic_accuracy.py). CALC mode (never stalls) has exact total
-  cycles, and :mod:`.systolic_traffic` estimates its DRAM reads (exact when an operand fits half its
-  SRAM). ``simulate(..., memory="replay")`` runs :mod:`.systolic_replay` instead, which reproduces
+  cycles, and :mod:`.traffic` estimates its DRAM reads (exact when an operand fits half its
+  SRAM). ``simulate(..., memory="replay")`` runs :mod:`.replay` instead, which reproduces
   SCALE-Sim's DRAM counts, stalls and total cycles exactly, address by address.
 
-Energy and area come from :mod:`.systolic_energy` (45 nm table, sources there).
+Energy and area come from :mod:`.energy` (45 nm table, sources there).
 
 Everything is vectorised: :func:`simulate_batch` evaluates thousands of designs on a whole
 network in one numpy pass.
@@ -39,12 +39,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .scalesim_files import SystolicFileError, read_topology
-from .systolic_energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
-from .systolic_spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
-from .systolic_drain import layer_stalls
-from .systolic_prefetch import read_buffer
-from .systolic_traffic import calc_reads
+from .formats.scalesim import SystolicFileError, read_topology
+from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
+from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
+from .drain import layer_stalls
+from .prefetch import read_buffer
+from .traffic import calc_reads
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -222,7 +222,7 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         calc_if, calc_f = calc_reads(x)
         dram_if = np.rint(calc_if).astype(np.int64) + zero
         dram_f = np.rint(calc_f).astype(np.int64) + zero
-    if user.any():  # user bandwidth: replay the buffers run by run (systolic_prefetch, systolic_drain)
+    if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
         u_if, u_f, u_stall = memory if memory is not None else _user_memory(cfg, lay, rows)
         dram_if[rows], dram_f[rows], stall[rows] = u_if, u_f, u_stall
@@ -369,7 +369,7 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
     lay = layer_arrays(layers)
     per = _core(cfg, lay, table)
     if memory == "replay":
-        from .systolic_replay import replay_layer
+        from .replay import replay_layer
 
         for j, layer in enumerate(layers):
             r = replay_layer(config, layer)

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .scalesim_files import write_config, write_topology
-from .systolic_spec import Layer, SystolicConfig
+from ..formats.scalesim import write_config, write_topology
+from ..spec import Layer, SystolicConfig
 
 COMPUTE_COLUMNS = ("total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "overall_util_pct", "mapping_eff_pct",
                    "compute_util_pct")

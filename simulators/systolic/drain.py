@@ -10,7 +10,7 @@ write ``od + 1 + (i+1) H`` asks for drain ``i+1``.
 
 The drains are played against the array's time ``t(p) = p + S(p)``, where ``p`` is the compute
 line of a write (from the fold arithmetic) and ``S(p)`` the stall so far, at least what the read
-buffers need by then (their stall profiles, from :mod:`.systolic_prefetch`). Drain ``m`` starts
+buffers need by then (their stall profiles, from :mod:`.prefetch`). Drain ``m`` starts
 when the previous one has ended or when the writes ask for it, whichever is later, so drain starts
 are a max-plus recurrence with a closed form (see :func:`layer_stalls`): a drain chain that starts
 late because the reads stalled the array early in the layer adds to their stall, one that runs

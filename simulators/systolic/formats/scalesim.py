@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .systolic_spec import Layer, SystolicConfig
+from ..spec import Layer, SystolicConfig
 
 
 class SystolicFileError(ValueError):

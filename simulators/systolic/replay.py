@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .systolic_spec import Layer, SystolicConfig
+from .spec import Layer, SystolicConfig
 
 _OS, _WS, _IS = 0, 1, 2
 

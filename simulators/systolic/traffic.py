@@ -15,7 +15,7 @@ operand's distinct footprint is below one epoch nothing is ever re-fetched (exac
   which SCALE-Sim walks pixels and taps.
 
 CALC mode never stalls. USER mode (a given DRAM bandwidth) is replayed run by run instead:
-:mod:`.systolic_prefetch` (read buffers) and :mod:`.systolic_drain` (ofmap buffer, stalls). The
+:mod:`.prefetch` (read buffers) and :mod:`.drain` (ofmap buffer, stalls). The
 accuracy of these estimates on SCALE-Sim's own runs is stated and tested in
 tests/systolic/test_systolic_analytic_accuracy.py.
 """

@@ -1,0 +1,36 @@
+"""Systolic-array accelerator model with SCALE-Sim 3.0's answers (``archgym.simulators.systolic``).
+
+Layout, one concept per file:
+
+* :mod:`.spec` - the configuration (array, SRAMs, dataflow, bandwidth) and the layer shape;
+* :mod:`.model` - the vectorised analytic model (:func:`simulate`, :func:`simulate_batch`);
+* :mod:`.prefetch`, :mod:`.drain`, :mod:`.traffic` - its USER-mode read buffers, write buffer and
+  stalls, and CALC-mode DRAM traffic; :mod:`.replay` - the exact address-by-address path;
+* :mod:`.energy` - the 45 nm energy and area table;
+* :mod:`.formats` - SCALE-Sim's own files (``.cfg``, topology CSVs) in and out;
+* :mod:`.validation` - running the real ``scalesim`` package for side-by-side checks.
+
+Nothing here imports gymnasium or the rest of ``archgym``.
+"""
+
+from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
+from .formats.scalesim import SystolicFileError, read_config, read_topology, write_config, write_topology
+from .model import (
+    LAYER_FIELDS,
+    MODEL_VERSION,
+    TOTAL_FIELDS,
+    config_arrays,
+    distinct_layers,
+    layer_arrays,
+    load_workload,
+    simulate,
+    simulate_batch,
+)
+from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
+
+__all__ = [
+    "BANDWIDTH_MODES", "DATAFLOWS", "DEFAULT_TABLE", "EnergyTable", "LAYER_FIELDS", "Layer", "MODEL_VERSION",
+    "SystolicConfig", "SystolicFileError", "TOTAL_FIELDS", "area_mm2", "config_arrays", "distinct_layers",
+    "energy_pj", "layer_arrays", "load_workload", "read_config", "read_topology", "simulate", "simulate_batch",
+    "write_config", "write_topology",
+]

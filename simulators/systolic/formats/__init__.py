@@ -1,0 +1,1 @@
+"""SCALE-Sim's own file formats: ``.cfg`` configurations and topology CSVs."""
