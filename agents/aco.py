@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from archgym.spaces import DesignSpace
+from archgym.core.spaces import DesignSpace
 
 from .choices import ChoiceGrid
 from .generational import GenerationalAgent

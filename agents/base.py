@@ -1,6 +1,6 @@
 """The ask/tell interface every search agent implements.
 
-An agent is built from a :class:`~archgym.spaces.DesignSpace`, a seed and its hyper-parameters as
+An agent is built from a :class:`~archgym.core.spaces.DesignSpace`, a seed and its hyper-parameters as
 keyword arguments. ``ask(n)`` proposes ``n`` designs (dicts of parameter values); ``tell(designs,
 rewards)`` reports their rewards (higher is better). The agent never sees a simulator or an
 environment: the run loop in ``archgym.runner`` evaluates designs and feeds rewards back.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from archgym.spaces import DesignSpace
+from archgym.core.spaces import DesignSpace
 
 
 class Agent:

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import rankdata
 
-from archgym.spaces import DesignSpace
+from archgym.core.spaces import DesignSpace
 
 from .base import Agent
 from .choices import ChoiceGrid

@@ -9,11 +9,12 @@ feature vector (the space's own encoding: one-hot, scaled, log-scaled), for mode
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from archgym.spaces import Categorical, DesignSpace, Discrete, Real
+from archgym.core.spaces import Categorical, DesignSpace, Discrete, Real
 
 
 class ChoiceGrid:

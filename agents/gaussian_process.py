@@ -110,7 +110,7 @@ class GaussianProcess:
         return X[pick], y[pick]
 
     # -- fit / predict ----------------------------------------------------------------------
-    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator, optimize: bool = True) -> "GaussianProcess":
+    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator, optimize: bool = True) -> GaussianProcess:
         """Condition on observations ``X`` (n, d) and ``y`` (n,); re-estimate the hyper-parameters
         (warm-started from the previous estimate) when ``optimize``."""
         X = np.asarray(X, dtype=float)

@@ -28,11 +28,12 @@ is a list of learners, each owning a group of parameters; PPO has one group with
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from archgym.spaces import DesignSpace
+from archgym.core.spaces import DesignSpace
 
 from .base import Agent
 from .choices import ChoiceGrid

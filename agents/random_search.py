@@ -5,7 +5,7 @@ ArchGym's "random walk" agent, and the baseline every other agent must beat at e
 
 from __future__ import annotations
 
-from archgym.spaces import DesignSpace
+from archgym.core.spaces import DesignSpace
 
 from .base import Agent
 

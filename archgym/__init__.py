@@ -1,24 +1,19 @@
 """archgym: a gymnasium for machine-learning-assisted computer-architecture design.
 
-Importing the package registers every environment id with gymnasium, so
-``gymnasium.make("archgym/SystolicArray-v0", workload="resnet18")`` works after ``import archgym``.
+``import archgym`` registers every environment id with gymnasium, so
+``gymnasium.make("archgym/SystolicArray-v0", workload="resnet18")`` works after it; gymnasium
+itself is not imported until something uses it (see :mod:`archgym.registration`).
 """
 
-import gymnasium as _gym
-
+from archgym.core.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
 from archgym.envs import ENVIRONMENTS
-from archgym.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
+from archgym.moved import install as _install_moved_names
+from archgym.registration import register_when_gymnasium_loads
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-
-def _register() -> None:
-    for env_id, entry_point in ENVIRONMENTS.items():
-        if env_id not in _gym.registry:
-            _gym.register(id=env_id, entry_point=entry_point)
-
-
-_register()
+register_when_gymnasium_loads()
+_install_moved_names()
 
 __all__ = [
     "ENVIRONMENTS",

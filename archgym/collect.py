@@ -14,14 +14,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from archgym.records import RecordsError, write_json_atomic, write_parquet_atomic, make_frame
-from archgym.spaces import Discrete, DesignSpace
+import archgym
+from archgym.core.spaces import DesignSpace, Discrete
+from archgym.records import RecordsError, make_frame, write_json_atomic, write_parquet_atomic
+from archgym.runner import make_env
+from archgym.sweeps.dataset import EVALUATIONS_DIR, RUN_CARD, write_dataset_card
 
 SAMPLERS = ("random", "lhs")
 
@@ -65,10 +69,6 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, *, out:
             env_kwargs: Mapping[str, Any] | None = None, chunk: int = 8192, progress: bool = True) -> CollectResult:
     """Evaluate ``n`` sampled designs of ``env_id`` and write them as dataset rows under ``out``."""
     from tqdm.auto import tqdm
-
-    import archgym
-    from archgym.runner import make_env
-    from archgym.sweep_dataset import EVALUATIONS_DIR, RUN_CARD, write_dataset_card
 
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be an integer >= 1 (designs to sample), got {n!r}")

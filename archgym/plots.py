@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from archgym.atomic import atomic_path  # noqa: E402
+from archgym.files.atomic import atomic_path  # noqa: E402
 
 
 def save_figure_atomic(fig, path: str | os.PathLike, dpi: int = 120) -> Path:

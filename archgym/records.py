@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from archgym.atomic import atomic_path
+from archgym.files.atomic import atomic_path
 
 SCHEMA_VERSION = 1
 DESIGN_PREFIX = "design."
@@ -142,7 +143,7 @@ class RecordWriter:
     def close(self) -> None:
         self.flush()
 
-    def __enter__(self) -> "RecordWriter":
+    def __enter__(self) -> RecordWriter:
         return self
 
     def __exit__(self, *exc) -> None:

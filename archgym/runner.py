@@ -11,18 +11,29 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import gymnasium as gym
 import pandas as pd
 from tqdm.auto import tqdm
 
 import archgym  # noqa: F401  (registers the environment ids)
-from archgym.env import ArchGymEnv, Evaluation
-from archgym.records import (DESIGN_PREFIX, METRIC_PREFIX, RecordsError, RecordWriter, load_records, make_row,
-                             record_files, write_json_atomic)
+from archgym.agents import make_agent
+from archgym.core.env import ArchGymEnv, Evaluation
+from archgym.plots import plot_convergence
+from archgym.records import (
+    DESIGN_PREFIX,
+    METRIC_PREFIX,
+    RecordsError,
+    RecordWriter,
+    load_records,
+    make_row,
+    record_files,
+    write_json_atomic,
+)
 
 EVALUATIONS_DIR = "evaluations"
 CARD_FILE = "run.json"
@@ -100,8 +111,6 @@ def run(
     base = make_env(env, **dict(env_kwargs or {}))
     base.reset(seed=seed)
     if isinstance(agent, str):
-        from archgym.agents import make_agent
-
         agent_name = agent_name or agent
         agent = make_agent(agent, base.design_space, seed=seed, **dict(agent_params or {}))
     agent_name = agent_name or getattr(agent, "name", type(agent).__name__)
@@ -184,8 +193,6 @@ def run(
                 "n_replayed": min(len(logged), budget), **dict(card_extra or {})}
         write_json_atomic(card, Path(out) / CARD_FILE)
         if plot:
-            from archgym.plots import plot_convergence
-
             plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")
     return result
 

@@ -4,12 +4,13 @@ environment themselves (Stable-Baselines3, RLlib, a hand-written loop)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import gymnasium as gym
 
-from archgym.env import ArchGymEnv
+from archgym.core.env import ArchGymEnv
 from archgym.records import RecordWriter, make_row
 
 

@@ -35,7 +35,7 @@ from scipy.stats import mannwhitneyu  # noqa: E402
 
 import archgym  # noqa: E402
 from archgym.agents import AGENTS, make_agent  # noqa: E402
-from archgym.atomic import atomic_path  # noqa: E402
+from archgym.files.atomic import atomic_path  # noqa: E402
 from archgym.records import write_json_atomic  # noqa: E402
 from archgym.runner import make_env, run  # noqa: E402
 

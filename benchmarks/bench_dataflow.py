@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-REF_CSV = ROOT / ".." / "shared" / "reference" / "dataflow" / "zigzag_reference.csv"
+REF_CSV = ROOT / "tests" / "reference" / "dataflow" / "zigzag_reference.csv"
 #: reference rows timed against ZigZag (its quickest searches: 1.4-5.4 s each in the reference run)
 SEARCH_ROWS = ("gemm_SD_MatMul_QK_128x64x128", "resnet18_FC", "yolo_tiny_Conv9")
 
@@ -53,9 +53,14 @@ def _reference_rows():
 
 
 def _case(row):
-    from archgym.simulators.dataflow.zigzag_format import (TPU_LIKE_MEMORIES, layer_from_loop_sizes,
-                                                           mapping_from_zigzag, parse_spatial, parse_temporal,
-                                                           tpu_like)
+    from archgym.simulators.dataflow.formats.zigzag import (
+        TPU_LIKE_MEMORIES,
+        layer_from_loop_sizes,
+        mapping_from_zigzag,
+        parse_spatial,
+        parse_temporal,
+        tpu_like,
+    )
 
     stride = 2 if row["layer"] in ("mobilenet_Conv1", "resnet18_Conv4_s") else 1
     layer = layer_from_loop_sizes(row["layer"], row["loop_sizes"], stride)
@@ -65,11 +70,11 @@ def _case(row):
 
 
 def bench_fixed_mapping(rows, out):
+    from archgym import datasets
     from archgym.simulators.dataflow.cost import evaluate
     from archgym.simulators.dataflow.eyeriss import eyeriss_like
     from archgym.simulators.dataflow.mapper import Mapper
     from archgym.simulators.dataflow.network import load_layers
-    from archgym import datasets
 
     cases = []
     arch = eyeriss_like()
@@ -80,7 +85,7 @@ def bench_fixed_mapping(rows, out):
             ly, a, m = _case(rows[name])
             cases.append(("tpu_like", ly, a, m))
     try:
-        from archgym.simulators.dataflow import zigzag_bridge as zz
+        from archgym.simulators.dataflow.validation import zigzag_bridge as zz
         zz_acc = zz.accelerator("tpu_like")
     except ImportError:
         zz = None
@@ -101,12 +106,12 @@ def bench_fixed_mapping(rows, out):
 
 
 def _spatial(row):
-    from archgym.simulators.dataflow.zigzag_format import parse_spatial
+    from archgym.simulators.dataflow.formats.zigzag import parse_spatial
     return parse_spatial(row["spatial_mapping"])
 
 
 def _temporal(row):
-    from archgym.simulators.dataflow.zigzag_format import parse_temporal
+    from archgym.simulators.dataflow.formats.zigzag import parse_temporal
     return parse_temporal(row["temporal_mapping"])
 
 
@@ -116,8 +121,8 @@ def _zz(d):
 
 def bench_search(rows, out, live_zigzag: bool):
     from archgym.simulators.dataflow.cost import evaluate
+    from archgym.simulators.dataflow.formats.zigzag import tpu_like
     from archgym.simulators.dataflow.mapper import Mapper
-    from archgym.simulators.dataflow.zigzag_format import tpu_like
 
     out["search"] = []
     for name in SEARCH_ROWS:
@@ -142,7 +147,7 @@ def bench_search(rows, out, live_zigzag: bool):
 
 def _zigzag_search(layer) -> float:
     """Seconds of ZigZag's own search (LOMA, latency, lpf_limit 6) for one layer on tpu_like."""
-    from archgym.simulators.dataflow import zigzag_bridge as zz
+    from archgym.simulators.dataflow.validation import zigzag_bridge as zz
 
     return zz.search(layer)[1]
 
@@ -173,13 +178,11 @@ def bench_networks(out):
 
 def bench_env(out):
     import gymnasium as gym
-    import archgym  # noqa: F401
-    from archgym.envs import dataflow as mod
 
-    env = gym.make("archgym/Dataflow-v0")
+    import archgym  # noqa: F401
+    env = gym.make("archgym/Dataflow-v0", cache_size=0)
     env.reset(seed=0)
     env.action_space.seed(0)
-    mod._CACHE.clear()
     n, t0 = 10, time.perf_counter()
     for _ in range(n):
         env.step(env.action_space.sample())
@@ -205,10 +208,9 @@ def main(argv=None):
                        "loadavg_1m_at_start": os.getloadavg()[0]}}
     t0 = time.perf_counter()
     from archgym.simulators.dataflow.eyeriss import eyeriss_like
+    from archgym.simulators.dataflow.formats.zigzag import tpu_like
     from archgym.simulators.dataflow.mapper import Mapper
     from archgym.simulators.dataflow.workload import conv
-
-    from archgym.simulators.dataflow.zigzag_format import tpu_like
 
     # numba compile / cache load of every specialisation timed below (both architectures, both objectives)
     warm = conv("warm", K=8, C=8, H=8, R=3, padding=1)
@@ -225,7 +227,7 @@ def main(argv=None):
     }
     out["goals"] = goals
     RESULTS.mkdir(parents=True, exist_ok=True)
-    from archgym.atomic import atomic_path
+    from archgym.files.atomic import atomic_path
 
     with atomic_path(RESULTS / "bench_dataflow.json") as p:
         p.write_text(json.dumps(out, indent=2))

@@ -5,7 +5,7 @@ designs per second through the batched core (``LimitedEncoding.evaluate_rows``),
 ``SoCEnv.simulate_batch`` (design dicts in, metric dicts out), ``SoCEnv.evaluate_many`` (adds the
 base environment's design validation), ``env.step`` (gymnasium actions), and the Python path with a
 full report (``SoCEnv.result``). FARSI is not installed here: its speed is the reference's
-measurement (``eval_s_repeats`` of ../shared/reference/soc/farsi_reference.json, warm
+measurement (``eval_s_repeats`` of tests/reference/soc/farsi_reference.json, warm
 ``dse.eval_design`` calls on the steering machine; median 0.047 s per evaluation). Also re-checks the
 agreement with FARSI on the 21 reference designs it could run.
 
@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-REF = ROOT / ".." / "shared" / "reference" / "soc" / "farsi_reference.json"
+REF = ROOT / "tests" / "reference" / "soc" / "farsi_reference.json"
 WORKLOADS = ("audio_decoder", "edge_detection", "hpvm_cava")
 GOAL = 10_000
 
@@ -82,9 +82,8 @@ def _workload(name: str, n: int, farsi: dict) -> dict:
 
 def _agreement() -> dict:
     sys.path.insert(0, str(ROOT))
-    from tests.soc.conftest import model, spec_from_record  # the reference test's helpers
-
     from archgym.simulators.soc.design_spec import design_from_dict
+    from tests.soc.conftest import model, spec_from_record  # the reference test's helpers
 
     worst = {"latency_s": 0.0, "power_W": 0.0, "area_m2": 0.0, "energy_J": 0.0}
     n = 0
@@ -113,7 +112,7 @@ def main(argv=None) -> dict:
         "benchmark": "soc", "command": "python benchmarks/bench_soc.py " + " ".join(argv or sys.argv[1:]),
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
                     "load_average": os.getloadavg()},
-        "farsi_reference": {"source": "../shared/reference/soc/farsi_reference.json eval_s_repeats (warm dse.eval_design "
+        "farsi_reference": {"source": "tests/reference/soc/farsi_reference.json eval_s_repeats (warm dse.eval_design "
                                       "on the steering machine; FARSI is not installed here)",
                             "median_eval_seconds_all": farsi_median, "median_eval_seconds_per_workload": farsi},
         "goal_designs_per_second": GOAL, "workloads": rows, "agreement_with_farsi": _agreement(),

@@ -66,13 +66,13 @@ def collect_dataset(env_id: str, n: int, gen_seconds: float, seed: int, data_dir
 
 
 def bench_env(env_id: str, args) -> dict:
-    from archgym.surrogate import environment_for, fit, evaluate
-    from archgym.surrogate_curves import CURVE_COLUMNS, designs_needed, learning_curve
-    from archgym.surrogate_data import load_training_data, split
-    from archgym.surrogate_models import available_models
-    from archgym.surrogate_plots import plot_learning_curve
-    from archgym.surrogate_recheck import search_and_recheck
-    from archgym.surrogate_speed import measure_speed
+    from archgym.surrogates import environment_for, evaluate, fit
+    from archgym.surrogates.curves import CURVE_COLUMNS, designs_needed, learning_curve
+    from archgym.surrogates.data import load_training_data, split
+    from archgym.surrogates.models import available_models
+    from archgym.surrogates.plots import plot_learning_curve
+    from archgym.surrogates.recheck import search_and_recheck
+    from archgym.surrogates.speed import measure_speed
 
     print(f"== {env_id}", flush=True)
     path, gen = collect_dataset(env_id, args.n, args.gen_seconds, args.seed, Path(args.data_dir))
@@ -227,9 +227,9 @@ def main(argv=None) -> int:
             continue
         results["environments"][env_id] = bench_env(env_id, args)
     results["wall_seconds"] = time.perf_counter() - t0
+    from archgym.files.atomic import atomic_path
     from archgym.records import write_json_atomic
-    from archgym.surrogate import jsonable
-    from archgym.atomic import atomic_path
+    from archgym.surrogates import jsonable
 
     name = "bench_surrogate_quick" if args.quick else "bench_surrogate"
     write_json_atomic(jsonable(results), RESULTS / f"{name}.json")

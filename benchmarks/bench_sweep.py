@@ -29,14 +29,14 @@ RESULTS = HERE / "results"
 
 
 def _spec(name: str, env: str, trials: int, budget: int, report_every="auto", batch_size: int = 64):
-    from archgym.sweep_spec import parse_sweep_spec
+    from archgym.sweeps.spec import parse_sweep_spec
 
     return parse_sweep_spec({"name": name, "budget": budget, "seeds": list(range(trials)), "report_every": report_every,
                              "envs": [env], "agents": [{"name": "random", "params": {"batch_size": batch_size}}]})
 
 
 def _sweep(spec, workers: int, tmp: Path, reuse_actors: bool = True) -> dict:
-    from archgym.sweep import run_sweep
+    from archgym.sweeps.run import run_sweep
 
     out = tmp / f"{spec.name}-{workers}-{reuse_actors}"
     t0 = time.perf_counter()
@@ -73,7 +73,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import archgym
-    from archgym.sweep import prepare_ray_environment
+    from archgym.sweeps.run import prepare_ray_environment
 
     env = args.env or ("archgym/SystolicArray-v0" if "archgym/SystolicArray-v0" in archgym.ENVIRONMENTS else "archgym/Synthetic-v0")
     prepare_ray_environment()

@@ -56,7 +56,7 @@ def _layers(full: bool):
         cycles = simulate_batch(designs, layers, per_layer=True)["layers"]["compute_cycles"].max(axis=0)
         ok = [(int(c), l) for c, l in zip(cycles, layers) if c <= cap]
         seen, picked = set(), []
-        for c, l in sorted(ok, key=lambda t: -t[0]):
+        for _c, l in sorted(ok, key=lambda t: -t[0]):
             key = (l.gemm_m, l.gemm_n, l.gemm_k)
             if key not in seen:
                 seen.add(key)
@@ -94,8 +94,8 @@ def _time_model(fn, min_seconds=0.05):
 
 
 def compare(full: bool, budget_s: float) -> dict:
-    from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim
     from archgym.simulators.systolic import simulate
+    from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim
 
     rows = []
     spent = 0.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -22,13 +21,13 @@ from archgym.cli.options import fail
     ),
 )
 def analyze_command(
-    sweeps: List[Path] = typer.Argument(..., help="sweep folder(s) written by archgym sweep (or run/collect folders)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder [default: <first sweep>/analysis]"),
+    sweeps: list[Path] = typer.Argument(..., help="sweep folder(s) written by archgym sweep (or run/collect folders)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="output folder [default: <first sweep>/analysis]"),
     include_incomplete: bool = typer.Option(False, "--include-incomplete", help="also use experiments that did not finish"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
-    from archgym.analysis import analyze
     from archgym.records import RecordsError
+    from archgym.sweeps.analysis import analyze
 
     out = out or sweeps[0] / "analysis"
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -26,9 +25,10 @@ def collect_command(
     n: int = typer.Option(..., "--n", "-n", help="designs to sample and evaluate"),
     sampler: str = typer.Option("random", "--sampler", help="random or lhs (Latin hypercube)"),
     seed: int = typer.Option(0, "--seed", "-s", help="seed of the sample"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder [default: runs/collect/<env>-<sampler>-n<N>-seed<S>]"),
-    workload: Optional[str] = typer.Option(None, "--workload", "-w", help="workload of the environment (its default if omitted)"),
-    env_arg: List[str] = typer.Option([], "--env-arg", "-e", help="environment keyword argument key=value, value as JSON or text (repeatable)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="output folder [default: runs/collect/<env>-<sampler>-n<N>-seed<S>]"),
+    workload: str | None = typer.Option(None, "--workload", "-w", help="workload of the environment (its default if omitted)"),
+    env_arg: list[str] = typer.Option([], "--env-arg", "-e",
+                                      help="environment keyword argument key=value, value as JSON or text (repeatable)"),
     chunk: int = typer.Option(8192, "--chunk", help="designs evaluated (and written) per batch"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -36,13 +35,14 @@ def run_command(
     agent: str = typer.Option("random", "--agent", "-a", help=f"search agent: {_agents_help()}"),
     budget: int = typer.Option(1000, "--budget", "-n", help="simulator evaluations"),
     seed: int = typer.Option(0, "--seed", "-s", help="seed of the agent and the environment"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder [default: runs/<env>-<agent>-seed<S>]"),
-    workload: Optional[str] = typer.Option(None, "--workload", "-w", help="workload of the environment (its default if omitted)"),
-    param: List[str] = typer.Option([], "--param", "-p", help="agent hyper-parameter key=value (repeatable)"),
-    env_arg: List[str] = typer.Option([], "--env-arg", "-e", help="environment keyword argument key=value, value as JSON or text (repeatable)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="output folder [default: runs/<env>-<agent>-seed<S>]"),
+    workload: str | None = typer.Option(None, "--workload", "-w", help="workload of the environment (its default if omitted)"),
+    param: list[str] = typer.Option([], "--param", "-p", help="agent hyper-parameter key=value (repeatable)"),
+    env_arg: list[str] = typer.Option([], "--env-arg", "-e",
+                                      help="environment keyword argument key=value, value as JSON or text (repeatable)"),
     reward: str = typer.Option("target", "--reward", help="reward family: target, hinge or weighted"),
-    target: List[str] = typer.Option([], "--target", "-t", help="metric=value target override (repeatable)"),
-    weight: List[str] = typer.Option([], "--weight", help="metric=value weight for --reward weighted (repeatable)"),
+    target: list[str] = typer.Option([], "--target", "-t", help="metric=value target override (repeatable)"),
+    weight: list[str] = typer.Option([], "--weight", help="metric=value weight for --reward weighted (repeatable)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
     as_json: bool = typer.Option(False, "--json", help="print the result summary as JSON"),
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -26,29 +25,35 @@ from archgym.cli.options import fail
     ),
 )
 def simulate_dataflow(
-    arch: Optional[Path] = typer.Option(None, "--arch", "-a", help="Timeloop v0.3 architecture YAML"),
-    bypass: Optional[Path] = typer.Option(None, "--bypass", help="YAML with bypass directives (keep/bypass)"),
+    arch: Path | None = typer.Option(None, "--arch", "-a", help="Timeloop v0.3 architecture YAML"),
+    bypass: Path | None = typer.Option(None, "--bypass", help="YAML with bypass directives (keep/bypass)"),
     workload: str = typer.Option("alexnet", "--workload", "-w", help="alexnet, resnet50, mobilenetv2 or a CSV"),
-    problem: Optional[Path] = typer.Option(None, "--problem", "-p", help="Timeloop problem YAML (one layer)"),
-    mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="Timeloop mapping YAML for --problem"),
+    problem: Path | None = typer.Option(None, "--problem", "-p", help="Timeloop problem YAML (one layer)"),
+    mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Timeloop mapping YAML for --problem"),
     budget: int = typer.Option(1200, "--budget", help="mapper: candidate mappings per layer"),
     objective: str = typer.Option("edp", "--objective", help="mapper objective: edp, energy or delay"),
     search: str = typer.Option("hybrid", "--search", help="mapper search: hybrid or random-pruned"),
     seed: int = typer.Option(0, "--seed", help="mapper seed"),
     show_mapping: bool = typer.Option(False, "--show-mapping", help="print each layer's loop nest"),
-    write_mapping: Optional[Path] = typer.Option(None, "--write-mapping", help="save the mapping (one layer) as YAML"),
+    write_mapping: Path | None = typer.Option(None, "--write-mapping", help="save the mapping (one layer) as YAML"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    from archgym.atomic import atomic_path
     from archgym.envs.dataflow import resolve_workload
+    from archgym.files.atomic import atomic_path
     from archgym.simulators.dataflow.architecture import ArchitectureError
     from archgym.simulators.dataflow.cost import CapacityError, evaluate
     from archgym.simulators.dataflow.eyeriss import eyeriss_like
+    from archgym.simulators.dataflow.formats.timeloop import (
+        SpecError,
+        mapping_to_yaml,
+        read_architecture,
+        read_bypass,
+        read_mapping,
+        read_problem,
+    )
     from archgym.simulators.dataflow.mapper import Mapper
     from archgym.simulators.dataflow.mapping import MappingError
     from archgym.simulators.dataflow.network import NetworkCost, load_layers
-    from archgym.simulators.dataflow.timeloop_yaml import SpecError, mapping_to_yaml, read_architecture, \
-        read_bypass, read_mapping, read_problem
     from archgym.simulators.dataflow.workload import WorkloadError
 
     if mapping is not None and problem is None:

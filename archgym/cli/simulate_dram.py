@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -33,8 +32,8 @@ _TABLE = (
 def simulate_dram(
     memspec: Path = typer.Option(..., "--memspec", help="DRAMSys memspec JSON (DDR3 or DDR4)"),
     trace: Path = typer.Option(..., "--trace", help="DRAMSys .stl trace (cycle:<tab>read|write<tab>hex address)"),
-    mcconfig: Optional[Path] = typer.Option(None, "--mcconfig", help="DRAMSys mcconfig JSON [default: DRAMSys's]"),
-    addressmapping: Optional[Path] = typer.Option(None, "--addressmapping", help="DRAMSys address-mapping JSON"),
+    mcconfig: Path | None = typer.Option(None, "--mcconfig", help="DRAMSys mcconfig JSON [default: DRAMSys's]"),
+    addressmapping: Path | None = typer.Option(None, "--addressmapping", help="DRAMSys address-mapping JSON"),
     as_json: bool = typer.Option(False, "--json", help="print the metrics as one JSON object"),
 ) -> None:
     from archgym.simulators.dram.addressmap import AddressMappingError

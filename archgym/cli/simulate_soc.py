@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,8 +26,8 @@ from archgym.cli.options import fail
 def simulate_soc(
     workload: str = typer.Option("audio_decoder", "--workload", "-w",
                                  help="audio_decoder, edge_detection, hpvm_cava, or a node-link task-graph JSON"),
-    design: Optional[Path] = typer.Option(None, "--design", "-d", help="design file (blocks, links, mapping)"),
-    limited: Optional[Path] = typer.Option(None, "--limited", "-l", help="design in SoC-v0's limited encoding (JSON)"),
+    design: Path | None = typer.Option(None, "--design", "-d", help="design file (blocks, links, mapping)"),
+    limited: Path | None = typer.Option(None, "--limited", "-l", help="design in SoC-v0's limited encoding (JSON)"),
     leakage: bool = typer.Option(False, "--leakage", help="add memory leakage (FARSI leaves it out)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:

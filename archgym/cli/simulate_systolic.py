@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -31,13 +30,13 @@ _TABLE_COLUMNS = (
 )
 def simulate_systolic(
     config: Path = typer.Option(..., "--config", "-c", help="SCALE-Sim 3.0 cfg file"),
-    topology: Optional[Path] = typer.Option(None, "--topology", "-t",
+    topology: Path | None = typer.Option(None, "--topology", "-t",
                                             help="topology/GEMM CSV (default: the cfg's TopologyCsvLoc)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (layers list and total object)"),
     memory: str = typer.Option("replay", "--memory", help="replay (exact SCALE-Sim DRAM/stalls) or analytic"),
 ) -> None:
-    from archgym.simulators.systolic.formats.scalesim import SystolicFileError, read_config, read_topology
     from archgym.simulators.systolic import simulate
+    from archgym.simulators.systolic.formats.scalesim import SystolicFileError, read_config, read_topology
 
     if memory not in ("replay", "analytic"):
         fail(f"--memory {memory!r} is not allowed; allowed: replay, analytic")

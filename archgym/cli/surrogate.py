@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -27,23 +26,23 @@ MODEL_HELP = "model: rf, hgb, xgb, knn, mlp or gp (see `archgym surrogate models
 
 def _errors():
     """The exception types that mean bad input (reported without a traceback, exit code 2)."""
+    from archgym.core.rewards import RewardError
+    from archgym.core.spaces import DesignError
     from archgym.records import RecordsError
-    from archgym.rewards import RewardError
-    from archgym.spaces import DesignError
-    from archgym.surrogate import SurrogateError
-    from archgym.surrogate_data import DatasetError
-    from archgym.surrogate_models import ModelError
+    from archgym.surrogates import SurrogateError
+    from archgym.surrogates.data import DatasetError
+    from archgym.surrogates.models import ModelError
 
     return (SurrogateError, DatasetError, ModelError, RecordsError, DesignError, RewardError)
 
 
 def _echo_json(data) -> None:
-    from archgym.surrogate import jsonable
+    from archgym.surrogates import jsonable
 
     typer.echo(json.dumps(jsonable(data), indent=2))
 
 
-def _sizes(text: Optional[str]) -> Optional[list[int]]:
+def _sizes(text: str | None) -> list[int] | None:
     if text is None:
         return None
     try:
@@ -58,28 +57,28 @@ def _sizes(text: Optional[str]) -> Optional[list[int]]:
 @surrogate_app.command("train", help="Train a surrogate on DATASET_DIR (rows of one environment and workload), "
                                      "report on a seeded held-out split (printed as JSON) and save it to --out.")
 def train_command(
-    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files (archgym run/sweep/collect)"),
+    dataset: list[Path] = typer.Argument(..., help="dataset directories or Parquet files (archgym run/sweep/collect)"),
     model: str = typer.Option("hgb", "--model", "-m", help=MODEL_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="surrogate file to write (a zip holding schema, "
+    out: Path | None = typer.Option(None, "--out", "-o", help="surrogate file to write (a zip holding schema, "
                                                                "metadata and model)"),
     seed: int = typer.Option(0, "--seed", "-s", help="seed of the held-out split and of the model"),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="share of distinct designs held out"),
-    param: List[str] = typer.Option([], "--param", "-p", help="model hyper-parameter key=value, value as JSON "
+    param: list[str] = typer.Option([], "--param", "-p", help="model hyper-parameter key=value, value as JSON "
                                                               "(repeatable), e.g. -p max_iter=1000"),
     search: int = typer.Option(0, "--search", help="randomised hyper-parameter search with this many candidates "
                                                    "(3-fold CV on the training designs); 0 = defaults"),
-    per_metric: Optional[bool] = typer.Option(None, "--per-metric/--joint", help="one model per metric or one "
+    per_metric: bool | None = typer.Option(None, "--per-metric/--joint", help="one model per metric or one "
                                                                                  "multi-output model [model default]"),
     transform: str = typer.Option("auto", "--transform", help="target transform: auto (log of positive metrics), "
                                                               "log or none"),
-    max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training designs"),
-    env_id: Optional[str] = typer.Option(None, "--env", help="environment id, if the dataset holds several"),
-    workload: Optional[str] = typer.Option(None, "--workload", "-w", help="workload, if the dataset holds several"),
+    max_train: int | None = typer.Option(None, "--max-train", help="use at most this many training designs"),
+    env_id: str | None = typer.Option(None, "--env", help="environment id, if the dataset holds several"),
+    workload: str | None = typer.Option(None, "--workload", "-w", help="workload, if the dataset holds several"),
     speed: bool = typer.Option(True, "--speed/--no-speed", help="time surrogate against simulator in this run"),
-    report: Optional[Path] = typer.Option(None, "--report", help="also write the JSON report to this file"),
+    report: Path | None = typer.Option(None, "--report", help="also write the JSON report to this file"),
 ) -> None:
     from archgym.records import write_json_atomic
-    from archgym.surrogate import jsonable, train
+    from archgym.surrogates import jsonable, train
 
     if max_train is not None and max_train < 2:
         fail(f"--max-train must be >= 2, got {max_train}")
@@ -104,13 +103,13 @@ def train_command(
                                         "--held-out only the designs its own training split held out).")
 def evaluate_command(
     model_path: Path = typer.Argument(..., help="surrogate file written by `archgym surrogate train`"),
-    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
+    dataset: list[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
     held_out: bool = typer.Option(False, "--held-out", help="only the designs held out by the surrogate's split "
                                                             "(same seed and test fraction)"),
     speed: bool = typer.Option(False, "--speed/--no-speed", help="time surrogate against simulator"),
 ) -> None:
-    from archgym.surrogate import environment_for, evaluate, load
-    from archgym.surrogate_data import load_training_data, split
+    from archgym.surrogates import environment_for, evaluate, load
+    from archgym.surrogates.data import load_training_data, split
 
     try:
         sur = load(model_path)
@@ -125,7 +124,7 @@ def evaluate_command(
             frame = frame.iloc[split(frame, s["test_fraction"], s["seed"])[1]]
         rep = {"model_path": str(model_path), "dataset_hash": data.dataset_hash, **evaluate(sur, frame, env)}
         if speed:
-            from archgym.surrogate_speed import measure_speed
+            from archgym.surrogates.speed import measure_speed
 
             rep["speed"] = measure_speed(sur, env, frame)
     except _errors() as e:
@@ -136,20 +135,20 @@ def evaluate_command(
 @surrogate_app.command("learning-curve", help="Held-out error and ranking against the number of training designs "
                                               "(same held-out designs for every size).")
 def learning_curve_command(
-    dataset: List[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
-    model: List[str] = typer.Option(["hgb"], "--model", "-m", help=MODEL_HELP + " (repeatable)"),
-    sizes: Optional[str] = typer.Option(None, "--sizes", help="comma-separated training-set sizes "
+    dataset: list[Path] = typer.Argument(..., help="dataset directories or Parquet files"),
+    model: list[str] = typer.Option(["hgb"], "--model", "-m", help=MODEL_HELP + " (repeatable)"),
+    sizes: str | None = typer.Option(None, "--sizes", help="comma-separated training-set sizes "
                                                               "[about 7 log-spaced sizes]"),
     seed: int = typer.Option(0, "--seed", "-s"),
     test_fraction: float = typer.Option(0.2, "--test-fraction"),
     goal: float = typer.Option(0.5, "--goal", help="RMSE goal in % of the mean, for the summary and the plot"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the curve as CSV"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write a plot (png/pdf/svg)"),
-    env_id: Optional[str] = typer.Option(None, "--env"),
-    workload: Optional[str] = typer.Option(None, "--workload", "-w"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write the curve as CSV"),
+    plot: Path | None = typer.Option(None, "--plot", help="write a plot (png/pdf/svg)"),
+    env_id: str | None = typer.Option(None, "--env"),
+    workload: str | None = typer.Option(None, "--workload", "-w"),
 ) -> None:
-    from archgym.atomic import atomic_path
-    from archgym.surrogate_curves import designs_needed, learning_curve
+    from archgym.files.atomic import atomic_path
+    from archgym.surrogates.curves import designs_needed, learning_curve
 
     try:
         curve = learning_curve([str(d) for d in dataset], model, _sizes(sizes), env_id=env_id, workload=workload,
@@ -160,7 +159,7 @@ def learning_curve_command(
         with atomic_path(out) as tmp:
             curve.to_csv(tmp, index=False)
     if plot is not None:
-        from archgym.surrogate_plots import plot_learning_curve
+        from archgym.surrogates.plots import plot_learning_curve
 
         plot_learning_curve(curve, goal=goal, path=plot)
     _echo_json({"designs_needed_for_goal": designs_needed(curve, goal), "goal_rmse_pct_mean": goal,
@@ -174,13 +173,13 @@ def recheck_command(
     budget: int = typer.Option(10_000, "--budget", "-n", help="surrogate evaluations of the search"),
     top: int = typer.Option(10, "--top", help="best distinct designs re-checked on the simulator"),
     seed: int = typer.Option(0, "--seed", "-s"),
-    param: List[str] = typer.Option([], "--param", "-p", help="agent hyper-parameter key=value (repeatable)"),
+    param: list[str] = typer.Option([], "--param", "-p", help="agent hyper-parameter key=value (repeatable)"),
     baseline: int = typer.Option(0, "--baseline", help="also run the agent on the simulator for this many "
                                                        "evaluations (0 = no baseline)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the re-checked designs as CSV"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write the re-checked designs as CSV"),
 ) -> None:
-    from archgym.atomic import atomic_path
-    from archgym.surrogate_recheck import search_and_recheck
+    from archgym.files.atomic import atomic_path
+    from archgym.surrogates.recheck import search_and_recheck
 
     if budget < 1 or top < 1 or baseline < 0:
         fail(f"--budget and --top must be >= 1 and --baseline >= 0, got {budget}, {top}, {baseline}")
@@ -197,7 +196,7 @@ def recheck_command(
 
 @surrogate_app.command("models", help="The model registry: names, descriptions, defaults, availability.")
 def models_command() -> None:
-    from archgym.surrogate_models import MODELS, is_available
+    from archgym.surrogates.models import MODELS, is_available
 
     _echo_json({n: {"description": s.description, "available": is_available(n), "per_metric": s.per_metric,
                     "max_train": s.max_train, "defaults": dict(s.defaults)} for n, s in MODELS.items()})

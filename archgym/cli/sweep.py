@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,16 +19,17 @@ from archgym.cli.options import fail
         "Writes OUT/runs/<run_id>/evaluations/part-*.parquet (one row per evaluated design), OUT/runs/<run_id>/run.json, "
         "OUT/dataset.json (the dataset card) and OUT/tune/ (Ray Tune's state). Running the same command again on an "
         "interrupted sweep resumes it (Tuner.restore) without losing or duplicating rows. Exit code 1 if a trial failed "
-        "after its retries, 130 if the sweep was interrupted (Ctrl-C) before its end. The file format is described in README.md, section 'Sweeps under Ray Tune'."
+        "after its retries, 130 if the sweep was interrupted (Ctrl-C) before its end. The file format is described in "
+        "README.md, section 'Sweeps under Ray Tune'."
     ),
 )
 def sweep_command(
     file: Path = typer.Argument(..., help="sweep file (YAML)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="dataset folder [default: runs/sweeps/<name>]"),
-    address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="join a running Ray cluster (e.g. auto or HOST:6379); "
+    out: Path | None = typer.Option(None, "--out", "-o", help="dataset folder [default: runs/sweeps/<name>]"),
+    address: str | None = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="join a running Ray cluster (e.g. auto or HOST:6379); "
                                           "OUT must then be on a file system every node can write"),
-    num_cpus: Optional[int] = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance [default: all cores]"),
-    max_concurrent: Optional[int] = typer.Option(None, "--max-concurrent", help="at most this many trials at once"),
+    num_cpus: int | None = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance [default: all cores]"),
+    max_concurrent: int | None = typer.Option(None, "--max-concurrent", help="at most this many trials at once"),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="continue an interrupted sweep found in OUT"),
     retry_errored: bool = typer.Option(False, "--retry-errored", help="on resume, restart trials that had failed too"),
     dry_run: bool = typer.Option(False, "--dry-run", help="check the file and list the experiments; run nothing"),
@@ -37,8 +37,8 @@ def sweep_command(
     as_json: bool = typer.Option(False, "--json", help="print the result summary as JSON"),
 ) -> None:
     from archgym.records import RecordsError
-    from archgym.sweep import SweepError, run_sweep
-    from archgym.sweep_spec import SweepSpecError, load_sweep_spec
+    from archgym.sweeps.run import SweepError, run_sweep
+    from archgym.sweeps.spec import SweepSpecError, load_sweep_spec
 
     if num_cpus is not None and num_cpus < 1:
         fail(f"--num-cpus must be >= 1, got {num_cpus}")
@@ -102,4 +102,4 @@ def _print_result(result) -> None:
     if result.best:
         b = result.best
         c.print(f"best reward {b['best_reward']:.6g}: {b['agent']} on {b['env_id']} ({b['setting']}, seed {b['seed']})")
-    c.print(f"dataset: {result.out} (load with archgym.sweep_dataset.load_dataset; card {result.out / 'dataset.json'})")
+    c.print(f"dataset: {result.out} (load with archgym.sweeps.dataset.load_dataset; card {result.out / 'dataset.json'})")

@@ -37,18 +37,17 @@ and 7885704 cycles on AlexNet, are Timeloop's at 45 nm and do not carry over).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
-from typing import Sequence
 
-from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym import datasets
+from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
+from archgym.core.spaces import Categorical, DesignSpace, Integer, Ordinal
 from archgym.simulators.dataflow.architecture import ArchitectureError
 from archgym.simulators.dataflow.energy_table import ComponentError
 from archgym.simulators.dataflow.eyeriss import BASELINE, eyeriss_like
 from archgym.simulators.dataflow.mapper import OBJECTIVES, Mapper
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.network import load_layers, network_cost
-from archgym.spaces import Categorical, DesignSpace, Integer, Ordinal
 
 WORKLOADS = ("alexnet", "resnet50", "mobilenetv2")
 CLASSES = ("regfile", "smartbuffer_SRAM", "smartbuffer_RF", "SRAM")
@@ -91,14 +90,8 @@ def design_space() -> DesignSpace:
 
 def resolve_workload(workload: str | Path) -> tuple[str, Path]:
     """(name, path) of a shipped network or a layer-table CSV path."""
-    from archgym import datasets
-
-    return datasets.shipped_or_path(workload, WORKLOADS, "dataflow", ".csv", "a CSV with columns layer,type,H,W,C,K,R,S,stride,padding,groups,repeat", noun="network")
-
-
-#: (workload path, budget, objective, design items) -> metrics; shared by every instance in the process
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 4096
+    return datasets.shipped_or_path(workload, WORKLOADS, "dataflow", ".csv",
+                                    "a CSV with columns layer,type,H,W,C,K,R,S,stride,padding,groups,repeat", noun="network")
 
 
 class DataflowEnv(ArchGymEnv):
@@ -107,7 +100,7 @@ class DataflowEnv(ArchGymEnv):
     ``workload``: ``alexnet`` (default, ArchGym's TimeloopGym workload), ``resnet50``, ``mobilenetv2`` or a
     layer-table CSV path. ``mapper_budget`` (candidate mappings per layer) and ``mapper_objective``
     (``edp``, ``energy``, ``delay``) set the mapping search that scores each architecture. Other keyword
-    arguments are those of :class:`archgym.env.ArchGymEnv`.
+    arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
 
     env_id = "archgym/Dataflow-v0"
@@ -125,13 +118,7 @@ class DataflowEnv(ArchGymEnv):
         self.layers = load_layers(path)
         self.mapper_budget = mapper_budget
         self.mapper_objective = mapper_objective
-        space = design_space()
-        base = self._metrics(dict(BASELINE))
-        if isinstance(base, InfeasibleDesign):  # pragma: no cover - the baseline always maps
-            raise RuntimeError(f"the baseline design cannot be evaluated: {base}")
-        self.baseline_metrics = base
-        default_targets = {m: f * base[m] for m, f in TARGET_FACTORS.items()}
-        super().__init__(space, METRICS, workload=name, default_targets=default_targets,
+        super().__init__(design_space(), METRICS, workload=name, default_targets=BaselineTargets(TARGET_FACTORS),
                          observation_metrics=OBSERVED, **kwargs)
 
     @property
@@ -142,33 +129,11 @@ class DataflowEnv(ArchGymEnv):
         """The :class:`~archgym.simulators.dataflow.architecture.Architecture` of a design."""
         return eyeriss_like(dict(design))
 
-    def _metrics(self, design: dict) -> dict | InfeasibleDesign:
-        key = (str(self.workload_path), self.mapper_budget, self.mapper_objective, tuple(sorted(design.items())))
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
+    def simulate(self, design: dict) -> dict:
         try:
             arch = self.architecture(design)
             cost = network_cost(arch, self.layers, Mapper(arch, budget=self.mapper_budget,
                                                           objective=self.mapper_objective))
-            out: dict | InfeasibleDesign = {k: float(v) for k, v in cost.metrics().items()}
         except (ArchitectureError, ComponentError, MappingError) as e:
-            out = InfeasibleDesign(str(e))
-        _CACHE[key] = out
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-        return out
-
-    def simulate(self, design: dict) -> dict:
-        out = self._metrics(design)
-        if isinstance(out, InfeasibleDesign):
-            raise out
-        return dict(out)
-
-    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
-        out = []
-        for d in designs:
-            r = self._metrics(d)
-            out.append(r if isinstance(r, InfeasibleDesign) else dict(r))
-        return out
+            raise InfeasibleDesign(str(e)) from None
+        return {k: float(v) for k, v in cost.metrics().items()}

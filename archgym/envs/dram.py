@@ -32,7 +32,7 @@ Workloads: a shipped name (``datasets/dram/workloads.json``: ``stream``, ``rando
 :mod:`archgym.simulators.dram.tracegen`) or a path to a DRAMSys ``.stl`` trace.
 
 Rewards: ArchGym's formulations through ``objective`` -- ``"both"`` (power and latency, default),
-``"power"``, ``"latency"`` or ``"energy"`` -- with any reward family of :mod:`archgym.rewards`.
+``"power"``, ``"latency"`` or ``"energy"`` -- with any reward family of :mod:`archgym.core.rewards`.
 ArchGym's absolute targets (power 1, latency 0.1 after its own scaling) are tied to its DRAMSys DDR3
 set-up, so the default targets are relative to ArchGym's shipped controller policy
 (:data:`BASELINE`: Fifo scheduler, one buffer entry, no refresh, one active transaction) run on the
@@ -46,16 +46,15 @@ them with ``targets={...}`` in the metrics' own units.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
-from typing import Sequence
 
-from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym import datasets
+from archgym.core.env import ArchGymEnv, BaselineTargets, Metric
+from archgym.core.spaces import Categorical, DesignSpace, Ordinal, PowerOfTwo
 from archgym.simulators.dram.addressmap import load_mapping
 from archgym.simulators.dram.memspec import load_memspec
 from archgym.simulators.dram.simulation import SIMULATOR_VERSION, PreparedChannel
 from archgym.simulators.dram.tracegen import generate
-from archgym.spaces import Categorical, DesignSpace, Ordinal, PowerOfTwo
 
 #: ArchGym's shipped DRAMSys policy (its ``policy.json``), the baseline of the default targets
 BASELINE = {
@@ -123,15 +122,11 @@ def design_space() -> DesignSpace:
 
 
 def shipped_workloads() -> dict[str, dict]:
-    from archgym import datasets
-
     return json.loads(datasets.path("dram", "workloads.json").read_text())["workloads"]
 
 
 def resolve_memory(memory: str):
     """(memspec, mapping) of a shipped memory name."""
-    from archgym import datasets
-
     if memory not in MEMORIES:
         raise ValueError(f"memory {memory!r} is not known; allowed: {sorted(MEMORIES)}")
     spec_file, map_file = MEMORIES[memory]
@@ -157,15 +152,14 @@ class DRAMEnv(ArchGymEnv):
     ``workload``: shipped name (default ``"stream"``) or ``.stl`` path; ``memory``: ``"ddr4_2400"``
     (default, 2 ranks of 8Gb x8 DDR4-2400) or ``"ddr3_1600"``; ``objective``: ``"both"``,
     ``"power"``, ``"latency"`` or ``"energy"`` (which metrics get default targets). Other keyword
-    arguments are those of :class:`archgym.env.ArchGymEnv` (reward, targets, observe, ...).
+    arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
     """
 
     env_id = "archgym/DRAM-v0"
     version = "0"
     simulator_version = f"dram-{SIMULATOR_VERSION}"
 
-    def __init__(self, workload: str = "stream", memory: str = "ddr4_2400", objective: str = "both",
-                 cache_size: int = 4096, **kwargs):
+    def __init__(self, workload: str = "stream", memory: str = "ddr4_2400", objective: str = "both", **kwargs):
         if objective not in OBJECTIVES:
             raise ValueError(f"objective {objective!r} is not known; allowed: {sorted(OBJECTIVES)}")
         spec, mapping = resolve_memory(memory)
@@ -173,24 +167,18 @@ class DRAMEnv(ArchGymEnv):
         self.memory = memory
         self.objective = objective
         self.channel = PreparedChannel(spec, trace, mapping)
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = int(cache_size)
-        space = design_space()
-        self.baseline_metrics = self._metrics(dict(BASELINE))
-        default_targets = {m: TARGET_FACTORS[m] * self.baseline_metrics[m] for m in OBJECTIVES[objective]}
-        super().__init__(space, METRICS, workload=name, default_targets=default_targets,
+        factors = BaselineTargets({m: TARGET_FACTORS[m] for m in OBJECTIVES[objective]})
+        super().__init__(design_space(), METRICS, workload=name, default_targets=factors,
                          observation_metrics=OBSERVED, **kwargs)
 
     @property
     def baseline_design(self) -> dict:
         return dict(BASELINE)
 
-    def _metrics(self, design: dict) -> dict:
-        key = simulation_key(design)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return dict(hit)
+    def cache_key(self, design: dict) -> tuple:
+        return simulation_key(design)
+
+    def simulate(self, design: dict) -> dict:
         m = self.channel.run(design).metrics
         tck = self.channel.spec.tck_ns
         out = {
@@ -202,14 +190,4 @@ class DRAMEnv(ArchGymEnv):
             "row_hit_rate": m["row_hit_rate"],
             "p99_latency_ns": m["p99_read_latency_cycles"] * tck,
         }
-        if self._cache_size > 0:
-            self._cache[key] = out
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return dict(out)
-
-    def simulate(self, design: dict) -> dict:
-        return self._metrics(design)
-
-    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
-        return [self._metrics(d) for d in designs]
+        return out

@@ -19,14 +19,13 @@ kept in the tests), while 20,000 random genomes get to 25 %.
 
 from __future__ import annotations
 
-from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
+from archgym.core.spaces import Categorical, DesignSpace, Ordinal, PowerOfTwo
 from archgym.envs.dataflow import WORKLOADS, resolve_workload
 from archgym.simulators.dataflow.cost import CapacityError, evaluate
-from archgym.simulators.dataflow.gamma import GENOME_DIMS, ORDERS, TILED_DIMS, genome_mapping, genome_sizes, \
-    two_level_accelerator
+from archgym.simulators.dataflow.gamma import GENOME_DIMS, ORDERS, TILED_DIMS, genome_mapping, genome_sizes, two_level_accelerator
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.network import load_layers
-from archgym.spaces import Categorical, DesignSpace, Ordinal, PowerOfTwo
 
 TARGET_FACTORS = {"cycles": 1.0, "energy_uj": 0.7, "area_mm2": 1.0}
 METRICS = (
@@ -102,13 +101,12 @@ class MappingEnv(ArchGymEnv):
         self.sizes = genome_sizes(self.layer)
         space = design_space(self.sizes, max_pes)
         self._baseline = baseline_genome(self.sizes, min(256, max_pes))
+        # a configuration check, not a simulation: a 0.1 ms analytic evaluation of the baseline genome
         base = self._evaluate(self._baseline)
         if isinstance(base, InfeasibleDesign):
             raise ValueError(f"the baseline genome does not fit this accelerator ({base}); enlarge l1_words/l2_words")
-        self.baseline_metrics = base
-        default_targets = {m: f * base[m] for m, f in TARGET_FACTORS.items()}
-        super().__init__(space, METRICS, workload=f"{name}:{self.layer.name}", default_targets=default_targets,
-                         observation_metrics=OBSERVED, **kwargs)
+        super().__init__(space, METRICS, workload=f"{name}:{self.layer.name}",
+                         default_targets=BaselineTargets(TARGET_FACTORS), observation_metrics=OBSERVED, **kwargs)
 
     @property
     def baseline_design(self) -> dict:

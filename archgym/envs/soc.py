@@ -29,19 +29,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
-from archgym.rewards import TargetReward
+from archgym import datasets
+from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
+from archgym.core.rewards import TargetReward
+from archgym.core.spaces import Categorical, DesignSpace, Integer
 from archgym.simulators.soc.block_library import BlockLibrary
 from archgym.simulators.soc.hardware import SocInfeasible
 from archgym.simulators.soc.limited_encoding import SLOTS, LimitedEncoding
 from archgym.simulators.soc.model import MODEL_VERSION, SocModel, SocOptions, SocResult
 from archgym.simulators.soc.taskgraph import TaskGraphError, load_task_graph
-from archgym.spaces import Categorical, DesignSpace, Integer
 
 WORKLOADS = ("audio_decoder", "edge_detection", "hpvm_cava")
 
@@ -88,16 +89,12 @@ class FarsiDistance(TargetReward):
 
 def budgets(workload: str) -> dict[str, float]:
     """FARSI's budgets of a shipped workload (latency, power, area) as targets."""
-    from archgym import datasets
-
     b = json.loads(datasets.path("soc", "budgets.json").read_text())["per_workload"][workload]
     return {"latency_s": b["latency_s"], "power_W": b["power_W"], "area_m2": b["area_m2"]}
 
 
 def load_model(workload: str | Path, options: SocOptions | None = None) -> tuple[str, SocModel, LimitedEncoding]:
     """(name, SoC model, limited encoding) of a shipped workload name or a node-link JSON path."""
-    from archgym import datasets
-
     if isinstance(workload, str) and workload in WORKLOADS:
         path = datasets.path("soc", f"{workload}.json")
     else:
@@ -140,12 +137,13 @@ class SoCEnv(ArchGymEnv):
     ``workload``: ``audio_decoder`` (default), ``edge_detection``, ``hpvm_cava``, or a path to a
     node-link task graph (then targets default to FARSI's power and area budgets and the latency of
     the single-A53 baseline). ``include_leakage`` adds memory leakage (off in FARSI). Other keyword
-    arguments are those of :class:`archgym.env.ArchGymEnv`; ``reward`` defaults to ``"farsi"``.
+    arguments are those of :class:`archgym.core.env.ArchGymEnv`; ``reward`` defaults to ``"farsi"``.
     """
 
     env_id = "archgym/SoC-v0"
     version = "0"
     simulator_version = f"soc-{MODEL_VERSION}"
+    reward_kinds = {"farsi": FarsiDistance}
 
     def __init__(self, workload: str = "audio_decoder", reward="farsi", targets: Mapping[str, float] | None = None,
                  infeasible_reward: float = -1e4, include_leakage: bool = False, **kwargs):
@@ -158,16 +156,10 @@ class SoCEnv(ArchGymEnv):
                       for k, f in enumerate(self.encoding.fields)]
         self._names = [f.name for f in self.encoding.fields]
         if name in WORKLOADS and workload in WORKLOADS:
-            default_targets = budgets(name)
-        else:
-            base = self.simulate(self.encoding.baseline)
-            from archgym import datasets
-
+            default_targets: Mapping[str, float] | BaselineTargets = budgets(name)
+        else:  # FARSI's power and area budgets, and the latency of the single-A53 baseline (on first use)
             allb = json.loads(datasets.path("soc", "budgets.json").read_text())["all_row"]
-            default_targets = {"latency_s": base["latency_s"], "power_W": allb["power"], "area_m2": allb["area"]}
-        if reward == "farsi":
-            reward = FarsiDistance(dict(targets) if targets is not None else default_targets,
-                                   {m.name: m.sense for m in METRICS}, infeasible_reward=infeasible_reward)
+            default_targets = BaselineTargets({"latency_s": 1.0}, fixed={"power_W": allb["power"], "area_m2": allb["area"]})
         super().__init__(space, METRICS, workload=name, default_targets=default_targets, observation_metrics=OBSERVED,
                          reward=reward, targets=targets, infeasible_reward=infeasible_reward, **kwargs)
 

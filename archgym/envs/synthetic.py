@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from archgym.env import ArchGymEnv, Metric
-from archgym.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
+from archgym.core.env import ArchGymEnv, Metric
+from archgym.core.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
 
 
 class SyntheticEnv(ArchGymEnv):

@@ -38,15 +38,15 @@ and bandwidth against each other.
 from __future__ import annotations
 
 import dataclasses
-
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from archgym.env import ArchGymEnv, InfeasibleDesign, Metric
+from archgym import datasets
+from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
+from archgym.core.spaces import Categorical, DesignSpace, PowerOfTwo
 from archgym.simulators import systolic as model
-from archgym.spaces import Categorical, DesignSpace, PowerOfTwo
 
 WORKLOADS = ("resnet18", "resnet50", "mobilenet_v1", "alexnet", "vgg16", "bert_base", "vit_b16")
 
@@ -68,16 +68,10 @@ METRICS = (
 )
 OBSERVED = ("cycles", "energy_uj", "power_mw", "area_mm2", "utilization_pct")
 _DATAFLOW = {name: code for code, name in enumerate(model.DATAFLOWS)}
-_PARAMS = tuple(BASELINE)
-#: batches up to this size go through the per-environment memo of evaluated designs (at most _MEMO_SIZE)
-_MEMO_BATCH = 16
-_MEMO_SIZE = 1 << 14
 
 
 def resolve_workload(workload: str | Path) -> tuple[str, Path]:
     """(name, path) of a shipped workload name or a SCALE-Sim CSV path."""
-    from archgym import datasets
-
     return datasets.shipped_or_path(workload, WORKLOADS, "workloads", ".csv", "a SCALE-Sim topology/GEMM CSV")
 
 
@@ -106,8 +100,6 @@ def calibration_pairs(n: int, seed: int, max_work: float = 3e6) -> list[tuple[mo
     """``n`` random (distinct shipped layer, design of this space) pairs, seeded, whose exact replay
     is cheap (compute cycles x (rows + cols) <= ``max_work``): the set on which the analytic model
     is checked against ``simulate(..., memory="replay")`` (tests and benchmarks/bench_systolic.py)."""
-    from archgym import datasets
-
     rng = np.random.default_rng(seed)
     layers, seen = [], set()
     for w in WORKLOADS:
@@ -132,7 +124,7 @@ class SystolicArrayEnv(ArchGymEnv):
 
     ``workload``: a shipped name (``resnet18`` default, ``resnet50``, ``mobilenet_v1``, ``alexnet``,
     ``vgg16``, ``bert_base``, ``vit_b16``) or a path to a SCALE-Sim topology/GEMM CSV. Other keyword
-    arguments are those of :class:`archgym.env.ArchGymEnv` (reward, targets, observe, ...).
+    arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
     """
 
     env_id = "archgym/SystolicArray-v0"
@@ -144,13 +136,7 @@ class SystolicArrayEnv(ArchGymEnv):
         self.workload_path = path
         self.layers = model.load_workload(path)
         self._layer_arrays = model.distinct_layers(model.layer_arrays(self.layers))
-        self._memo: dict[tuple, dict] = {}
-        space = design_space()
-        self._space = space
-        base = self._run([BASELINE])
-        default_targets = {m: TARGET_FACTORS[m] * float(base[m][0]) for m in TARGET_FACTORS}
-        self.baseline_metrics = {m.name: float(base[m.name][0]) for m in METRICS}
-        super().__init__(space, METRICS, workload=name, default_targets=default_targets,
+        super().__init__(design_space(), METRICS, workload=name, default_targets=BaselineTargets(TARGET_FACTORS),
                          observation_metrics=OBSERVED, **kwargs)
 
     @property
@@ -187,19 +173,6 @@ class SystolicArrayEnv(ArchGymEnv):
     def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
         if not designs:
             return []
-        if len(designs) > _MEMO_BATCH:
-            return self._metrics(designs)
-        # a few designs at a time (env.step, small agent batches): remember them, agents revisit designs
-        keys = [tuple(d[p] for p in _PARAMS) for d in designs]
-        todo = [i for i, k in enumerate(keys) if k not in self._memo]
-        if todo:
-            if len(self._memo) + len(todo) > _MEMO_SIZE:
-                self._memo.clear()
-            for i, m in zip(todo, self._metrics([designs[i] for i in todo])):
-                self._memo[keys[i]] = m
-        return [dict(self._memo[k]) for k in keys]
-
-    def _metrics(self, designs: Sequence[dict]) -> list[dict]:
         cols = self._run(designs)
         names = list(cols)
         return [dict(zip(names, row)) for row in zip(*(cols[m].tolist() for m in names))]

@@ -10,9 +10,11 @@ In the style of Timeloop/Accelergy and ZigZag, kept apart as they keep them:
 * :mod:`.mapping` -- per level, temporal loops in order and spatial loops on the fan-out.
 * :mod:`.access_counts` -- the reuse analysis (numba); :mod:`.cost` -- cycles, energy per level and
   tensor, EDP, utilization, area, capacity check; :mod:`.mapper` -- the mapping search.
-* :mod:`.timeloop_yaml`, :mod:`.zigzag_format`, :mod:`.gamma` -- Timeloop YAML, ZigZag mappings and its
-  tpu_like accelerator, GAMMA/MAESTRO genomes; :mod:`.zigzag_bridge` -- ZigZag's own cost model and
-  search on the same inputs (optional ``zigzag-dse``).
+* :mod:`.gamma` -- GAMMA/MAESTRO genomes.
+* :mod:`.formats.timeloop`, :mod:`.formats.zigzag` -- the tools' files: Timeloop YAML, ZigZag mappings
+  and its tpu_like accelerator.
+* :mod:`.validation.zigzag_bridge` -- ZigZag's own cost model and search on the same inputs
+  (optional ``zigzag-dse``), to check this model against.
 
 Example::
 

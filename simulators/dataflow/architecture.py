@@ -129,7 +129,7 @@ class Architecture:
         if set(reuse) != set(TENSORS):
             raise ArchitectureError(f"mac_operand_reuse keys must be {list(TENSORS)}, got {sorted(reuse)}")
         object.__setattr__(self, "mac_operand_reuse", reuse)
-        self.fanouts  # validates the instance counts
+        _ = self.fanouts  # validates the instance counts
 
     # -- derived ---------------------------------------------------------------------------
     @property
@@ -171,7 +171,7 @@ class Architecture:
         """Area of the accelerator: MACs plus every storage instance (DRAM is given area 0)."""
         return self.compute.instances * self.compute.area + sum(lv.instances * lv.area for lv in self.levels)
 
-    def arrays(self) -> "ArchArrays":
+    def arrays(self) -> ArchArrays:
         """The numeric form the cost kernels take (cached)."""
         cached = self.__dict__.get("_arrays")
         if cached is not None:
@@ -201,7 +201,7 @@ class Architecture:
         object.__setattr__(self, "_arrays", arr)
         return arr
 
-    def with_levels(self, **changes) -> "Architecture":
+    def with_levels(self, **changes) -> Architecture:
         """A copy with some levels replaced: ``with_levels(shared_glb=StorageLevel(...))``."""
         levels = tuple(changes.pop(lv.name, lv) for lv in self.levels)
         if changes:

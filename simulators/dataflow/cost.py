@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, analyse
+from .access_counts import COUNT_KINDS, DRAINS, FILLS, READS, TILE, UPDATES, analyse
 from .architecture import Architecture
 from .mapping import Mapping
 from .workload import TENSORS, Layer
@@ -140,8 +140,6 @@ class Evaluation:
         return self.arch.levels[i].name if self.level_cycles[i] > self.compute_cycles else "compute"
 
     def count(self, level: str | int, tensor: str, kind: str) -> float:
-        from .access_counts import COUNT_KINDS
-
         lv = level if isinstance(level, int) else self.arch.level_index(level)
         return float(self.counts[lv, TENSORS.index(tensor), COUNT_KINDS.index(kind)])
 

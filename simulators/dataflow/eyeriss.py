@@ -19,8 +19,8 @@ so that a design that refetches a lot from DRAM pays in cycles too.
 
 from __future__ import annotations
 
-from .architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from . import energy_table as table
+from .architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 
 WORD_BITS = 16
 DRAM_BANDWIDTH_WORDS = 4

@@ -69,7 +69,7 @@ class Mapping:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_factors(cls, factors, permutations=None, spatial_x=None, spatial_y=None) -> "Mapping":
+    def from_factors(cls, factors, permutations=None, spatial_x=None, spatial_y=None) -> Mapping:
         """Timeloop's form: per level a ``{dim: factor}`` dict and a permutation string, inner to outer
         (e.g. ``"RSCKPQN"``); dimensions missing from a permutation go outermost in :data:`DIMS` order."""
         L = len(factors)
@@ -122,7 +122,7 @@ class Mapping:
         return self.padded_dims(layer)
 
     # -- numeric form ----------------------------------------------------------------------------
-    def arrays(self) -> "MappingArrays":
+    def arrays(self) -> MappingArrays:
         cached = self.__dict__.get("_arrays")
         if cached is not None:
             return cached

@@ -123,7 +123,7 @@ class Layer:
         return (self.kind, tuple(self.dims.values()), self.stride, self.dilation, self.input_extent(0),
                 self.input_extent(1), tuple(sorted(self.bits.items())))
 
-    def arrays(self) -> "LayerArrays":
+    def arrays(self) -> LayerArrays:
         """The numeric form the cost kernels take (cached)."""
         cached = self.__dict__.get("_arrays")
         if cached is None:

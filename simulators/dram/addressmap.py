@@ -13,9 +13,10 @@ returned channel-global, as DRAMSys numbers them (bank = (rank * groups + group)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -8,8 +8,9 @@ naming the knob and listing what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .jsonfile import read_json
 

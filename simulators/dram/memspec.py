@@ -8,9 +8,10 @@ controller, power model) takes a :class:`MemSpec`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .jsonfile import read_json
 

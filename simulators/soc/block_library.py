@@ -86,7 +86,7 @@ class BlockLibrary:
         self.source = source
 
     @classmethod
-    def from_files(cls, library_json: str | Path, memory_csv: str | Path, workload: nx.DiGraph) -> "BlockLibrary":
+    def from_files(cls, library_json: str | Path, memory_csv: str | Path, workload: nx.DiGraph) -> BlockLibrary:
         p = Path(library_json)
         try:
             spec = json.loads(p.read_text())

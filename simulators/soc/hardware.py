@@ -1,8 +1,9 @@
 """Hardware as a graph: processing elements, memories and buses (nodes) and their links (edges).
 
 Rules (FARSI's): a PE sits on one bus; a memory sits on one bus; buses link to buses. Blocks
-that no task-running PE can reach are not part of the design (no area, no energy). Data moves between a PE and a memory along the shortest path of buses (breadth-first, in
-the order links were made). Every block is an instance of a :class:`~.block_library.BlockType`.
+that no task-running PE can reach are not part of the design (no area, no energy). Data moves
+between a PE and a memory along the shortest path of buses (breadth-first, in the order links
+were made). Every block is an instance of a :class:`~.block_library.BlockType`.
 """
 
 from __future__ import annotations

@@ -28,9 +28,11 @@ writes -- are reported with the reason, never simulated.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping as TMapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping as TMapping, Sequence
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -90,7 +92,7 @@ class LimitedEncoding:
         self._type_arrays = self._types()
 
     @classmethod
-    def from_file(cls, path: str | Path, model: SocModel) -> "LimitedEncoding":
+    def from_file(cls, path: str | Path, model: SocModel) -> LimitedEncoding:
         p = Path(path)
         spec = json.loads(p.read_text())
         try:
@@ -187,7 +189,7 @@ class LimitedEncoding:
                 continue
             group = list(range(SLOTS))  # union-find over buses
 
-            def root(x):
+            def root(x, group=group):
                 while group[x] != x:
                     x = group[x]
                 return x

@@ -40,7 +40,7 @@ class MemoryCostTable:
 
     @classmethod
     def from_csv(cls, path: str | Path, granule_bytes: int, min_bytes: int, bytes_per_access: float,
-                 energy_scale: float, area_scale: float) -> "MemoryCostTable":
+                 energy_scale: float, area_scale: float) -> MemoryCostTable:
         p = Path(path)
         rows: dict[str, dict[int, tuple]] = {s: {} for s in SUBTYPES}
         try:

@@ -94,7 +94,7 @@ class SocModel:
 
     @classmethod
     def from_files(cls, task_graph: str | Path, library_json: str | Path, memory_csv: str | Path,
-                   options: SocOptions | None = None) -> "SocModel":
+                   options: SocOptions | None = None) -> SocModel:
         g = load_task_graph(task_graph)
         return cls(g, BlockLibrary.from_files(library_json, memory_csv, g), options)
 

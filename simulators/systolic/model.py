@@ -34,16 +34,17 @@ network in one numpy pass.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from .formats.scalesim import SystolicFileError, read_topology
-from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
-from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .drain import layer_stalls
+from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
+from .formats.scalesim import SystolicFileError, read_topology
 from .prefetch import read_buffer
+from .replay import replay_layer
+from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_reads
 
 __all__ = [
@@ -369,8 +370,6 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
     lay = layer_arrays(layers)
     per = _core(cfg, lay, table)
     if memory == "replay":
-        from .replay import replay_layer
-
         for j, layer in enumerate(layers):
             r = replay_layer(config, layer)
             for k in ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes"):

@@ -142,7 +142,7 @@ class Layer:
             raise ValueError(f"{o}.filter_w: value {self.filter_w} is larger than ifmap_w {self.ifmap_w}; allowed: <= ifmap_w")
 
     @classmethod
-    def gemm(cls, name: str, m: int, n: int, k: int, repeat: int = 1) -> "Layer":
+    def gemm(cls, name: str, m: int, n: int, k: int, repeat: int = 1) -> Layer:
         """A GEMM ``(M x K) @ (K x N)`` laid out as SCALE-Sim's GEMM reader does."""
         for fname, v in (("M", m), ("N", n), ("K", k)):
             _check_int(f"Layer {name!r}", fname, v, 1, 1 << 31)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from archgym.agents import AGENTS, agent_class, make_agent
 from archgym.cli import build_app
+from archgym.core.spaces import Categorical, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
 from archgym.runner import make_env, run
-from archgym.spaces import Categorical, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
 
 ENV = "archgym/Synthetic-v0"
 NAMES = sorted(AGENTS)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from archgym.agents.aco import AntColony
-from archgym.spaces import DesignSpace, Integer
+from archgym.core.spaces import DesignSpace, Integer
 
 SPACE = DesignSpace([Integer("a", 0, 4), Integer("b", 0, 4)])
 

@@ -6,7 +6,7 @@ from scipy.optimize import approx_fprime
 
 from archgym.agents.bo import BayesianOptimization
 from archgym.agents.gaussian_process import GaussianProcess
-from archgym.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
+from archgym.core.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
 
 
 def test_marginal_likelihood_gradient_matches_finite_differences():

@@ -6,7 +6,7 @@ from scipy.stats import chisquare
 from archgym.agents.choices import ChoiceGrid
 from archgym.agents.ga import GeneticAlgorithm
 from archgym.agents.genetic_operators import breed, mutate, uniform_crossover
-from archgym.spaces import Categorical, DesignSpace, Integer, PowerOfTwo, Real
+from archgym.core.spaces import Categorical, DesignSpace, Integer, PowerOfTwo, Real
 
 SPACE = DesignSpace([Integer("i", 0, 9), PowerOfTwo("p", 1, 8), Categorical("c", ("a", "b", "c"))])
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from archgym.agents.nsga2 import NSGA2, crowding_distance, non_dominated_ranks
+from archgym.core.spaces import Categorical, DesignSpace, Integer
 from archgym.runner import make_env, run
-from archgym.spaces import Categorical, DesignSpace, Integer
 
 
 def _brute_force_ranks(f):

@@ -10,7 +10,7 @@ from archgym.agents import make_agent
 from archgym.agents.marl import MultiAgentPPO, parameter_groups
 from archgym.agents.numpy_nn import MLP
 from archgym.agents.ppo import PPO, FactoredPolicy
-from archgym.spaces import Categorical, DesignSpace, Integer
+from archgym.core.spaces import Categorical, DesignSpace, Integer
 
 SPACE = DesignSpace([Integer("a", 0, 6), Categorical("b", ("x", "y", "z")), Integer("c", 0, 3)])
 

@@ -9,8 +9,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import archgym
-from archgym.env import MISSING, ArchGymEnv
-from archgym.spaces import DesignError
+from archgym.core.env import MISSING, ArchGymEnv
+from archgym.core.spaces import DesignError
 
 ENV_IDS = sorted(archgym.ENVIRONMENTS)
 
@@ -105,10 +105,11 @@ def test_invalid_design_is_a_clear_error(env_id):
 
 
 def test_evaluate_many_matches_step(env_id):
-    env = gym.make(env_id)
+    """The batched path against step, each in its own instance with the result cache off."""
+    env = gym.make(env_id, cache_size=0)
     base = env.unwrapped
     designs = base.design_space.sample_many(8, 5)
-    batch = base.evaluate_many(designs)
+    batch = gym.make(env_id, cache_size=0).unwrapped.evaluate_many(designs)
     for d, ev in zip(designs, batch):
         env.reset(seed=0)
         _, reward, _, _, info = env.step(base.encode_action(d))

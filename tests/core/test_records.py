@@ -40,6 +40,6 @@ def test_failed_write_leaves_nothing(tmp_path):
     class Boom:
         pass
 
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="Conversion failed for column x"):  # pyarrow's ArrowInvalid
         write_parquet_atomic(pd.DataFrame([{"x": Boom()}]), tmp_path / "x.parquet")
     assert list(tmp_path.iterdir()) == []

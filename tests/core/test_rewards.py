@@ -2,7 +2,7 @@
 
 import pytest
 
-from archgym.rewards import RewardError, TargetDistance, TargetHinge, Weighted, make_reward
+from archgym.core.rewards import RewardError, TargetDistance, TargetHinge, Weighted, make_reward
 
 SENSES = {"latency": "min", "energy": "min", "bandwidth": "max"}
 

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archgym.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
+from archgym.core import gym_spaces
+from archgym.core.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def test_values_of_each_kind(space):
     [
         ({"rows": 3, "banks": 1, "dataflow": "os", "ratio": 1}, "parameter 'rows': value 3 is not allowed; allowed: powers of two 4..256"),
         ({"rows": 4, "banks": 2, "dataflow": "os", "ratio": 1}, "parameter 'banks': value 2 is not allowed; allowed: integers 1..9 step 2"),
-        ({"rows": 4, "banks": 1, "dataflow": "xx", "ratio": 1}, "parameter 'dataflow': value 'xx' is not allowed; allowed: ['os', 'ws', 'is']"),
+        ({"rows": 4, "banks": 1, "dataflow": "xx", "ratio": 1},
+         "parameter 'dataflow': value 'xx' is not allowed; allowed: ['os', 'ws', 'is']"),
         ({"rows": 4, "banks": 1, "dataflow": "os"}, "missing parameter(s) ['ratio']"),
         ({"rows": 4, "banks": 1, "dataflow": "os", "ratio": 1, "cols": 8}, "unknown parameter(s) ['cols']"),
     ],
@@ -83,12 +85,12 @@ def test_encodings_round_trip(data):
     ])
     design = {p.name: data.draw(st.sampled_from(p.values)) for p in space}
     assert space.from_indices(space.to_indices(design)) == design
-    action = space.to_gym(design)
-    assert space.gym_dict().contains(action)
-    assert space.from_gym(action) == design
+    action = gym_spaces.encode_dict(space, design)
+    assert gym_spaces.dict_space(space).contains(action)
+    assert gym_spaces.decode(space, action) == design
     flat = space.to_indices(design)
-    assert space.gym_flat().contains(flat)
-    assert space.from_gym(flat) == design
+    assert gym_spaces.flat_space(space).contains(flat)
+    assert gym_spaces.decode(space, flat) == design
     feats = space.to_features(design)
     assert feats.shape == (len(space.feature_names),)
     assert np.all((feats >= 0) & (feats <= 1))
@@ -106,7 +108,7 @@ def test_real_parameters_use_a_box():
     assert not space.is_discrete
     d = space.sample(3)
     assert 0.5 <= d["f"] <= 2.0
-    assert space.from_gym(space.to_gym(d)) == d
+    assert gym_spaces.decode(space, gym_spaces.encode_dict(space, d)) == d
     with pytest.raises(DesignError, match="out of range"):
         space.validate({"f": 3.0, "c": "x"})
     with pytest.raises(DesignError, match="all-discrete"):
@@ -121,8 +123,30 @@ def test_serialisation_round_trip(space):
         DesignSpace.from_dict({"params": [{"kind": "nope", "name": "x"}]})
 
 
-def test_from_gym_rejects_wrong_shapes(space):
-    with pytest.raises(DesignError, match="expected 4 indices"):
-        space.from_gym(np.array([0, 0, 0]))
-    with pytest.raises(DesignError, match="index 9 out of range"):
-        space.from_gym(np.array([9, 0, 0, 0]))
+def test_decode_rejects_wrong_shapes(space):
+    with pytest.raises(DesignError, match="vector of 4 indices"):
+        gym_spaces.decode(space, np.array([0, 0, 0]))
+    with pytest.raises(DesignError, match="rows.*index 9 is out of range"):
+        gym_spaces.decode(space, np.array([9, 0, 0, 0]))
+
+
+@pytest.mark.parametrize("bad", [1.7, "1", True, 1 + 2j, [1, 2], np.nan, np.inf, None, np.array([]), -1, 4.0])
+def test_dict_actions_are_never_coerced(space, bad):
+    """Issue 13 item 4: a choice index that is not exactly one in-range integer raises, naming the parameter."""
+    action = gym_spaces.encode_dict(space, space.sample(0))
+    action["dataflow"] = bad
+    with pytest.raises(DesignError, match="dataflow"):
+        gym_spaces.decode(space, action)
+
+
+@pytest.mark.parametrize("bad", [[0.6, 0, 0, 0], [0, 0, np.nan, 0], [True, 0, 0, 0], [0, 0, 0, 0, 0], [[0, 0, 0, 0]]])
+def test_flat_actions_are_never_truncated(space, bad):
+    with pytest.raises(DesignError):
+        gym_spaces.decode(space, np.array(bad, dtype=object if True in bad else None))
+
+
+def test_integral_floats_and_numpy_ints_are_exact_indices(space):
+    d = space.sample(1)
+    idx = space.to_indices(d)
+    assert gym_spaces.decode(space, idx.astype(np.float64)) == d
+    assert gym_spaces.decode(space, {n: np.int32(i) for n, i in zip(space.names, idx)}) == d

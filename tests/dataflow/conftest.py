@@ -10,14 +10,20 @@ import numpy as np
 import pytest
 
 from archgym.simulators.dataflow.architecture import Architecture, ComputeUnit, StorageLevel
+from archgym.simulators.dataflow.formats.zigzag import (
+    TPU_LIKE_MEMORIES,
+    layer_from_loop_sizes,
+    mapping_from_zigzag,
+    parse_spatial,
+    parse_temporal,
+    tpu_like,
+)
 from archgym.simulators.dataflow.mapper import prime_factors
 from archgym.simulators.dataflow.mapping import LevelLoops, Mapping
 from archgym.simulators.dataflow.workload import DIMS, Layer
-from archgym.simulators.dataflow.zigzag_format import (TPU_LIKE_MEMORIES, layer_from_loop_sizes, mapping_from_zigzag,
-                                                       parse_spatial, parse_temporal, tpu_like)
 
 ROOT = Path(__file__).resolve().parents[2]
-REF_DIR = ROOT / ".." / "shared" / "reference" / "dataflow"
+REF_DIR = ROOT / "tests" / "reference" / "dataflow"
 REF_CSV = REF_DIR / "zigzag_reference.csv"
 
 

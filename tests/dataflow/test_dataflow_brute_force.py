@@ -74,11 +74,20 @@ def test_gapped_union_of_input_windows_is_exact():
     assert counts[1, 1, 1] == 2 * 5  # two refills of the MACs' inputs, 5 distinct input rows each
 
 
-def test_walk_catches_a_wrong_count():
-    """The comparison can fail: perturb one analytic count and the walk disagrees."""
+def test_walk_catches_a_wrong_count(monkeypatch):
+    """The comparison can fail: a model whose count is off by one access is caught by _compare."""
     arch, layer = small_archs()[0], LAYERS[0]
     m = random_mapping(layer, arch, np.random.default_rng(3))
-    counts, _ = analyse_mapping(layer.arrays(), arch.arrays(), m.arrays())
-    expected = np.array(walk(layer, arch, m), dtype=float)
-    counts[-1, 0, 1] += 1
-    assert not np.array_equal(counts, expected)
+    _compare(layer, arch, m)  # the real model passes
+
+    real = analyse_mapping
+
+    def off_by_one(*args):
+        counts, rest = real(*args)
+        counts = counts.copy()
+        counts[-1, 0, 1] += 1
+        return counts, rest
+
+    monkeypatch.setitem(globals(), "analyse_mapping", off_by_one)
+    with pytest.raises(pytest.fail.Exception, match="analytic != brute force"):
+        _compare(layer, arch, m)

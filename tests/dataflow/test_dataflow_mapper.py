@@ -9,11 +9,11 @@ from archgym import datasets
 from archgym.simulators.dataflow.architecture import Architecture, ComputeUnit, StorageLevel
 from archgym.simulators.dataflow.cost import CapacityError, evaluate
 from archgym.simulators.dataflow.eyeriss import eyeriss_like
+from archgym.simulators.dataflow.formats.zigzag import tpu_like
 from archgym.simulators.dataflow.mapper import Mapper, NoMappingError
 from archgym.simulators.dataflow.mapping import LevelLoops, Mapping
 from archgym.simulators.dataflow.network import load_layers
 from archgym.simulators.dataflow.workload import Layer
-from archgym.simulators.dataflow.zigzag_format import tpu_like
 
 
 def test_same_seed_same_mapping_and_valid_on_every_alexnet_and_mobilenet_shape():

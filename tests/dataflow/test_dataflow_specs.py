@@ -10,11 +10,17 @@ from archgym.simulators.dataflow import energy_table as table
 from archgym.simulators.dataflow.architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from archgym.simulators.dataflow.cost import CapacityError, evaluate
 from archgym.simulators.dataflow.eyeriss import BASELINE, eyeriss_like
+from archgym.simulators.dataflow.formats.timeloop import (
+    SpecError,
+    mapping_to_yaml,
+    read_architecture,
+    read_bypass,
+    read_mapping,
+    read_problem,
+)
 from archgym.simulators.dataflow.mapper import Mapper
 from archgym.simulators.dataflow.mapping import Mapping, MappingError
 from archgym.simulators.dataflow.network import load_layers
-from archgym.simulators.dataflow.timeloop_yaml import (SpecError, mapping_to_yaml, read_architecture, read_bypass,
-                                                       read_mapping, read_problem)
 from archgym.simulators.dataflow.workload import Layer, WorkloadError, axis_count, conv
 
 TL = datasets.path("dataflow", "timeloop")

@@ -1,4 +1,4 @@
-"""Against ZigZag's reference figures (../shared/reference/dataflow/zigzag_reference.csv, zigzag-dse 3.9.1).
+"""Against ZigZag's reference figures (tests/reference/dataflow/zigzag_reference.csv, zigzag-dse 3.9.1).
 
 Each row is a layer on ZigZag's tpu_like 32x32 accelerator with the mapping ZigZag's search chose. Here
 the same accelerator (``zigzag_format.tpu_like``), layer and mapping go through this model:
@@ -8,9 +8,10 @@ the same accelerator (``zigzag_format.tpu_like``), layer and mapping go through 
   zero-initialised read of each output, as ZigZag's own element counts do);
 * MAC energy and compute cycles (temporal iterations, ZigZag's ideal_temporal_cycle) exactly;
 * cycles between 0.995 x ZigZag's latency without on/off-loading (``latency_total0``; the closest row,
-  ResNet-18 layer3 conv2, is 0.04 % under it) and 1.35 x its total latency: this model overlaps the first fill and last drain with compute (Timeloop's convention) where
-  ZigZag adds them; it bounds every level by its bandwidth, where ZigZag's port model can report less
-  than its own 64-bit DRAM port needs (YOLO-tiny conv9: 16,695 cycles to read 178 kB at 8 B/cycle);
+  ResNet-18 layer3 conv2, is 0.04 % under it) and 1.35 x its total latency: this model overlaps the
+  first fill and last drain with compute (Timeloop's convention) where ZigZag adds them; it bounds
+  every level by its bandwidth, where ZigZag's port model can report less than its own 64-bit DRAM
+  port needs (YOLO-tiny conv9: 16,695 cycles to read 178 kB at 8 B/cycle);
 * the mapper, searching this model with the delay objective, finds a mapping at least as fast (by this
   model) as ZigZag's choice on every row.
 
@@ -20,8 +21,8 @@ The exact access counts against a live ZigZag are in test_dataflow_zigzag_live.p
 import pytest
 
 from archgym.simulators.dataflow.cost import evaluate
+from archgym.simulators.dataflow.formats.zigzag import tpu_like
 from archgym.simulators.dataflow.mapper import Mapper
-from archgym.simulators.dataflow.zigzag_format import tpu_like
 
 from .conftest import reference_case, reference_rows
 

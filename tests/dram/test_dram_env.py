@@ -8,8 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import archgym  # noqa: F401  (registers the ids)
-from archgym.envs.dram import (BASELINE, IGNORED_UNDER, OBJECTIVES, TARGET_FACTORS, DRAMEnv, design_space,
-                               resolve_memory, simulation_key)
+from archgym.envs.dram import BASELINE, IGNORED_UNDER, OBJECTIVES, TARGET_FACTORS, DRAMEnv, design_space, resolve_memory, simulation_key
 from archgym.simulators.dram import tracegen
 from archgym.simulators.dram.simulation import PreparedChannel
 from archgym.simulators.dram.traces import make_requests, write_stl

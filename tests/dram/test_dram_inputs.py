@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from archgym import datasets
 from archgym.cli import build_app
 from archgym.simulators.dram import tracegen
-from archgym.simulators.dram.addressmap import (AddressMappingError, default_mapping, load_mapping, mapping_from_dict,
-                                                scheme_mapping)
+from archgym.simulators.dram.addressmap import AddressMappingError, default_mapping, load_mapping, mapping_from_dict, scheme_mapping
 from archgym.simulators.dram.mcconfig import DEFAULTS, McConfigError, resolve_mcconfig
 from archgym.simulators.dram.memspec import MemSpecError, load_memspec, memspec_from_dict
 from archgym.simulators.dram.simulation import METRICS, simulate
 from archgym.simulators.dram.traces import TraceError, make_requests, read_stl, write_stl
 
-from .conftest import MAPPING, MEMSPEC, needs_reference
+from .conftest import CONFIGS, MAPPING, MEMSPEC, REF
 
 DDR4 = datasets.path("dram", "memspec_ddr4_8Gb_x8_2400.json")
 DDR3 = datasets.path("dram", "memspec_ddr3_1Gb_x8_1600.json")
@@ -142,7 +142,6 @@ def test_generators_are_reproducible_and_shaped():
         tracegen.generate("zigzag", 10, 1, spec)
 
 
-@needs_reference
 def test_generator_patterns_match_the_reference_generators_banks(reference_traces):
     """Our stride/conflict generators target the same DRAM coordinates as the reference's."""
     spec = load_memspec(MEMSPEC)
@@ -185,12 +184,7 @@ def test_cli_json_output_and_bad_input(tmp_path):
     assert res.exit_code == 2 and "bad.stl:2: malformed trace line" in res.output
 
 
-@needs_reference
 def test_cli_reproduces_a_reference_row(reference_traces):
-    import pandas as pd
-
-    from .conftest import CONFIGS, REF
-
     runner = CliRunner()
     res = runner.invoke(build_app(), ["simulate", "dram", "--memspec", str(MEMSPEC), "--mcconfig",
                                       str(CONFIGS / "mcconfig_base.json"), "--addressmapping", str(MAPPING),

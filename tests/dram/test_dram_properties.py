@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from archgym.envs.dram import design_space, resolve_memory
 from archgym.simulators.dram import tracegen
-from archgym.simulators.dram.checker import check_commands, first_refresh_triggers, refresh_deficit
 from archgym.simulators.dram.simulation import PreparedChannel
 from archgym.simulators.dram.timing import CAS, RD, RDA, REF, WR, WRA
+from archgym.simulators.dram.validation.checker import check_commands, first_refresh_triggers, refresh_deficit
 
 DDR4 = resolve_memory("ddr4_2400")
 DDR3 = resolve_memory("ddr3_1600")

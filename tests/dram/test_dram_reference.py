@@ -15,9 +15,7 @@ import pytest
 
 from archgym.simulators.dram.simulation import PreparedChannel
 
-from .conftest import MAPPING, MEMSPEC, REF, needs_reference
-
-pytestmark = needs_reference
+from .conftest import MAPPING, MEMSPEC, REF
 
 REL_BELOW = {"total_cycles": 0.03, "bandwidth_GBps": 0.03, "avg_read_latency_cycles": 0.05, "energy_pJ": 0.05}
 COUNTS = ("num_act", "num_pre", "num_prea", "num_rd_cmds", "num_wr_cmds", "num_rda_cmds", "num_wra_cmds", "num_ref",

@@ -1,5 +1,5 @@
 """Shared helpers of the SoC tests: the shipped models and encodings, the 24 FARSI reference
-designs of ../shared/reference/soc/, and unlimited-bandwidth block types for the sanity tests."""
+designs of tests/reference/soc/, and unlimited-bandwidth block types for the sanity tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from archgym.simulators.soc.limited_encoding import LimitedEncoding
 from archgym.simulators.soc.model import SocModel, SocOptions
 from archgym.simulators.soc.taskgraph import load_task_graph
 
-REF_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "soc"
+REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "soc"
 WORKLOADS = ("audio_decoder", "edge_detection", "hpvm_cava")
 GROUPS = ("pe_allocation", "mem_allocation", "bus_allocation", "pe_to_bus_connection", "bus_to_bus_connection",
           "bus_to_mem_connection", "task_to_pe_mapping", "task_to_mem_mapping")
@@ -29,18 +29,18 @@ def library(graph) -> BlockLibrary:
     return lib
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model(workload: str, early: float = 0.01, leakage: bool = False) -> SocModel:
     g = load_task_graph(datasets.path("soc", f"{workload}.json"))
     return SocModel(g, library(g), SocOptions(early_completion=early, include_leakage=leakage))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def encoding(workload: str) -> LimitedEncoding:
     return LimitedEncoding.from_file(datasets.path("soc", "limited_encoding.json"), model(workload))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference() -> dict:
     return json.loads((REF_DIR / "farsi_reference.json").read_text())
 

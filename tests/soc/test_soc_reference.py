@@ -1,4 +1,4 @@
-"""The model against FARSI's 24 reference designs (../shared/reference/soc/farsi_reference.json).
+"""The model against FARSI's 24 reference designs (tests/reference/soc/farsi_reference.json).
 
 Each design FARSI ran is rebuilt from FARSI's own final hardware graph (blocks, links, task and
 data placement) and simulated; latency, power, area and energy must agree within 10 % (the

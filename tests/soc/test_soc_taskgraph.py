@@ -23,7 +23,7 @@ def test_shipped_graphs_are_the_reference_graphs(workload):
     assert list(g.nodes(data=True)) == list(ref.nodes(data=True))
     assert list(g.edges(data=True)) == list(ref.edges(data=True))
     assert g.graph["last_task"] in g
-    for t, a in g.nodes(data=True):
+    for _t, a in g.nodes(data=True):
         assert a["work_instructions"] == pytest.approx(2 * a["a53_cycles"])  # dhrystone IPC 2
 
 

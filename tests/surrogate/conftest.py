@@ -7,7 +7,7 @@ import gymnasium as gym
 import pytest
 
 import archgym  # noqa: F401  (registers the ids)
-from archgym.env import InfeasibleDesign
+from archgym.core.env import InfeasibleDesign
 from archgym.envs.synthetic import SyntheticEnv
 from archgym.runner import run
 

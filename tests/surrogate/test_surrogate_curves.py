@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from archgym.surrogate_curves import default_sizes, designs_needed, learning_curve
-from archgym.surrogate_data import DatasetError
+from archgym.surrogates.curves import default_sizes, designs_needed, learning_curve
+from archgym.surrogates.data import DatasetError
 
 
 def test_learning_curve_error_falls_with_data(synthetic_dataset, fast):

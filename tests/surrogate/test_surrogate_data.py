@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from archgym.records import load_records
-from archgym.surrogate_data import DatasetError, content_hash, load_training_data, split, subsample
+from archgym.surrogates.data import DatasetError, content_hash, load_training_data, split, subsample
 
 
 def test_distinct_designs_and_identity(synthetic_dataset):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archgym.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
-from archgym.surrogate_features import FeatureEncoder
+from archgym.core.spaces import Categorical, DesignError, DesignSpace, Integer, Ordinal, PowerOfTwo, Real
+from archgym.surrogates.features import FeatureEncoder
 
 SPACE = DesignSpace([
     Categorical("policy", ("open", "closed", "adaptive")),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from archgym.surrogate_metrics import kendall_tau, mape_pct, metric_report, r2, rmse, top_k_overlap, worst
+from archgym.surrogates.metrics import kendall_tau, mape_pct, metric_report, r2, rmse, top_k_overlap, worst
 
 
 def test_errors_hand_computed():

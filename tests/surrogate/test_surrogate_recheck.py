@@ -4,8 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from archgym.surrogate import train
-from archgym.surrogate_recheck import search_and_recheck
+from archgym.surrogates import train
+from archgym.surrogates.recheck import search_and_recheck
 
 
 def test_recheck_compares_predicted_with_simulated(synthetic_dataset, fast):

@@ -1,6 +1,7 @@
 """Training, reproducibility, save/load with schema checks, and the environment backend (Synthetic-v0)."""
 
 import json
+import pickle
 import warnings
 import zipfile
 
@@ -9,12 +10,12 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from archgym.env import InfeasibleDesign
+from archgym.core.env import InfeasibleDesign
+from archgym.core.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
 from archgym.envs.synthetic import SyntheticEnv
 from archgym.records import designs_of, load_records
-from archgym.spaces import Categorical, DesignSpace, Integer, PowerOfTwo
-from archgym.surrogate import Surrogate, SurrogateError, SurrogateMismatch, load, train
-from archgym.surrogate_models import MODELS, ModelError, is_available
+from archgym.surrogates import Surrogate, SurrogateError, SurrogateMismatch, load, train
+from archgym.surrogates.models import MODELS, ModelError, is_available
 
 ALL = [pytest.param(m, marks=pytest.mark.skipif(not is_available(m), reason=f"{MODELS[m].requires} not installed"))
        for m in MODELS]
@@ -179,7 +180,7 @@ def test_save_is_atomic_on_failure(tmp_path, saved):
     target = tmp_path / "m.surrogate"
     broken = Surrogate(sur.space, sur.metrics, sur.identity, sur.model, sur.params, {"*": lambda: None},
                        sur.transforms)
-    with pytest.raises(Exception):
+    with pytest.raises((pickle.PicklingError, AttributeError), match="pickle|lambda"):
         broken.save(target)  # a lambda cannot be pickled
     assert list(tmp_path.iterdir()) == []
 
@@ -198,7 +199,12 @@ def test_backend_passes_check_env_and_marks_predictions(saved):
     sim = gym.make("archgym/Synthetic-v0").unwrapped
     _, _, _, _, sim_info = sim.step_design(design)
     assert sim_info["predicted"] is False
-    assert info["metrics"]["cost"] == pytest.approx(sim_info["metrics"]["cost"], rel=0.5)
+    # on 200 fresh random designs (the baseline is an edge of the space, where forests extrapolate badly)
+    # the surrogate's median error is that of its held-out report (MAPE 7.8 % for this forest): within 10 %
+    fresh = sim.design_space.sample_many(200, 9)
+    pred = np.array([e.metrics["cost"] for e in env.unwrapped.evaluate_many(fresh)])
+    true = np.array([e.metrics["cost"] for e in sim.evaluate_many(fresh)])
+    assert np.median(np.abs(pred - true) / true) <= 0.10, np.median(np.abs(pred - true) / true)
     again = gym.make("archgym/Synthetic-v0", backend="surrogate", model=res.surrogate).unwrapped
     assert again.step_design(design)[4]["metrics"] == info["metrics"]  # a Surrogate instance works too
 

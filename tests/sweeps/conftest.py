@@ -54,7 +54,7 @@ def agents_module(tmp_path_factory):
 def ray_local(agents_module):
     """A local Ray instance with 2 CPUs shared by the tests of a module."""
     ray = pytest.importorskip("ray")
-    from archgym.sweep import prepare_ray_environment
+    from archgym.sweeps.run import prepare_ray_environment
 
     prepare_ray_environment()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")

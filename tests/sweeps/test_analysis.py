@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from archgym.analysis import analyze, experiment_table
 from archgym.cli import build_app
 from archgym.runner import run
+from archgym.sweeps.analysis import analyze, experiment_table
 
 ENV = "archgym/Synthetic-v0"
 PNG = b"\x89PNG\r\n\x1a\n"

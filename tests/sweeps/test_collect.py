@@ -11,7 +11,7 @@ from archgym.cli import build_app
 from archgym.collect import collect, sample_columns
 from archgym.records import RecordsError, load_records
 from archgym.runner import make_env, run
-from archgym.sweep_dataset import load_dataset
+from archgym.sweeps.dataset import load_dataset
 
 ENV = "archgym/Synthetic-v0"
 
@@ -78,7 +78,7 @@ def test_collect_cli_and_its_errors(tmp_path):
 
 
 def test_lhs_puts_one_real_draw_in_each_stratum():
-    from archgym.spaces import DesignSpace, Real
+    from archgym.core.spaces import DesignSpace, Real
 
     cols = sample_columns(DesignSpace([Real("a", 0.0, 1.0), Real("b", 1.0, 10.0, log=True)]), 50, "lhs",
                           np.random.default_rng(3))

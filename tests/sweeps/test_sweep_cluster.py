@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from archgym.sweep import run_sweep
-from archgym.sweep_dataset import load_dataset
-from archgym.sweep_spec import parse_sweep_spec
+from archgym.sweeps.dataset import load_dataset
+from archgym.sweeps.run import run_sweep
+from archgym.sweeps.spec import parse_sweep_spec
 
 ray = pytest.importorskip("ray")
 
@@ -16,7 +16,7 @@ ray = pytest.importorskip("ray")
 def cluster():
     from ray.cluster_utils import Cluster
 
-    from archgym.sweep import prepare_ray_environment
+    from archgym.sweeps.run import prepare_ray_environment
 
     prepare_ray_environment()
     c = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})

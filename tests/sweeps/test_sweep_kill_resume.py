@@ -15,7 +15,7 @@ import yaml
 
 from archgym.records import load_records
 from archgym.runner import run
-from archgym.sweep_dataset import load_dataset
+from archgym.sweeps.dataset import load_dataset
 
 pytest.importorskip("ray")
 

@@ -8,7 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from archgym.cli import build_app
-from archgym.sweep_spec import SweepSpecError, load_sweep_spec, parse_sweep_spec
+from archgym.sweeps.spec import SweepSpecError, load_sweep_spec, parse_sweep_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
 ENV = "archgym/Synthetic-v0"

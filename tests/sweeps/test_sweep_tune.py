@@ -8,9 +8,9 @@ import pytest
 
 from archgym.records import load_records
 from archgym.runner import run
-from archgym.sweep import run_sweep
-from archgym.sweep_dataset import load_dataset
-from archgym.sweep_spec import parse_sweep_spec
+from archgym.sweeps.dataset import load_dataset
+from archgym.sweeps.run import run_sweep
+from archgym.sweeps.spec import parse_sweep_spec
 
 ENV = "archgym/Synthetic-v0"
 STABLE = ["step", "reward", "design.x0", "design.p1", "design.mode", "metric.cost"]
@@ -86,7 +86,7 @@ def test_raising_trial_is_retried_and_failing_trial_reported(ray_local, agents_m
 
 
 def test_out_holding_another_sweep_is_refused(ray_local, tmp_path):
-    from archgym.sweep import SweepError
+    from archgym.sweeps.run import SweepError
 
     base = {"name": "a", "budget": 20, "envs": [ENV], "agents": ["random"]}
     run_sweep(parse_sweep_spec(base), tmp_path / "s", progress=False)

@@ -6,18 +6,19 @@ import json
 import pandas as pd
 import pytest
 
+from archgym.core.spaces import Categorical, DesignSpace, PowerOfTwo, Real
 from archgym.records import load_records
 from archgym.runner import make_env, run
-from archgym.spaces import DesignSpace, Categorical, PowerOfTwo, Real
 
 pytest.importorskip("ray")
-from archgym.tune_searcher import AgentSearcher, tune_design, tune_param_space  # noqa: E402
+from archgym.sweeps.searcher import AgentSearcher, tune_design, tune_param_space  # noqa: E402
 
 ENV = "archgym/Synthetic-v0"
 
 
 def test_param_space_covers_every_parameter_kind():
-    from ray.tune.search.sample import Categorical as TuneChoice, Float
+    from ray.tune.search.sample import Categorical as TuneChoice
+    from ray.tune.search.sample import Float
 
     space = DesignSpace([Categorical("df", ("os", "ws")), PowerOfTwo("rows", 4, 64), Real("bw", 1.0, 100.0, log=True)])
     ps = tune_param_space(space)

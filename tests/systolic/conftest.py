@@ -1,5 +1,5 @@
 """Shared helpers of the systolic tests: the 120 SCALE-Sim 3.0.0 reference runs of
-../shared/reference/systolic/ as (config, layer, reported figures), and the ``ref_row`` parameter
+tests/reference/systolic/ as (config, layer, reported figures), and the ``ref_row`` parameter
 (a reference row with its ``_layer`` and ``_config`` built)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from archgym.simulators.systolic import Layer, SystolicConfig
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "systolic" / "scalesim_reference.csv"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "systolic" / "scalesim_reference.csv"
 
 
 def load_rows() -> list[dict]:

@@ -2,10 +2,15 @@
 
 import pytest
 
-from archgym.simulators.systolic.formats.scalesim import (
-    SystolicFileError, read_config, read_topology, topology_format, write_config, write_topology,
-)
 from archgym.simulators.systolic import Layer, SystolicConfig
+from archgym.simulators.systolic.formats.scalesim import (
+    SystolicFileError,
+    read_config,
+    read_topology,
+    topology_format,
+    write_config,
+    write_topology,
+)
 
 GOOGLE_CFG = """[general]
 run_name = GoogleTPU_v1_ws

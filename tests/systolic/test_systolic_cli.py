@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archgym.cli import build_app
-from archgym.simulators.systolic.formats.scalesim import write_config
 from archgym.simulators.systolic import TOTAL_FIELDS, SystolicConfig, load_workload, simulate
+from archgym.simulators.systolic.formats.scalesim import write_config
 
 ISSUE_NAMES = ("total_cycles", "stall_cycles", "compute_cycles", "overall_util_pct", "mapping_eff_pct",
                "compute_util_pct", "sram_ifmap_reads", "sram_filter_reads", "sram_ofmap_writes", "dram_ifmap_reads",

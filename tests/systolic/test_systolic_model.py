@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from archgym.simulators.systolic import (
-    LAYER_FIELDS, TOTAL_FIELDS, Layer, SystolicConfig, config_arrays, layer_arrays, simulate, simulate_batch,
+    LAYER_FIELDS,
+    TOTAL_FIELDS,
+    Layer,
+    SystolicConfig,
+    config_arrays,
+    layer_arrays,
+    simulate,
+    simulate_batch,
 )
 from archgym.simulators.systolic.energy import DEFAULT_TABLE, EnergyTable, area_mm2
 

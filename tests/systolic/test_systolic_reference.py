@@ -1,4 +1,4 @@
-"""The model against the 120 SCALE-Sim 3.0.0 runs in ../shared/reference/systolic/.
+"""The model against the 120 SCALE-Sim 3.0.0 runs in tests/reference/systolic/.
 
 - ``memory="replay"`` must reproduce every reported figure exactly (cycles, stalls, utilisations,
   SRAM and DRAM counts).
@@ -8,7 +8,6 @@
 """
 
 import math
-
 
 from archgym.simulators.systolic import simulate
 

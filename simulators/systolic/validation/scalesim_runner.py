@@ -12,8 +12,8 @@ import csv
 import io
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..formats.scalesim import write_config, write_topology
 from ..spec import Layer, SystolicConfig

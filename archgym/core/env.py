@@ -1,0 +1,343 @@
+"""The base environment: the environment contract, written once.
+
+A concrete environment (one file in ``archgym/envs/``) declares its design space, its metrics
+(name, unit, sense), its baseline design and default targets, and implements
+:meth:`ArchGymEnv.simulate` (one design -> metrics) or :meth:`ArchGymEnv.simulate_batch`. Everything
+else lives here, so every environment behaves alike:
+
+- **decoding**: an action becomes a validated design, exactly (:mod:`archgym.core.gym_spaces`);
+- **evaluation**: through the simulator or another backend (:mod:`archgym.core.backend`), with a
+  bounded per-instance LRU cache of simulator results keyed on :meth:`ArchGymEnv.cache_key`;
+- **baseline and targets, on first use**: ``gym.make`` simulates nothing; the baseline design is
+  evaluated when its metrics or targets derived from them (:class:`BaselineTargets`) are first needed;
+- **metrics to observation, reward and info**, episode bookkeeping and seeding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from archgym.core import gym_spaces
+from archgym.core.backend import InfeasibleDesign, load_backend
+from archgym.core.rewards import Reward, make_reward
+from archgym.core.spaces import DesignError, DesignSpace
+
+#: value an observation entry takes when the metric could not be computed (infeasible design,
+#: or no design evaluated yet in this episode)
+MISSING = -1.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One output of a simulator: its name, unit and whether lower (``min``) or higher (``max``) is better."""
+
+    name: str
+    unit: str
+    sense: str = "min"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class BaselineTargets:
+    """Default targets as ``factor x`` the baseline design's metric (plus ``fixed`` values), resolved on
+    first use so that constructing an environment simulates nothing."""
+
+    factors: Mapping[str, float]
+    fixed: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.factors, *self.fixed]
+
+    def resolve(self, baseline: Mapping[str, float]) -> dict[str, float]:
+        return {**{m: f * float(baseline[m]) for m, f in self.factors.items()}, **{m: float(v) for m, v in self.fixed.items()}}
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation of one design produced."""
+
+    design: dict
+    metrics: dict
+    feasible: bool = True
+    violation: str = ""
+    sim_seconds: float = 0.0
+    predicted: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class ArchGymEnv(gym.Env):
+    """Base class of every archgym environment.
+
+    Parameters common to all environments (subclasses add their own, e.g. ``workload``):
+
+    reward:
+        ``"target"`` (ArchGym's normalised distance to targets), ``"hinge"`` (only exceeding a
+        target costs), ``"weighted"``, a kind the environment adds (:attr:`reward_kinds`), or a
+        :class:`~archgym.core.rewards.Reward` instance.
+    targets:
+        metric -> target value; defaults to the environment's ``default_targets``.
+    weights, scales:
+        for ``reward="weighted"``: metric -> weight, and metric -> normalising scale.
+    observe:
+        metrics in the observation vector, in order; defaults to ``observation_metrics``.
+    episode_length:
+        designs evaluated per episode (ArchGym uses one-step episodes by default).
+    flat_action:
+        if true the action space is a flat ``MultiDiscrete`` (or unit ``Box``) instead of a ``Dict``.
+    infeasible_reward:
+        reward of a design that cannot be built or run.
+    backend, model:
+        ``"simulator"`` (default) or ``"surrogate"`` with ``model`` a saved surrogate (path or object).
+    cache_size:
+        simulator results remembered per instance (least recently used evicted); 0 disables the cache.
+    """
+
+    metadata: ClassVar[dict] = {"render_modes": []}
+    #: registered id and version, set by subclasses
+    env_id: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+    #: version of the simulator behind the environment (recorded with every dataset row)
+    simulator_version: ClassVar[str] = "0"
+    #: reward kinds this environment adds to :data:`archgym.core.rewards.REWARD_KINDS` (name -> class)
+    reward_kinds: ClassVar[Mapping[str, type]] = {}
+
+    def __init__(
+        self,
+        design_space: DesignSpace,
+        metrics: Sequence[Metric],
+        *,
+        workload: str,
+        default_targets: Mapping[str, float] | BaselineTargets,
+        observation_metrics: Sequence[str] | None = None,
+        reward: str | Reward = "target",
+        targets: Mapping[str, float] | None = None,
+        weights: Mapping[str, float] | None = None,
+        scales: Mapping[str, float] | None = None,
+        observe: Sequence[str] | None = None,
+        episode_length: int = 1,
+        flat_action: bool = False,
+        infeasible_reward: float = -100.0,
+        backend: str = "simulator",
+        model: Any = None,
+        cache_size: int = 4096,
+        render_mode: str | None = None,
+    ):
+        super().__init__()
+        if render_mode is not None:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None")
+        if not isinstance(episode_length, (int, np.integer)) or isinstance(episode_length, bool) or episode_length < 1:
+            raise ValueError(f"episode_length must be an integer >= 1, got {episode_length!r}")
+        if not isinstance(cache_size, (int, np.integer)) or isinstance(cache_size, bool) or cache_size < 0:
+            raise ValueError(f"cache_size must be an integer >= 0, got {cache_size!r}")
+        self.design_space = design_space
+        self.metrics = {m.name: m for m in metrics}
+        self.workload = workload
+        names = list(self.metrics)
+        obs_names = list(observe or observation_metrics or names)
+        unknown = [m for m in obs_names if m not in self.metrics]
+        if unknown:
+            raise ValueError(f"observe: unknown metric(s) {unknown}; available: {names}")
+        self.observation_metrics = obs_names
+        self._default_targets = default_targets if isinstance(default_targets, BaselineTargets) else dict(default_targets)
+        self._reward_args = dict(kind=reward, senses={m.name: m.sense for m in metrics},
+                                 targets=dict(targets) if targets is not None else None, weights=weights,
+                                 scales=scales, infeasible_reward=infeasible_reward, kinds=self.reward_kinds)
+        self._reward_fn: Reward | None = None
+        self._baseline_metrics: dict | None = None
+        if targets is not None:
+            self._reward_fn = self._make_reward({})
+        elif not isinstance(default_targets, BaselineTargets):
+            self._reward_fn = self._make_reward(self._default_targets)
+        else:  # validate the reward now (with placeholder targets); build it when it is first used
+            self._make_reward({m: 1.0 for m in default_targets.names})
+        self.episode_length = int(episode_length)
+        self.flat_action = bool(flat_action)
+        self.action_space = gym_spaces.flat_space(design_space) if flat_action else gym_spaces.dict_space(design_space)
+        # metrics are unbounded above; the largest finite double keeps gymnasium's checker quiet
+        self.observation_space = gym.spaces.Box(low=MISSING, high=np.finfo(np.float64).max,
+                                                shape=(len(obs_names),), dtype=np.float64)
+        self.backend = backend
+        self._backend = load_backend(backend, model, self)
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[Hashable, dict | InfeasibleDesign] = OrderedDict()
+        self._t = 0
+        #: the last evaluation made by step() (its sim_seconds is not in info: info must be deterministic)
+        self.last_evaluation: Evaluation | None = None
+
+    # -- what a subclass implements ---------------------------------------------------------
+    def simulate(self, design: dict) -> dict:
+        """Metrics of one validated design (every declared metric); raise InfeasibleDesign if it cannot run."""
+        raise NotImplementedError
+
+    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
+        """Metrics of many designs; override with a vectorised path where the simulator has one."""
+        out: list[dict | InfeasibleDesign] = []
+        for d in designs:
+            try:
+                out.append(self.simulate(d))
+            except InfeasibleDesign as e:
+                out.append(e)
+        return out
+
+    @property
+    def baseline_design(self) -> dict:
+        """A reference design of the space (e.g. the one ArchGym ships); subclasses override."""
+        return self.design_space.sample(0)
+
+    def cache_key(self, design: dict) -> Hashable:
+        """Key of a validated design in the result cache: equal keys must simulate identically (an
+        environment whose knobs can be irrelevant overrides it to share results)."""
+        return tuple(design[n] for n in self.design_space.names)
+
+    # -- baseline, targets and reward, on first use ---------------------------------------------
+    @property
+    def baseline_metrics(self) -> dict:
+        """Metrics of :attr:`baseline_design` (simulated once, on first use)."""
+        if self._baseline_metrics is None:
+            ev = self.evaluate(self.baseline_design)
+            if not ev.feasible:
+                raise RuntimeError(f"{type(self).__name__}: the baseline design cannot be evaluated: {ev.violation}")
+            self._baseline_metrics = dict(ev.metrics)
+        return dict(self._baseline_metrics)
+
+    @property
+    def default_targets(self) -> dict:
+        """The environment's default targets (derived from the baseline's metrics where they are)."""
+        if isinstance(self._default_targets, BaselineTargets):
+            return self._default_targets.resolve(self.baseline_metrics)
+        return dict(self._default_targets)
+
+    @property
+    def reward_fn(self) -> Reward:
+        """The reward: built on first use when its targets come from the baseline."""
+        if self._reward_fn is None:
+            self._reward_fn = self._make_reward(self.default_targets)
+        return self._reward_fn
+
+    def _make_reward(self, default_targets: Mapping[str, float]) -> Reward:
+        args = dict(self._reward_args)
+        if args["targets"] is None:
+            args["targets"] = dict(default_targets)
+        return make_reward(**args)
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, design: Mapping[str, Any]) -> Evaluation:
+        """Evaluate one design (parameter values, not action indices)."""
+        return self.evaluate_many([design])[0]
+
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
+        """Evaluate many designs at once (through the vectorised path where there is one)."""
+        valid = []
+        for i, d in enumerate(designs):
+            try:
+                valid.append(self.design_space.validate(d))
+            except DesignError as e:
+                raise DesignError(f"design {i} of {len(designs)}: {e}") from None
+        return self._evaluate_valid(valid)
+
+    def _results(self, valid: list[dict]) -> list[dict | InfeasibleDesign]:
+        if self._backend is not None:
+            return self._backend.predict(valid)
+        if self.cache_size == 0:
+            return self.simulate_batch(valid)
+        keys = [self.cache_key(d) for d in valid]
+        cache = self._cache
+        todo: dict[Hashable, int] = {}
+        for i, k in enumerate(keys):
+            if k in cache:
+                cache.move_to_end(k)
+            elif k not in todo:
+                todo[k] = i
+        fresh: dict[Hashable, dict | InfeasibleDesign] = {}
+        if todo:
+            for k, r in zip(todo, self.simulate_batch([valid[i] for i in todo.values()])):
+                fresh[k] = r
+                cache[k] = r
+            while len(cache) > self.cache_size:
+                cache.popitem(last=False)
+        return [fresh[k] if k in fresh else cache[k] for k in keys]
+
+    def _evaluate_valid(self, valid: list[dict]) -> list[Evaluation]:
+        t0 = time.perf_counter()
+        results = self._results(valid)
+        per = (time.perf_counter() - t0) / max(len(valid), 1)
+        predicted = self._backend is not None
+        out = []
+        for d, r in zip(valid, results):
+            if isinstance(r, InfeasibleDesign):
+                out.append(Evaluation(d, {}, False, str(r), per, predicted))
+            else:
+                missing = [m for m in self.metrics if m not in r]
+                if missing:
+                    raise RuntimeError(f"{type(self).__name__}.simulate returned no value for metric(s) {missing}")
+                out.append(Evaluation(d, {m: float(r[m]) for m in self.metrics}, True, "", per, predicted))
+        return out
+
+    def observation(self, ev: Evaluation | None) -> np.ndarray:
+        if ev is None or not ev.feasible:
+            return np.full(len(self.observation_metrics), MISSING, dtype=np.float64)
+        return np.array([ev.metrics[m] for m in self.observation_metrics], dtype=np.float64)
+
+    def info(self, ev: Evaluation) -> dict:
+        return {
+            "design": ev.design,
+            "metrics": ev.metrics,
+            "feasible": ev.feasible,
+            "violation": ev.violation,
+            "target_met": self.reward_fn.target_met(ev.metrics, ev.feasible),
+            "objectives": self.reward_fn.objectives(ev.metrics) if ev.feasible else {},
+            "predicted": ev.predicted,
+            "backend": self.backend,
+        }
+
+    def reward_of(self, ev: Evaluation) -> float:
+        return self.reward_fn(ev.metrics, ev.feasible)
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._t = 0
+        return self.observation(None), {"step": 0}
+
+    def step(self, action):
+        design = gym_spaces.decode(self.design_space, action)  # exact, validated
+        ev = self.last_evaluation = self._evaluate_valid([design])[0]
+        self._t += 1
+        reward = self.reward_of(ev)
+        info = self.info(ev)
+        info["step"] = self._t
+        return self.observation(ev), reward, self._t >= self.episode_length, False, info
+
+    def step_design(self, design: Mapping[str, Any]):
+        """``step`` with a design given as parameter values instead of an action."""
+        return self.step(self.encode_action(design))
+
+    def encode_action(self, design: Mapping[str, Any]):
+        """The action (of this environment's action space) that selects ``design``."""
+        if self.flat_action:
+            return gym_spaces.encode_flat(self.design_space, design)
+        return gym_spaces.encode_dict(self.design_space, design)
+
+    def describe(self) -> dict:
+        """Identity of the environment, for dataset rows and cards."""
+        return {
+            "env_id": self.env_id,
+            "env_version": self.version,
+            "simulator_version": self.simulator_version,
+            "workload": self.workload,
+            "reward": self.reward_fn.to_dict(),
+            "design_space": self.design_space.to_dict(),
+            "metrics": {m.name: {"unit": m.unit, "sense": m.sense} for m in self.metrics.values()},
+            "backend": self.backend,
+        }
+
+
+__all__ = ["ArchGymEnv", "BaselineTargets", "DesignError", "Evaluation", "InfeasibleDesign", "Metric", "MISSING"]

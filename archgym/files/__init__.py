@@ -1,0 +1,1 @@
+"""Writing files safely and reading YAML with line numbers (used by every layer that writes results)."""

@@ -1,0 +1,324 @@
+"""Timeloop-style YAML: read architecture, problem and mapping specifications (and write mappings).
+
+* Architecture (Timeloop v0.3 tree): ``architecture: {version, subtree: [{name, attributes, local:
+  [components], subtree: [...]}]}``. Components are listed outermost first; a ``name[0..N-1]`` suffix
+  makes N instances of a subtree or component, ``meshX`` their mesh width. Storage classes:
+  ``DRAM``, ``SRAM``, ``regfile``, ``smartbuffer_SRAM``, ``smartbuffer_RF`` (energy and area from
+  :mod:`energy_table` unless ``read_energy``/``write_energy`` (pJ per access) and ``area`` (um^2) are
+  given); compute classes: ``intmac``, ``mac``, ``fpmac``. The last compute component is the MAC array.
+* Problem: ``problem: {shape: {name, dimensions, coefficients, data-spaces}, instance: {...}}`` for
+  Timeloop's CNN layer (dimensions C, M, R, S, N, P, Q; Hstride/Wstride/Hdilation/Wdilation).
+* Mapping (or constraints with the same directives): ``mapping: [{target, type: temporal|spatial|bypass,
+  factors: "C=3 M=4 ...", permutation: "SRQPCMN" (inner to outer), split, keep, bypass}]``. For a spatial
+  directive the first ``split`` dimensions of the permutation go to X, the rest to Y.
+
+Bypass directives decide which tensors a level keeps (without them every level keeps everything).
+Keys the reader does not know are errors naming the file, the place and the allowed keys.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .. import energy_table as table
+from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
+from ..mapping import LevelLoops, Mapping, MappingError
+from ..workload import Layer, WorkloadError
+
+DATASPACES = {"Weights": "W", "Inputs": "I", "Outputs": "O"}
+TENSOR_NAMES = {v: k for k, v in DATASPACES.items()}
+STORAGE_CLASSES = ("DRAM", "SRAM", "regfile", "smartbuffer_SRAM", "smartbuffer_RF")
+COMPUTE_CLASSES = ("intmac", "mac", "fpmac")
+STORAGE_ATTRIBUTES = {
+    "depth", "memory_depth", "width", "memory_width", "word-bits", "word_bits", "datawidth", "block-size",
+    "block_size", "read_bandwidth", "write_bandwidth", "n_banks", "meshX", "multiple-buffering",
+    "multiple_buffering", "technology", "type", "update_fifo_depth", "n_rdwr_ports", "n_rd_ports", "n_wr_ports",
+    "n_buffets", "latency", "read_energy", "write_energy", "area", "access_granularity_bits", "cluster-size",
+}
+COMPUTE_ATTRIBUTES = {"datawidth", "meshX", "technology", "energy", "area", "latency"}
+NODE_KEYS = {"name", "attributes", "local", "subtree"}
+COMPONENT_KEYS = {"name", "class", "attributes"}
+DIRECTIVE_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}
+DIRECTIVE_TYPES = ("temporal", "spatial", "bypass")
+
+
+class SpecError(ValueError):
+    """A YAML specification that cannot be read; the message names the file and the place."""
+
+
+def _load(path) -> dict:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise SpecError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _unknown(keys, allowed, where):
+    bad = sorted(set(keys) - set(allowed))
+    if bad:
+        raise SpecError(f"{where}: unknown key(s) {bad}; allowed: {sorted(allowed)}")
+
+
+def _count(name: str) -> tuple[str, int]:
+    m = re.fullmatch(r"(.*)\[(\d+)\.\.(\d+)\]", name.strip())
+    if not m:
+        return name.strip(), 1
+    lo, hi = int(m.group(2)), int(m.group(3))
+    if hi < lo:
+        raise SpecError(f"component {name!r}: bad instance range")
+    return m.group(1), hi - lo + 1
+
+
+# -- architecture ------------------------------------------------------------------------------------
+def read_architecture(path, keeps: dict | None = None, name: str | None = None) -> Architecture:
+    """Architecture of a Timeloop v0.3 YAML tree. ``keeps``: level name -> tensors it keeps
+    (e.g. from :func:`read_bypass`); unlisted levels keep every tensor."""
+    data = _load(path)
+    _unknown(data, {"architecture"}, f"{path}")
+    arch = data["architecture"]
+    if not isinstance(arch, dict):
+        raise SpecError(f"{path}: 'architecture' must be a mapping")
+    _unknown(arch, {"version", "subtree", "local", "name", "attributes"}, f"{path}: architecture")
+    if str(arch.get("version", "0.3")) not in ("0.3", "0.2"):
+        raise SpecError(f"{path}: architecture version {arch.get('version')!r} is not supported; allowed: 0.3")
+    components: list[tuple[dict, int, str]] = []
+
+    def walk(node, mult, where):
+        _unknown(node, NODE_KEYS | {"version"}, where)
+        for comp in node.get("local", []) or []:
+            if not isinstance(comp, dict):
+                raise SpecError(f"{where}: a local component must be a mapping, got {comp!r}")
+            cname, n = _count(str(comp.get("name", "")))
+            _unknown(comp, COMPONENT_KEYS, f"{where}/{cname}")
+            components.append((comp, mult * n, f"{where}/{cname}"))
+        for sub in node.get("subtree", []) or []:
+            sname, n = _count(str(sub.get("name", "")))
+            walk(sub, mult * n, f"{where}/{sname}")
+
+    walk(arch, 1, str(path))
+    storage, compute = [], None
+    for comp, n, where in components:
+        cls = comp.get("class")
+        attrs = comp.get("attributes") or {}
+        cname, _ = _count(str(comp["name"]))
+        if cls in COMPUTE_CLASSES:
+            _unknown(attrs, COMPUTE_ATTRIBUTES, where)
+            bits = int(attrs.get("datawidth", 16))
+            compute = ComputeUnit(cname, n, attrs.get("meshX"), float(attrs.get("energy", table.mac_energy(bits))),
+                                  float(attrs.get("area", table.mac_area(bits))))
+        elif cls in STORAGE_CLASSES:
+            _unknown(attrs, STORAGE_ATTRIBUTES, where)
+            storage.append(_storage(cname, cls, attrs, n, where, keeps))
+        else:
+            raise SpecError(f"{where}: class {cls!r} is not known; allowed: {list(STORAGE_CLASSES + COMPUTE_CLASSES)}")
+    if compute is None:
+        raise SpecError(f"{path}: no compute component (class one of {list(COMPUTE_CLASSES)})")
+    if keeps:
+        missing = sorted(set(keeps) - {s.name for s in storage})
+        if missing:
+            raise SpecError(f"{path}: bypass directives name level(s) {missing} that the architecture lacks; "
+                            f"levels: {[s.name for s in storage]}")
+    try:
+        return Architecture(name or Path(path).stem, tuple(reversed(storage)), compute)
+    except ArchitectureError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
+def _storage(name, cls, attrs, n, where, keeps) -> StorageLevel:
+    def num(*keys, default=None):
+        for k in keys:
+            if k in attrs:
+                try:
+                    return float(attrs[k]) if "bandwidth" in k or "energy" in k or k == "area" or "buffering" in k \
+                        else int(attrs[k])
+                except (TypeError, ValueError):
+                    raise SpecError(f"{where}: attribute {k} = {attrs[k]!r} is not a number") from None
+        return default
+
+    word = num("word-bits", "word_bits", "datawidth", default=16)
+    width = num("width", "memory_width")
+    block = num("block-size", "block_size", default=(width // word if width else 1))
+    depth = num("depth", "memory_depth")
+    if cls != "DRAM" and depth is None:
+        raise SpecError(f"{where}: a {cls} needs a depth (depth or memory_depth)")
+    banks = num("n_banks", default=1)
+    e_table = table.access_energy(cls, depth or 1, word, block, banks)
+    a_table = table.area(cls, depth or 1, word, block, banks)
+    kept = tuple(keeps.get(name, ("W", "I", "O"))) if keeps else ("W", "I", "O")
+    return StorageLevel(
+        name, kept, depth=depth, word_bits=word, block_size=block, instances=n, mesh_x=num("meshX"),
+        read_bandwidth=num("read_bandwidth"), write_bandwidth=num("write_bandwidth"),
+        read_energy=num("read_energy", default=e_table), write_energy=num("write_energy", default=e_table),
+        area=num("area", default=a_table), component_class=cls, n_banks=banks,
+        multiple_buffering=num("multiple-buffering", "multiple_buffering", default=1.0),
+        access_granularity_bits=num("access_granularity_bits"))
+
+
+# -- problem ---------------------------------------------------------------------------------------
+CNN_DIMS = {"C": "C", "M": "K", "R": "R", "S": "S", "N": "N", "P": "P", "Q": "Q", "G": "G"}
+COEFFICIENTS = ("Wstride", "Hstride", "Wdilation", "Hdilation")
+
+
+def read_problem(path, bits: int | dict = 16) -> Layer:
+    """The layer of a Timeloop CNN-layer problem YAML."""
+    data = _load(path)
+    _unknown(data, {"problem"}, f"{path}")
+    prob = data["problem"]
+    _unknown(prob, {"shape", "instance"}, f"{path}: problem")
+    inst = prob.get("instance") or {}
+    shape = prob.get("shape") or {}
+    _unknown(shape, {"name", "dimensions", "coefficients", "data-spaces"}, f"{path}: problem.shape")
+    _unknown(inst, set(CNN_DIMS) | set(COEFFICIENTS), f"{path}: problem.instance")
+    dims = shape.get("dimensions") or list(CNN_DIMS)
+    bad = [d for d in dims if d not in CNN_DIMS]
+    if bad:
+        raise SpecError(f"{path}: problem dimension(s) {bad} are not CNN-layer dimensions {list(CNN_DIMS)}")
+    # which output dimension pairs with which filter dimension, and with which coefficients
+    pairs = {"P": ("R", "Wstride", "Wdilation"), "Q": ("S", "Hstride", "Hdilation")}
+    for ds in shape.get("data-spaces") or []:
+        _unknown(ds, {"name", "projection", "read-write"}, f"{path}: data-space {ds.get('name')}")
+        if ds.get("name") not in DATASPACES:
+            raise SpecError(f"{path}: data-space {ds.get('name')!r} is not known; allowed: {list(DATASPACES)}")
+        if ds["name"] == "Inputs":
+            for axis in ds.get("projection", []):
+                terms = [t for t in axis]
+                if len(terms) == 2:
+                    (d1, c1), (d2, c2) = ([t[0], t[1] if len(t) > 1 else None] for t in terms)
+                    out, filt = (d1, d2) if d1 in ("P", "Q") else (d2, d1)
+                    cs, cd = (c1, c2) if d1 in ("P", "Q") else (c2, c1)
+                    if out not in pairs:
+                        raise SpecError(f"{path}: Inputs projection {axis} does not pair P or Q with R or S")
+                    pairs[out] = (filt, cs, cd)
+    d = {CNN_DIMS[k]: int(v) for k, v in inst.items() if k in CNN_DIMS}
+    coef = {k: int(inst.get(k, 1)) for k in COEFFICIENTS}
+    if pairs["P"][0] != "R":  # store so that P pairs with R
+        d["P"], d["Q"] = d.get("Q", 1), d.get("P", 1)
+        pairs = {"P": pairs["Q"], "Q": pairs["P"]}
+    prec = bits if isinstance(bits, dict) else {"W": bits, "I": bits, "O": bits, "O_final": bits}
+    try:
+        return Layer(Path(path).stem, d, "conv", (coef[pairs["P"][1] or "Wstride"], coef[pairs["Q"][1] or "Hstride"]),
+                     (coef[pairs["P"][2] or "Wdilation"], coef[pairs["Q"][2] or "Hdilation"]), bits=prec)
+    except WorkloadError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+def _directives(path) -> list:
+    data = _load(path)
+    for key in ("mapping", "constraints", "mapspace_constraints", "architecture_constraints"):
+        if key in data:
+            block = data[key]
+            if isinstance(block, dict):
+                _unknown(block, {"targets", "version"}, f"{path}: {key}")
+                block = block.get("targets", [])
+            if not isinstance(block, list):
+                raise SpecError(f"{path}: '{key}' must be a list of directives")
+            return block
+    raise SpecError(f"{path}: no 'mapping' (or constraints 'targets') list found; top-level keys: {sorted(data)}")
+
+
+def _tensors(value, where) -> tuple:
+    out = []
+    for v in value or []:
+        if v not in DATASPACES:
+            raise SpecError(f"{where}: data-space {v!r} is not known; allowed: {list(DATASPACES)}")
+        out.append(DATASPACES[v])
+    return tuple(out)
+
+
+def read_bypass(path) -> dict:
+    """Level name -> tensors it keeps, from the bypass directives of a mapping or constraints file."""
+    keeps = {}
+    for i, dv in enumerate(_directives(path)):
+        _unknown(dv, DIRECTIVE_KEYS, f"{path}: directive {i}")
+        if dv.get("type") == "bypass":
+            where = f"{path}: bypass directive for {dv.get('target')}"
+            keep = set(_tensors(dv.get("keep"), where))
+            drop = set(_tensors(dv.get("bypass"), where))
+            keeps[dv["target"]] = tuple(t for t in ("W", "I", "O") if t in keep or (t not in drop and not keep))
+    return keeps
+
+
+def _factors(text, where) -> dict:
+    out = {}
+    for tok in str(text or "").split():
+        m = re.fullmatch(r"([A-Za-z]+)=(\d+)", tok)
+        if not m or m.group(1) not in CNN_DIMS:
+            raise SpecError(f"{where}: factor {tok!r} is not DIM=N with DIM one of {list(CNN_DIMS)}")
+        if int(m.group(2)) < 1:
+            raise SpecError(f"{where}: factor {tok!r} must be >= 1 (a mapping is explicit; 0 only means "
+                            f"'the rest' in constraints)")
+        out[CNN_DIMS[m.group(1)]] = int(m.group(2))
+    return out
+
+
+def read_mapping(path, arch: Architecture) -> Mapping:
+    """The mapping of a Timeloop mapping YAML, for ``arch`` (levels found by their names)."""
+    levels = [{"temporal": [], "spatial_x": [], "spatial_y": []} for _ in arch.levels]
+    names = [lv.name for lv in arch.levels]
+    for i, dv in enumerate(_directives(path)):
+        _unknown(dv, DIRECTIVE_KEYS, f"{path}: directive {i}")
+        typ, target = dv.get("type"), dv.get("target")
+        where = f"{path}: directive {i} ({typ} at {target})"
+        if typ not in DIRECTIVE_TYPES:
+            raise SpecError(f"{where}: type {typ!r} is not known; allowed: {list(DIRECTIVE_TYPES)}")
+        if target not in names:
+            raise SpecError(f"{where}: target {target!r} is not a level of {arch.name!r}; levels: {names}")
+        if typ == "bypass":
+            continue
+        fac = _factors(dv.get("factors"), where)
+        perm = [CNN_DIMS.get(c, c) for c in str(dv.get("permutation", ""))]
+        bad = [c for c in perm if c not in CNN_DIMS.values()]
+        if bad:
+            raise SpecError(f"{where}: permutation has unknown dimension(s) {bad}")
+        order = perm + [d for d in fac if d not in perm]
+        loops = [(d, fac[d]) for d in order if fac.get(d, 1) > 1]
+        lv = levels[names.index(target)]
+        if typ == "temporal":
+            lv["temporal"].extend(loops)
+        else:
+            split = int(dv.get("split", len(order)))
+            xs = set(order[:split])
+            lv["spatial_x"].extend(x for x in loops if x[0] in xs)
+            lv["spatial_y"].extend(x for x in loops if x[0] not in xs)
+    try:
+        return Mapping(tuple(LevelLoops(tuple(lv["temporal"]), tuple(lv["spatial_x"]), tuple(lv["spatial_y"]))
+                             for lv in levels))
+    except MappingError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
+def mapping_to_yaml(mapping: Mapping, arch: Architecture) -> str:
+    """Timeloop mapping YAML (temporal, spatial and bypass directives) of a mapping."""
+    rev = {v: k for k, v in CNN_DIMS.items()}
+    out = []
+    for lv, loops in zip(arch.levels, mapping.levels):
+        for typ, group in (("temporal", loops.temporal), ("spatial", loops.spatial_x + loops.spatial_y)):
+            merged: dict[str, int] = {}
+            for d, f in group:
+                merged[d] = merged.get(d, 1) * f
+            if typ == "temporal" and len(merged) != len(group):
+                raise MappingError(f"level {lv.name!r} repeats a dimension in its temporal loops; Timeloop's "
+                                   f"format has one factor per dimension and level")
+            if not merged:
+                continue
+            entry = {"target": lv.name, "type": typ,
+                     "factors": " ".join(f"{rev[d]}={f}" for d, f in merged.items()),
+                     "permutation": "".join(rev[d] for d in dict.fromkeys(d for d, _ in group))}
+            if typ == "spatial":
+                entry["split"] = len(dict.fromkeys(d for d, _ in loops.spatial_x))
+            out.append(entry)
+        out.append({"target": lv.name, "type": "bypass", "keep": [TENSOR_NAMES[t] for t in lv.keeps],
+                    "bypass": [TENSOR_NAMES[t] for t in ("W", "I", "O") if t not in lv.keeps]})
+    return yaml.safe_dump({"mapping": out}, sort_keys=False)
