@@ -41,7 +41,6 @@ MOVED: dict[str, str] = {
     "archgym.simulators.systolic_traffic": "archgym.simulators.systolic.traffic",
     "archgym.simulators.scalesim_files": "archgym.simulators.systolic.formats.scalesim",
     "archgym.simulators.scalesim_runner": "archgym.simulators.systolic.validation.scalesim_runner",
-    "archgym.simulators.dram.requeststats": "archgym.simulators.dram.controller.statistics",
     "archgym.simulators.dram.checker": "archgym.simulators.dram.validation.checker",
     "archgym.simulators.dataflow.zigzag_format": "archgym.simulators.dataflow.formats.zigzag",
     "archgym.simulators.dataflow.timeloop_yaml": "archgym.simulators.dataflow.formats.timeloop",

@@ -21,10 +21,10 @@ import numpy as np
 
 from . import controller as ctl
 from .addressmap import AddressMapping, default_mapping, load_mapping, mapping_from_dict
-from .controller.statistics import R_ACCEPT_SUM, R_HIST_NEEDED, R_LAT_MAX, R_LAT_SUM, R_NEEDED_ACT, R_READS, nearest_ranks, request_stats
 from .mcconfig import McConfigError, load_mcconfig, resolve_mcconfig
 from .memspec import MemSpec, load_memspec, memspec_from_dict
 from .power import StreamBuffers, drampower_counters, energy_from_counters, stream_constants
+from .requeststats import R_ACCEPT_SUM, R_HIST_NEEDED, R_LAT_MAX, R_LAT_SUM, R_NEEDED_ACT, R_READS, nearest_ranks, request_stats
 from .timing import ACT, COMMAND_NAMES, PDEA, PDEP, PRE, PREA, RD, RDA, REF, WR, WRA, constraint_arrays
 from .traces import check_requests, read_stl
 

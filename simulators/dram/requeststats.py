@@ -1,12 +1,8 @@
-"""What a run records and its reduction to the reported metrics: per-request times and the command log.
+"""Per-request figures of one run reduced to the reported metrics, in one pass (numba).
 
-The loop fills, per request, BEGIN_REQ at the controller (``req_begin``), acceptance into the scheduler
-buffer (``req_accept``), BEGIN_RESP at the controller (``resp_ctrl``, the end of the data burst), delivery
-to the player (``resp_init``) and whether it needed an ACT (``needed_act``); and the issued commands (cycle,
-command, bank, rank, request; -1 for refresh and power-down). :func:`request_stats` reduces the request
-times in one pass: read latency runs from BEGIN_REQ at the controller to BEGIN_RESP; percentiles are
-nearest-rank (``np.percentile(..., method="nearest")``), found by counting integer latencies in a
-histogram rather than sorting (a sort or partition per percentile costs as much as the simulation).
+Read latency runs from BEGIN_REQ at the controller to BEGIN_RESP; percentiles are nearest-rank
+(``np.percentile(..., method="nearest")``), found by counting integer latencies in a histogram
+rather than sorting (a sort or partition per percentile costs as much as the simulation).
 """
 
 from __future__ import annotations
@@ -16,37 +12,6 @@ from numba import njit
 
 # request_stats result layout
 R_READS, R_LAT_SUM, R_ACCEPT_SUM, R_LAT_MAX, R_NEEDED_ACT, R_HIST_NEEDED, R_N = range(7)
-
-
-@njit(cache=True, error_model="numpy")
-def reset_records(req_begin, req_accept, resp_ctrl, resp_init, needed_act):
-    """Clear the per-request records of a previous run (the arrays are reused between runs)."""
-    req_begin[:] = 0
-    req_accept[:] = 0
-    resp_ctrl[:] = 0
-    resp_init[:] = 0
-    needed_act[:] = False
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def log_command(ncmd, t, c, b, r, k, cmd_t, cmd_c, cmd_b, cmd_r, cmd_q):
-    """Append one issued command to the log (the caller checked there is room); returns the new length."""
-    cmd_t[ncmd] = t
-    cmd_c[ncmd] = c
-    cmd_b[ncmd] = b
-    cmd_r[ncmd] = r
-    cmd_q[ncmd] = k
-    return ncmd + 1
-
-
-@njit(cache=True, error_model="numpy")
-def last_delivery(resp_init):
-    """The cycle the last response reached the player (the end of a run with a Fifo/Reorder arbiter)."""
-    end_time = np.int64(0)
-    for k in range(resp_init.shape[0]):
-        if resp_init[k] > end_time:
-            end_time = resp_init[k]
-    return end_time
 
 
 def nearest_ranks(n_values: int, percents) -> np.ndarray:
