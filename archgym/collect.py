@@ -23,7 +23,7 @@ import numpy as np
 
 import archgym
 from archgym.core.spaces import DesignSpace, Discrete
-from archgym.records import RecordsError, make_frame, write_json_atomic, write_parquet_atomic
+from archgym.records import RecordsError, file_manifest, make_frame, write_json_atomic, write_parquet_atomic
 from archgym.runner import make_env
 from archgym.sweeps.dataset import EVALUATIONS_DIR, RUN_CARD, write_dataset_card
 
@@ -116,7 +116,7 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, *, out:
     result = CollectResult(out=out, n=n, n_feasible=n_feasible, n_target_met=n_met, wall_seconds=wall, sim_seconds=sim)
     write_json_atomic({**identity, "agent_params": params, "budget": n, "environment": env.describe(),
                        "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": n,
-                       "chunk": chunk}, out / RUN_CARD)
+                       "chunk": chunk, "files": file_manifest(evals_dir)}, out / RUN_CARD)
     write_dataset_card(out, {"kind": "collect", "collect": {"sampler": sampler, "n": n, "seed": seed, "chunk": chunk,
                                                             "env_kwargs": env_kwargs},
                              "time": {"wall_seconds_total": wall, "designs_per_second": result.designs_per_second}})

@@ -14,6 +14,7 @@ crashed run keeps every part it completed. ``pandas.read_parquet(directory)`` re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -158,6 +159,51 @@ def record_files(path: str | os.PathLike) -> list[Path]:
     if p.is_dir():
         return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith("."))
     raise RecordsError(f"dataset path {str(p)!r} does not exist")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_manifest(directory: str | os.PathLike) -> dict[str, dict]:
+    """Every part file under ``directory`` (path relative to it) with its row count and sha256: what a
+    card records so that a deleted, truncated or replaced file is noticed when the data is read."""
+    root = Path(directory)
+    out = {}
+    for f in record_files(root) if root.exists() else []:
+        try:
+            rows = pq.ParquetFile(f).metadata.num_rows
+        except Exception as e:  # pyarrow raises several types for damaged files
+            raise RecordsError(f"{f}: not a readable Parquet file ({type(e).__name__}: {e})") from None
+        out[f.relative_to(root).as_posix()] = {"rows": int(rows), "sha256": _sha256(f)}
+    return out
+
+
+def manifest_problems(directory: str | os.PathLike, manifest: Mapping[str, Mapping], checksums: bool = True) -> list[str]:
+    """What differs between the part files under ``directory`` and a card's ``manifest``: missing files,
+    files whose rows or checksum changed, files the card does not list (empty when intact)."""
+    root = Path(directory)
+    present = {f.relative_to(root).as_posix(): f for f in (record_files(root) if root.exists() else [])}
+    problems = [f"{name} is missing" for name in manifest if name not in present]
+    for name, f in present.items():
+        if name not in manifest:
+            problems.append(f"{name} is not listed (written after the card, or by another run)")
+            continue
+        want = manifest[name]
+        try:
+            rows = pq.ParquetFile(f).metadata.num_rows
+        except Exception:  # pyarrow raises several types for damaged files
+            problems.append(f"{name} is not a readable Parquet file")
+            continue
+        if rows != want["rows"]:
+            problems.append(f"{name} has {rows} rows, the card says {want['rows']}")
+        elif checksums and _sha256(f) != want["sha256"]:
+            problems.append(f"{name} has another sha256 than the card's (the file was changed)")
+    return problems
 
 
 def load_records(paths: str | os.PathLike | Sequence[str | os.PathLike],

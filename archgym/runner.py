@@ -29,6 +29,7 @@ from archgym.records import (
     METRIC_PREFIX,
     RecordsError,
     RecordWriter,
+    file_manifest,
     load_records,
     make_row,
     record_files,
@@ -190,7 +191,8 @@ def run(
     if out is not None:
         card = {**identity, "agent_params": params, "budget": budget, "environment": base.describe(),
                 "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df),
-                "n_replayed": min(len(logged), budget), **dict(card_extra or {})}
+                "n_replayed": min(len(logged), budget), "files": file_manifest(Path(out) / EVALUATIONS_DIR),
+                **dict(card_extra or {})}
         write_json_atomic(card, Path(out) / CARD_FILE)
         if plot:
             plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")

@@ -233,15 +233,26 @@ class ArchGymEnv(gym.Env):
         """Evaluate one design (parameter values, not action indices)."""
         return self.evaluate_many([design])[0]
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
-        """Evaluate many designs at once (through the vectorised path where there is one)."""
-        valid = []
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], *, invalid: str = "raise") -> list[Evaluation]:
+        """Evaluate many designs at once (through the vectorised path where there is one).
+
+        A design that is not in the space raises :class:`DesignError` naming its position
+        (``invalid="raise"``), or, with ``invalid="infeasible"``, comes back as an infeasible
+        evaluation whose ``violation`` is the reason while the others are evaluated."""
+        if invalid not in ("raise", "infeasible"):
+            raise ValueError(f"invalid: value {invalid!r} is not allowed; allowed: ['raise', 'infeasible']")
+        valid, errors = [], {}
         for i, d in enumerate(designs):
             try:
                 valid.append(self.design_space.validate(d))
             except DesignError as e:
-                raise DesignError(f"design {i} of {len(designs)}: {e}") from None
-        return self._evaluate_valid(valid)
+                if invalid == "raise":
+                    raise DesignError(f"design {i} of {len(designs)}: {e}") from None
+                errors[i] = Evaluation(dict(d) if isinstance(d, Mapping) else {}, {}, False, f"invalid design: {e}")
+        if not errors:
+            return self._evaluate_valid(valid)
+        done = iter(self._evaluate_valid(valid))
+        return [errors[i] if i in errors else next(done) for i in range(len(designs))]
 
     def _results(self, valid: list[dict]) -> list[dict | InfeasibleDesign]:
         if self._backend is not None:

@@ -143,12 +143,12 @@ class SystolicArrayEnv(ArchGymEnv):
     def baseline_design(self) -> dict:
         return dict(BASELINE)
 
-    def _run(self, designs: Sequence[dict]) -> dict[str, np.ndarray]:
+    def _config_columns(self, designs: Sequence[dict]) -> dict[str, np.ndarray]:
+        """The simulator's config columns of validated designs (built directly, no per-design objects)."""
         n = len(designs)
         col = lambda name: np.fromiter((d[name] for d in designs), dtype=np.int64, count=n)  # noqa: E731
         bw = col("DramBandwidth")
-        # designs come validated by the space: build the simulator's config columns directly
-        cfg = {
+        return {
             "array_rows": col("ArrayHeight"), "array_cols": col("ArrayWidth"),
             "dataflow": np.fromiter((_DATAFLOW[d["Dataflow"]] for d in designs), dtype=np.int64, count=n),
             "ifmap_sram_kb": col("IfmapSramSzkB"), "filter_sram_kb": col("FilterSramSzkB"),
@@ -156,6 +156,8 @@ class SystolicArrayEnv(ArchGymEnv):
             "user": np.ones(n, dtype=bool), "bandwidth": bw, "ifmap_bandwidth": bw, "filter_bandwidth": bw,
             "frequency_mhz": np.full(n, model.SystolicConfig.frequency_mhz),
         }
+
+    def _run(self, cfg: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         t = model.simulate_batch(cfg, self._layer_arrays)
         return {
             "cycles": t["total_cycles"].astype(np.float64),
@@ -168,11 +170,24 @@ class SystolicArrayEnv(ArchGymEnv):
         }
 
     def simulate(self, design: dict) -> dict:
-        return self.simulate_batch([design])[0]
+        out = self.simulate_batch([design])[0]
+        if isinstance(out, InfeasibleDesign):
+            raise out
+        return out
 
     def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
         if not designs:
             return []
-        cols = self._run(designs)
-        names = list(cols)
-        return [dict(zip(names, row)) for row in zip(*(cols[m].tolist() for m in names))]
+        cfg = self._config_columns(designs)
+        # a design whose counts could exceed 64-bit integers is reported, never answered with wrapped numbers
+        fits = model.count_bound(cfg, self._layer_arrays) < model.COUNT_LIMIT
+        out: list[dict | InfeasibleDesign] = [
+            InfeasibleDesign("the workload's counts on this design could exceed 2^62 (the model counts in 64-bit "
+                             "integers); allowed: a larger array or smaller layers") for _ in designs]
+        ok = np.nonzero(fits)[0]
+        if ok.size:
+            cols = self._run({k: v[ok] for k, v in cfg.items()})
+            names = list(cols)
+            for i, row in zip(ok.tolist(), zip(*(cols[m].tolist() for m in names))):
+                out[i] = dict(zip(names, row))
+        return out

@@ -28,7 +28,16 @@ import pyarrow.parquet as pq
 
 import archgym
 from archgym.core.spaces import Categorical, DesignSpace, Discrete, Integer, PowerOfTwo
-from archgym.records import DESIGN_PREFIX, SCHEMA_VERSION, RecordsError, load_records, record_files, write_json_atomic
+from archgym.records import (
+    DESIGN_PREFIX,
+    SCHEMA_VERSION,
+    RecordsError,
+    file_manifest,
+    load_records,
+    manifest_problems,
+    record_files,
+    write_json_atomic,
+)
 
 RUNS_DIR = "runs"
 TUNE_DIR = "tune"
@@ -73,7 +82,7 @@ def run_cards(root: str | os.PathLike) -> list[dict]:
 
 
 def load_dataset(paths: str | os.PathLike | Sequence[str | os.PathLike], typed: bool = True,
-                 with_runs: bool = False) -> pd.DataFrame:
+                 with_runs: bool = False, verify: bool = True) -> pd.DataFrame:
     """Every evaluation of one or more sweeps (or run / collect folders) as one DataFrame.
 
     The schema version of every part file (and of each sweep's card) is checked; a file of another
@@ -81,15 +90,19 @@ def load_dataset(paths: str | os.PathLike | Sequence[str | os.PathLike], typed: 
     ``typed``, design columns get the types of their design space: categoricals as pandas
     ``Categorical`` (with the allowed values as categories), integers as ``Int64``, reals as floats.
     With ``with_runs``, each row also gets its run's sweep name, setting, setting id, budget and
-    whether the run completed (columns ``run.*``).
+    whether the run completed (columns ``run.*``). With ``verify`` (default), every part file listed
+    by a run card or the dataset card must be there with its row count and sha256, and no unlisted
+    file may sit in a completed run; otherwise :class:`~archgym.records.RecordsError` names each problem.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     frames, cards = [], []
     for root in paths:
-        check_card(root)
+        card = check_card(root)
+        if verify:
+            verify_files(root, card)
         dirs = evaluation_dirs(root)
-        frames.append(load_records(dirs))
+        frames.append(load_records([d for d in dirs if record_files(d)] or dirs))
         cards += run_cards(root)
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if typed:
@@ -111,6 +124,36 @@ def check_card(root: str | os.PathLike) -> dict | None:
         raise RecordsError(f"{card_path}: dataset schema version {v!r}; this archgym reads version {SCHEMA_VERSION} "
                            "(re-create the dataset with this version, or install the archgym that wrote it)")
     return card
+
+
+def damage(root: str | os.PathLike, card: dict | None = None, checksums: bool = True) -> list[str]:
+    """Every difference between the part files under ``root`` and what its cards record (empty: intact)."""
+    root = Path(root)
+    problems = []
+    for d in evaluation_dirs(root):
+        card_path = d.parent / RUN_CARD
+        if card_path.is_file():
+            files = read_json(card_path, "run card").get("files")
+            if files is not None:
+                where = d.relative_to(root).as_posix() if d != root else d.name
+                problems += [f"{where}/{p}" for p in manifest_problems(d, files, checksums)]
+    if card is not None and card.get("files") is not None:
+        present = set(file_manifest_names(root))
+        problems += [f"{name} is missing (listed in {DATASET_CARD})" for name in card["files"] if name not in present]
+    return problems
+
+
+def file_manifest_names(root: Path) -> list[str]:
+    return [f.relative_to(root).as_posix() for d in evaluation_dirs(root) for f in record_files(d)]
+
+
+def verify_files(root: str | os.PathLike, card: dict | None = None) -> None:
+    """Raise :class:`RecordsError` naming every missing, changed or unlisted part file under ``root``."""
+    problems = damage(root, card)
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise RecordsError(f"{root}: the dataset is damaged: {shown}. Re-run the sweep with the same file to "
+                           "re-simulate what is missing, or load with verify=False to read what is left")
 
 
 def type_design_columns(df: pd.DataFrame, spaces: Iterable[DesignSpace]) -> pd.DataFrame:
@@ -171,6 +214,8 @@ def dataset_summary(root: str | os.PathLike) -> dict:
         if not card_path.is_file():
             continue
         c = read_json(card_path, "run card")
+        if c.get("files") is not None and manifest_problems(d, c["files"], checksums=False):
+            continue  # a damaged run is not complete
         n_complete += 1
         complete_rows += n
         e = c["environment"]
@@ -197,6 +242,8 @@ def dataset_summary(root: str | os.PathLike) -> dict:
             "parquet_files": int(n_files),
         },
         "simulator_seconds": sim_seconds,
+        "files": {f"{d.relative_to(root).as_posix()}/{k}" if d != Path(root) else k: v
+                  for d in evaluation_dirs(root) for k, v in file_manifest(d).items()},
     }
 
 
@@ -207,5 +254,5 @@ def write_dataset_card(root: str | os.PathLike, extra: dict) -> Path:
     return write_json_atomic(card, Path(root) / DATASET_CARD)
 
 
-__all__ = ["load_dataset", "write_dataset_card", "dataset_summary", "type_design_columns", "check_card",
+__all__ = ["damage", "verify_files", "load_dataset", "write_dataset_card", "dataset_summary", "type_design_columns", "check_card",
            "evaluation_dirs", "run_cards", "RUNS_DIR", "TUNE_DIR", "SPEC_FILE", "DATASET_CARD", "RUN_CARD"]

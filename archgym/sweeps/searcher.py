@@ -28,7 +28,7 @@ import pandas as pd
 import archgym
 from archgym.agents import AGENTS, make_agent
 from archgym.core.spaces import DesignSpace, Discrete
-from archgym.records import METRIC_PREFIX, RecordWriter, make_row, write_json_atomic
+from archgym.records import METRIC_PREFIX, RecordWriter, file_manifest, make_row, write_json_atomic
 from archgym.runner import RunResult, make_env
 from archgym.sweeps.run import prepare_ray_environment, ray_session
 
@@ -192,7 +192,8 @@ def tune_design(env_id: str, searcher: str | Any, budget: int, seed: int = 0, *,
             w.extend(rows)
         write_json_atomic({**identity, "agent_params": params, "budget": budget, "environment": env.describe(),
                            "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df),
-                           "n_failed_trials": len(grid) - len(results), "mode": "one design per Tune trial"},
+                           "n_failed_trials": len(grid) - len(results), "mode": "one design per Tune trial",
+                           "files": file_manifest(Path(out) / "evaluations")},
                           Path(out) / "run.json")
     return result
 

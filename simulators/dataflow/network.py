@@ -16,6 +16,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..textfile import decode_error
 from .architecture import Architecture
 from .cost import Evaluation
 from .mapper import Mapper
@@ -33,6 +34,8 @@ def load_layers(path: str | Path, bits: int | dict = 16) -> list[Layer]:
         text = path.read_text()
     except OSError as e:
         raise WorkloadError(f"{path}: cannot read the layer table: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise WorkloadError(f"{path}: {decode_error(e)}") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise WorkloadError(f"{path}: empty layer table; expected the header {','.join(COLUMNS)}")

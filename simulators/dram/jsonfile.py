@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..textfile import decode_error
+
 
 def read_json(path: str | Path, kind: str, error: type[Exception]) -> Any:
     """The parsed JSON of ``path``; a missing file or bad JSON raises ``error`` naming the file (and line)."""
@@ -14,5 +16,7 @@ def read_json(path: str | Path, kind: str, error: type[Exception]) -> Any:
         return json.loads(p.read_text())
     except FileNotFoundError:
         raise error(f"{p}: {kind} file not found") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{p}: {decode_error(e)}") from None
     except json.JSONDecodeError as e:
         raise error(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None

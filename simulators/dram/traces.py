@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..textfile import decode_error
+
 REQUEST_DTYPE = np.dtype([("cycle", np.int64), ("write", np.bool_), ("address", np.uint64)])
 
 
@@ -59,8 +61,8 @@ def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
         text = p.read_text()
     except FileNotFoundError:
         raise TraceError(f"{p}: trace file not found") from None
-    except UnicodeDecodeError:
-        raise TraceError(f"{p}: not a text file") from None
+    except UnicodeDecodeError as e:
+        raise TraceError(f"{p}: {decode_error(e)}") from None
     cycles: list[int] = []
     writes: list[bool] = []
     addrs: list[int] = []

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..textfile import decode_error
 from .memory_cost import MemoryCostTable
 
 KINDS = ("pe", "mem", "bus")
@@ -92,6 +93,8 @@ class BlockLibrary:
             spec = json.loads(p.read_text())
         except FileNotFoundError:
             raise LibraryError(f"{p}: no such block-library file") from None
+        except UnicodeDecodeError as e:
+            raise LibraryError(f"{p}: {decode_error(e)}") from None
         except json.JSONDecodeError as e:
             raise LibraryError(f"{p}: line {e.lineno}: not valid JSON ({e.msg})") from None
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..textfile import decode_error
 from .block_library import BlockLibrary
 from .hardware import Hardware, HardwareError
 from .mapping import Mapping
@@ -59,6 +60,8 @@ def load_design(path: str | Path, library: BlockLibrary, workload: nx.DiGraph) -
         spec = json.loads(p.read_text())
     except FileNotFoundError:
         raise DesignSpecError(f"{p}: no such design file") from None
+    except UnicodeDecodeError as e:
+        raise DesignSpecError(f"{p}: {decode_error(e)}") from None
     except json.JSONDecodeError as e:
         raise DesignSpecError(f"{p}: line {e.lineno}: not valid JSON ({e.msg})") from None
     return design_from_dict(spec, library, workload, where=str(p))

@@ -23,6 +23,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from ..textfile import decode_error
+
 #: FARSI's burst size in bytes (ArchGym's ``burst_size_options``); sets the work units that share buses
 DEFAULT_BURST_BYTES = 1024
 
@@ -38,6 +40,8 @@ def load_task_graph(path: str | Path) -> nx.DiGraph:
         data = json.loads(p.read_text())
     except FileNotFoundError:
         raise TaskGraphError(f"{p}: no such task-graph file") from None
+    except UnicodeDecodeError as e:
+        raise TaskGraphError(f"{p}: {decode_error(e)}") from None
     except json.JSONDecodeError as e:
         raise TaskGraphError(f"{p}: line {e.lineno}: not valid JSON ({e.msg})") from None
     if not isinstance(data, dict) or "nodes" not in data or "links" not in data:

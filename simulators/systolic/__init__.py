@@ -16,10 +16,13 @@ Nothing here imports gymnasium or the rest of ``archgym``.
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_config, read_topology, write_config, write_topology
 from .model import (
+    COUNT_LIMIT,
     LAYER_FIELDS,
     MODEL_VERSION,
     TOTAL_FIELDS,
+    CountOverflow,
     config_arrays,
+    count_bound,
     distinct_layers,
     layer_arrays,
     load_workload,
@@ -29,8 +32,29 @@ from .model import (
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 
 __all__ = [
-    "BANDWIDTH_MODES", "DATAFLOWS", "DEFAULT_TABLE", "EnergyTable", "LAYER_FIELDS", "Layer", "MODEL_VERSION",
-    "SystolicConfig", "SystolicFileError", "TOTAL_FIELDS", "area_mm2", "config_arrays", "distinct_layers",
-    "energy_pj", "layer_arrays", "load_workload", "read_config", "read_topology", "simulate", "simulate_batch",
-    "write_config", "write_topology",
+    "BANDWIDTH_MODES",
+    "COUNT_LIMIT",
+    "CountOverflow",
+    "count_bound",
+    "DATAFLOWS",
+    "DEFAULT_TABLE",
+    "EnergyTable",
+    "LAYER_FIELDS",
+    "Layer",
+    "MODEL_VERSION",
+    "SystolicConfig",
+    "SystolicFileError",
+    "TOTAL_FIELDS",
+    "area_mm2",
+    "config_arrays",
+    "distinct_layers",
+    "energy_pj",
+    "layer_arrays",
+    "load_workload",
+    "read_config",
+    "read_topology",
+    "simulate",
+    "simulate_batch",
+    "write_config",
+    "write_topology",
 ]

@@ -49,7 +49,7 @@ from .traffic import calc_reads
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
-    "distinct_layers",
+    "distinct_layers", "COUNT_LIMIT", "CountOverflow", "count_bound", "check_counts",
     "TOTAL_FIELDS", "LAYER_FIELDS", "SystolicFileError", "EnergyTable", "DATAFLOWS", "BANDWIDTH_MODES",
 ]
 
@@ -179,6 +179,46 @@ def config_arrays(configs: Sequence[SystolicConfig] | Mapping[str, Sequence] | S
 
 def _cdiv(a, b):
     return -(-a // b)
+
+
+#: every count is an int64; a (design, workload) whose bound below reaches this cannot be counted exactly
+COUNT_LIMIT = float(2**62)
+
+
+class CountOverflow(ValueError):
+    """A design and workload whose counts would not fit the model's 64-bit integers."""
+
+
+def count_bound(cfg: Mapping[str, np.ndarray], lay: Mapping[str, np.ndarray]) -> np.ndarray:
+    """An upper bound, per design, of the largest count the model forms on the workload (in float64, so
+    that it cannot wrap itself): per layer, MACs plus, for every fold, the three operand matrices
+    (no fold moves more than them through SRAM or DRAM, and no stall outlasts them at >= 1 word per
+    cycle) and the fold's cycles; summed over layers with their repeat counts."""
+    f = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+    R, C = f(cfg["array_rows"])[:, None], f(cfg["array_cols"])[:, None]
+    df = np.asarray(cfg["dataflow"])[:, None]
+    M, N, K = (f(lay[k])[None, :] for k in ("gemm_m", "gemm_n", "gemm_k"))
+    Sr = np.where(df == 0, M, K)
+    Sc = np.where(df == 2, M, N)
+    T = np.where(df == 0, K, np.where(df == 1, M, N))
+    folds = np.ceil(Sr / R) * np.ceil(Sc / C)
+    per_layer = M * N * K + folds * (M * K + K * N + M * N + T + 2 * R + 2 * C)
+    return (per_layer * f(lay["repeat"])[None, :]).sum(axis=1)
+
+
+def check_counts(cfg: Mapping[str, np.ndarray], lay: Mapping[str, np.ndarray]) -> None:
+    """Raise :class:`CountOverflow` naming the first design whose counts could exceed :data:`COUNT_LIMIT`."""
+    bound = count_bound(cfg, lay)
+    bad = np.nonzero(~(bound < COUNT_LIMIT))[0]
+    if bad.size:
+        i = int(bad[0])
+        macs = np.asarray(lay["gemm_m"], np.float64) * lay["gemm_n"] * lay["gemm_k"]
+        big = int(np.argmax(macs))
+        raise CountOverflow(
+            f"design {i} ({cfg['array_rows'][i]}x{cfg['array_cols'][i]} array, {DATAFLOWS[int(cfg['dataflow'][i])]}): "
+            f"the workload's counts could reach {bound[i]:.3g}, beyond the 64-bit range the model counts in "
+            f"(limit 2^62 = {COUNT_LIMIT:.3g}); its largest layer is M={lay['gemm_m'][big]}, N={lay['gemm_n'][big]}, "
+            f"K={lay['gemm_k'][big]} ({macs[big]:.3g} MACs); allowed: smaller layers or a larger array")
 
 
 def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyTable, memory=None) -> dict[str, np.ndarray]:
@@ -327,6 +367,7 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     cfg = configs if isinstance(configs, Mapping) and "user" in configs and isinstance(configs.get("array_rows"), np.ndarray) \
         else config_arrays(configs)
     lay = layers if isinstance(layers, Mapping) else layer_arrays(layers)
+    check_counts(cfg, lay)
     if per_layer:
         per = _core(cfg, lay, table)
         out = _totals(per, lay["repeat"], cfg, table)
@@ -368,6 +409,7 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
         raise ValueError(f"memory: value {memory!r} is not allowed; allowed: ['analytic', 'replay']")
     cfg = config_arrays([config])
     lay = layer_arrays(layers)
+    check_counts(cfg, lay)
     per = _core(cfg, lay, table)
     if memory == "replay":
         for j, layer in enumerate(layers):

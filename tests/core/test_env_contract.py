@@ -110,3 +110,14 @@ def test_unknown_backend_and_stray_model_are_refused():
         Counting(backend="nope")
     with pytest.raises(ValueError, match="model is only used"):
         Counting(model="m.surrogate")
+
+
+def test_invalid_designs_can_come_back_as_infeasible_evaluations():
+    env = Counting()
+    out = env.evaluate_many([{"x": 1}, {"x": 10}, {"x": 2.5}, {"x": 2}], invalid="infeasible")
+    assert [e.feasible for e in out] == [True, False, False, True]
+    assert [e.metrics.get("cost") for e in out] == [2.0, None, None, 3.0]
+    assert "invalid design" in out[1].violation and "'x'" in out[1].violation
+    assert env.calls == 2
+    with pytest.raises(ValueError, match="invalid: value 'skip' is not allowed"):
+        env.evaluate_many([{"x": 1}], invalid="skip")

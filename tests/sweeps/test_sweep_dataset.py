@@ -60,10 +60,39 @@ def test_other_schema_version_or_damage_is_named(tmp_path):
     df = pd.read_parquet(part)
     df["schema_version"] = 2
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), part)
+    with pytest.raises(RecordsError, match=rf"{part.name} has another sha256"):
+        load_dataset(a)
     with pytest.raises(RecordsError, match=rf"{part.name}: schema version \[2\]; this archgym reads version 1"):
-        load_dataset(a)
+        load_dataset(a, verify=False)
     part.write_bytes(part.read_bytes()[:100])
-    with pytest.raises(RecordsError, match=rf"{part.name}: not a readable Parquet file"):
+    with pytest.raises(RecordsError, match=rf"{part.name} is not a readable Parquet file"):
         load_dataset(a)
+    with pytest.raises(RecordsError, match=rf"{part.name}: not a readable Parquet file"):
+        load_dataset(a, verify=False)
     with pytest.raises(RecordsError, match=rf"{part.name}: not a readable Parquet file"):
         dataset_summary(a)
+
+
+def test_a_deleted_part_file_is_named_and_the_run_is_no_longer_complete(tmp_path):
+    """Issue 13 item 3: the cards list every part file with rows and sha256; loading checks them."""
+    a = _sweep(tmp_path / "a", "archgym/Synthetic-v0")
+    card = json.loads((a / "dataset.json").read_text())
+    assert len(card["files"]) == card["counts"]["parquet_files"] and all(len(v["sha256"]) == 64
+                                                                         for v in card["files"].values())
+    victim = sorted(a.rglob("part-*.parquet"))[0]
+    victim.unlink()
+    with pytest.raises(RecordsError, match=rf"damaged: .*{victim.name} is missing"):
+        load_dataset(a)
+    assert len(load_dataset(a, verify=False)) < 80  # what is left can still be read, on request
+    assert dataset_summary(a)["counts"]["complete_runs"] == 1  # the damaged run no longer counts as complete
+
+
+def test_a_changed_or_added_part_file_is_named(tmp_path):
+    a = _sweep(tmp_path / "a", "archgym/Synthetic-v0")
+    f = sorted(a.rglob("part-*.parquet"))[0]
+    df = pd.read_parquet(f)
+    df.loc[0, "reward"] = 123.0
+    df.to_parquet(f)
+    (f.parent / "part-99999.parquet").write_bytes(f.read_bytes())
+    with pytest.raises(RecordsError, match=r"another sha256 .*part-99999.parquet is not listed"):
+        load_dataset(a)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from ...textfile import decode_error
 from .. import energy_table as table
 from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ..mapping import LevelLoops, Mapping, MappingError
@@ -55,6 +56,8 @@ def _load(path) -> dict:
         data = yaml.safe_load(path.read_text())
     except OSError as e:
         raise SpecError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: {decode_error(e)}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""

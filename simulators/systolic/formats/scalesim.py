@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...textfile import decode_error
 from ..spec import Layer, SystolicConfig
 
 
@@ -85,6 +86,8 @@ def read_topology(path: str | Path) -> list[Layer]:
         lines = path.read_text().splitlines()
     except OSError as e:
         raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise SystolicFileError(path, None, None, decode_error(e)) from None
     if not lines or not lines[0].strip():
         raise SystolicFileError(path, 1, None, "missing header; expected a topology header "
                                 f"({', '.join(CONV_FIELDS)}) or a GEMM header ({', '.join(GEMM_FIELDS)})")
@@ -165,6 +168,8 @@ def _parse_ini(path: Path) -> dict:
         text = path.read_text()
     except OSError as e:
         raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise SystolicFileError(path, None, None, decode_error(e)) from None
     section = None
     out: dict[tuple[str, str], tuple[str, int]] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
