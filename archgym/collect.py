@@ -23,6 +23,7 @@ import numpy as np
 
 import archgym
 from archgym.core.spaces import DesignSpace, Discrete
+from archgym.files.lock import DirectoryLock
 from archgym.records import RecordsError, file_manifest, make_frame, write_json_atomic, write_parquet_atomic
 from archgym.runner import make_env
 from archgym.sweeps.dataset import EVALUATIONS_DIR, RUN_CARD, write_dataset_card
@@ -67,7 +68,14 @@ def sample_columns(space: DesignSpace, n: int, sampler: str, rng: np.random.Gene
 
 def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, *, out: str | Path,
             env_kwargs: Mapping[str, Any] | None = None, chunk: int = 8192, progress: bool = True) -> CollectResult:
-    """Evaluate ``n`` sampled designs of ``env_id`` and write them as dataset rows under ``out``."""
+    """Evaluate ``n`` sampled designs of ``env_id`` and write them as dataset rows under ``out``
+    (holding ``out``'s lock: a second writer on the same folder stops with a message)."""
+    with DirectoryLock(out, "archgym collect"):
+        return _collect(env_id, n, sampler, seed, out=out, env_kwargs=env_kwargs, chunk=chunk, progress=progress)
+
+
+def _collect(env_id: str, n: int, sampler: str, seed: int, *, out: str | Path,
+             env_kwargs: Mapping[str, Any] | None, chunk: int, progress: bool) -> CollectResult:
     from tqdm.auto import tqdm
 
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:

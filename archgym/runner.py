@@ -7,6 +7,7 @@ logged as dataset rows. Everything is seeded: the same seed gives the same rows.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -23,6 +24,7 @@ from tqdm.auto import tqdm
 import archgym  # noqa: F401  (registers the environment ids)
 from archgym.agents import make_agent
 from archgym.core.env import ArchGymEnv, Evaluation
+from archgym.files.lock import DirectoryLock
 from archgym.plots import plot_convergence
 from archgym.records import (
     DESIGN_PREFIX,
@@ -79,7 +81,15 @@ def make_env(env: str | gym.Env, **env_kwargs: Any) -> ArchGymEnv:
     return base
 
 
-def run(
+def run(*args, lock: bool = True, **kwargs) -> RunResult:
+    out = kwargs.get("out")
+    if out is None or not lock:  # a sweep's trials run under the sweep's own lock (lock=False)
+        return _run(*args, **kwargs)
+    with DirectoryLock(out, "archgym run"):
+        return _run(*args, **kwargs)
+
+
+def _run(
     env: str | gym.Env,
     agent: Any,
     budget: int,
@@ -128,7 +138,11 @@ def run(
         "seed": int(seed),
     }
     metric_names = list(base.metrics)
-    logged = _logged_rows(Path(out) / EVALUATIONS_DIR, identity["run_id"]) if resume and out is not None else []
+    logged = _logged_rows(Path(out) / EVALUATIONS_DIR, identity["run_id"]) if out is not None else []
+    if logged and not resume:
+        raise RecordsError(f"{out} already holds {len(logged)} rows of this run; resume it (resume=True, "
+                           "`archgym run --resume`, the default) to finish or replay it without duplicates, "
+                           "or give another output folder")
     writer = RecordWriter(Path(out) / EVALUATIONS_DIR, rows_per_part) if out is not None else None
     rows: list[dict] = []
     best = {"reward": -math.inf, "design": None, "metrics": {}, "step": -1}
@@ -197,6 +211,9 @@ def run(
         if plot:
             plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")
     return result
+
+
+run = functools.wraps(_run)(run)  # run() is _run() holding the output folder's lock
 
 
 def _logged_rows(directory: Path, run_id: str) -> list[dict]:

@@ -10,6 +10,7 @@ import typer
 from archgym.cli.app import app
 from archgym.cli.options import fail, parse_json_values
 from archgym.envs import ENVIRONMENTS
+from archgym.files.lock import LockError
 
 
 @app.command(
@@ -50,7 +51,7 @@ def collect_command(
     out = out or Path("runs") / "collect" / f"{env_id.split('/')[-1]}-{sampler}-n{n}-seed{seed}"
     try:
         res = collect(env_id, n, sampler, seed, out=out, env_kwargs=env_kwargs, chunk=chunk, progress=progress)
-    except (ValueError, TypeError, KeyError, RecordsError) as e:
+    except (ValueError, TypeError, KeyError, RecordsError, LockError) as e:
         fail(str(e))
     if as_json:
         typer.echo(json.dumps(res.summary(), indent=2))

@@ -10,6 +10,7 @@ import typer
 from archgym.cli.app import app
 from archgym.cli.options import fail, parse_json_values, parse_key_values
 from archgym.envs import ENVIRONMENTS
+from archgym.files.lock import LockError
 
 DEFAULT_ENV = "archgym/SystolicArray-v0"
 
@@ -44,6 +45,9 @@ def run_command(
     target: list[str] = typer.Option([], "--target", "-t", help="metric=value target override (repeatable)"),
     weight: list[str] = typer.Option([], "--weight", help="metric=value weight for --reward weighted (repeatable)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    resume: bool = typer.Option(True, "--resume/--no-resume",
+                                help="continue (or replay, if complete) the run already in OUT, never duplicating "
+                                     "its rows; --no-resume refuses an OUT that holds rows"),
     as_json: bool = typer.Option(False, "--json", help="print the result summary as JSON"),
 ) -> None:
     from archgym.agents import AGENTS
@@ -69,8 +73,8 @@ def run_command(
         out = Path("runs") / f"{env_id.split('/')[-1]}-{agent}-seed{seed}"
     try:
         result = run(env_id, agent, budget, seed, out=out, env_kwargs=env_kwargs,
-                     agent_params=parse_key_values(param, "--param"), progress=progress)
-    except (ValueError, TypeError, KeyError) as e:
+                     agent_params=parse_key_values(param, "--param"), progress=progress, resume=resume)
+    except (ValueError, TypeError, KeyError, LockError) as e:
         fail(str(e))
     if as_json:
         typer.echo(json.dumps(result.summary(), indent=2, default=str))

@@ -9,6 +9,7 @@ import typer
 
 from archgym.cli.app import app
 from archgym.cli.options import fail
+from archgym.files.lock import LockError
 
 
 @app.command(
@@ -56,7 +57,7 @@ def sweep_command(
     try:
         result = run_sweep(spec, out, address=address, num_cpus=num_cpus, resume=resume, retry_errored=retry_errored,
                            max_concurrent_trials=max_concurrent, progress=progress)
-    except (SweepError, SweepSpecError, RecordsError) as e:
+    except (SweepError, SweepSpecError, RecordsError, LockError) as e:
         fail(str(e))
     except ConnectionError as e:
         fail(f"--address {address!r}: cannot join the Ray cluster ({e})")

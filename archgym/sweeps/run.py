@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archgym.files.lock import DirectoryLock
 from archgym.records import write_json_atomic
 from archgym.runner import make_env, run
 from archgym.sweeps.dataset import DATASET_CARD, RUN_CARD, RUNS_DIR, SPEC_FILE, TUNE_DIR, read_json, write_dataset_card
@@ -148,7 +149,7 @@ def sweep_trial(config: dict, settings: dict) -> None:
     reporter = _TuneReporter(report_interval(settings["report_every"], exp.budget), ids)
     result = run(env, agent, exp.budget, exp.seed, out=run_dir, agent_name=exp.label, agent_params=exp.params,
                  progress=False, plot=False, run_id=exp.run_id, rows_per_part=settings["rows_per_part"],
-                 callback=reporter, resume=True,
+                 callback=reporter, resume=True, lock=False,
                  card_extra={"sweep": settings["name"], "experiment": exp.to_dict(), "setting": exp.setting,
                              "setting_id": exp.setting_id, "attempt": attempt, "node_id": node})
     card_path = run_dir / RUN_CARD  # add the number of reports now that the run has made them
@@ -224,6 +225,13 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike, *, ad
         spec = load_sweep_spec(spec)
     spec.check()
     out = Path(out).resolve()
+    with DirectoryLock(out, "archgym sweep"):
+        return _run_sweep(spec, out, address=address, num_cpus=num_cpus, resume=resume, retry_errored=retry_errored,
+                          max_concurrent_trials=max_concurrent_trials, progress=progress, reuse_actors=reuse_actors)
+
+
+def _run_sweep(spec: SweepSpec, out: Path, *, address, num_cpus, resume, retry_errored, max_concurrent_trials,
+               progress, reuse_actors) -> SweepResult:
     experiments = spec.experiments()
     spec_card = {**spec.to_dict(), "experiments": [dict(e.to_dict(), run_id=e.run_id) for e in experiments]}
     spec_path = out / SPEC_FILE

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..access_counts import DRAINS, FILLS, READS, UPDATES, analyse
 from ..architecture import Architecture, ComputeUnit, StorageLevel
-from ..cost import cost
+from ..cost import level_bits, moved_bits
 from ..mapping import LevelLoops, Mapping, MappingError
 from ..workload import DIM_ALIASES, Layer, WorkloadError
 
@@ -157,13 +157,20 @@ def _cut_order(arch: Architecture, cuts: dict) -> Architecture:
     return arch if levels == list(arch.levels) else replace(arch, levels=tuple(levels))
 
 
-def zigzag_convention_energy(arch: Architecture, layer: Layer, mapping: Mapping) -> float:
-    """Energy (pJ) of this model's counts with partial sums charged as ZigZag charges them.
+def zigzag_convention_energy(arch: Architecture, layer: Layer, mapping: Mapping, whole_words: bool = True) -> float:
+    """Energy (pJ) of this model's counts charged as ZigZag charges them.
 
-    ZigZag counts the partial-sum reads back down correctly (one fewer than the writes per output: the
-    first accumulation starts from zero) but charges their energy per transfer period, as many as the
-    writes; likewise the partial sums coming back from above as many as the drains. This applies that
-    convention to this model's counts, to compare energies with ZigZag's like for like."""
+    Two conventions of ZigZag 3.9's ``CostModelEvaluation``, applied to this model's counts to compare
+    energies like for like:
+
+    - partial sums: ZigZag counts the reads back down correctly (one fewer than the writes per output:
+      the first accumulation starts from zero) but charges their energy per transfer period, as many as
+      the writes; likewise the partial sums coming back from above as many as the drains;
+    - whole word accesses: ``_calc_memory_access`` truncates each (level, operand, direction) total of
+      word accesses to an integer (``int(...)``), dropping a last partial word, where this model charges
+      the bits it moves (for example 10.5 accesses of a 2048-bit SRAM word are charged as 10);
+      ``whole_words=False`` leaves this one out.
+    """
     la, aa, ma = layer.arrays(), arch.arrays(), mapping.arrays()
     L = arch.n_levels
     counts, amounts, info = np.zeros((L, 3, 5)), np.zeros((L, 3, 5)), np.zeros(3 + 2 * L)
@@ -171,7 +178,23 @@ def zigzag_convention_energy(arch: Architecture, layer: Layer, mapping: Mapping)
             ma.t_level, ma.spatial, counts, amounts, info)
     counts[:, 2, READS] = np.where(counts[:, 2, READS] > 0, counts[:, 2, UPDATES], 0.0)
     counts[:, 2, FILLS] = np.where(counts[:, 2, FILLS] > 0, counts[:, 2, DRAINS], 0.0)
-    energy, cycles = np.zeros((L, 3)), np.zeros(L)
-    return float(cost(counts, amounts, info, la.bits, aa.keeps, aa.capacity_bits, aa.word_bits, aa.width_bits,
-                      aa.granule_bits, aa.read_bw, aa.write_bw, aa.read_energy, aa.write_energy, la.macs,
-                      aa.mac_energy, energy, cycles)[0])
+    if whole_words:
+        words = lambda moved, lv: np.floor(moved / aa.width_bits[lv] + 1e-9)  # noqa: E731  (ZigZag's int())
+    else:
+        words = lambda moved, lv: moved / aa.width_bits[lv]  # noqa: E731
+    total = la.macs * aa.mac_energy
+    for lv in range(L):
+        o_rw, o_df, _ = level_bits(counts, info, la.bits, lv, L)
+        g = aa.granule_bits[lv]
+        for t in range(3):
+            if t < 2:
+                reads = [moved_bits(counts[lv, t, READS], amounts[lv, t, READS], la.bits[t], g)]
+                writes = [moved_bits(counts[lv, t, FILLS], amounts[lv, t, FILLS], la.bits[t], g)]
+            else:
+                reads = [moved_bits(counts[lv, t, READS], amounts[lv, t, UPDATES], o_rw, g),
+                         moved_bits(counts[lv, t, DRAINS], amounts[lv, t, DRAINS], o_df, g)]
+                writes = [moved_bits(counts[lv, t, UPDATES], amounts[lv, t, UPDATES], o_rw, g),
+                          moved_bits(counts[lv, t, FILLS], amounts[lv, t, FILLS], o_df, g)]
+            total += sum(words(r, lv) for r in reads) * aa.read_energy[lv]
+            total += sum(words(w, lv) for w in writes) * aa.write_energy[lv]
+    return float(total)
