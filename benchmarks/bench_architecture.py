@@ -61,7 +61,7 @@ def layer(mod: str) -> str:
         return "datasets"
     if mod.startswith("archgym.core") or mod in OLD_CORE:
         return "core"
-    if mod.startswith("archgym.io") or mod in OLD_IO:
+    if mod.startswith(("archgym.io", "archgym.files")) or mod in OLD_IO:
         return "io"
     if mod.startswith("archgym.envs"):
         return "envs"
@@ -75,7 +75,8 @@ def layer(mod: str) -> str:
 def allowed(src: str, dst: str) -> bool:
     a, b = layer(src), layer(dst)
     if a == "agents":
-        return b in ("agents", "io", "datasets") or dst in ("archgym.core.spaces", "archgym.spaces", "archgym.core")
+        return b in ("agents", "io", "datasets") or dst in ("archgym.core.spaces", "archgym.core.rewards", "archgym.spaces",
+                                                          "archgym.core")
     if b == "agents":
         return a in ("apps", "cli", "agents")
     return LAYER_RANK[b] <= LAYER_RANK[a]

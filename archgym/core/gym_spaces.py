@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces as gym_spaces
 
-from archgym.core.spaces import DesignError, DesignSpace, Discrete, unit_to_real
+from archgym.core.spaces import DesignError, DesignSpace, Discrete, exact_index, unit_to_real
 
 
 def dict_space(space: DesignSpace) -> gym_spaces.Dict:
@@ -56,10 +56,15 @@ def decode_dict(space: DesignSpace, action: Mapping[str, Any]) -> dict:
     if missing:
         raise DesignError(f"missing parameter(s) {missing}")
     d = {}
+    reals = False
     for p in space:
         a = action[p.name]
-        d[p.name] = p.value(a) if isinstance(p, Discrete) else _real(p.name, a)
-    return space.validate(d)
+        if isinstance(p, Discrete):
+            d[p.name] = p.values[exact_index(p.name, a, len(p.values))]  # an allowed value by construction
+        else:
+            d[p.name] = _real(p.name, a)
+            reals = True
+    return space.validate(d) if reals else d
 
 
 def decode_flat(space: DesignSpace, action: Any) -> dict:

@@ -215,11 +215,14 @@ class DesignSpace:
         if dupes:
             raise DesignError(f"duplicate parameter names: {dupes}")
         self._by_name = {p.name: p for p in self.params}
+        self._names = names
+        self._discrete = all(p.is_discrete for p in self.params)
 
     # -- basic protocol -------------------------------------------------------------------
     @property
     def names(self) -> list[str]:
-        return [p.name for p in self.params]
+        """Parameter names in order (one shared list: do not modify it)."""
+        return self._names
 
     def __getitem__(self, name: str) -> Param:
         return self._by_name[name]
@@ -241,7 +244,7 @@ class DesignSpace:
 
     @property
     def is_discrete(self) -> bool:
-        return all(p.is_discrete for p in self.params)
+        return self._discrete
 
     @property
     def cardinalities(self) -> list[int | None]:
@@ -384,6 +387,9 @@ def unit_to_real(p: Real, u: float) -> float:
 def exact_index(name: str, index: Any, n: int) -> int:
     """``index`` as a Python int if it is exactly an integer in ``0..n-1`` (an int, a numpy integer, an
     integral float, or a one-element array of those); otherwise DesignError naming parameter ``name``."""
+    t = type(index)
+    if (t is int or t is np.int64) and 0 <= index < n:  # the common case, first
+        return int(index)
     raw = index
     if isinstance(index, np.ndarray):
         if index.size != 1 or index.ndim > 1:
