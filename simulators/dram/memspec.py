@@ -156,6 +156,12 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
     a = {k: _positive_int(_need(arch, k, "memarchitecturespec", source), f"memarchitecturespec.{k}", source)
          for k in _ARCH_KEYS}
     groups = _positive_int(arch.get("nbrOfBankGroups", 1), "memarchitecturespec.nbrOfBankGroups", source)
+    for k in ("nbrOfBanks", "nbrOfColumns", "nbrOfRanks", "nbrOfRows"):
+        if a[k] & (a[k] - 1):  # the address bits select them: DRAMSys's address mapping needs powers of two
+            raise MemSpecError(f"{source}: field memarchitecturespec.{k} is {a[k]}; allowed: a power of two "
+                               "(rows, columns, banks and ranks are selected by address bits)")
+    if groups & (groups - 1):
+        raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfBankGroups is {groups}; allowed: a power of two")
     if mtype == "DDR3" and groups != 1:
         raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfBankGroups is {groups}; allowed for DDR3: 1")
     if a["nbrOfBanks"] % groups:

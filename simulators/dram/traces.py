@@ -54,6 +54,11 @@ def check_requests(req: np.ndarray, source: str = "requests") -> np.ndarray:
     return req
 
 
+#: the largest values a trace line may hold (they are stored as int64)
+MAX_CYCLE = 1 << 62
+MAX_ADDRESS = 1 << 63
+
+
 def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
     """Read a DRAMSys ``.stl`` trace; a malformed line raises :class:`TraceError` with its line number."""
     p = Path(path)
@@ -77,6 +82,8 @@ def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
             cyc = int(stamp[:-1])
             if cyc < 0:
                 raise ValueError("negative cycle")
+            if cyc >= MAX_CYCLE:
+                raise ValueError(f"cycle {cyc} is beyond {MAX_CYCLE} (2^62); allowed: 0 <= cycle < 2^62")
             i = 1
             if parts[i].startswith("("):
                 length = int(parts[i].strip("()"))
@@ -89,6 +96,8 @@ def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
             addr = int(parts[i + 1], 16)
             if addr < 0:
                 raise ValueError("negative address")
+            if addr >= MAX_ADDRESS:
+                raise ValueError(f"address {parts[i + 1]} is beyond 64 bits; allowed: 0 <= address < 2^63")
         except (ValueError, IndexError) as e:
             why = str(e) if isinstance(e, ValueError) and str(e) and "invalid literal" not in str(e) else \
                 "expected '<cycle>:<tab>read|write<tab><hex address>'"

@@ -195,3 +195,24 @@ def test_cli_reproduces_a_reference_row(reference_traces):
     row = ref[(ref.trace == "mixed_g8.stl") & (ref.variant == "open_frfcfs")].iloc[0]
     assert out["total_cycles"] == row.total_cycles and out["num_act"] == row.num_act
     assert out["energy_pJ"] == pytest.approx(row.energy_pJ, rel=1e-6)
+
+
+@pytest.mark.parametrize("line, why", [
+    ("0:\tread\t0x" + format(1 << 70, "x"), "beyond 64 bits; allowed: 0 <= address < 2\\^63"),
+    (f"{1 << 63}:\tread\t0x40", "beyond .* \\(2\\^62\\); allowed: 0 <= cycle < 2\\^62"),
+])
+def test_trace_numbers_that_do_not_fit_are_named_with_file_and_line(tmp_path, line, why):
+    """Issue 13 item 5: a 2^70 address raised a bare OverflowError."""
+    p = tmp_path / "big.stl"
+    p.write_text("0:\tread\t0x0\n" + line + "\n")
+    with pytest.raises(TraceError, match=rf"big.stl:2: malformed trace line .*{why}"):
+        read_stl(p)
+
+
+def test_a_broken_memspec_is_blamed_on_the_memspec(tmp_path):
+    data = json.loads(DDR4.read_text())
+    data["memarchitecturespec"]["nbrOfRows"] = 3
+    p = tmp_path / "spec.json"
+    p.write_text(json.dumps(data))
+    with pytest.raises(MemSpecError, match=r"spec.json: field memarchitecturespec.nbrOfRows is 3; allowed: a power of two"):
+        load_memspec(p)
