@@ -68,7 +68,11 @@ class Discrete(Param):
         """Position of ``value`` among the allowed values (raises DesignError if not allowed)."""
         lookup = self._lookup()
         key = _normal(value)
-        if key not in lookup or (isinstance(value, (bool, np.bool_)) != isinstance(self.values[lookup[key]], bool)):
+        try:
+            known = key in lookup
+        except TypeError:  # unhashable (a list, a dict, an array)
+            known = False
+        if not known or (isinstance(value, (bool, np.bool_)) != isinstance(self.values[lookup[key]], bool)):
             raise DesignError(f"parameter {self.name!r}: value {value!r} is not allowed; allowed: {self.allowed()}")
         return lookup[key]
 

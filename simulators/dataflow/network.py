@@ -49,6 +49,9 @@ def load_layers(path: str | Path, bits: int | dict = 16) -> list[Layer]:
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or all(not x.strip() for x in row) or row[0].lstrip().startswith("#"):
             continue
+        if len(row) != len(header):
+            raise WorkloadError(f"{path}, line {lineno}: {len(row)} fields; expected {len(header)} "
+                                f"({','.join(header)})")
         rec = dict(zip(header, (x.strip() for x in row)))
         name, typ = rec["layer"], rec["type"]
         if typ not in TYPES:
@@ -57,8 +60,10 @@ def load_layers(path: str | Path, bits: int | dict = 16) -> list[Layer]:
         for col in COLUMNS[2:]:
             try:
                 nums[col] = int(rec[col])
+                if nums[col] >= 1 << 31:
+                    raise ValueError
             except (KeyError, ValueError):
-                raise WorkloadError(f"{path}, line {lineno}, column {col}: {rec.get(col)!r} is not an integer") from None
+                raise WorkloadError(f"{path}, line {lineno}, column {col}: {rec.get(col)!r} is not an integer below 2^31") from None
             if nums[col] < (0 if col == "padding" else 1):
                 raise WorkloadError(f"{path}, line {lineno}, column {col}: {nums[col]} must be >= "
                                     f"{0 if col == 'padding' else 1}")
