@@ -23,6 +23,8 @@ Metrics (from :mod:`archgym.simulators.systolic`, analytic model, 45 nm energy/a
 ``cycles`` (total incl. DRAM stalls), ``energy_uj``, ``power_mw`` (at 1 GHz), ``area_mm2``,
 ``utilization_pct`` (SCALE-Sim's overall utilisation, higher is better), ``stall_cycles`` and
 ``dram_words`` (DRAM traffic). The observation holds cycles, energy, power, area and utilisation.
+A design on which a (huge) workload's counts could exceed the model's 64-bit integers is returned
+as infeasible with that reason, never with wrapped numbers (``simulators.systolic.count_bound``).
 
 Default targets: the baseline design is SCALE-Sim's example configuration (its ``configs/scale.cfg``:
 32x32 PEs, output stationary, 64/64/64 KiB SRAMs, 10 words/cycle; here 8 words/cycle, the nearest
