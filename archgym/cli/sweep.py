@@ -60,7 +60,7 @@ def sweep_command(
     except (SweepError, SweepSpecError, RecordsError, LockError) as e:
         fail(str(e))
     except ConnectionError as e:
-        fail(f"--address {address!r}: cannot join the Ray cluster ({e})")
+        fail(f"--address {address!r}: cannot join the Ray cluster: {e}")
     if as_json:
         typer.echo(json.dumps(result.summary(), indent=2, default=str))
     else:

@@ -81,6 +81,24 @@ def prepare_ray_environment() -> None:
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
 
+#: where ``ray start`` / ``ray get-auth-token --generate`` keep a cluster's token by default
+DEFAULT_TOKEN_FILE = Path.home() / ".ray" / "auth_token"
+
+
+def use_token_auth() -> bool:
+    """Turn on Ray's token authentication for this driver when the user gave a token (``RAY_AUTH_TOKEN``
+    or ``RAY_AUTH_TOKEN_PATH``) and the mode is not set: joining a token-authenticated head by an explicit
+    address otherwise fails. A token file left at the default place alone does not switch the mode (it
+    may belong to another cluster; a driver in token mode breaks a cluster without tokens). Returns
+    whether token mode is on."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return os.environ["RAY_AUTH_MODE"] == "token"
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        return True
+    return False
+
+
 @contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[dict]:
     """Use the running Ray session if there is one; else join ``address`` or start a new local Ray
@@ -93,7 +111,14 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         yield {"address": "existing session", "num_cpus": ray.cluster_resources().get("CPU")}
         return
     if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        use_token_auth()
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        except (ConnectionError, RuntimeError) as e:
+            raise ConnectionError(
+                f"{e}. If the cluster uses token authentication (the default for local clusters from Ray 2.59), "
+                f"the driver needs its token: set RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file> (print it "
+                f"with `ray get-auth-token` on the head node), or RAY_AUTH_MODE=token to use {DEFAULT_TOKEN_FILE}") from None
     else:
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING)
