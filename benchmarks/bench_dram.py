@@ -1,6 +1,6 @@
 """Speed of the DRAM controller model: requests/s per reference trace, env evaluations/s, compile time.
 
-    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR]
+    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR] [--save]
 
 For each of the 15 reference traces (unpacked from tests/reference/dram/traces into a temp
 dir) and each of the 12 reference controller configurations, the best-of-``repeats`` wall time of
@@ -15,7 +15,8 @@ compile time of a first call is measured in a child process with an empty cache 
 older commit's, unpacked with ``git archive <commit> simulators/dram | tar -x -C /tmp/before``) on the same
 traces and configurations, interleaved run by run with this one so that both see the same machine load,
 and reports before/after figures (for the environment: the same random designs on its workloads).
-Writes benchmarks/results/bench_dram.json and bench_dram.md.
+Prints its report; ``--save`` also writes benchmarks/results/bench_dram.json and bench_dram.md (a ``--quick``
+run never overwrites them unless asked).
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="two controller variants instead of twelve")
     ap.add_argument("--compare-with", type=Path, default=None, metavar="DIR",
                     help="another copy of simulators/dram to time side by side (before/after)")
+    ap.add_argument("--save", action="store_true", help="write benchmarks/results/bench_dram.{json,md}")
     ap.add_argument("--no-compile", action="store_true", help="skip the (slow) cold-cache compile measurement")
     a = ap.parse_args()
     if not (REF / "dramsys_full.csv").exists():
@@ -254,8 +256,9 @@ def main() -> None:
               "env": env,
               "note": "DRAMSys figures are the reference's own measurements on this kind of machine (wall_s, "
                       "requests_per_s columns of dramsys_full.csv), not taken in this run."}
-    _atomic_write(RESULTS / "bench_dram.json", json.dumps(result, indent=1))
-    cmd = "`.venv/bin/python benchmarks/bench_dram.py" + (f" --compare-with {a.compare_with}" if before else "") + "`"
+    if a.save:
+        _atomic_write(RESULTS / "bench_dram.json", json.dumps(result, indent=1))
+    cmd = "`.venv/bin/python benchmarks/bench_dram.py --save" + (f" --compare-with {a.compare_with}" if before else "") + "`"
     lines = ["# bench_dram", "", f"{cmd} -- requests simulated per second (best of {a.repeats} repeats, median over the "
              "controller variants; one core) vs DRAMSys 5 as measured by the reference (not in this run). "
              f"Load average {load_start:.1f} at the start, {summary['load_average_at_end']:.1f} at the end on 2 shared "
@@ -300,7 +303,8 @@ def main() -> None:
     if comp is not None:
         lines += ["", f"numba first call: {comp['cold_cache']['first_call_s']} s with an empty cache (compile), "
                   f"{comp['warm_cache']['first_call_s']} s with the cache warm."]
-    _atomic_write(RESULTS / "bench_dram.md", "\n".join(lines) + "\n")
+    if a.save:
+        _atomic_write(RESULTS / "bench_dram.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
