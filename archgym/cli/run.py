@@ -65,6 +65,11 @@ def run_command(
     env_kwargs["reward"] = reward
     targets = {k: _number(k, v, "--target") for k, v in parse_key_values(target, "--target").items()}
     weights = {k: _number(k, v, "--weight") for k, v in parse_key_values(weight, "--weight").items()}
+    if reward == "weighted" and not weights:
+        fail("--reward weighted needs at least one --weight metric=value (raw metrics differ by orders of "
+             "magnitude, so no weighting is a safe default); each term is scaled by its target")
+    if weights and reward != "weighted":
+        fail(f"--weight is only used by --reward weighted, got --reward {reward!r}")
     if targets:
         env_kwargs["targets"] = targets
     if weights:

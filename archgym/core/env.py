@@ -85,7 +85,8 @@ class ArchGymEnv(gym.Env):
     targets:
         metric -> target value; defaults to the environment's ``default_targets``.
     weights, scales:
-        for ``reward="weighted"``: metric -> weight, and metric -> normalising scale.
+        for ``reward="weighted"``: metric -> weight (required), and metric -> normalising scale
+        (defaults to each metric's target, so every term is relative to its target).
     observe:
         metrics in the observation vector, in order; defaults to ``observation_metrics``.
     episode_length:

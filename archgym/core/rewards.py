@@ -185,6 +185,12 @@ def make_reward(
     if unknown:
         raise RewardError(f"unknown metric(s) {unknown} in reward; available: {list(senses)}")
     if kind == "weighted":
-        return Weighted(weights or {m: 1.0 for m in (targets or {})}, senses, scales=scales, targets=targets,
-                        infeasible_reward=infeasible_reward)
+        if not weights:
+            raise RewardError(
+                "reward 'weighted' needs weights= (metric -> weight; on the command line --weight metric=value), "
+                f"for example {{{list(senses)[0]!r}: 1.0}}; available metrics: {list(senses)}")
+        if scales is None:  # each term relative to its target, so that no metric swamps the others by its unit
+            scales = {m: abs(float(t)) for m, t in (targets or {}).items()
+                      if m in weights and math.isfinite(float(t)) and float(t) != 0.0}
+        return Weighted(weights, senses, scales=scales, targets=targets, infeasible_reward=infeasible_reward)
     return all_kinds[kind](targets or {}, senses, infeasible_reward=infeasible_reward)

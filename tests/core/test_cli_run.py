@@ -58,6 +58,8 @@ def test_run_prints_best_design_table(app, tmp_path):
         (["run", "archgym/Synthetic-v0", "--target", "cost=abc"], "--target cost='abc': value must be a number"),
         (["run", "archgym/Synthetic-v0", "--target", "watts=3"], "unknown metric(s) ['watts']"),
         (["run", "archgym/Synthetic-v0", "--workload", "nope"], "workload 'nope' is not known"),
+        (["run", "archgym/Synthetic-v0", "--reward", "weighted"], "--reward weighted needs at least one --weight"),
+        (["run", "archgym/Synthetic-v0", "--weight", "cost=1"], "--weight is only used by --reward weighted"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(app, tmp_path, args, message):

@@ -55,3 +55,24 @@ def test_errors_name_the_problem():
         make_reward("target", SENSES, targets={"latency": 0.0})
     with pytest.raises(RewardError, match="sense of metric"):
         TargetDistance({"latency": 1.0}, {"latency": "smaller"})
+
+
+def test_weighted_needs_weights_and_scales_terms_by_their_targets():
+    """Without weights raw metrics of different units would be summed 1:1 (cycles ~1e7 swamp energy ~1):
+    make_reward refuses, and by default each term is relative to its target."""
+    with pytest.raises(RewardError, match="reward 'weighted' needs weights="):
+        make_reward("weighted", SENSES, targets={"latency": 100.0, "energy": 2.0})
+    r = make_reward("weighted", SENSES, targets={"latency": 100.0, "energy": 2.0}, weights={"latency": 1.0, "energy": 1.0})
+    assert r.scales == {"latency": 100.0, "energy": 2.0}
+    assert r({"latency": 100.0, "energy": 2.0}) == pytest.approx(-2.0)
+    r = make_reward("weighted", SENSES, targets={"latency": 100.0}, weights={"latency": 1.0}, scales={"latency": 1.0})
+    assert r({"latency": 100.0}) == -100.0
+
+
+def test_env_with_weighted_reward_and_no_weights_fails_at_construction():
+    import gymnasium as gym
+
+    import archgym  # noqa: F401  (registers the ids)
+
+    with pytest.raises(RewardError, match="needs weights="):
+        gym.make("archgym/SystolicArray-v0", reward="weighted")
