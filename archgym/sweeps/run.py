@@ -223,11 +223,24 @@ def _progress_callback(total_evaluations: int, enabled: bool):
             bar = self._bar()
             bar.update(max(n - self.seen.get(trial.trial_id, 0), 0))
             self.seen[trial.trial_id] = n
-            done = sum(t.status == "TERMINATED" for t in trials)
-            bar.set_postfix(trials=f"{done}/{len(trials)}", refresh=False)
+            self._postfix(trials, refresh=False)
+
+        def _postfix(self, trials, finished=None, refresh=True):
+            # a trial's status turns TERMINATED only after its last result: count it from on_trial_complete
+            done = {t.trial_id for t in trials if t.status in ("TERMINATED", "ERROR")}
+            if finished is not None:
+                done.add(finished.trial_id)
+            self._bar().set_postfix(trials=f"{len(done)}/{len(trials)}", refresh=refresh)
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            self._postfix(trials, finished=trial)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            self._postfix(trials, finished=trial)
 
         def on_experiment_end(self, trials, **info):
             if self.bar is not None:
+                self._postfix(trials)
                 self.bar.close()
 
         def __getstate__(self):
