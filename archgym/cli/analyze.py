@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail
+from archgym.cli.options import console, fail
 
 
 @app.command(
@@ -37,7 +37,6 @@ def analyze_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"hyper-parameter lottery ({summary['experiments']} experiments, {summary['evaluations']:,} evaluations)")
@@ -48,7 +47,7 @@ def analyze_command(
         t.add_row(f"{p['env_id']} ({p['workload']})", p["agent"], str(p["settings"]),
                   f"{p['best_reward_min']:.4g} / {p['best_reward_median']:.4g} / {p['best_reward_max']:.4g}",
                   f"{p['fraction_experiments_met_target']:.0%}", f"{p['fraction_settings_met_target_all_seeds']:.0%}")
-    Console().print(t)
+    console().print(t)
     if summary["incomplete_experiments_left_out"]:
         typer.echo(f"{summary['incomplete_experiments_left_out']} incomplete experiment(s) left out (--include-incomplete)")
     typer.echo(f"wrote {', '.join(summary['files'])} to {out}")

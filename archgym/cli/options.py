@@ -35,3 +35,21 @@ def parse_json_values(items: list[str], option: str) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+#: width of tables written to a pipe or file, where no terminal says how wide a line may be
+PIPE_WIDTH = 200
+
+
+def console():
+    """A rich console for output meant to be read: the terminal's width on a terminal; written to a
+    pipe or file (where rich would cut tables at 80 columns), wide tables and unwrapped lines,
+    unless ``COLUMNS`` says otherwise."""
+    import os
+
+    from rich.console import Console
+
+    c = Console()
+    if c.is_terminal or os.environ.get("COLUMNS"):
+        return c
+    return Console(width=PIPE_WIDTH, soft_wrap=True)

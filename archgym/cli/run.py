@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import app
+from archgym.cli.options import console as _console
 from archgym.cli.options import fail, parse_json_values, parse_key_values
 from archgym.envs import ENVIRONMENTS
 from archgym.files.lock import LockError
@@ -88,10 +89,9 @@ def run_command(
 
 
 def _print_result(result) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     met = result.first_target_met_step
     console.print(
         f"[bold]{result.agent}[/bold] on [bold]{result.env_id}[/bold], seed {result.seed}: "

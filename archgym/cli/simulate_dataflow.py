@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import simulate_app
+from archgym.cli.options import console as _console
 from archgym.cli.options import fail
 
 
@@ -90,10 +91,9 @@ def simulate_dataflow(
 
 
 def _print(name, accel, layers, cost, show_mapping) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 120))
+    console = _console()
     t = cost.metrics()
     console.print(f"[bold]{name}[/bold] on {accel.name} ({accel.compute.instances} MACs): {t['cycles']:,.0f} cycles, "
                   f"{t['energy_uj']:,.2f} uJ, EDP {t['edp']:.4g} uJ*cycles, utilization {t['utilization']:.1%}, "

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import simulate_app
-from archgym.cli.options import fail
+from archgym.cli.options import console, fail
 
 _TABLE = (
     ("total_cycles", "total cycles"), ("total_time_ns", "total time ns"), ("avg_read_latency_cycles", "avg rd lat"),
@@ -53,7 +53,6 @@ def simulate_dram(
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{trace.name} on {Path(memspec).name}")
@@ -62,4 +61,4 @@ def simulate_dram(
     for key, head in _TABLE:
         v = out[key]
         table.add_row(head, f"{v:,.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:,.0f}")
-    Console().print(table)
+    console().print(table)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import simulate_app
+from archgym.cli.options import console as _console
 from archgym.cli.options import fail
 
 
@@ -83,10 +84,9 @@ def _limited(path: Path, enc) -> dict:
 
 
 def _print(name: str, r) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 120))
+    console = _console()
     console.print(f"[bold]{name}[/bold]: latency {r.latency_s * 1e3:,.4f} ms, energy {r.energy_J * 1e3:,.4f} mJ, "
                   f"power {r.power_W * 1e3:,.3f} mW (FARSI peak window; average {r.avg_power_W * 1e3:,.3f} mW), "
                   f"area {r.area_m2 * 1e6:,.4f} mm^2 (DRAM {r.area_dram_m2 * 1e6:,.4f}); bottleneck {r.bottleneck_block}")

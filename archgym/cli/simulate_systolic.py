@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import simulate_app
+from archgym.cli.options import console as _console
 from archgym.cli.options import fail
 
 _TABLE_COLUMNS = (
@@ -66,7 +67,6 @@ def _fmt(v) -> str:
 
 
 def _print_table(result: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     c = result["config"]
@@ -83,9 +83,7 @@ def _print_table(result: dict) -> None:
         table.add_row(name, *(_fmt(row[k]) for k, _ in _TABLE_COLUMNS))
     t = result["total"]
     table.add_row("[bold]total[/bold]", *(_fmt(t[k]) for k, _ in _TABLE_COLUMNS))
-    console = Console()
-    if console.width < 190:  # wide table: do not squeeze it into a narrow terminal or a pipe
-        console = Console(width=190)
+    console = _console()
     console.print(table)
     console.print(f"area {t['area_mm2']:.3f} mm^2, energy {t['energy_uj']:,.1f} uJ, power {t['power_mw']:,.1f} mW, "
                   f"latency {t['latency_ms']:.3f} ms at {c['frequency_mhz']:.0f} MHz, DRAM "

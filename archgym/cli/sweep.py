@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from archgym.cli.app import app
-from archgym.cli.options import fail
+from archgym.cli.options import console, fail
 from archgym.files.lock import LockError
 
 
@@ -87,9 +87,8 @@ def _print_plan(spec) -> None:
 
 
 def _print_result(result) -> None:
-    from rich.console import Console
 
-    c = Console()
+    c = console()
     rate = result.evaluations / max(result.wall_seconds, 1e-9)
     c.print(f"[bold]sweep {result.name}[/bold]{' (resumed)' if result.resumed else ''}: "
             f"{len(result.completed)}/{result.n_experiments} experiments completed, {result.evaluations:,} evaluations "
