@@ -50,6 +50,8 @@ def simulate_dram(
         fail(f"{trace}: {e}")
     m = result.metrics
     out = {k: m[k] for k in METRICS}
+    out["energy_by_component_pJ"] = {k.removeprefix("energy_").removesuffix("_pJ"): float(v)
+                                     for k, v in result.energy_breakdown.items()}
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
@@ -61,4 +63,13 @@ def simulate_dram(
     for key, head in _TABLE:
         v = out[key]
         table.add_row(head, f"{v:,.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:,.0f}")
-    console().print(table)
+    parts = Table(title="energy by component (DRAMPower)")
+    parts.add_column("component")
+    parts.add_column("pJ", justify="right")
+    parts.add_column("share", justify="right")
+    total = out["energy_pJ"] or 1.0
+    for k, v in out["energy_by_component_pJ"].items():
+        parts.add_row(k, f"{v:,.0f}", f"{v / total:.1%}")
+    c = console()
+    c.print(table)
+    c.print(parts)
