@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import archgym
+from archgym.core.notices import quiet
 from archgym.core.spaces import DesignSpace, Discrete
 from archgym.files.lock import DirectoryLock
 from archgym.records import RecordsError, file_manifest, make_frame, write_json_atomic, write_parquet_atomic
@@ -105,7 +106,7 @@ def _collect(env_id: str, n: int, sampler: str, seed: int, *, out: str | Path,
     n_feasible = n_met = 0
     sim = 0.0
     t0 = time.perf_counter()
-    with tqdm(total=n, unit="design", desc=f"collect {env.env_id}", disable=not progress) as bar:
+    with tqdm(total=n, unit="design", desc=f"collect {env.env_id}", disable=not progress or quiet()) as bar:
         for part, start in enumerate(range(0, n, chunk)):
             stop = min(start + chunk, n)
             designs = [env.design_space.decode_unit_columns(cols, i) for i in range(start, stop)]

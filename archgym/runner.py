@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 import archgym  # noqa: F401  (registers the environment ids)
 from archgym.agents import make_agent
 from archgym.core.env import ArchGymEnv, Evaluation
+from archgym.core.notices import quiet
 from archgym.files.lock import DirectoryLock
 from archgym.plots import plot_convergence
 from archgym.records import (
@@ -149,7 +150,7 @@ def _run(
     first_met = None
     n_met = 0
     t0 = time.perf_counter()
-    bar = tqdm(total=budget, desc=f"{agent_name} on {base.env_id}", unit="design", disable=not progress, leave=True)
+    bar = tqdm(total=budget, desc=f"{agent_name} on {base.env_id}", unit="design", disable=not progress or quiet(), leave=True)
     try:
         step = 0
         while step < budget:

@@ -16,6 +16,7 @@ import typer
 
 from archgym.cli.app import app
 from archgym.cli.options import fail, parse_json_values, parse_key_values
+from archgym.core.notices import working
 
 surrogate_app = typer.Typer(help="Surrogate cost models: train from datasets, evaluate, learning curves, "
                                  "search on a surrogate and re-check on the simulator.", no_args_is_help=True)
@@ -85,10 +86,13 @@ def train_command(
     if search < 0:
         fail(f"--search must be >= 0, got {search}")
     try:
-        result = train([str(d) for d in dataset], model, env_id=env_id, workload=workload,
-                       params=parse_json_values(param, "--param"),
-                       per_metric=per_metric, target_transform=transform, test_fraction=test_fraction, seed=seed,
-                       search=search, max_train=max_train, speed=speed)
+        with working(f"training a {model!r} surrogate on {', '.join(map(str, dataset))}"
+                     + (f" ({search} candidates of 3-fold CV)" if search else "")
+                     + (" and timing it against the simulator" if speed else "")):
+            result = train([str(d) for d in dataset], model, env_id=env_id, workload=workload,
+                           params=parse_json_values(param, "--param"),
+                           per_metric=per_metric, target_transform=transform, test_fraction=test_fraction, seed=seed,
+                           search=search, max_train=max_train, speed=speed)
         if out is not None:
             result.surrogate.save(out)
     except _errors() as e:
@@ -151,8 +155,9 @@ def learning_curve_command(
     from archgym.surrogates.curves import designs_needed, learning_curve
 
     try:
-        curve = learning_curve([str(d) for d in dataset], model, _sizes(sizes), env_id=env_id, workload=workload,
-                               test_fraction=test_fraction, seed=seed)
+        with working(f"learning curve of {', '.join(model)} (one fit per model and training-set size)"):
+            curve = learning_curve([str(d) for d in dataset], model, _sizes(sizes), env_id=env_id,
+                                   workload=workload, test_fraction=test_fraction, seed=seed)
     except _errors() as e:
         fail(str(e))
     if out is not None:
@@ -184,8 +189,11 @@ def recheck_command(
     if budget < 1 or top < 1 or baseline < 0:
         fail(f"--budget and --top must be >= 1 and --baseline >= 0, got {budget}, {top}, {baseline}")
     try:
-        result = search_and_recheck(str(model_path), agent, budget, top, seed,
-                                    agent_params=parse_key_values(param, "--param"), baseline_budget=baseline or None)
+        with working(f"{agent} search of {budget:,} surrogate evaluations, then the best {top} re-simulated"
+                     + (f", and a {baseline:,}-evaluation baseline on the simulator" if baseline else "")):
+            result = search_and_recheck(str(model_path), agent, budget, top, seed,
+                                        agent_params=parse_key_values(param, "--param"),
+                                        baseline_budget=baseline or None)
     except _errors() + (ValueError,) as e:
         fail(str(e))
     if out is not None:

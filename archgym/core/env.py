@@ -26,6 +26,7 @@ import numpy as np
 
 from archgym.core import gym_spaces
 from archgym.core.backend import InfeasibleDesign, load_backend
+from archgym.core.notices import first_use
 from archgym.core.rewards import Reward, make_reward
 from archgym.core.spaces import DesignError, DesignSpace
 
@@ -109,6 +110,10 @@ class ArchGymEnv(gym.Env):
     simulator_version: ClassVar[str] = "0"
     #: reward kinds this environment adds to :data:`archgym.core.rewards.REWARD_KINDS` (name -> class)
     reward_kinds: ClassVar[Mapping[str, type]] = {}
+    #: the simulator package whose numba kernels the first simulation compiles (for the first-use notice)
+    compiled_package: ClassVar[str | None] = None
+    #: how long that compilation typically takes in a fresh installation, in seconds (2 cores)
+    typical_compile_seconds: ClassVar[float] = 10.0
 
     def __init__(
         self,
@@ -170,6 +175,7 @@ class ArchGymEnv(gym.Env):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[Hashable, dict | InfeasibleDesign] = OrderedDict()
         self._t = 0
+        self._warm = False  # set once the first simulation (and any first-use compilation) is done
         #: the last evaluation made by step() (its sim_seconds is not in info: info must be deterministic)
         self.last_evaluation: Evaluation | None = None
 
@@ -259,7 +265,7 @@ class ArchGymEnv(gym.Env):
         if self._backend is not None:
             return self._backend.predict(valid)
         if self.cache_size == 0:
-            return self.simulate_batch(valid)
+            return self._simulate_batch(valid)
         keys = [self.cache_key(d) for d in valid]
         cache = self._cache
         todo: dict[Hashable, int] = {}
@@ -270,12 +276,20 @@ class ArchGymEnv(gym.Env):
                 todo[k] = i
         fresh: dict[Hashable, dict | InfeasibleDesign] = {}
         if todo:
-            for k, r in zip(todo, self.simulate_batch([valid[i] for i in todo.values()])):
+            for k, r in zip(todo, self._simulate_batch([valid[i] for i in todo.values()])):
                 fresh[k] = r
                 cache[k] = r
             while len(cache) > self.cache_size:
                 cache.popitem(last=False)
         return [fresh[k] if k in fresh else cache[k] for k in keys]
+
+    def _simulate_batch(self, designs: list[dict]) -> list[dict | InfeasibleDesign]:
+        if self._warm:
+            return self.simulate_batch(designs)
+        with first_use(self.compiled_package, f"the {type(self).__name__} simulator", self.typical_compile_seconds):
+            out = self.simulate_batch(designs)
+        self._warm = True
+        return out
 
     def _evaluate_valid(self, valid: list[dict]) -> list[Evaluation]:
         t0 = time.perf_counter()

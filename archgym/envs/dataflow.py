@@ -103,6 +103,9 @@ class DataflowEnv(ArchGymEnv):
     arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
 
+    compiled_package = "archgym.simulators.dataflow"
+    typical_compile_seconds = 17.0
+
     env_id = "archgym/Dataflow-v0"
     version = "0"
     simulator_version = SIMULATOR_VERSION

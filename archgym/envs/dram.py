@@ -155,6 +155,9 @@ class DRAMEnv(ArchGymEnv):
     arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
     """
 
+    compiled_package = "archgym.simulators.dram"
+    typical_compile_seconds = 22.0
+
     env_id = "archgym/DRAM-v0"
     version = "0"
     simulator_version = f"dram-{SIMULATOR_VERSION}"

@@ -76,6 +76,9 @@ class MappingEnv(ArchGymEnv):
     words/cycle), up to ``max_pes`` PEs.
     """
 
+    compiled_package = "archgym.simulators.dataflow"
+    typical_compile_seconds = 10.0
+
     env_id = "archgym/Mapping-v0"
     version = "0"
     simulator_version = "dataflow-1"

@@ -140,6 +140,9 @@ class SoCEnv(ArchGymEnv):
     arguments are those of :class:`archgym.core.env.ArchGymEnv`; ``reward`` defaults to ``"farsi"``.
     """
 
+    compiled_package = "archgym.simulators.soc"
+    typical_compile_seconds = 13.0
+
     env_id = "archgym/SoC-v0"
     version = "0"
     simulator_version = f"soc-{MODEL_VERSION}"

@@ -129,6 +129,9 @@ class SystolicArrayEnv(ArchGymEnv):
     arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
     """
 
+    compiled_package = "archgym.simulators.systolic"
+    typical_compile_seconds = 7.0
+
     env_id = "archgym/SystolicArray-v0"
     version = "0"
     simulator_version = f"systolic-{model.MODEL_VERSION}"

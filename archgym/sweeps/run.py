@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archgym.core.notices import quiet
 from archgym.files.lock import DirectoryLock
 from archgym.records import write_json_atomic
 from archgym.runner import make_env, run
@@ -215,7 +216,7 @@ def _progress_callback(total_evaluations: int, enabled: bool):
             if self.bar is None:
                 from tqdm.auto import tqdm
 
-                self.bar = tqdm(total=total_evaluations, unit="design", desc="sweep", disable=not enabled)
+                self.bar = tqdm(total=total_evaluations, unit="design", desc="sweep", disable=not enabled or quiet())
             return self.bar
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
