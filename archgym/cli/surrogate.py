@@ -16,7 +16,7 @@ import typer
 
 from archgym.cli.app import app
 from archgym.cli.options import fail, parse_json_values, parse_key_values
-from archgym.core.notices import working
+from archgym.core.notices import notice, working
 
 surrogate_app = typer.Typer(help="Surrogate cost models: train from datasets, evaluate, learning curves, "
                                  "search on a surrogate and re-check on the simulator.", no_args_is_help=True)
@@ -97,6 +97,11 @@ def train_command(
             result.surrogate.save(out)
     except _errors() as e:
         fail(str(e))
+    d = result.report.get("dataset", {})
+    if d.get("n_rows_read", 0) != d.get("n_designs", 0):
+        notice(f"trained on {d['n_designs']:,} distinct designs of the {d['n_rows_read']:,} rows read: "
+               f"{d['n_duplicates_dropped']:,} repeated designs (the simulators are deterministic: first kept) and "
+               f"{d['n_not_simulated_dropped']:,} rows not simulated (predicted or cached-only) dropped")
     rep = {**result.report, "model_path": str(out) if out is not None else None}
     if report is not None:
         write_json_atomic(jsonable(rep), report)

@@ -218,7 +218,8 @@ def train(dataset, model: str = "hgb", *, env: ArchGymEnv | None = None, env_id:
     report = {"env_id": data.env_id, "env_version": data.env_version, "workload": data.workload, "model": model,
               "seed": int(seed), "test_fraction": float(test_fraction), "n_train_designs": int(tr.size),
               "n_train_used": sur.metadata["training"]["n_train_designs"],
-              "fit_seconds": sur.metadata["training"]["fit_seconds"], "dataset_hash": data.dataset_hash}
+              "fit_seconds": sur.metadata["training"]["fit_seconds"], "dataset_hash": data.dataset_hash,
+              "dataset": data.describe()}
     report.update(evaluate(sur, test, env, topk))
     if speed:
         report["speed"] = measure_speed(sur, env, test, dataset_sim_seconds=data.frame["sim_seconds"])

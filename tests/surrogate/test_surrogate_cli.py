@@ -84,3 +84,14 @@ def test_bad_input_exits_2_with_message(args, message, synthetic_dataset, tmp_pa
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+def test_train_says_why_it_used_fewer_rows_than_it_read(synthetic_dataset, monkeypatch):
+    """20,000 collected designs trained as 19,877 without a word: now the repeats dropped are named."""
+    monkeypatch.setenv("ARCHGYM_QUIET", "0")
+    res = invoke("train", synthetic_dataset, synthetic_dataset, "--model", "rf", "-p", "n_estimators=5", "--no-speed")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)["dataset"]
+    assert d["n_duplicates_dropped"] >= d["n_designs"]  # the second copy of every row is a repeat
+    assert f"trained on {d['n_designs']:,} distinct designs of the {d['n_rows_read']:,} rows read" in res.stderr
+    assert "repeated designs" in res.stderr
