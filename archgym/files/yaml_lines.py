@@ -1,7 +1,8 @@
 """YAML loading that remembers where each value came from, so that errors can name the line.
 
-:func:`load_with_lines` returns the plain Python data (as ``yaml.safe_load`` would) and a mapping
-from each value's path (a tuple of keys and list indices) to its 1-based line number. Duplicate keys,
+:func:`load_with_lines` returns the plain Python data (as ``yaml.safe_load`` would, but
+with YAML 1.2's numbers: ``2.0e6`` is a float, not text) and a mapping from each value's
+path (a tuple of keys and list indices) to its 1-based line number. Duplicate keys,
 which ``yaml.safe_load`` silently collapses, are refused.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
+from archgym.simulators.yaml12 import Loader
 
 Path = tuple
 
@@ -21,7 +24,7 @@ class YamlError(ValueError):
 def load_with_lines(text: str, source: str = "<string>") -> tuple[Any, dict[Path, int]]:
     """Parse ``text``; return ``(data, lines)`` where ``lines[path]`` is the line of the value at ``path``."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=Loader)  # YAML 1.2 numbers: 2.0e6 is a float
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from ...textfile import decode_error
+from ...yaml12 import safe_load as yaml12_load
 from .. import energy_table as table
 from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ..mapping import LevelLoops, Mapping, MappingError
@@ -53,7 +54,7 @@ class SpecError(ValueError):
 def _load(path) -> dict:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml12_load(path.read_text())  # YAML 1.2 numbers, as Timeloop's yaml-cpp reads them
     except OSError as e:
         raise SpecError(f"{path}: cannot read: {e.strerror}") from None
     except UnicodeDecodeError as e:
