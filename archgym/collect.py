@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import archgym
+from archgym.core.env import ArchGymEnv
 from archgym.core.notices import quiet
 from archgym.core.spaces import DesignSpace, Discrete
 from archgym.files.lock import DirectoryLock
@@ -75,6 +77,26 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, *, out:
         return _collect(env_id, n, sampler, seed, out=out, env_kwargs=env_kwargs, chunk=chunk, progress=progress)
 
 
+def part_name(part: int) -> str:
+    """File name of the ``part``-th chunk of a collect output."""
+    return f"part-{part:05d}.parquet"
+
+
+def simulate_part(env: ArchGymEnv, identity: dict, cols: Mapping[str, np.ndarray], start: int, stop: int,
+                  path: Path) -> pd.DataFrame:
+    """Evaluate sample rows ``start:stop`` of ``cols`` and write them, as steps ``start..stop-1``, to ``path``."""
+    designs = [env.design_space.decode_unit_columns(cols, i) for i in range(start, stop)]
+    evals = env.evaluate_many(designs)
+    reward_fn = env.reward_fn
+    rewards = [reward_fn(ev.metrics, ev.feasible) for ev in evals]
+    met = [reward_fn.target_met(ev.metrics, ev.feasible) for ev in evals]
+    frame = make_frame(identity, start, [ev.design for ev in evals], [ev.metrics for ev in evals], list(env.metrics),
+                       rewards, [ev.feasible for ev in evals], met, [ev.violation for ev in evals],
+                       [ev.sim_seconds for ev in evals], env.backend)
+    write_parquet_atomic(frame, path)
+    return frame
+
+
 def _collect(env_id: str, n: int, sampler: str, seed: int, *, out: str | Path,
              env_kwargs: Mapping[str, Any] | None, chunk: int, progress: bool) -> CollectResult:
     from tqdm.auto import tqdm
@@ -101,35 +123,27 @@ def _collect(env_id: str, n: int, sampler: str, seed: int, *, out: str | Path,
         "agent_params": json.dumps(params, sort_keys=True), "seed": int(seed),
     }
     cols = sample_columns(env.design_space, n, sampler, np.random.default_rng(seed))
-    metric_names = list(env.metrics)
-    reward_fn = env.reward_fn
     n_feasible = n_met = 0
     sim = 0.0
     t0 = time.perf_counter()
     with tqdm(total=n, unit="design", desc=f"collect {env.env_id}", disable=not progress or quiet()) as bar:
         for part, start in enumerate(range(0, n, chunk)):
             stop = min(start + chunk, n)
-            designs = [env.design_space.decode_unit_columns(cols, i) for i in range(start, stop)]
-            evals = env.evaluate_many(designs)
-            rewards = [reward_fn(ev.metrics, ev.feasible) for ev in evals]
-            met = [reward_fn.target_met(ev.metrics, ev.feasible) for ev in evals]
-            frame = make_frame(identity, start, [ev.design for ev in evals], [ev.metrics for ev in evals], metric_names,
-                               rewards, [ev.feasible for ev in evals], met, [ev.violation for ev in evals],
-                               [ev.sim_seconds for ev in evals], env.backend)
-            write_parquet_atomic(frame, evals_dir / f"part-{part:05d}.parquet")
+            frame = simulate_part(env, identity, cols, start, stop, evals_dir / part_name(part))
             n_feasible += int(frame["feasible"].sum())
-            n_met += int(sum(met))
+            n_met += int(frame["target_met"].sum())
             sim += float(frame["sim_seconds"].sum())
             bar.update(stop - start)
     wall = time.perf_counter() - t0
     result = CollectResult(out=out, n=n, n_feasible=n_feasible, n_target_met=n_met, wall_seconds=wall, sim_seconds=sim)
     write_json_atomic({**identity, "agent_params": params, "budget": n, "environment": env.describe(),
                        "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": n,
-                       "chunk": chunk, "files": file_manifest(evals_dir)}, out / RUN_CARD)
+                       "chunk": chunk, "recipe": {"env": env_id, "env_kwargs": env_kwargs, "sampler": sampler},
+                       "files": file_manifest(evals_dir)}, out / RUN_CARD)
     write_dataset_card(out, {"kind": "collect", "collect": {"sampler": sampler, "n": n, "seed": seed, "chunk": chunk,
                                                             "env_kwargs": env_kwargs},
                              "time": {"wall_seconds_total": wall, "designs_per_second": result.designs_per_second}})
     return result
 
 
-__all__ = ["collect", "sample_columns", "CollectResult", "SAMPLERS"]
+__all__ = ["collect", "sample_columns", "simulate_part", "part_name", "CollectResult", "SAMPLERS"]

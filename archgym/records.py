@@ -109,7 +109,8 @@ class RecordWriter:
     """Buffers rows and writes them as numbered part files in ``directory``.
 
     ``rows_per_part`` bounds how many rows a crash can lose. Existing parts are kept and numbering
-    continues after them, so a resumed run appends.
+    continues after the highest of them (not after their count: with a part deleted, that would
+    overwrite the last one), so a resumed or repaired run appends.
     """
 
     def __init__(self, directory: str | os.PathLike, rows_per_part: int = 1000):
@@ -119,7 +120,7 @@ class RecordWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.rows_per_part = int(rows_per_part)
         self._buffer: list[dict] = []
-        self._next = len(list(self.directory.glob("part-*.parquet")))
+        self._next = 1 + max((_part_number(f) for f in self.directory.glob("part-*.parquet")), default=-1)
         self.n_written = 0
 
     def add(self, row: dict) -> None:
@@ -149,6 +150,12 @@ class RecordWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _part_number(path: Path) -> int:
+    """The number of ``part-00012.parquet`` (12); -1 for a name that carries none."""
+    digits = path.name[len("part-"):].split(".", 1)[0]
+    return int(digits) if digits.isdigit() else -1
 
 
 def record_files(path: str | os.PathLike) -> list[Path]:
@@ -183,27 +190,49 @@ def file_manifest(directory: str | os.PathLike) -> dict[str, dict]:
     return out
 
 
-def manifest_problems(directory: str | os.PathLike, manifest: Mapping[str, Mapping], checksums: bool = True) -> list[str]:
-    """What differs between the part files under ``directory`` and a card's ``manifest``: missing files,
-    files whose rows or checksum changed, files the card does not list (empty when intact)."""
+#: what :func:`part_status` can say of a part file, and how :func:`manifest_problems` words it
+PART_PROBLEMS = {
+    "missing": "is missing",
+    "unlisted": "is not listed (written after the card, or by another run)",
+    "unreadable": "is not a readable Parquet file",
+    "rows": "has another row count than the card's",
+    "changed": "has another sha256 than the card's (the file was changed)",
+}
+
+
+def part_status(directory: str | os.PathLike, manifest: Mapping[str, Mapping], checksums: bool = True) -> dict[str, str]:
+    """Each part file that differs from a card's ``manifest``, with what is wrong: a key of
+    :data:`PART_PROBLEMS` (``missing``, ``unlisted``, ``unreadable``, ``rows``, ``changed``). Empty when intact."""
     root = Path(directory)
     present = {f.relative_to(root).as_posix(): f for f in (record_files(root) if root.exists() else [])}
-    problems = [f"{name} is missing" for name in manifest if name not in present]
+    status = {name: "missing" for name in manifest if name not in present}
     for name, f in present.items():
         if name not in manifest:
-            problems.append(f"{name} is not listed (written after the card, or by another run)")
+            status[name] = "unlisted"
             continue
-        want = manifest[name]
         try:
             rows = pq.ParquetFile(f).metadata.num_rows
         except Exception:  # pyarrow raises several types for damaged files
-            problems.append(f"{name} is not a readable Parquet file")
+            status[name] = "unreadable"
             continue
-        if rows != want["rows"]:
-            problems.append(f"{name} has {rows} rows, the card says {want['rows']}")
-        elif checksums and _sha256(f) != want["sha256"]:
-            problems.append(f"{name} has another sha256 than the card's (the file was changed)")
-    return problems
+        if rows != manifest[name]["rows"]:
+            status[name] = "rows"
+        elif checksums and _sha256(f) != manifest[name]["sha256"]:
+            status[name] = "changed"
+    return status
+
+
+def manifest_problems(directory: str | os.PathLike, manifest: Mapping[str, Mapping], checksums: bool = True) -> list[str]:
+    """What differs between the part files under ``directory`` and a card's ``manifest``, one phrase per
+    file: missing files, files whose rows or checksum changed, files the card does not list (empty when intact)."""
+    out = []
+    for name, what in part_status(directory, manifest, checksums).items():
+        if what == "rows":
+            rows = pq.ParquetFile(Path(directory) / name).metadata.num_rows
+            out.append(f"{name} has {rows} rows, the card says {manifest[name]['rows']}")
+        else:
+            out.append(f"{name} {PART_PROBLEMS[what]}")
+    return out
 
 
 def load_records(paths: str | os.PathLike | Sequence[str | os.PathLike],

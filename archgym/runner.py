@@ -107,6 +107,7 @@ def _run(
     callback: Callable[[dict], None] | None = None,
     resume: bool = False,
     card_extra: Mapping[str, Any] | None = None,
+    repair: bool = False,
 ) -> RunResult:
     """Drive ``agent`` (an object with ask/tell, or a registered agent name) on ``env`` for ``budget``
     evaluations. With ``out``, rows go to ``out/evaluations/part-*.parquet``, a card to ``out/run.json``
@@ -116,12 +117,15 @@ def _run(
     ``best_reward``, ``first_target_met_step``, ``n_target_met``, ``wall_seconds``).
     With ``resume``, rows that an interrupted run of the same ``out`` already wrote are replayed to
     the (freshly seeded) agent instead of being simulated again, and only the missing evaluations are
-    simulated and written: the directory ends with every step exactly once. ``card_extra`` entries are
-    added to the card."""
+    simulated and written: the directory ends with every step exactly once. ``repair`` (with
+    ``resume``) also accepts logged steps with gaps (a part file deleted or set aside as damaged) and
+    simulates only the missing steps. ``card_extra`` entries are added to the card; the card also
+    records how to rebuild the run (``recipe``) when the environment and agent were given by name."""
     if not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget must be an integer >= 1 (simulator evaluations), got {budget!r}")
     base = make_env(env, **dict(env_kwargs or {}))
     base.reset(seed=seed)
+    agent_arg = agent
     if isinstance(agent, str):
         agent_name = agent_name or agent
         agent = make_agent(agent, base.design_space, seed=seed, **dict(agent_params or {}))
@@ -139,7 +143,7 @@ def _run(
         "seed": int(seed),
     }
     metric_names = list(base.metrics)
-    logged = _logged_rows(Path(out) / EVALUATIONS_DIR, identity["run_id"]) if out is not None else []
+    logged = _logged_rows(Path(out) / EVALUATIONS_DIR, identity["run_id"], budget, gaps=repair) if out is not None else {}
     if logged and not resume:
         raise RecordsError(f"{out} already holds {len(logged)} rows of this run; resume it (resume=True, "
                            "`archgym run --resume`, the default) to finish or replay it without duplicates, "
@@ -156,17 +160,19 @@ def _run(
         while step < budget:
             n = max(1, min(int(getattr(agent, "batch_size", 1)), budget - step))
             designs = agent.ask(n)[: budget - step]
-            n_replay = min(len(designs), max(len(logged) - step, 0))
-            evals = [_replayed(base, logged[step + i], designs[i], step + i) for i in range(n_replay)]
-            evals += base.evaluate_many(designs[n_replay:])
+            evals = [_replayed(base, logged[step + i], d, step + i) if step + i in logged else None
+                     for i, d in enumerate(designs)]
+            todo = [i for i, ev in enumerate(evals) if ev is None]
+            for i, ev in zip(todo, base.evaluate_many([designs[i] for i in todo]) if todo else []):
+                evals[i] = ev
             rewards, infos = [], []
-            for i, ev in enumerate(evals):
+            for ev in evals:
                 reward = base.reward_of(ev)
                 info = base.info(ev)
                 row = make_row(identity, step, ev.design, ev.metrics, metric_names, reward, ev.feasible,
                                info["target_met"], ev.violation, ev.sim_seconds, base.backend)
                 rows.append(row)
-                if i < n_replay:
+                if step in logged:
                     if row["reward"] != logged[step]["reward"]:
                         raise RecordsError(f"cannot resume {out}: step {step} was logged with reward "
                                            f"{logged[step]['reward']!r} but scores {row['reward']!r} now "
@@ -206,8 +212,9 @@ def _run(
     if out is not None:
         card = {**identity, "agent_params": params, "budget": budget, "environment": base.describe(),
                 "archgym_version": archgym.__version__, "result": result.summary(), "n_rows": len(df),
-                "n_replayed": min(len(logged), budget), "files": file_manifest(Path(out) / EVALUATIONS_DIR),
-                **dict(card_extra or {})}
+                "n_replayed": sum(s < budget for s in logged), "rows_per_part": rows_per_part,
+                "recipe": _recipe(env, agent_arg, env_kwargs, agent_params),
+                "files": file_manifest(Path(out) / EVALUATIONS_DIR), **dict(card_extra or {})}
         write_json_atomic(card, Path(out) / CARD_FILE)
         if plot:
             plot_convergence(df, Path(out) / PLOT_FILE, title=f"{agent_name} on {base.env_id} ({base.workload}), seed {seed}")
@@ -217,25 +224,42 @@ def _run(
 run = functools.wraps(_run)(run)  # run() is _run() holding the output folder's lock
 
 
-def _logged_rows(directory: Path, run_id: str) -> list[dict]:
-    """Rows an earlier (interrupted) attempt of run ``run_id`` wrote to ``directory``, in step order.
+def _logged_rows(directory: Path, run_id: str, budget: int, gaps: bool = False) -> dict[int, dict]:
+    """Rows an earlier (interrupted or damaged) attempt of run ``run_id`` wrote to ``directory``, by step.
 
-    They must be steps 0..k-1 exactly once (parts are written whole and in order, so a crash leaves
-    such a prefix); anything else means the directory holds rows of another run."""
+    Without ``gaps`` they must be steps 0..k-1 exactly once (parts are written whole and in order, so a
+    crash leaves such a prefix); with ``gaps`` (a repair) any steps below ``budget``, each at most once."""
     if not directory.is_dir():
-        return []
+        return {}
     for stale in directory.glob(".part-*.tmp*"):  # temporary files of a write cut short
         stale.unlink(missing_ok=True)
     if not record_files(directory):
-        return []
+        return {}
     df = load_records(directory)
     other = sorted(set(df["run_id"]) - {run_id})
     if other:
         raise RecordsError(f"cannot resume {directory}: it holds rows of other run(s) {other[:3]}, not only {run_id!r}")
     steps = df["step"].to_numpy()
-    if sorted(steps.tolist()) != list(range(len(df))):
-        raise RecordsError(f"cannot resume {directory}: logged steps are not 0..{len(df) - 1} exactly once")
-    return df.sort_values("step").to_dict("records")
+    if gaps:
+        if len(set(steps.tolist())) != len(steps) or (len(steps) and (steps.min() < 0 or steps.max() >= budget)):
+            raise RecordsError(f"cannot repair {directory}: some logged steps repeat or fall outside 0..{budget - 1}")
+    elif sorted(steps.tolist()) != list(range(len(df))):
+        raise RecordsError(f"cannot resume {directory}: logged steps are not 0..{len(df) - 1} exactly once (rows are "
+                           f"missing: run `archgym repair {directory.parent}` to re-simulate only those)")
+    return {int(r["step"]): r for r in df.to_dict("records")}
+
+
+def _recipe(env: Any, agent: Any, env_kwargs: Mapping[str, Any] | None, agent_params: Mapping[str, Any] | None) -> dict | None:
+    """How to build this run again (for ``archgym repair``): the environment id and keyword arguments and
+    the agent's name and parameters, as given; None when either was an object, or not JSON-writable."""
+    if not isinstance(env, str) or not isinstance(agent, str):
+        return None
+    recipe = {"env": env, "env_kwargs": dict(env_kwargs or {}), "agent": agent, "agent_params": dict(agent_params or {})}
+    try:
+        json.dumps(recipe)
+    except (TypeError, ValueError):
+        return None
+    return recipe
 
 
 def _replayed(base: ArchGymEnv, row: Mapping[str, Any], asked: Mapping[str, Any], step: int) -> Evaluation:

@@ -61,6 +61,7 @@ KIND = {
     'archgym analyze runs/sweeps/archgym_grids --out runs/sweeps/archgym_grids/analysis   # or several sweeps':
         "commands",
     'from archgym.sweeps.searcher import tune_design': "python",
+    'archgym repair runs/sweeps/smoke --dry-run   # what is damaged, and what would be re-simulated': "commands",
     'archgym collect archgym/SystolicArray-v0 -n 20000 --sampler lhs --seed 0 --out runs/sys-lhs': "commands",
     'import gymnasium as gym, archgym': "python",
     '.venv/bin/python benchmarks/bench_systolic.py    # analytic and replay paths vs scalesim': "bench",

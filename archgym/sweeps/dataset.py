@@ -152,8 +152,8 @@ def verify_files(root: str | os.PathLike, card: dict | None = None) -> None:
     problems = damage(root, card)
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise RecordsError(f"{root}: the dataset is damaged: {shown}. Re-run the sweep with the same file to "
-                           "re-simulate what is missing, or load with verify=False to read what is left")
+        raise RecordsError(f"{root}: the dataset is damaged: {shown}. Run `archgym repair {root}` to set aside "
+                           "what is corrupt and re-simulate only what is missing, or load with verify=False to read what is left")
 
 
 def type_design_columns(df: pd.DataFrame, spaces: Iterable[DesignSpace]) -> pd.DataFrame:
