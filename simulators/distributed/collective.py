@@ -1,0 +1,49 @@
+"""One collective on ASTRA-sim 2.x's congestion-unaware analytical backend, to the nanosecond.
+
+``collective_ns`` = chunking (``chunking.py``) -> phases per chunk (``phases.py``) -> each phase's
+duration (``algorithms.py``) -> the chunks pipelined through the per-dimension queues (``scheduler.py``).
+The result is what ASTRA-sim prints as "sys[i] finished, X cycles" for a microbenchmark of one
+collective issued at t = 0 (1 cycle = 1 ns).
+"""
+
+from __future__ import annotations
+
+from archgym.simulators.distributed.algorithms import phase_ns
+from archgym.simulators.distributed.chunking import chunks
+from archgym.simulators.distributed.logical import logical_rings
+from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.phases import QueueAllocator, chunk_phases
+from archgym.simulators.distributed.scheduler import pipeline_finish_ns
+from archgym.simulators.distributed.system import IMPLEMENTATION_KEYS, SystemConfig
+
+BACKENDS = ("congestion_unaware", "congestion_aware")
+
+
+def collective_ns(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
+                  backend: str = "congestion_unaware") -> int:
+    """Time of one ``collective`` of ``size_bytes`` (AllGather: the per-NPU input) on every NPU, in ns."""
+    if backend != "congestion_unaware":
+        if backend in BACKENDS:
+            raise NotImplementedError(f"backend {backend!r} is not modelled yet")
+        raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if int(queues_per_dim) != queues_per_dim or queues_per_dim < 1:
+        raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
+    impls = system.implementation(collective)
+    rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective])
+    chunk, count = chunks(size_bytes, collective, system.preferred_dataset_splits, network.total_npus)
+    alloc = QueueAllocator([queues_per_dim] * len(network.dims))
+    memo: dict = {}
+
+    def timed(comm, ring, size):
+        key = (comm, ring.level, size)
+        if key not in memo:
+            memo[key] = phase_ns(comm, ring, size, system)
+        return memo[key]
+
+    durations, queues = [], []
+    for _ in range(count):
+        plan = chunk_phases(collective, rings, chunk, system.collective_optimization, alloc,
+                            lambda comm, ring, size: timed(comm, ring, size)[1])
+        durations.append([timed(p.comm, p.ring, p.size)[0] for p in plan])
+        queues.append([p.queue for p in plan])
+    return pipeline_finish_ns(durations, queues, system.active_chunks_per_dimension, queues_per_dim)

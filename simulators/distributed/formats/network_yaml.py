@@ -1,0 +1,62 @@
+"""Reader of ASTRA-sim's analytical network YAML (``--network-configuration``; ``NetworkParser.cpp``).
+
+Four lists of equal length, one entry per dimension: ``topology`` (Ring, Switch, FullyConnected),
+``npus_count`` (each at least 2), ``bandwidth`` (GB/s, GB = 2^30 B, positive) and ``latency`` (ns,
+non-negative). Everything ASTRA-sim rejects is refused here with a ``ValueError`` naming the file, the
+key, the bad value and what is allowed; other keys are ignored by ASTRA-sim and warned about here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import yaml
+
+from archgym.simulators.distributed.network import TOPOLOGIES, Dimension, Network
+from archgym.simulators.yaml12 import Loader
+
+KEYS = ("topology", "npus_count", "bandwidth", "latency")
+
+
+def parse_network(data, source: str = "<network>") -> Network:
+    """A :class:`Network` from the parsed YAML mapping ``data`` (``source`` names it in errors)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: the network configuration must be a mapping with keys {', '.join(KEYS)}")
+    lists = {}
+    for key in KEYS:
+        if key not in data:
+            raise ValueError(f"{source}: key {key!r} is missing (a network YAML needs {', '.join(KEYS)})")
+        value = data[key]
+        if not isinstance(value, list) or not value:
+            raise ValueError(f"{source}: {key} must be a non-empty list with one entry per dimension, got {value!r}")
+        lists[key] = value
+    for key in sorted(set(data) - set(KEYS)):
+        warnings.warn(f"{source}: key {key!r} is not read by ASTRA-sim's analytical backend; ignored", stacklevel=3)
+    n = len(lists["topology"])
+    for key in KEYS[1:]:
+        if len(lists[key]) != n:
+            raise ValueError(f"{source}: {key} has {len(lists[key])} entries but topology has {n} (one per dimension)")
+    dims = []
+    for i, (t, npus, bw, lat) in enumerate(zip(*(lists[k] for k in KEYS))):
+        where = f"{source}: dimension {i}:"
+        if t not in TOPOLOGIES:
+            raise ValueError(f"{where} topology {t!r} is not supported; allowed: {', '.join(TOPOLOGIES)}")
+        if isinstance(npus, bool) or not isinstance(npus, int) or npus < 2:
+            raise ValueError(f"{where} npus_count {npus!r} must be an integer larger than 1")
+        if isinstance(bw, bool) or not isinstance(bw, int | float) or not bw > 0:
+            raise ValueError(f"{where} bandwidth {bw!r} must be a number larger than 0 (GB/s, GB = 2^30 B)")
+        if isinstance(lat, bool) or not isinstance(lat, int | float) or not lat >= 0:
+            raise ValueError(f"{where} latency {lat!r} must be a non-negative number (ns)")
+        dims.append(Dimension(t, npus, float(bw), float(lat)))
+    return Network(tuple(dims))
+
+
+def read_network_yaml(path) -> Network:
+    """Read an ASTRA-sim analytical network YAML file."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(), Loader=Loader)
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML: {e}") from e
+    return parse_network(data, str(path))

@@ -1,0 +1,54 @@
+"""Logical topologies a collective runs on (``GeneralComplexTopology`` of ASTRA-sim's system layer).
+
+The number of logical dimensions is the length of the collective's implementation list, not the
+network's: a shorter list silently leaves the remaining network dimensions out. Logical dimension d is
+a ring over the NPUs that differ only in coordinate d (stride ``n0 * ... * n(d-1)``). A ``one*``
+implementation at position d ends the list there with one ring over *every* NPU of the network, in id
+order (stride 1); a message on it is costed by the lowest dimension in which the two ids differ.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.system import Implementation
+
+
+@dataclass(frozen=True)
+class LogicalRing:
+    """One logical dimension: ``size`` NPUs, ``stride`` apart in id, running ``impl``; ``level`` picks its queues."""
+
+    network: Network
+    size: int
+    stride: int
+    impl: Implementation
+    level: int
+
+    def send_ns(self, size_bytes: int, offset: int) -> int:
+        """Time of a message to the peer ``offset`` places along this ring (the same for every NPU, by symmetry)."""
+        offset %= self.size
+        return self.network.send_ns(0, offset * self.stride, size_bytes)
+
+
+def logical_rings(network: Network, impls: tuple[Implementation, ...], what: str = "") -> list[LogicalRing]:
+    """The logical dimensions of a collective with implementation list ``impls`` on ``network``."""
+    dims = network.npus_per_dim
+    if len(impls) > len(dims):
+        raise ValueError(f"{what or 'implementation'} list has {len(impls)} entries but the network has only {len(dims)} "
+                         "dimensions (ASTRA-sim asserts in GeneralComplexTopology)")
+    if not impls:
+        raise ValueError(f"{what or 'implementation'} list is empty")
+    if len(impls) < len(dims) and not any(i.flat for i in impls):
+        warnings.warn(f"{what or 'implementation'} list has {len(impls)} entries for a {len(dims)}-dimensional network: as in "
+                      f"ASTRA-sim, the collective runs over network dimensions 0..{len(impls) - 1} only", stacklevel=3)
+    rings = []
+    stride = 1
+    for level, impl in enumerate(impls):
+        if impl.flat:
+            rings.append(LogicalRing(network, network.total_npus, 1, impl, level))
+            return rings
+        rings.append(LogicalRing(network, dims[level], stride, impl, level))
+        stride *= dims[level]
+    return rings

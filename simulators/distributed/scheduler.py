@@ -1,0 +1,53 @@
+"""Chunks through the per-dimension queues (``Sys::SchedulerUnit``, ``Sys::insert_stream``).
+
+Every chunk of a collective enters the queue of its first phase at t = 0, in chunk order. A queue
+runs at most ``ceil(active-chunks-per-dimension / queues-per-dim)`` chunks at once; waiting chunks start
+in arrival order (all chunks of one collective share a priority). When a chunk's phase ends it joins
+the queue of its next phase at once, so chunks pipeline across dimensions. Phase durations do not
+depend on when a phase starts (the congestion-unaware network has no contention), so this is a small
+discrete-event loop over ``(chunk, phase)`` durations.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+
+def pipeline_finish_ns(durations: list[list[int]], queues: list[list[int]], active_chunks: int, queues_per_dim: int) -> int:
+    """Finish time of the last chunk; ``durations[c][p]``, ``queues[c][p]``: chunk c's phase p and its queue."""
+    limit = math.ceil(active_chunks / queues_per_dim)
+    waiting: dict[int, list[int]] = {}
+    running: dict[int, int] = {}
+    pos = [0] * len(durations)
+    events: list[tuple[int, int, int]] = []
+    seq = 0
+    finish = 0
+
+    def start_waiting(q: int, now: int):
+        nonlocal seq
+        w = waiting.get(q)
+        while w and running.get(q, 0) < limit:
+            c = w.pop(0)
+            running[q] = running.get(q, 0) + 1
+            heapq.heappush(events, (now + durations[c][pos[c]], seq, c))
+            seq += 1
+
+    for c, qs in enumerate(queues):
+        if qs:
+            waiting.setdefault(qs[0], []).append(c)
+            start_waiting(qs[0], 0)
+    while events:
+        now, _, c = heapq.heappop(events)
+        q = queues[c][pos[c]]
+        running[q] -= 1
+        pos[c] += 1
+        if pos[c] == len(durations[c]):
+            finish = max(finish, now)
+        else:
+            nq = queues[c][pos[c]]
+            waiting.setdefault(nq, []).append(c)
+        start_waiting(q, now)
+        if pos[c] < len(durations[c]):
+            start_waiting(queues[c][pos[c]], now)
+    return finish
