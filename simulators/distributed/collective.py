@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from archgym.simulators.distributed.algorithms import phase_ns
 from archgym.simulators.distributed.chunking import chunks
+from archgym.simulators.distributed.formats.network_yaml import read_network_yaml
+from archgym.simulators.distributed.formats.system_json import read_system_json
 from archgym.simulators.distributed.logical import logical_rings
 from archgym.simulators.distributed.network import Network
 from archgym.simulators.distributed.phases import QueueAllocator, chunk_phases
@@ -47,3 +49,10 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
         durations.append([timed(p.comm, p.ring, p.size)[0] for p in plan])
         queues.append([p.queue for p in plan])
     return pipeline_finish_ns(durations, queues, system.active_chunks_per_dimension, queues_per_dim)
+
+
+def collective_from_files(network_configuration, system_configuration, collective: str, size_bytes: int, *,
+                          num_queues_per_dim: int = 1, backend: str = "congestion_unaware") -> int:
+    """:func:`collective_ns` from ASTRA-sim's network YAML and system JSON files (a microbenchmark's inputs)."""
+    return collective_ns(read_network_yaml(network_configuration), read_system_json(system_configuration), collective,
+                         size_bytes, queues_per_dim=num_queues_per_dim, backend=backend)
