@@ -14,9 +14,16 @@ from pathlib import Path
 import yaml
 
 from archgym.simulators.distributed.network import TOPOLOGIES, Dimension, Network
-from archgym.simulators.yaml12 import Loader
+from archgym.simulators.yaml12 import Loader as _PyLoader
 
 KEYS = ("topology", "npus_count", "bandwidth", "latency")
+
+
+class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's safe loader (when PyYAML has it: parsing is most of a small run's time) with YAML 1.2 numbers, as yaml-cpp reads them."""
+
+
+Loader.yaml_implicit_resolvers = {k: list(v) for k, v in _PyLoader.yaml_implicit_resolvers.items()}
 
 
 def parse_network(data, source: str = "<network>") -> Network:
