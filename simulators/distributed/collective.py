@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from archgym.simulators.distributed.algorithms import phase_ns
 from archgym.simulators.distributed.chunking import chunks
+from archgym.simulators.distributed.events.run import simulate_collective
 from archgym.simulators.distributed.formats.network_yaml import read_network_yaml
 from archgym.simulators.distributed.formats.system_json import read_system_json
 from archgym.simulators.distributed.logical import logical_rings
@@ -23,7 +24,11 @@ BACKENDS = ("congestion_unaware", "congestion_aware")
 
 def collective_ns(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
                   backend: str = "congestion_unaware") -> int:
-    """Time of one ``collective`` of ``size_bytes`` (AllGather: the per-NPU input) on every NPU, in ns."""
+    """Time until one ``collective`` of ``size_bytes`` (AllGather: the per-NPU input) has finished on every NPU, in ns.
+
+    Closed forms per phase when every NPU is in the same position; the event-level model
+    (``events/``) for doubleBinaryTree, whose NPUs finish at different times.
+    """
     if backend != "congestion_unaware":
         if backend in BACKENDS:
             raise NotImplementedError(f"backend {backend!r} is not modelled yet")
@@ -32,6 +37,8 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
         raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
     impls = system.implementation(collective)
     rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective])
+    if any(r.impl.base == "doubleBinaryTree" for r in rings):
+        return max(simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim))
     chunk, count = chunks(size_bytes, collective, system.preferred_dataset_splits, network.total_npus)
     alloc = QueueAllocator([queues_per_dim] * len(network.dims))
     memo: dict = {}
@@ -51,8 +58,19 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
     return pipeline_finish_ns(durations, queues, system.active_chunks_per_dimension, queues_per_dim)
 
 
+def collective_finish_ns(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
+                         backend: str = "congestion_unaware") -> list[int]:
+    """Finish time of the collective on every NPU (NPU 0 first): they differ only under doubleBinaryTree."""
+    impls = system.implementation(collective)
+    if any(i.base == "doubleBinaryTree" for i in impls):
+        if backend != "congestion_unaware":
+            raise NotImplementedError(f"backend {backend!r} is not modelled yet")
+        return simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim)
+    return [collective_ns(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)] * network.total_npus
+
+
 def collective_from_files(network_configuration, system_configuration, collective: str, size_bytes: int, *,
                           num_queues_per_dim: int = 1, backend: str = "congestion_unaware") -> int:
-    """:func:`collective_ns` from ASTRA-sim's network YAML and system JSON files (a microbenchmark's inputs)."""
-    return collective_ns(read_network_yaml(network_configuration), read_system_json(system_configuration), collective,
-                         size_bytes, queues_per_dim=num_queues_per_dim, backend=backend)
+    """:func:`collective_finish_ns` (one per NPU) from ASTRA-sim's network YAML and system JSON files."""
+    return collective_finish_ns(read_network_yaml(network_configuration), read_system_json(system_configuration), collective,
+                                size_bytes, queues_per_dim=num_queues_per_dim, backend=backend)

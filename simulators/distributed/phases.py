@@ -23,6 +23,7 @@ class Phase:
     ring: LogicalRing
     size: int
     queue: int
+    clockwise: bool = True
 
 
 class QueueAllocator:
@@ -37,27 +38,29 @@ class QueueAllocator:
         self.first = [0] * len(queues_per_level)
         self.last = [len(q) // 2 for q in self.queues]
 
-    def next(self, level: int) -> int:
+    def next(self, level: int) -> tuple[int, bool]:
+        """Round robin; the second half of a level's queues runs its rings anticlockwise."""
         qs = self.queues[level]
+        clockwise = not (len(qs) > 1 and self.rr[level] >= len(qs) // 2)
         q = qs[self.rr[level]]
         self.rr[level] = (self.rr[level] + 1) % len(qs)
-        return q
+        return q, clockwise
 
-    def next_first(self, level: int) -> int:
+    def next_first(self, level: int) -> tuple[int, bool]:
         qs = self.queues[level]
         q = qs[self.first[level]]
         self.first[level] += 1
         if self.first[level] >= len(qs) // 2:
             self.first[level] = 0
-        return q
+        return q, True
 
-    def next_last(self, level: int) -> int:
+    def next_last(self, level: int) -> tuple[int, bool]:
         qs = self.queues[level]
         q = qs[self.last[level]]
         self.last[level] += 1
         if self.last[level] >= len(qs):
             self.last[level] = len(qs) // 2
-        return q
+        return q, False
 
 
 def chunk_phases(collective: str, rings: list[LogicalRing], chunk: int, optimization: str, alloc: QueueAllocator,
@@ -68,17 +71,17 @@ def chunk_phases(collective: str, rings: list[LogicalRing], chunk: int, optimiza
     if collective != "AllReduce" or optimization == "baseline":
         order = list(reversed(active)) if collective == "AllGather" else active
         for r in order:
-            out.append(Phase(collective, r, size, alloc.next(r.level)))
+            out.append(Phase(collective, r, size, *alloc.next(r.level)))
             size = final_size(collective, r, size)
         return out
     for r in active[:-1]:
-        out.append(Phase("ReduceScatter", r, size, alloc.next_first(r.level)))
+        out.append(Phase("ReduceScatter", r, size, *alloc.next_first(r.level)))
         size = final_size("ReduceScatter", r, size)
     if active:
         r = active[-1]
-        out.append(Phase("AllReduce", r, size, alloc.next_first(r.level)))
+        out.append(Phase("AllReduce", r, size, *alloc.next_first(r.level)))
         size = final_size("AllReduce", r, size)
     for r in reversed(active[:-1]):
-        out.append(Phase("AllGather", r, size, alloc.next_last(r.level)))
+        out.append(Phase("AllGather", r, size, *alloc.next_last(r.level)))
         size = final_size("AllGather", r, size)
     return out
