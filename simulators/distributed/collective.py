@@ -27,12 +27,13 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
     """Time until one ``collective`` of ``size_bytes`` (AllGather: the per-NPU input) has finished on every NPU, in ns.
 
     Closed forms per phase when every NPU is in the same position; the event-level model
-    (``events/``) for doubleBinaryTree, whose NPUs finish at different times.
+    (``events/``) for doubleBinaryTree, whose NPUs finish at different times, and for the
+    congestion-aware backend, whose links queue.
     """
-    if backend != "congestion_unaware":
-        if backend in BACKENDS:
-            raise NotImplementedError(f"backend {backend!r} is not modelled yet")
+    if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "congestion_aware":
+        return max(simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend))
     if int(queues_per_dim) != queues_per_dim or queues_per_dim < 1:
         raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
     impls = system.implementation(collective)
@@ -62,10 +63,8 @@ def collective_finish_ns(network: Network, system: SystemConfig, collective: str
                          backend: str = "congestion_unaware") -> list[int]:
     """Finish time of the collective on every NPU (NPU 0 first): they differ only under doubleBinaryTree."""
     impls = system.implementation(collective)
-    if any(i.base == "doubleBinaryTree" for i in impls):
-        if backend != "congestion_unaware":
-            raise NotImplementedError(f"backend {backend!r} is not modelled yet")
-        return simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim)
+    if backend == "congestion_aware" or any(i.base == "doubleBinaryTree" for i in impls):
+        return simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)
     return [collective_ns(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)] * network.total_npus
 
 

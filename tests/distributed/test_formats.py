@@ -118,3 +118,10 @@ def test_model_refuses_bad_values():
         collective_ns(net, SystemConfig(preferred_dataset_splits=4), "AllGather", 1 << 20, backend="garnet")
     with pytest.raises(ValueError, match="num-queues-per-dim 0"):
         collective_ns(net, SystemConfig(preferred_dataset_splits=4), "AllGather", 1 << 20, queues_per_dim=0)
+
+
+def test_congestion_aware_refuses_multi_dimensional_networks():
+    net = Network.of(["Ring", "Switch"], [4, 4], [50, 100], [500, 1000])
+    with pytest.raises(ValueError, match="1-dimensional networks only.*2 dimensions"):
+        collective_ns(net, SystemConfig(preferred_dataset_splits=4, local_mem_bw_GBps=1600), "AllReduce", 1 << 20,
+                      backend="congestion_aware")

@@ -7,6 +7,8 @@ differing dimension.
 
 from __future__ import annotations
 
+from collections import deque
+
 from archgym.simulators.distributed.network import Network
 
 
@@ -56,3 +58,88 @@ class UnawareNetwork:
             entry[0] = callback
         else:
             self._entries[key] = [callback, False]
+
+
+class _Link:
+    """``Link.cpp``: a chunk holds the link for ``floor(m / B)`` and reaches the next device ``floor(lat + m / B)`` after it starts."""
+
+    __slots__ = ("bw", "latency", "busy", "pending")
+
+    def __init__(self, bandwidth_Bpns: float, latency_ns: float):
+        self.bw, self.latency, self.busy, self.pending = bandwidth_Bpns, latency_ns, False, deque()
+
+
+class AwareNetwork(UnawareNetwork):
+    """The congestion-aware backend (1-D only, as ASTRA-sim's): store-and-forward, first-in first-out per link.
+
+    Links (``basic-topology/*.cpp``): Ring, one link each way between neighbours, routed the shorter way
+    (clockwise on a tie); Switch, a link each way between every NPU and the switch; FullyConnected, one
+    link per ordered pair of NPUs.
+    """
+
+    def __init__(self, network: Network, queue):
+        super().__init__(network, queue)
+        if len(network.dims) != 1:
+            raise ValueError(f"the congestion-aware backend supports 1-dimensional networks only (ASTRA-sim exits: 'only "
+                             f"support 1-dim topology'); this one has {len(network.dims)} dimensions")
+        dim = network.dims[0]
+        self.dim = dim
+        self.links: dict[tuple[int, int], _Link] = {}
+        self._routes: dict = {}
+
+    def _link(self, a: int, b: int) -> _Link:
+        link = self.links.get((a, b))
+        if link is None:
+            link = self.links[(a, b)] = _Link(self.dim.bandwidth_Bpns, float(self.dim.latency_ns))
+        return link
+
+    def route(self, src: int, dst: int) -> list[int]:
+        r = self._routes.get((src, dst))
+        if r is not None:
+            return r
+        n, topo = self.dim.npus, self.dim.topology
+        if topo == "Switch":
+            r = [src, n, dst]
+        elif topo == "FullyConnected":
+            r = [src, dst]
+        else:
+            cw = (dst - src) % n
+            step = -1 if n - cw < cw else 1
+            r, cur = [src], src
+            while cur != dst:
+                cur = (cur + step) % n
+                r.append(cur)
+        self._routes[(src, dst)] = r
+        return r
+
+    def send(self, src: int, dst: int, tag: int, size: int):
+        key = self._id(self._send_ids, (tag, src, dst, size))
+        self._entries.setdefault(key, [None, False])
+        chunk = [self.route(src, dst), 0, size, key]
+        self._forward(chunk)
+
+    def _forward(self, chunk):
+        route, pos = chunk[0], chunk[1]
+        link = self._link(route[pos], route[pos + 1])
+        if link.busy:
+            link.pending.append(chunk)
+        else:
+            self._transmit(link, chunk)
+
+    def _transmit(self, link: _Link, chunk):
+        link.busy = True
+        size = chunk[2]
+        self.queue.schedule(int(link.latency + float(size) / link.bw), self._hop, chunk)
+        self.queue.schedule(int(float(size) / link.bw), self._free, link)
+
+    def _free(self, link: _Link):
+        link.busy = False
+        if link.pending:
+            self._transmit(link, link.pending.popleft())
+
+    def _hop(self, chunk):
+        chunk[1] += 1
+        if chunk[1] == len(chunk[0]) - 1:
+            self._arrive(chunk[3])
+        else:
+            self._forward(chunk)

@@ -13,7 +13,7 @@ from archgym.simulators.distributed.events.algorithms import (
     RingView,
     binary_tree,
 )
-from archgym.simulators.distributed.events.network import UnawareNetwork
+from archgym.simulators.distributed.events.network import AwareNetwork, UnawareNetwork
 from archgym.simulators.distributed.events.npu import NPU, Stream
 from archgym.simulators.distributed.events.queue import EventQueue
 from archgym.simulators.distributed.logical import logical_rings
@@ -75,11 +75,14 @@ def plan(network: Network, system: SystemConfig, collective: str, size_bytes: in
 def simulate_collective(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
                         backend: str = "congestion_unaware") -> list[int]:
     """Finish time (ns) of one collective issued at t = 0 on every NPU, NPU 0 first."""
-    if backend != "congestion_unaware":
-        raise NotImplementedError(f"backend {backend!r} is not modelled by the event-level model yet")
+    networks = {"congestion_unaware": UnawareNetwork, "congestion_aware": AwareNetwork}
+    if backend not in networks:
+        raise ValueError(f"backend {backend!r} is not one of {', '.join(networks)}")
+    if int(queues_per_dim) != queues_per_dim or queues_per_dim < 1:
+        raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
     chunk_plans = plan(network, system, collective, size_bytes, queues_per_dim)
     queue = EventQueue()
-    net = UnawareNetwork(network, queue)
+    net = networks[backend](network, queue)
     tree_cache: dict = {}
 
     def make(npu, stream, planned: PlannedPhase):
