@@ -105,7 +105,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/bench_astrasim.md and .json")
     args = ap.parse_args(argv)
-    rows = list(csv.DictReader(open(REF / "astrasim_reference.csv", newline="")))
+    with open(REF / "astrasim_reference.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     res = evaluate(rows)
     text = markdown(res)
     print(text)

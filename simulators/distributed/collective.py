@@ -32,14 +32,18 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    if backend == "congestion_aware":
-        return max(simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend))
     if int(queues_per_dim) != queues_per_dim or queues_per_dim < 1:
         raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
+    if backend == "congestion_aware":
+        return max(_aware_finish_ns(network, system, collective, size_bytes, queues_per_dim))
     impls = system.implementation(collective)
     rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective])
     if any(r.impl.base == "doubleBinaryTree" for r in rings):
         return max(simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim))
+    return _closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings)
+
+
+def _closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings) -> int:
     chunk, count = chunks(size_bytes, collective, system.preferred_dataset_splits, network.total_npus)
     alloc = QueueAllocator([queues_per_dim] * len(network.dims))
     memo: dict = {}
@@ -59,11 +63,43 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
     return pipeline_finish_ns(durations, queues, system.active_chunks_per_dimension, queues_per_dim)
 
 
+def _aware_finish_ns(network, system, collective, size_bytes, queues_per_dim) -> list[int]:
+    """Congestion-aware finish per NPU, with two exact short cuts when chunks run strictly one after another.
+
+    With one queue and one active chunk per dimension on a 1-D network, chunk k+1 starts on every NPU
+    when chunk k ends there. If one chunk ends at the same time T on every NPU, every message has
+    arrived and every link is idle by then, so each chunk repeats the first: the collective takes
+    ``chunks * T``. A ring phase in that case sends one message at a time to a neighbour over links no
+    other message uses, and on FullyConnected every ordered pair of NPUs has its own link, which ring,
+    direct and halving-doubling never load with two messages at once: there the closed forms hold
+    with the aware backend's uncontended send time.
+    Anything else (several active chunks or queues, doubleBinaryTree) runs the event-level model.
+    """
+    impls = system.implementation(collective)
+    rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective], aware=True)
+    if len(network.dims) != 1:
+        rings[0].send_ns(1, 1)  # raises the backend's 1-D error
+    serial = queues_per_dim == 1 and system.active_chunks_per_dimension == 1
+    contention_free = all(r.impl.base == "ring" for r in rings) or (
+        network.dims[0].topology == "FullyConnected" and not any(r.impl.base == "doubleBinaryTree" for r in rings))
+    if serial and contention_free:
+        return [_closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings)] * network.total_npus
+    kw = dict(queues_per_dim=queues_per_dim, backend="congestion_aware")
+    if serial and not any(r.impl.base == "doubleBinaryTree" for r in rings):
+        first = simulate_collective(network, system, collective, size_bytes, max_chunks=1, **kw)
+        if len(set(first)) == 1:
+            _, count = chunks(size_bytes, collective, system.preferred_dataset_splits, network.total_npus)
+            return [first[0] * count] * network.total_npus
+    return simulate_collective(network, system, collective, size_bytes, **kw)
+
+
 def collective_finish_ns(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
                          backend: str = "congestion_unaware") -> list[int]:
     """Finish time of the collective on every NPU (NPU 0 first): they differ only under doubleBinaryTree."""
     impls = system.implementation(collective)
-    if backend == "congestion_aware" or any(i.base == "doubleBinaryTree" for i in impls):
+    if backend == "congestion_aware":
+        return _aware_finish_ns(network, system, collective, size_bytes, queues_per_dim)
+    if any(i.base == "doubleBinaryTree" for i in impls):
         return simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)
     return [collective_ns(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)] * network.total_npus
 

@@ -25,14 +25,27 @@ class LogicalRing:
     stride: int
     impl: Implementation
     level: int
+    aware: bool = False  # cost sends as the congestion-aware backend does when nothing else is on the route
 
     def send_ns(self, size_bytes: int, offset: int) -> int:
         """Time of a message to the peer ``offset`` places along this ring (the same for every NPU, by symmetry)."""
         offset %= self.size
+        if self.aware:
+            return uncontended_aware_send_ns(self.network, 0, offset * self.stride, size_bytes)
         return self.network.send_ns(0, offset * self.stride, size_bytes)
 
 
-def logical_rings(network: Network, impls: tuple[Implementation, ...], what: str = "") -> list[LogicalRing]:
+def uncontended_aware_send_ns(network: Network, src: int, dst: int, size_bytes: int) -> int:
+    """Congestion-aware time of a message alone on its route: ``hops * floor(latency + m / B)`` (store and forward)."""
+    if len(network.dims) != 1:
+        raise ValueError(f"the congestion-aware backend supports 1-dimensional networks only (ASTRA-sim exits: 'only support "
+                         f"1-dim topology'); this one has {len(network.dims)} dimensions")
+    dim = network.dims[0]
+    hops = 1 if dim.topology == "FullyConnected" else 2 if dim.topology == "Switch" else dim.hops(src, dst)
+    return hops * int(float(dim.latency_ns) + float(size_bytes) / dim.bandwidth_Bpns)
+
+
+def logical_rings(network: Network, impls: tuple[Implementation, ...], what: str = "", aware: bool = False) -> list[LogicalRing]:
     """The logical dimensions of a collective with implementation list ``impls`` on ``network``."""
     dims = network.npus_per_dim
     if len(impls) > len(dims):
@@ -47,8 +60,8 @@ def logical_rings(network: Network, impls: tuple[Implementation, ...], what: str
     stride = 1
     for level, impl in enumerate(impls):
         if impl.flat:
-            rings.append(LogicalRing(network, network.total_npus, 1, impl, level))
+            rings.append(LogicalRing(network, network.total_npus, 1, impl, level, aware))
             return rings
-        rings.append(LogicalRing(network, dims[level], stride, impl, level))
+        rings.append(LogicalRing(network, dims[level], stride, impl, level, aware))
         stride *= dims[level]
     return rings

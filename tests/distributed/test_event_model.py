@@ -67,3 +67,24 @@ def test_binary_trees_as_astrasim_builds_them():
     root_min = binary_tree(8, 0, 1, False)
     assert root_min[0] == (-1, -1, 4) and root_min[4] == (0, 2, 6) and root_min[6] == (4, 5, 7)
     assert set(itertools.chain(root_max, root_min)) == set(range(8))
+
+
+def aware_cases(n=40, seed=11):
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        net = Network.of([rng.choice(["Ring", "Switch", "FullyConnected"])], [rng.choice([4, 8])], [rng.choice([25, 100])],
+                         [rng.choice([0, 250, 1000])])
+        coll = rng.choice(sorted(IMPLS))
+        impl = (rng.choice(IMPLS[coll]),)
+        sysc = SystemConfig(endpoint_delay=rng.choice([1, 10]), preferred_dataset_splits=rng.choice([1, 4]),
+                            local_mem_bw_GBps=1600, collective_optimization="localBWAware", implementations={coll: impl})
+        out.append((net, sysc, coll, rng.choice([4096, 1 << 20, 3 << 20])))
+    return out
+
+
+@pytest.mark.parametrize("net, sysc, coll, size", aware_cases())
+def test_aware_short_cuts_equal_full_event_model_exact_ns(net, sysc, coll, size):
+    """The congestion-aware short cuts (closed forms, one chunk repeated) against every chunk simulated."""
+    full = simulate_collective(net, sysc, coll, size, backend="congestion_aware")
+    assert collective_ns(net, sysc, coll, size, backend="congestion_aware") == max(full)

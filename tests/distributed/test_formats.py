@@ -123,5 +123,6 @@ def test_model_refuses_bad_values():
 def test_congestion_aware_refuses_multi_dimensional_networks():
     net = Network.of(["Ring", "Switch"], [4, 4], [50, 100], [500, 1000])
     with pytest.raises(ValueError, match="1-dimensional networks only.*2 dimensions"):
-        collective_ns(net, SystemConfig(preferred_dataset_splits=4, local_mem_bw_GBps=1600), "AllReduce", 1 << 20,
+        collective_ns(net, SystemConfig(preferred_dataset_splits=4, local_mem_bw_GBps=1600,
+                                        implementations={"AllReduce": ("ring", "ring")}), "AllReduce", 1 << 20,
                       backend="congestion_aware")

@@ -17,7 +17,8 @@ import pytest
 from archgym.simulators.distributed.collective import collective_from_files
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "astrasim"
-ROWS = list(csv.DictReader(open(REF / "astrasim_reference.csv", newline="")))
+with open(REF / "astrasim_reference.csv", newline="") as f:
+    ROWS = list(csv.DictReader(f))
 BACKENDS = ("congestion_unaware", "congestion_aware")
 
 

@@ -73,14 +73,14 @@ def plan(network: Network, system: SystemConfig, collective: str, size_bytes: in
 
 
 def simulate_collective(network: Network, system: SystemConfig, collective: str, size_bytes: int, *, queues_per_dim: int = 1,
-                        backend: str = "congestion_unaware") -> list[int]:
-    """Finish time (ns) of one collective issued at t = 0 on every NPU, NPU 0 first."""
+                        backend: str = "congestion_unaware", max_chunks: int | None = None) -> list[int]:
+    """Finish time (ns) of one collective issued at t = 0 on every NPU, NPU 0 first (``max_chunks``: only the first chunks)."""
     networks = {"congestion_unaware": UnawareNetwork, "congestion_aware": AwareNetwork}
     if backend not in networks:
         raise ValueError(f"backend {backend!r} is not one of {', '.join(networks)}")
     if int(queues_per_dim) != queues_per_dim or queues_per_dim < 1:
         raise ValueError(f"num-queues-per-dim {queues_per_dim!r} must be an integer of at least 1")
-    chunk_plans = plan(network, system, collective, size_bytes, queues_per_dim)
+    chunk_plans = plan(network, system, collective, size_bytes, queues_per_dim)[:max_chunks]
     queue = EventQueue()
     net = networks[backend](network, queue)
     tree_cache: dict = {}
