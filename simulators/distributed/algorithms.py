@@ -35,7 +35,7 @@ def direct_phase(comm: str, ring: LogicalRing, d: int, sysc: SystemConfig) -> tu
     n, ed = ring.size, sysc.endpoint_delay
     window = ring.impl.window
     if window != -1 and window < n - 1:
-        raise NotImplementedError(f"direct with a window of {window} < {n - 1} peers is not modelled yet")
+        raise NotImplementedError(f"direct with a window of {window} < {n - 1} peers has no closed form: use the event-level model")
     m = d if comm == "AllGather" else d // n
     sends = [ring.send_ns(m, k) for k in range(1, n)]
     if comm in ("AllGather", "AllToAll"):

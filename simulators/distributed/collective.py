@@ -8,6 +8,8 @@ collective issued at t = 0 (1 cycle = 1 ns).
 
 from __future__ import annotations
 
+import warnings
+
 from archgym.simulators.distributed.algorithms import phase_ns
 from archgym.simulators.distributed.chunking import chunks
 from archgym.simulators.distributed.events.run import simulate_collective
@@ -38,9 +40,15 @@ def collective_ns(network: Network, system: SystemConfig, collective: str, size_
         return max(_aware_finish_ns(network, system, collective, size_bytes, queues_per_dim))
     impls = system.implementation(collective)
     rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective])
-    if any(r.impl.base == "doubleBinaryTree" for r in rings):
+    if any(_needs_events(r) for r in rings):
         return max(simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim))
     return _closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings)
+
+
+def _needs_events(ring) -> bool:
+    """doubleBinaryTree (NPUs in different positions) and windowed direct (``directN`` with N < peers) have no closed form here."""
+    impl = ring.impl
+    return impl.base == "doubleBinaryTree" or (impl.base == "direct" and impl.window != -1 and impl.window < ring.size - 1)
 
 
 def _closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings) -> int:
@@ -81,7 +89,7 @@ def _aware_finish_ns(network, system, collective, size_bytes, queues_per_dim) ->
         rings[0].send_ns(1, 1)  # raises the backend's 1-D error
     serial = queues_per_dim == 1 and system.active_chunks_per_dimension == 1
     contention_free = all(r.impl.base == "ring" for r in rings) or (
-        network.dims[0].topology == "FullyConnected" and not any(r.impl.base == "doubleBinaryTree" for r in rings))
+        network.dims[0].topology == "FullyConnected" and not any(_needs_events(r) for r in rings))
     if serial and contention_free:
         return [_closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rings)] * network.total_npus
     kw = dict(queues_per_dim=queues_per_dim, backend="congestion_aware")
@@ -99,7 +107,10 @@ def collective_finish_ns(network: Network, system: SystemConfig, collective: str
     impls = system.implementation(collective)
     if backend == "congestion_aware":
         return _aware_finish_ns(network, system, collective, size_bytes, queues_per_dim)
-    if any(i.base == "doubleBinaryTree" for i in impls):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # collective_ns / simulate_collective warn about the same list
+        rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective])
+    if any(_needs_events(r) for r in rings):
         return simulate_collective(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)
     return [collective_ns(network, system, collective, size_bytes, queues_per_dim=queues_per_dim, backend=backend)] * network.total_npus
 

@@ -88,3 +88,15 @@ def test_aware_short_cuts_equal_full_event_model_exact_ns(net, sysc, coll, size)
     """The congestion-aware short cuts (closed forms, one chunk repeated) against every chunk simulated."""
     full = simulate_collective(net, sysc, coll, size, backend="congestion_aware")
     assert collective_ns(net, sysc, coll, size, backend="congestion_aware") == max(full)
+
+
+@pytest.mark.parametrize("backend", ["congestion_unaware", "congestion_aware"])
+@pytest.mark.parametrize("coll", ["AllReduce", "AllToAll", "AllGather", "ReduceScatter"])
+def test_direct_window_of_all_peers_is_direct(coll, backend):
+    """``direct7`` on 8 NPUs opens all 7 peers at once: the event-level model must give direct's time."""
+    net = Network.of(["Switch"], [8], [100], [500])
+    mk = lambda impl: SystemConfig(preferred_dataset_splits=4, local_mem_bw_GBps=1600, implementations={coll: (impl,)})
+    t = collective_ns(net, mk("direct"), coll, 1 << 20, backend=backend)
+    assert max(simulate_collective(net, mk("direct7"), coll, 1 << 20, backend=backend)) == t
+    # a narrower window is never faster (with congestion the sender's uplink may serialise the sends anyway)
+    assert collective_ns(net, mk("direct3"), coll, 1 << 20, backend=backend) >= t
