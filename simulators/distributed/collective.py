@@ -16,7 +16,7 @@ from archgym.simulators.distributed.events.run import simulate_collective
 from archgym.simulators.distributed.formats.network_yaml import read_network_yaml
 from archgym.simulators.distributed.formats.system_json import read_system_json
 from archgym.simulators.distributed.logical import logical_rings
-from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.network import Network, require_one_dimension
 from archgym.simulators.distributed.phases import QueueAllocator, chunk_phases
 from archgym.simulators.distributed.scheduler import pipeline_finish_ns
 from archgym.simulators.distributed.system import IMPLEMENTATION_KEYS, SystemConfig
@@ -83,10 +83,8 @@ def _aware_finish_ns(network, system, collective, size_bytes, queues_per_dim) ->
     with the aware backend's uncontended send time.
     Anything else (several active chunks or queues, doubleBinaryTree) runs the event-level model.
     """
-    impls = system.implementation(collective)
-    rings = logical_rings(network, impls, IMPLEMENTATION_KEYS[collective], aware=True)
-    if len(network.dims) != 1:
-        rings[0].send_ns(1, 1)  # raises the backend's 1-D error
+    require_one_dimension(network)
+    rings = logical_rings(network, system.implementation(collective), IMPLEMENTATION_KEYS[collective], aware=True)
     serial = queues_per_dim == 1 and system.active_chunks_per_dimension == 1
     contention_free = all(r.impl.base == "ring" for r in rings) or (
         network.dims[0].topology == "FullyConnected" and not any(_needs_events(r) for r in rings))
@@ -116,7 +114,7 @@ def collective_finish_ns(network: Network, system: SystemConfig, collective: str
 
 
 def collective_from_files(network_configuration, system_configuration, collective: str, size_bytes: int, *,
-                          num_queues_per_dim: int = 1, backend: str = "congestion_unaware") -> int:
+                          num_queues_per_dim: int = 1, backend: str = "congestion_unaware") -> list[int]:
     """:func:`collective_finish_ns` (one per NPU) from ASTRA-sim's network YAML and system JSON files."""
     return collective_finish_ns(read_network_yaml(network_configuration), read_system_json(system_configuration), collective,
                                 size_bytes, queues_per_dim=num_queues_per_dim, backend=backend)

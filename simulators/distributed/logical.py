@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.network import Network, require_one_dimension
 from archgym.simulators.distributed.system import Implementation
 
 
@@ -37,10 +37,7 @@ class LogicalRing:
 
 def uncontended_aware_send_ns(network: Network, src: int, dst: int, size_bytes: int) -> int:
     """Congestion-aware time of a message alone on its route: ``hops * floor(latency + m / B)`` (store and forward)."""
-    if len(network.dims) != 1:
-        raise ValueError(f"the congestion-aware backend supports 1-dimensional networks only (ASTRA-sim exits: 'only support "
-                         f"1-dim topology'); this one has {len(network.dims)} dimensions")
-    dim = network.dims[0]
+    dim = require_one_dimension(network)
     hops = 1 if dim.topology == "FullyConnected" else 2 if dim.topology == "Switch" else dim.hops(src, dst)
     return hops * int(float(dim.latency_ns) + float(size_bytes) / dim.bandwidth_Bpns)
 

@@ -114,3 +114,11 @@ class Network:
                 dim = self.dims[i]
                 return dim.send_ns(size_bytes, dim.hops(x, y))
         raise ValueError(f"src and dest NPU {src} have the same address")
+
+
+def require_one_dimension(network: Network) -> Dimension:
+    """The congestion-aware backend's only dimension; ASTRA-sim's backend exits on anything else."""
+    if len(network.dims) != 1:
+        raise ValueError(f"the congestion-aware backend supports 1-dimensional networks only (ASTRA-sim exits: 'only support "
+                         f"1-dim topology'); this one has {len(network.dims)} dimensions")
+    return network.dims[0]

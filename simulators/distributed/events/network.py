@@ -7,7 +7,7 @@ differing dimension.
 
 from __future__ import annotations
 
-from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.network import Network, require_one_dimension
 
 
 class UnawareNetwork:
@@ -77,11 +77,7 @@ class AwareNetwork(UnawareNetwork):
 
     def __init__(self, network: Network, queue):
         super().__init__(network, queue)
-        if len(network.dims) != 1:
-            raise ValueError(f"the congestion-aware backend supports 1-dimensional networks only (ASTRA-sim exits: 'only "
-                             f"support 1-dim topology'); this one has {len(network.dims)} dimensions")
-        dim = network.dims[0]
-        self.dim = dim
+        self.dim = require_one_dimension(network)
         self.links: dict[tuple[int, int], _Link] = {}
         self._routes: dict = {}
 
