@@ -49,13 +49,11 @@ class RingAlgorithm:
         self.curr_receiver = view.receiver(self.id, clockwise)
         self.curr_sender = view.sender(self.id, clockwise)
         self.packets: deque = deque()
-        self.locked = 0
         self.free_packets = 0
         self.zero = 0
         self.non_zero = 0
         self.toggle = False
         self.processed = False
-        self.to_ma = False
         self.remained_per_message = 1
         self.total_received = 0
 
@@ -86,11 +84,10 @@ class RingAlgorithm:
             self.non_zero = self.non_zero_latency_packets()
             self.toggle = not self.toggle
         if self.zero > 0:
-            self.processed, self.to_ma = False, True
+            self.processed = False  # NPU-to-memory move: the same endpoint delay as the way back
             self.zero -= 1
         elif self.non_zero > 0:
             self.processed = self.comm == "ReduceScatter" or (self.comm == "AllReduce" and self.toggle)
-            self.to_ma = False
             self.non_zero -= 1
         else:
             raise RuntimeError("should not inject nothing")
@@ -258,7 +255,7 @@ class DoubleBinaryTreeAlgorithm:
         self.state = "begin"
         self.reductions = 0
 
-    def _bundle(self, processed: bool, to_ma: bool = False):
+    def _bundle(self, processed: bool):
         Bundle(self.npu, self.stream, processed, self.size).send()
 
     def _send(self, dst):
@@ -280,7 +277,7 @@ class DoubleBinaryTreeAlgorithm:
         k, st = self.kind, self.state
         if k == "leaf":
             if st == "begin":
-                self._bundle(False, True)
+                self._bundle(False)
                 self.state = "sending_to_parent"
             elif st == "sending_to_parent":
                 self._send(self.parent)
