@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from archgym.core.notices import quiet
 from archgym.files.lock import DirectoryLock
 from archgym.records import write_json_atomic
 from archgym.runner import make_env, run
+from archgym.sweeps import reaper
 from archgym.sweeps.dataset import DATASET_CARD, RUN_CARD, RUNS_DIR, SPEC_FILE, TUNE_DIR, read_json, write_dataset_card
 from archgym.sweeps.spec import Experiment, SweepSpec, build_agent, load_sweep_spec
 
@@ -96,37 +98,59 @@ def use_token_auth() -> bool:
         return os.environ["RAY_AUTH_MODE"] == "token"
     if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
         os.environ["RAY_AUTH_MODE"] = "token"
+        if "ray" in sys.modules:  # Ray read the mode into its config when it was imported: make it read it again
+            _reload_ray_auth_mode()
         return True
     return False
+
+
+def _reload_ray_auth_mode() -> None:
+    """Make an already imported Ray see ``RAY_AUTH_MODE=token`` (setting the variable alone is not enough:
+    Ray caches its config at import, and would then join without sending the token)."""
+    try:
+        from ray._private.authentication.authentication_token_setup import _enable_token_auth
+    except ImportError:
+        raise RuntimeError("Ray was imported before archgym could switch it to token authentication; set "
+                           "RAY_AUTH_MODE=token in the environment before starting Python") from None
+    _enable_token_auth()
 
 
 @contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[dict]:
     """Use the running Ray session if there is one; else join ``address`` or start a new local Ray
     instance with ``num_cpus`` (default: every core; a ``RAY_ADDRESS`` in the environment is not
-    followed unless passed as ``address``). A session started here is shut down on exit."""
+    followed unless passed as ``address``). A session started here is shut down on exit, and, should
+    this process be killed, by a watcher process (:mod:`archgym.sweeps.reaper`). A joined cluster is
+    only disconnected from, never stopped."""
     prepare_ray_environment()
+    if address:
+        use_token_auth()  # before Ray is imported, which reads the mode
     import ray
 
     if ray.is_initialized():
         yield {"address": "existing session", "num_cpus": ray.cluster_resources().get("CPU")}
         return
     if address:
-        use_token_auth()
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-        except (ConnectionError, RuntimeError) as e:
+        except (ConnectionError, RuntimeError, ray.exceptions.AuthenticationError) as e:
+            first = ("token authentication is on but no token was found" if isinstance(e, ray.exceptions.AuthenticationError)
+                     else str(e).strip().splitlines()[0].rstrip(".") if str(e).strip() else type(e).__name__)
             raise ConnectionError(
-                f"{e}. If the cluster uses token authentication (the default for local clusters from Ray 2.59), "
-                f"the driver needs its token: set RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file> (print it "
-                f"with `ray get-auth-token` on the head node), or RAY_AUTH_MODE=token to use {DEFAULT_TOKEN_FILE}") from None
+                f"{first}. If the cluster uses token authentication, the driver needs its token: set "
+                f"RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file> (print it with `ray get-auth-token` on the "
+                f"head node), or RAY_AUTH_MODE=token to use {DEFAULT_TOKEN_FILE}") from None
+        watcher = None
     else:
+        watcher = reaper.start()  # stops this Ray's processes should this process be killed
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING)
     try:
         yield {"address": address or "local", "num_cpus": ray.cluster_resources().get("CPU")}
     finally:
         ray.shutdown()
+        if watcher is not None:
+            reaper.stop(watcher)
 
 
 # -- the trial --------------------------------------------------------------------------------
