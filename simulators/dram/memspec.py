@@ -1,13 +1,29 @@
 """DRAM device description read from a DRAMSys memspec JSON file (DDR3 and DDR4).
 
 A memspec names the device's organisation (``memarchitecturespec``), its timings in clock
-cycles (``memtimingspec``, with ``tCK`` in picoseconds) and its IDD currents and voltages
-(``mempowerspec``), exactly as DRAMSys reads them. Everything downstream (timing checker,
-controller, power model) takes a :class:`MemSpec`.
+cycles (``memtimingspec``) and its IDD currents and voltages (``mempowerspec``), exactly as DRAMSys
+reads them. Everything downstream (timing checker, controller, power model) takes a :class:`MemSpec`,
+whose clock is in picoseconds and currents in mA.
+
+DRAMSys has written memspecs in three forms, all read here (the same device gives the same
+:class:`MemSpec` in each; ``tests/dram/test_memspec_versions.py`` checks it on DRAMSys's own files):
+
+- **5.0**: the clock as ``memtimingspec.clkMhz``; currents in mA;
+- **5.0 to 5.1 (development)**: ``tCK`` in picoseconds; currents in mA (the DRAMSys build the
+  DDR4 reference figures come from);
+- **5.1 and later**: ``tCK`` in seconds (``833e-12``); currents in A; for DDR4 ``RFC1`` for
+  ``RFC`` and DRAMPower 5's current names (``ipp0``, ``idd2p``, ``idd3p``, ``idd5B``, ``idd6n``,
+  ``ipp6n``, ``vpp``), mapped onto the earlier ones (``idd02``, ``idd2p0``/``idd2p1``,
+  ``idd3p0``/``idd3p1``, ``idd5``, ``idd6``, ``idd62``, ``vdd2``). Currents that only DRAMPower 5
+  uses (VPP background currents and the like) are left out, with a warning when they are not zero,
+  because archgym's energy follows the DRAMPower that DRAMSys 5.0 ran.
+
+As SystemC does, a clock is rounded to whole picoseconds (1200 MHz is 833 ps).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +157,64 @@ def _positive_int(value: Any, where: str, src: str, allow_zero: bool = False) ->
     return int(value)
 
 
+#: DDR4 currents renamed by DRAMSys 5.1 (DRAMPower 5): new name -> the names archgym's power model reads
+_DDR4_POWER_RENAMES = {"ipp0": ("idd02",), "idd2p": ("idd2p0", "idd2p1"), "idd3p": ("idd3p0", "idd3p1"),
+                       "idd5B": ("idd5",), "idd6n": ("idd6",), "ipp6n": ("idd62",), "vpp": ("vdd2",)}
+_VOLTAGES = ("vdd", "vdd2", "vpp", "vddq")
+
+
+def _clock_ps(timing: Mapping[str, Any], src: str) -> tuple[int, bool]:
+    """The clock period in whole picoseconds, and whether the file is of DRAMSys >= 5.1 (tCK in seconds)."""
+    tck, mhz = timing.get("tCK"), timing.get("clkMhz")
+    for name, v in (("tCK", tck), ("clkMhz", mhz)):
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0 or v != v or v == float("inf")):
+            raise MemSpecError(f"{src}: field memtimingspec.{name} is {v!r}; allowed: a positive number")
+    if tck is None and mhz is None:
+        raise MemSpecError(f"{src}: field memtimingspec.tCK is missing (give tCK, in seconds or picoseconds, or clkMhz)")
+    seconds = tck is not None and tck < 1e-6
+    if tck is not None and not seconds and not 100 <= tck <= 100_000:
+        raise MemSpecError(f"{src}: field memtimingspec.tCK is {tck!r}; allowed: seconds (e.g. 833e-12) or "
+                           "picoseconds (100 to 100000)")
+    ps = round(tck * 1e12) if seconds else round(tck) if tck is not None else round(1e6 / mhz)
+    if tck is not None and mhz is not None and ps != round(1e6 / mhz):
+        raise MemSpecError(f"{src}: memtimingspec.tCK ({tck!r}) and clkMhz ({mhz!r}) give different clocks")
+    if ps < 1:
+        raise MemSpecError(f"{src}: field memtimingspec.tCK is {tck!r}; the clock rounds to 0 ps")
+    return int(ps), seconds
+
+
+def _earlier_form(mtype: str, timing_in: Mapping[str, Any], power_in: Mapping[str, Any], amperes: bool,
+                  src: str) -> tuple[dict, dict]:
+    """Timings and currents of any DRAMSys memspec version in the names and units of DRAMSys 5.0 (mA)."""
+    timing = dict(timing_in)
+    if mtype == "DDR4" and "RFC" not in timing and "RFC1" in timing:
+        timing["RFC"] = timing.pop("RFC1")
+    refm = timing.get("REFM", 1)
+    for mode, key in ((2, "RFC2"), (4, "RFC4")):
+        if timing.get(key) == 0:  # DRAMSys 5.1 writes 0 for a refresh mode the device file does not describe
+            if refm == mode:
+                raise MemSpecError(f"{src}: memtimingspec.REFM is {mode} but {key} is 0; give {key} (cycles)")
+            del timing[key]
+    power = {}
+    for k, v in power_in.items():
+        scale = 1000.0 if amperes and k not in _VOLTAGES and isinstance(v, (int, float)) and not isinstance(v, bool) else 1
+        power[k] = v * scale if scale != 1 else v
+    if mtype == "DDR4" and any(k in power for k in _DDR4_POWER_RENAMES) and "idd5" not in power:
+        renamed = {}
+        for new, olds in _DDR4_POWER_RENAMES.items():
+            if new in power:
+                for old in olds:
+                    renamed[old] = power[new]
+        unused = sorted(k for k, v in power.items() if k not in renamed and k not in _DDR4_POWER_RENAMES
+                        and k not in _POWER_KEYS["DDR4"] and isinstance(v, (int, float)) and not isinstance(v, bool) and v)
+        if unused:
+            warnings.warn(f"{src}: mempowerspec {', '.join(unused)} not used: archgym's DDR4 energy follows the DRAMPower "
+                          "that DRAMSys 5.0 ran, which has no such currents (DRAMSys 5.1's DRAMPower 5 may give more energy)",
+                          stacklevel=4)
+        power = {**{k: v for k, v in power.items() if k in _POWER_KEYS["DDR4"]}, **renamed}
+    return timing, power
+
+
 def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> MemSpec:
     """Build a :class:`MemSpec` from DRAMSys's JSON structure (optionally wrapped in ``{"memspec": ...}``)."""
     if not isinstance(data, Mapping):
@@ -153,6 +227,10 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
     arch = _need(data, "memarchitecturespec", "memspec", source)
     timing_in = _need(data, "memtimingspec", "memspec", source)
     power_in = data.get("mempowerspec", {})
+    if not isinstance(timing_in, Mapping) or not isinstance(power_in, Mapping):
+        raise MemSpecError(f"{source}: memtimingspec and mempowerspec must be JSON objects")
+    tck_ps, amperes = _clock_ps(timing_in, source)
+    timing_in, power_in = _earlier_form(mtype, {**timing_in, "tCK": tck_ps}, power_in, amperes, source)
     a = {k: _positive_int(_need(arch, k, "memarchitecturespec", source), f"memarchitecturespec.{k}", source)
          for k in _ARCH_KEYS}
     groups = _positive_int(arch.get("nbrOfBankGroups", 1), "memarchitecturespec.nbrOfBankGroups", source)
@@ -175,7 +253,7 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
         timing[k] = _positive_int(_need(timing_in, k, "memtimingspec", source), f"memtimingspec.{k}", source,
                                   allow_zero=k in ("AL", "DQSCK", "RPRE", "WPRE", "RTRS", "ACTPDEN", "PRPDEN", "REFPDEN"))
     for k, v in timing_in.items():  # keep extra keys (e.g. RFC2/RFC4/REFM) that DRAMSys reads
-        if k not in timing and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if k not in timing and k != "clkMhz" and isinstance(v, (int, float)) and not isinstance(v, bool):
             timing[k] = v
     tck = timing.pop("tCK")
     if timing["RL"] != timing["CL"] + timing["AL"]:
@@ -187,6 +265,9 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
             raise MemSpecError(f"{source}: field mempowerspec.{k} is {v!r}; allowed: a number >= 0")
         power[k] = float(v)
+    if not any(v for k, v in power.items() if k not in _VOLTAGES):
+        warnings.warn(f"{source}: the memspec has no power figures (mempowerspec currents missing or all 0): "
+                      "energy and power are reported as 0", stacklevel=3)
     return MemSpec(
         memory_id=str(data.get("memoryId", Path(source).stem)), memory_type=mtype, ranks=a["nbrOfRanks"],
         banks_per_rank=a["nbrOfBanks"], bank_groups_per_rank=groups, rows=a["nbrOfRows"], columns=a["nbrOfColumns"],
