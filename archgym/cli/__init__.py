@@ -5,6 +5,7 @@ a new command is one module plus one line in ``COMMAND_MODULES``.
 """
 
 import importlib
+import warnings
 
 from archgym.cli.app import app
 
@@ -29,5 +30,11 @@ def build_app():
     return app
 
 
+def _one_line(message, category, filename, lineno, line=None) -> str:
+    """Warnings as the CLI prints them: ``warning: <message>``, without the source line that raised them."""
+    return f"warning: {message}\n"
+
+
 def main() -> None:
+    warnings.formatwarning = _one_line
     build_app()()

@@ -26,12 +26,16 @@ _TABLE = (
         "Simulate one DRAM channel and its controller (DRAMSys 5 behaviour, DRAMPower energy) on a DRAMSys .stl "
         "trace. --memspec, --mcconfig and --addressmapping take DRAMSys's JSON files; the mcconfig may hold any "
         "subset of the knobs (the rest take DRAMSys's defaults); without --addressmapping the memspec's default "
-        "mapping (row | rank | bank | bank group | column) is used."
+        "mapping (row | rank | bank | bank group | column) is used.\n\n"
+        "Or give DRAMSys's own simulation file with --config (e.g. its configs/ddr4-example.json): memspec, "
+        "mcconfig, address mapping and trace player (clkMhz, dataLength), paths relative to that file, as "
+        "DRAMSys resolves them."
     ),
 )
 def simulate_dram(
-    memspec: Path = typer.Option(..., "--memspec", help="DRAMSys memspec JSON (DDR3 or DDR4)"),
-    trace: Path = typer.Option(..., "--trace", help="DRAMSys .stl trace (cycle:<tab>read|write<tab>hex address)"),
+    memspec: Path | None = typer.Option(None, "--memspec", help="DRAMSys memspec JSON (DDR3 or DDR4, any DRAMSys version)"),
+    trace: Path | None = typer.Option(None, "--trace", help="DRAMSys .stl trace (cycle:<tab>read|write<tab>hex address)"),
+    config: Path | None = typer.Option(None, "--config", help="DRAMSys simulation JSON (instead of the four files)"),
     mcconfig: Path | None = typer.Option(None, "--mcconfig", help="DRAMSys mcconfig JSON [default: DRAMSys's]"),
     addressmapping: Path | None = typer.Option(None, "--addressmapping", help="DRAMSys address-mapping JSON"),
     as_json: bool = typer.Option(False, "--json", help="print the metrics as one JSON object"),
@@ -39,12 +43,25 @@ def simulate_dram(
     from archgym.simulators.dram.addressmap import AddressMappingError
     from archgym.simulators.dram.mcconfig import McConfigError
     from archgym.simulators.dram.memspec import MemSpecError
-    from archgym.simulators.dram.simulation import METRICS, simulate
+    from archgym.simulators.dram.simfile import SimulationFileError, load_simulation
+    from archgym.simulators.dram.simulation import METRICS, simulate, simulate_file
     from archgym.simulators.dram.traces import TraceError
 
+    if config is not None:
+        given = [o for o, v in (("--memspec", memspec), ("--trace", trace), ("--mcconfig", mcconfig),
+                                ("--addressmapping", addressmapping)) if v is not None]
+        if given:
+            fail(f"--config names every file itself; drop {', '.join(given)} (or give them without --config)")
+    elif memspec is None or trace is None:
+        fail("give --memspec and --trace (and optionally --mcconfig, --addressmapping), or --config SIMULATION.json")
     try:
-        result = simulate(memspec, mcconfig, trace, addressmapping)
-    except (MemSpecError, McConfigError, AddressMappingError, TraceError) as e:
+        if config is not None:
+            sim = load_simulation(config)
+            memspec, trace = Path(sim.memspec.get("memoryId", "memspec")), sim.trace
+            result = simulate_file(config)
+        else:
+            result = simulate(memspec, mcconfig, trace, addressmapping)
+    except (MemSpecError, McConfigError, AddressMappingError, TraceError, SimulationFileError) as e:
         fail(str(e))
     except ValueError as e:  # e.g. an address beyond the device
         fail(f"{trace}: {e}")

@@ -25,6 +25,7 @@ from .mcconfig import McConfigError, load_mcconfig, resolve_mcconfig
 from .memspec import MemSpec, load_memspec, memspec_from_dict
 from .power import StreamBuffers, drampower_counters, energy_from_counters, stream_constants
 from .requeststats import R_ACCEPT_SUM, R_HIST_NEEDED, R_LAT_MAX, R_LAT_SUM, R_NEEDED_ACT, R_READS, nearest_ranks, request_stats
+from .simfile import load_simulation
 from .timing import ACT, COMMAND_NAMES, PDEA, PDEP, PRE, PREA, RD, RDA, REF, WR, WRA, constraint_arrays
 from .traces import check_requests, read_stl
 
@@ -80,13 +81,14 @@ class PreparedChannel:
     Holds the work arrays its runs reuse, so one instance must not run in two threads at once (use one
     per thread or process)."""
 
-    def __init__(self, memspec, trace, addressmapping=None, *, player_clk_mhz: float | None = None):
+    def __init__(self, memspec, trace, addressmapping=None, *, player_clk_mhz: float | None = None,
+                 data_length: int | None = None):
         self.spec = _as_memspec(memspec)
         self.mapping = _as_mapping(addressmapping, self.spec)
         if isinstance(trace, np.ndarray):
             req = check_requests(trace)
         else:
-            req = read_stl(trace, self.spec.bytes_per_burst)
+            req = read_stl(trace, self.spec.bytes_per_burst, data_length)
         over = req["address"] >= np.uint64(self.spec.capacity_bytes)
         if np.any(over):
             i = int(np.argmax(over))
@@ -230,3 +232,14 @@ def simulate(memspec, mcconfig, trace, addressmapping=None, *, keep_commands: bo
     """
     return PreparedChannel(memspec, trace, addressmapping, player_clk_mhz=player_clk_mhz).run(
         mcconfig, keep_commands=keep_commands, keep_requests=keep_requests)
+
+def simulate_file(path: str | Path, *, keep_commands: bool = False, keep_requests: bool = False) -> SimResult:
+    """Simulate a DRAMSys simulation JSON (``ddr4-example.json``): its memspec, mcconfig, address mapping and
+    trace player (clock ``clkMhz``, request size ``dataLength``), paths resolved as DRAMSys resolves them."""
+    sim = load_simulation(path)
+    spec = memspec_from_dict(sim.memspec, f"{sim.source} (memspec)")
+    mapping = mapping_from_dict(sim.addressmapping, f"{sim.source} (addressmapping)") if sim.addressmapping is not None else None
+    mcconfig = resolve_mcconfig(sim.mcconfig, f"{sim.source} (mcconfig)")
+    channel = PreparedChannel(spec, sim.trace, mapping, player_clk_mhz=sim.player_clk_mhz, data_length=sim.data_length)
+    return channel.run(mcconfig, keep_commands=keep_commands, keep_requests=keep_requests)
+

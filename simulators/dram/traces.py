@@ -3,14 +3,22 @@
 A request array is a numpy structured array with fields ``cycle`` (int64, arrival in
 controller clock cycles), ``write`` (bool) and ``address`` (uint64, byte address). ``.stl``
 lines read ``<cycle>:<tab>read|write<tab><hex address>`` (DRAMSys's absolute trace-player
-format; an optional ``(length)`` before the command and write data after the address are
-accepted; ``#`` starts a comment line).
+format; ``#`` starts a comment line), read as DRAMSys's trace player reads them:
+
+- an optional ``(length)`` before the command gives the request's bytes (else the player's
+  ``dataLength``, one burst by default): a power of two, the address aligned to it, as DRAMSys's
+  controller requires; a request up to one burst is one burst, a longer one is split into bursts at
+  consecutive addresses, all arriving together;
+- write data after the address is read past (timing does not depend on it);
+- a request whose cycle is earlier than the one before it is behind schedule, and the player issues it
+  at once, i.e. at the earlier request's cycle (with a warning saying how many).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +67,14 @@ MAX_CYCLE = 1 << 62
 MAX_ADDRESS = 1 << 63
 
 
-def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
-    """Read a DRAMSys ``.stl`` trace; a malformed line raises :class:`TraceError` with its line number."""
+def read_stl(path: str | Path, burst_bytes: int = 64, data_length: int | None = None) -> np.ndarray:
+    """Read a DRAMSys ``.stl`` trace as DRAMSys's player does (see the module docstring); a malformed line
+    raises :class:`TraceError` with its line number. ``data_length``: bytes of a request without its own
+    ``(length)`` (the trace setup's ``dataLength``; default one burst of ``burst_bytes``)."""
+    default_length = burst_bytes if data_length is None else data_length
+    if not isinstance(default_length, int) or isinstance(default_length, bool) or default_length < 1 or \
+            default_length & (default_length - 1):
+        raise TraceError(f"{path}: dataLength {data_length!r}; allowed: a power of two (bytes)")
     p = Path(path)
     try:
         text = p.read_text()
@@ -85,10 +99,11 @@ def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
             if cyc >= MAX_CYCLE:
                 raise ValueError(f"cycle {cyc} is beyond {MAX_CYCLE} (2^62); allowed: 0 <= cycle < 2^62")
             i = 1
+            length = default_length
             if parts[i].startswith("("):
                 length = int(parts[i].strip("()"))
-                if length != burst_bytes:
-                    raise ValueError(f"request length {length} bytes; allowed: {burst_bytes} (one burst)")
+                if length < 1 or length & (length - 1):
+                    raise ValueError(f"request length {length} bytes; allowed: a power of two")
                 i += 1
             cmd = parts[i]
             if cmd not in ("read", "write"):
@@ -98,16 +113,27 @@ def read_stl(path: str | Path, burst_bytes: int = 64) -> np.ndarray:
                 raise ValueError("negative address")
             if addr >= MAX_ADDRESS:
                 raise ValueError(f"address {parts[i + 1]} is beyond 64 bits; allowed: 0 <= address < 2^63")
+            if addr % length:
+                raise ValueError(f"address {parts[i + 1]} is not aligned to the request length {length} "
+                                 "(DRAMSys's controller needs naturally aligned requests)")
         except (ValueError, IndexError) as e:
             why = str(e) if isinstance(e, ValueError) and str(e) and "invalid literal" not in str(e) else \
                 "expected '<cycle>:<tab>read|write<tab><hex address>'"
             raise TraceError(f"{p}:{lineno}: malformed trace line {line.strip()!r}: {why}") from None
-        cycles.append(cyc)
-        writes.append(cmd == "write")
-        addrs.append(addr)
+        for k in range(max(1, length // burst_bytes)):  # longer than a burst: split into bursts
+            cycles.append(cyc)
+            writes.append(cmd == "write")
+            addrs.append(addr + k * burst_bytes)
     if not cycles:
         raise TraceError(f"{p}: the trace holds no request")
-    return check_requests(make_requests(cycles, writes, addrs), str(p))
+    cyc = np.asarray(cycles, dtype=np.int64)
+    late = int(np.count_nonzero(np.diff(cyc) < 0))
+    if late:
+        first = int(np.flatnonzero(np.diff(cyc) < 0)[0]) + 1
+        warnings.warn(f"{p}: {late} request(s) are behind schedule (the first is request {first}, cycle {int(cyc[first])}, "
+                      f"after cycle {int(cyc[first - 1])}); issued at once, as DRAMSys's player does", stacklevel=2)
+        cyc = np.maximum.accumulate(cyc)
+    return check_requests(make_requests(cyc, writes, addrs), str(p))
 
 
 def write_stl(path: str | Path, req: np.ndarray) -> Path:

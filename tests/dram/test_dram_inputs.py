@@ -16,7 +16,7 @@ from archgym.simulators.dram.addressmap import AddressMappingError, default_mapp
 from archgym.simulators.dram.mcconfig import DEFAULTS, McConfigError, resolve_mcconfig
 from archgym.simulators.dram.memspec import MemSpecError, load_memspec, memspec_from_dict
 from archgym.simulators.dram.simulation import METRICS, simulate
-from archgym.simulators.dram.traces import TraceError, make_requests, read_stl, write_stl
+from archgym.simulators.dram.traces import TraceError, check_requests, make_requests, read_stl, write_stl
 
 from .conftest import CONFIGS, MAPPING, MEMSPEC, REF
 
@@ -110,12 +110,13 @@ def test_trace_round_trip_and_errors(tmp_path):
     p.write_text("0:\tread\t0x0\n4\tread\t0x40\n")
     with pytest.raises(TraceError, match=r"t.stl:2: .*must end with ':'"):
         read_stl(p)
-    p.write_text("0:\t(128)\tread\t0x0\n")
-    with pytest.raises(TraceError, match=r"t.stl:1: .*length 128 bytes; allowed: 64"):
-        read_stl(p)
-    p.write_text("9:\tread\t0x0\n4:\tread\t0x40\n")
-    with pytest.raises(TraceError, match="before request 0"):
-        read_stl(p)
+    p.write_text("0:\t(128)\tread\t0x0\n")  # two bursts, as DRAMSys's controller splits it
+    assert read_stl(p)["address"].tolist() == [0, 64]
+    p.write_text("9:\tread\t0x0\n4:\tread\t0x40\n")  # behind schedule: issued at once (DRAMSys's player)
+    with pytest.warns(UserWarning, match="1 request"):
+        assert read_stl(p)["cycle"].tolist() == [9, 9]
+    with pytest.raises(TraceError, match="before request 0"):  # a request array must already be in order
+        check_requests(make_requests([9, 4], [False, False], [0, 64]))
     with pytest.raises(TraceError, match="trace file not found"):
         read_stl(tmp_path / "missing.stl")
     with pytest.raises(ValueError, match="beyond the device capacity"):

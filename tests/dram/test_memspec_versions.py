@@ -12,7 +12,9 @@ import pytest
 from archgym.simulators.dram.memspec import MemSpecError, load_memspec, memspec_from_dict
 from archgym.simulators.dram.simulation import simulate
 
-R = Path(__file__).resolve().parents[1] / "reference" / "dramsys_memspecs"
+REF = Path(__file__).resolve().parents[1] / "reference"
+R = REF / "dramsys_memspecs"
+MAIN = REF / "dramsys_configs" / "memspec"
 DEVICES = ["JEDEC_4Gb_DDR4-2400_8bit_A", "MICRON_4Gb_DDR4-1866_8bit_A", "MICRON_1Gb_DDR3-1600_8bit_G",
            "MICRON_2Gb_DDR3-1066_8bit_D"]
 FIELDS = ["memory_type", "ranks", "banks_per_rank", "bank_groups_per_rank", "rows", "columns", "device_width",
@@ -27,7 +29,7 @@ def _quiet_load(path):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_the_three_formats_of_one_device_give_the_same_device(device):
-    v50, dev, main = (_quiet_load(R / v / f"{device}.json") for v in ("v5.0", "dev-2024", "main"))
+    v50, dev, main = (_quiet_load(p / f"{device}.json") for p in (R / "v5.0", R / "dev-2024", MAIN))
     for f in FIELDS:
         assert getattr(v50, f) == getattr(dev, f) == getattr(main, f), f"{device}: {f} differs between DRAMSys formats"
     assert "clkMhz" in json.loads((R / "v5.0" / f"{device}.json").read_text())["memspec"]["memtimingspec"]
@@ -47,7 +49,7 @@ def _small_trace(path: Path) -> Path:
 def test_every_shipped_ddr3_and_ddr4_memspec_simulates_and_the_rest_are_refused_by_standard(tmp_path):
     trace = _small_trace(tmp_path / "t.stl")
     read, refused = [], {}
-    for f in sorted((R / "main").glob("*.json")):
+    for f in sorted(MAIN.glob("*.json")):
         standard = json.loads(f.read_text())["memspec"]["memoryType"]
         try:
             _quiet_load(f)
@@ -67,11 +69,11 @@ def test_every_shipped_ddr3_and_ddr4_memspec_simulates_and_the_rest_are_refused_
 
 def test_currents_that_the_earlier_drampower_lacks_are_named_in_a_warning():
     with pytest.warns(UserWarning, match=r"mempowerspec iBeta_vdd, iBeta_vpp, ipp2p, ipp3p not used"):
-        load_memspec(R / "main" / "JEDEC_4Gb_DDR4-2400_8bit_A.json")
+        load_memspec(MAIN / "JEDEC_4Gb_DDR4-2400_8bit_A.json")
 
 
 def _main_dict(device="MICRON_1Gb_DDR3-1600_8bit_G"):
-    return json.loads((R / "main" / f"{device}.json").read_text())["memspec"]
+    return json.loads((MAIN / f"{device}.json").read_text())["memspec"]
 
 
 def test_a_memspec_without_power_figures_warns_that_energy_is_zero():
