@@ -126,3 +126,16 @@ def test_congestion_aware_refuses_multi_dimensional_networks():
         collective_ns(net, SystemConfig(preferred_dataset_splits=4, local_mem_bw_GBps=1600,
                                         implementations={"AllReduce": ("ring", "ring")}), "AllReduce", 1 << 20,
                       backend="congestion_aware")
+
+
+def test_missing_implementation_list_named_when_used(tmp_path):
+    sysc = read_system_json(sys_file(tmp_path, all_gather_implementation=None))
+    net = Network.of(["Ring", "Switch"], [4, 4], [50, 100], [500, 1000])
+    with pytest.raises(ValueError, match="all-gather-implementation list is empty"):
+        collective_ns(net, sysc, "AllGather", 1 << 20)
+    assert collective_ns(net, sysc, "AllReduce", 1 << 20) > 0  # the other collectives still run
+
+
+def test_double_binary_tree_for_other_collectives_warns(tmp_path):
+    with pytest.warns(UserWarning, match="doubleBinaryTree as an all-reduce"):
+        read_system_json(sys_file(tmp_path, all_gather_implementation=["ring", "doubleBinaryTree"]))

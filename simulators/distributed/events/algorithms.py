@@ -141,7 +141,8 @@ class DirectAlgorithm(RingAlgorithm):
             if self.total_received < self.middle_point:
                 return
             for _ in range(self.parallel_reduce):
-                self.ready()
+                if not self.ready():  # nothing changes when nothing is sent: the remaining calls would fail too
+                    break
         else:
             self.ready()
         self.iteratable()
