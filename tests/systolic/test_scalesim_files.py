@@ -101,7 +101,6 @@ def test_config_round_trip(tmp_path):
     ("ArrayHeight:    256", "ArrayHeight:    abc", "ArrayHeight", "not an integer"),
     ("ArrayWidth:     256", "ArrayWidth:     0", "ArrayWidth", "allowed: integers >= 1"),
     ("Bandwidth : 10", "Bandwidth : ten", "Bandwidth", "not an integer"),
-    ("ReadRequestBuffer: 128", "ReadRequestBufer: 128", "ReadRequestBufer", "unknown key"),
     ("SparsitySupport : false", "SparsitySupport : true", "SparsitySupport", "sparsity is not modelled"),
     ("IfmapCustomLayout: False", "IfmapCustomLayout: True", "IfmapCustomLayout", "custom SRAM layouts"),
     ("FilterCustomLayout: False", "FilterCustomLayout: yes", "FilterCustomLayout", "not a boolean"),
@@ -120,9 +119,23 @@ def test_cfg_errors_name_file_line_and_field(tmp_path, old, new, field, words):
     assert str(p) in msg and f"line {line}" in msg and repr(field) in msg and words in msg, msg
 
 
+def test_keys_scalesim_does_not_read_are_ignored_with_a_warning_naming_file_and_line(tmp_path):
+    """SCALE-Sim ignores keys it does not read (its eyeriss.cfg has OnChipMemoryBanks): so does archgym, aloud."""
+    text = GOOGLE_CFG.replace("ReadRequestBuffer: 128", "ReadRequestBufer: 128\nOnChipMemoryBanks: 1")
+    p = _write(tmp_path, "extra.cfg", text)
+    line = text.splitlines().index("OnChipMemoryBanks: 1") + 1
+    with pytest.warns(UserWarning) as got:
+        cfg = read_config(p).config
+    said = [str(w.message) for w in got]
+    assert any(f"line {line}, field 'OnChipMemoryBanks': not a key SCALE-Sim reads" in m for m in said), said
+    assert any("'ReadRequestBufer'" in m for m in said), said
+    assert cfg == read_config(_write(tmp_path, "plain.cfg", GOOGLE_CFG)).config, "ignored keys change nothing"
+
+
 def test_cfg_structural_errors(tmp_path):
-    with pytest.raises(SystolicFileError, match=r"line 5.*unknown section \[extras\]"):
-        read_config(_write(tmp_path, "a.cfg", "[general]\nrun_name = x\n\n\n[extras]\n"))
+    with pytest.warns(UserWarning, match=r"line 5: section \[extras\] is not one SCALE-Sim reads; ignored"):
+        with pytest.raises(SystolicFileError, match=r"'ArrayHeight'.*missing required key"):
+            read_config(_write(tmp_path, "a.cfg", "[general]\nrun_name = x\n\n\n[extras]\nArrayHeight: 3\n"))
     with pytest.raises(SystolicFileError, match=r"'ArrayHeight'.*missing required key"):
         read_config(_write(tmp_path, "b.cfg", SCALE_CFG.replace("ArrayHeight:    32\n", "")))
     with pytest.raises(SystolicFileError, match=r"line 3.*expected 'key: value'"):

@@ -78,7 +78,7 @@ def test_topology_from_cfg_network_presets(files, tmp_path):
     (("Dataflow : ws", "Dataflow : rs"), "field 'Dataflow': value 'rs' is not allowed; allowed: os, ws, is"),
     (("SparsitySupport : false", "SparsitySupport : true"), "field 'SparsitySupport': sparsity is not modelled"),
     (("IfmapCustomLayout: False", "IfmapCustomLayout: True"), "custom SRAM layouts (bank conflicts) are not modelled"),
-    (("ArrayWidth:     8", "ArraWidth:     8"), "field 'ArraWidth': unknown key in [architecture_presets]"),
+    (("ArrayWidth:     8", "ArraWidth:     8"), "the section has the unknown key 'ArraWidth' on line"),
 ])
 def test_bad_cfg_exit_2_with_file_line_field(files, edit, words):
     cfg, topo = files

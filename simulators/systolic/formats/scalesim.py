@@ -15,6 +15,7 @@ naming the file, the line and the field.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,7 +164,10 @@ class ScaleSimConfig:
     topology: str | None = None
 
 
-def _parse_ini(path: Path) -> dict:
+def _parse_ini(path: Path, unknown: list[tuple[str, str, int]] | None = None) -> dict:
+    """The cfg's ``(section, key) -> (value, line)``. Sections and keys SCALE-Sim does not read are
+    ignored, as SCALE-Sim ignores them, with a warning naming each; they go to ``unknown``."""
+    unknown = [] if unknown is None else unknown
     try:
         text = path.read_text()
     except OSError as e:
@@ -181,8 +185,9 @@ def _parse_ini(path: Path) -> dict:
                 raise SystolicFileError(path, lineno, None, f"malformed section header {line!r}")
             section = line[1:-1].strip().lower()
             if section not in CFG_KEYS:
-                raise SystolicFileError(path, lineno, None,
-                                        f"unknown section [{line[1:-1].strip()}]; allowed: {['[' + s + ']' for s in CFG_KEYS]}")
+                warnings.warn(f"{path}, line {lineno}: section [{line[1:-1].strip()}] is not one SCALE-Sim reads; "
+                              f"ignored, as SCALE-Sim ignores it (it reads {['[' + s + ']' for s in CFG_KEYS]})", stacklevel=3)
+                unknown.append((section, "", lineno))
             continue
         seps = [i for i in (line.find(":"), line.find("=")) if i >= 0]
         if not seps:
@@ -191,9 +196,14 @@ def _parse_ini(path: Path) -> dict:
         key, value = line[:i].strip(), line[i + 1:].strip()
         if section is None:
             raise SystolicFileError(path, lineno, key, "key outside any section")
+        if section not in CFG_KEYS:
+            continue  # inside an ignored section (warned about at its header)
         canon = {k.lower(): k for k in CFG_KEYS[section]}
         if key.lower() not in canon:
-            raise SystolicFileError(path, lineno, key, f"unknown key in [{section}]; allowed: {list(CFG_KEYS[section])}")
+            warnings.warn(f"{path}, line {lineno}, field {key!r}: not a key SCALE-Sim reads in [{section}]; ignored, as "
+                          f"SCALE-Sim ignores it (allowed: {list(CFG_KEYS[section])})", stacklevel=3)
+            unknown.append((section, key, lineno))
+            continue
         k = canon[key.lower()]
         if (section, k) in out:
             raise SystolicFileError(path, lineno, k, f"duplicate key (first given on line {out[(section, k)][1]})")
@@ -204,7 +214,8 @@ def _parse_ini(path: Path) -> dict:
 def read_config(path: str | Path) -> ScaleSimConfig:
     """Parse a SCALE-Sim 3.0 cfg file into a :class:`SystolicConfig` (refusing unmodelled features)."""
     path = Path(path)
-    vals = _parse_ini(path)
+    unknown: list[tuple[str, str, int]] = []
+    vals = _parse_ini(path, unknown)
 
     def get(section, key, default=None):
         return vals.get((section, key), (default, None))
@@ -231,7 +242,9 @@ def read_config(path: str | Path) -> ScaleSimConfig:
     for section, keys in REQUIRED.items():
         for k in keys:
             if (section, k) not in vals:
-                raise SystolicFileError(path, None, k, f"missing required key in [{section}]")
+                near = [f"{key!r} on line {ln}" for sec, key, ln in unknown if sec == section and key]
+                hint = f" (the section has the unknown key {', '.join(near)}: a misspelling?)" if near else ""
+                raise SystolicFileError(path, None, k, f"missing required key in [{section}]{hint}")
 
     # features the model does not simulate: refuse them with the line that asks for them
     for key in ("IfmapCustomLayout", "FilterCustomLayout"):
