@@ -8,6 +8,10 @@ off); a collective lasts its stand-alone time, because only one collective is ev
 (checked on every collective of the reference training workloads).
 
 Data-parallel workloads put every NPU in the same position, so one NPU's schedule is every NPU's.
+Where NPUs finish a collective at different times (doubleBinaryTree), ``collective_ns`` gives the
+slowest NPU's time, which is an approximation for the others. ``scheduling-policy`` (LIFO/FIFO) orders
+collectives that wait together in a queue; with one collective in flight that never happens, so, as
+in ASTRA-sim, it changes nothing here.
 """
 
 from __future__ import annotations
