@@ -15,6 +15,7 @@ import pytest
 
 from archgym.simulators.distributed import Network, SystemConfig, collective_ns
 from archgym.simulators.distributed.events import simulate_collective
+from archgym.simulators.distributed.events.algorithms import binary_tree
 
 NETWORKS = [
     Network.of(["Ring"], [8], [50], [500]),
@@ -60,8 +61,6 @@ def test_double_binary_tree_npus_differ():
 
 
 def test_binary_trees_as_astrasim_builds_them():
-    from archgym.simulators.distributed.events.algorithms import binary_tree
-
     root_max = binary_tree(8, 0, 1, True)
     assert root_max[7] == (-1, 3, -1) and root_max[3] == (7, 1, 5) and root_max[1] == (3, 0, 2) and root_max[0] == (1, -1, -1)
     root_min = binary_tree(8, 0, 1, False)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from archgym.simulators.distributed import Network, SystemConfig, collective_ns
-from archgym.simulators.distributed.formats import read_network_yaml, read_system_json
+from archgym.simulators.distributed.formats import read_network_yaml, read_remote_memory_json, read_system_json
 
 GOOD_NET = "topology: [ Ring, Switch ]\nnpus_count: [ 4, 4 ]\nbandwidth: [ 50.0, 100 ]\nlatency: [ 500.0, 0 ]\n"
 GOOD_SYS = {"scheduling-policy": "LIFO", "endpoint-delay": 10, "active-chunks-per-dimension": 1, "preferred-dataset-splits": 4,
@@ -139,3 +140,15 @@ def test_missing_implementation_list_named_when_used(tmp_path):
 def test_double_binary_tree_for_other_collectives_warns(tmp_path):
     with pytest.warns(UserWarning, match="doubleBinaryTree as an all-reduce"):
         read_system_json(sys_file(tmp_path, all_gather_implementation=["ring", "doubleBinaryTree"]))
+
+
+def test_remote_memory_json(tmp_path):
+    ref = Path(__file__).resolve().parents[1] / "reference" / "astrasim" / "inputs" / "remote_memory" / "no_memory_expansion.json"
+    assert read_remote_memory_json(ref).memory_type == "NO_MEMORY_EXPANSION"
+    p = tmp_path / "mem.json"
+    p.write_text('{"memory-type": "HBM_POOL"}')
+    with pytest.raises(ValueError, match="mem.json: memory-type 'HBM_POOL' is not one of NO_MEMORY_EXPANSION"):
+        read_remote_memory_json(p)
+    p.write_text('{"memory-type": "PER_NODE_MEMORY_EXPANSION", "num-nodes": 2}')
+    with pytest.raises(ValueError, match="needs num-npus-per-node"):
+        read_remote_memory_json(p)
