@@ -70,10 +70,15 @@ def _int_field(path, line: int, field: str, text: str) -> int:
     return v
 
 
-def _check_sparsity(path, line: int, text: str) -> None:
+def _check_sparsity(path, line: int, text: str, heading: str | None = None) -> None:
     ratio = text.replace(" ", "")
     parts = ratio.split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        if heading and heading.replace(" ", "").lower() != "sparsity":
+            raise SystolicFileError(path, line, heading,
+                                    f"value {text!r} in the column after Strides, headed {heading!r}: SCALE-Sim reads that "
+                                    "column as the layer's N:M sparsity ratio whatever its heading, so it must be one; "
+                                    "allowed: '1:1' (dense) or no such column")
         raise SystolicFileError(path, line, "Sparsity", f"value {text!r} is not an N:M ratio; allowed: '1:1' (dense)")
     if parts[0] != parts[1]:
         raise SystolicFileError(path, line, "Sparsity",
@@ -97,6 +102,8 @@ def read_topology(path: str | Path) -> list[Layer]:
         raise SystolicFileError(path, 1, None, f"unrecognised header {lines[0].strip()!r}; expected a topology header "
                                 f"({', '.join(CONV_FIELDS)}) or a GEMM header ({', '.join(GEMM_FIELDS)})")
     names = CONV_FIELDS if kind == "conv" else GEMM_FIELDS
+    header = _split_row(lines[0])
+    extra_heading = header[len(names)] if len(header) > len(names) else None
     layers: list[Layer] = []
     for lineno, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
@@ -111,7 +118,7 @@ def read_topology(path: str | Path) -> list[Layer]:
             raise SystolicFileError(path, lineno, names[0], "empty layer name")
         vals = [_int_field(path, lineno, f, t) for f, t in zip(names[1:], parts[1:len(names)])]
         if len(parts) > len(names):
-            _check_sparsity(path, lineno, parts[len(names)])
+            _check_sparsity(path, lineno, parts[len(names)], extra_heading)
         try:
             if kind == "gemm":
                 m, n, k = vals

@@ -1,0 +1,107 @@
+"""Which of the reference tools' own shipped files archgym reads: the compatibility table of the README.
+
+Walks the files the tools ship, as they ship them (copied into ``tests/reference/dramsys_configs/`` and
+``tests/reference/scalesim_v3/``), reads (or, for DRAMSys's simulation files, simulates) each with
+archgym, and counts what is read and what is refused, grouped by the reason archgym gives.
+
+    python benchmarks/compatibility.py           # print the table
+    python benchmarks/compatibility.py --save    # also write it into README.md and benchmarks/results/compatibility.md
+
+``tests/test_compatibility.py`` checks that the README's table is what this walk gives today, so it
+cannot go stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+from archgym.simulators.dram.mcconfig import load_mcconfig
+from archgym.simulators.dram.memspec import load_memspec
+from archgym.simulators.dram.simulation import simulate_file
+from archgym.simulators.dram.traces import read_stl
+from archgym.simulators.systolic.formats.scalesim import read_config, read_topology
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "tests" / "reference"
+START, END = "<!-- compatibility:start -->", "<!-- compatibility:end -->"
+
+#: (tool and version, kind of file, folder, glob, reader)
+WALKS = [
+    ("DRAMSys (main `2107966`)", "memspec", "dramsys_configs/memspec", "*.json", load_memspec),
+    ("DRAMSys (main `2107966`)", "simulation file (`--config`)", "dramsys_configs", "*.json", simulate_file),
+    ("DRAMSys (main `2107966`)", "mcconfig", "dramsys_configs/mcconfig", "*.json", load_mcconfig),
+    ("DRAMSys (main `2107966`)", "trace (`.stl`)", "dramsys_configs/traces", "*.stl", read_stl),
+    ("SCALE-Sim v3 (`fab89b7`)", "cfg", "scalesim_v3/configs", "*.cfg", read_config),
+    ("SCALE-Sim v3 (`fab89b7`)", "topology CSV", "scalesim_v3/topologies", "**/*.csv", read_topology),
+]
+
+
+def reason(message: str) -> str:
+    """The reason of a refusal, short, without the file, line and values that differ from file to file."""
+    text = message.split("\n")[0].replace(str(ROOT) + "/", "")
+    text = re.sub(r"^.*?(, line \d+)?(, field '([^']*)')?: ", lambda m: f"{m.group(3)}: " if m.group(3) else "", text, count=1)
+    text = re.sub(r"^field ", "", text)
+    text = re.sub(r" \([^()]*,[^()]*\)", "", text)  # lists of allowed or expected names
+    text = re.sub(r"got \d+: '.*'$", "got another count", text)
+    text = re.sub(r"unrecognised header '.*?';.*$", "unrecognised header (not comma-separated)", text)
+    text = re.sub(r"sparsity ratio '\d+:\d+'", "an N:M sparsity ratio", text)
+    text = re.sub(r"value '[^']*'", "a value", text)
+    return text.split("; ")[0].strip()
+
+
+def walk() -> list[dict]:
+    """One row per (tool, kind of file): counts read / refused and the reasons for refusing."""
+    rows = []
+    for tool, kind, folder, pattern, reader in WALKS:
+        files = sorted(p for p in (REF / folder).glob(pattern) if p.is_file())
+        refused: Counter = Counter()
+        for f in files:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    reader(f)
+                except ValueError as e:
+                    refused[reason(str(e))] += 1
+        rows.append({"tool": tool, "kind": kind, "files": len(files), "read": len(files) - sum(refused.values()),
+                     "refused": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])))})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """The rows as the README's markdown table."""
+    out = ["| tool | files | read | refused (why) |", "|---|---|---|---|"]
+    for r in rows:
+        why = "; ".join(f"{n} x {w.replace('|', '/')}" for w, n in r["refused"].items()) or "-"
+        out.append(f"| {r['tool']} | {r['kind']}: {r['files']} | {r['read']} | {why} |")
+    return "\n".join(out)
+
+
+def readme_block(text: str) -> str:
+    """The table currently between the README's markers."""
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md has no {START} ... {END} block")
+    return text.split(START, 1)[1].split(END, 1)[0].strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--save", action="store_true", help="write the table into README.md and benchmarks/results/")
+    args = ap.parse_args()
+    md = table(walk())
+    print(md)
+    if args.save:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        readme_block(text)
+        head, rest = text.split(START, 1)
+        readme.write_text(f"{head}{START}\n{md}\n{END}{rest.split(END, 1)[1]}")
+        (ROOT / "benchmarks" / "results" / "compatibility.md").write_text(
+            "# Compatibility with the tools' shipped files\n\nMade by `python benchmarks/compatibility.py --save`.\n\n" + md + "\n")
+
+
+if __name__ == "__main__":
+    main()
