@@ -66,9 +66,12 @@ def compile_time() -> dict:
     return out
 
 
-def load_package(folder: Path, name: str = "dram_before"):
-    """Import a copy of the simulator package from ``folder`` under another name (its modules import each
-    other relatively, so the copy runs entirely on its own code)."""
+def load_package(folder: Path, name: str = "archgym.simulators.dram_before"):
+    """Import a copy of the simulator package from ``folder`` under another name, beside ``archgym.simulators.dram``
+    (its modules import each other relatively, so the copy runs on its own code; what it imports from its parent
+    package, such as ``..textfile``, comes from this checkout)."""
+    import archgym.simulators  # noqa: F401  (the parent package the copy's ``..`` imports resolve in)
+
     spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
     pkg = importlib.util.module_from_spec(spec)
     sys.modules[name] = pkg
