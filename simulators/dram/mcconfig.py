@@ -25,6 +25,10 @@ CATEGORICAL = {
     "PowerDownPolicy": ("NoPowerDown", "Staggered"),
     "Arbiter": ("Simple", "Fifo", "Reorder"),
 }
+#: values DRAMSys knows that archgym does not model, with why (added to the refusal)
+NOT_MODELLED = {
+    ("RefreshPolicy", "Per2Bank"): " (per-2-bank refresh, REFp2b, is an LPDDR5 command; not modelled for DDR3/DDR4)",
+}
 #: DRAMSys's aliases for refresh policies
 REFRESH_ALIASES = {"Rankwise": "AllBank", "Bankwise": "PerBank", "Groupwise": "SameBank"}
 #: integer knobs -> minimum value
@@ -89,7 +93,8 @@ def resolve_mcconfig(config: Mapping[str, Any] | None = None, source: str = "mcc
             if k == "RefreshPolicy" and v in REFRESH_ALIASES:
                 v = REFRESH_ALIASES[v]
             if v not in CATEGORICAL[k]:
-                raise McConfigError(f"{source}: {k} is {v!r}; allowed: {list(CATEGORICAL[k])}")
+                why = NOT_MODELLED.get((k, v), "")
+                raise McConfigError(f"{source}: {k} is {v!r}; allowed: {list(CATEGORICAL[k])}{why}")
         elif k in INTEGER:
             if not isinstance(v, int) or isinstance(v, bool) or v < INTEGER[k]:
                 raise McConfigError(f"{source}: {k} is {v!r}; allowed: an integer >= {INTEGER[k]}")
