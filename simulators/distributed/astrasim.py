@@ -1,0 +1,134 @@
+"""``run_astrasim``: ASTRA-sim 2.x's analytical binaries as one in-process call, on ASTRA-sim's own input files.
+
+The arguments are the binary's command-line options: ``--workload-configuration`` (a Chakra trace
+prefix, read as ``PREFIX.<npu>.et`` for every NPU of the network, or an ASTRA-sim 1.0 text workload
+file, converted as Chakra's TextConverter does), ``--system-configuration``,
+``--network-configuration``, ``--remote-memory-configuration`` and ``--num-queues-per-dim``; the
+binary (``AstraSim_Analytical_Congestion_Unaware`` or ``..._Aware``) is ``backend``.
+
+Each NPU's graph is list-scheduled by ``schedule_workload`` (ASTRA-sim's workload layer) with every
+collective timed by ``collective_finish_ns`` for that NPU. NPUs whose graphs are the same up to their
+node ids and whose collectives take the same time share one schedule. Where NPUs finish one
+collective at different times (doubleBinaryTree), each NPU's own time is used: exact for a single
+collective, an approximation in a graph of several, because ASTRA-sim couples the NPUs through the
+next collective's messages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archgym.simulators.distributed.collective import BACKENDS, collective_finish_ns
+from archgym.simulators.distributed.formats.chakra_et import BROADCAST, read_chakra_workload
+from archgym.simulators.distributed.formats.network_yaml import read_network_yaml
+from archgym.simulators.distributed.formats.remote_memory_json import read_remote_memory_json
+from archgym.simulators.distributed.formats.system_json import read_system_json
+from archgym.simulators.distributed.formats.text_workload import read_text_workload
+from archgym.simulators.distributed.workload import WorkloadResult, schedule_workload
+
+
+@dataclass
+class AstraSimResult:
+    """What ASTRA-sim prints per NPU ("sys[i] finished, T cycles, exposed communication E cycles."; 1 cycle = 1 ns),
+    NPU 0's ``(node_id, node_name, issue_ns, finish_ns)`` per collective in finishing order (what its
+    ``trace-enabled`` log gives), and each NPU's full :class:`WorkloadResult` (wall/comm/GPU time, overlap)."""
+
+    finish_ns: list[int]
+    exposed_comm_ns: list[int]
+    collectives: list[tuple]
+    npus: list[WorkloadResult] = field(default_factory=list, repr=False)
+
+    def lines(self) -> list[str]:
+        """ASTRA-sim's closing line of every NPU, NPU 0 first."""
+        return [f"sys[{i}] finished, {t} cycles, exposed communication {e} cycles."
+                for i, (t, e) in enumerate(zip(self.finish_ns, self.exposed_comm_ns))]
+
+    def to_dict(self) -> dict:
+        r0 = self.npus[0] if self.npus else None
+        return {"finish_ns": self.finish_ns, "exposed_comm_ns": self.exposed_comm_ns,
+                "collectives_npu0": [list(c) for c in self.collectives],
+                **({"wall_time_ns_npu0": r0.wall_time_ns, "comm_time_ns_npu0": r0.comm_time_ns, "gpu_time_ns_npu0": r0.gpu_time_ns,
+                    "comp_comm_overlap_ns_npu0": r0.comp_comm_overlap_ns} if r0 else {})}
+
+
+def _signature(nodes) -> tuple:
+    """The graph up to node ids and names: ids replaced by their rank (ASTRA-sim issues in ascending id)."""
+    rank = {i: k for k, i in enumerate(sorted(n.id for n in nodes))}
+    return tuple(sorted((rank[n.id], n.kind, tuple(sorted(rank[d] for d in n.deps)), n.duration_us, n.collective, n.size_bytes)
+                        for n in nodes))
+
+
+def _system_json_flags(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # read_system_json reports it
+
+
+def run_astrasim(workload_configuration, system_configuration, network_configuration, remote_memory_configuration=None,
+                 num_queues_per_dim: int = 1, backend: str = "congestion_unaware", *, num_passes: int = 1) -> AstraSimResult:
+    """Run ASTRA-sim 2.x's analytical backend on its own input files, in process (see the module docstring).
+
+    ``num_passes`` is the TextConverter's pass count, used only for a text workload. Input ASTRA-sim
+    refuses raises ``ValueError`` (``FileNotFoundError`` for a missing file) naming the file, key and
+    value; input ASTRA-sim accepts but this model does not cover raises ``NotImplementedError``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if isinstance(num_queues_per_dim, bool) or int(num_queues_per_dim) != num_queues_per_dim or num_queues_per_dim < 1:
+        raise ValueError(f"num-queues-per-dim {num_queues_per_dim!r} must be an integer of at least 1")
+    for what, p in (("system", system_configuration), ("network", network_configuration), ("remote-memory", remote_memory_configuration)):
+        if p is not None and not Path(p).is_file():
+            raise FileNotFoundError(f"{what} configuration file: {p} does not exist")
+    network = read_network_yaml(network_configuration)
+    system = read_system_json(system_configuration)
+    raw = _system_json_flags(Path(system_configuration))
+    if remote_memory_configuration is not None:
+        read_remote_memory_json(remote_memory_configuration)
+    if raw.get("replay-only"):
+        raise NotImplementedError(f"{system_configuration}: replay-only {raw['replay-only']!r}: replaying every node with its "
+                                  "recorded duration is not modelled (only 0, the default)")
+    npus = network.total_npus
+    prefix = str(workload_configuration)
+    if Path(f"{prefix}.0.et").is_file():
+        graphs = read_chakra_workload(prefix, npus, len(network.dims))
+    elif Path(prefix).is_file():
+        graphs = [read_text_workload(prefix, num_passes)] * npus
+    else:
+        raise FileNotFoundError(f"workload file: {prefix}.0.et does not exist (--workload-configuration is a Chakra trace "
+                                "prefix PREFIX, read as PREFIX.<npu>.et, or an ASTRA-sim 1.0 text workload file)")
+    if raw.get("roofline-enabled") and any(n.kind == "compute" for g in graphs for n in g):
+        raise NotImplementedError(f"{system_configuration}: roofline-enabled {raw['roofline-enabled']!r}: compute times from "
+                                  "num_ops and peak-perf are not modelled; set it to 0 to use each node's duration_micros")
+
+    times: dict = {}
+
+    def finish_per_npu(collective, size):
+        key = (collective, size)
+        if key not in times:
+            if collective == BROADCAST:  # not simulated by ASTRA-sim: size_bytes holds its duration in ns
+                times[key] = [size] * npus
+            else:
+                times[key] = collective_finish_ns(network, system, collective, size, queues_per_dim=num_queues_per_dim,
+                                                  backend=backend)
+        return times[key]
+
+    cache: dict = {}
+    results = []
+    for npu, nodes in enumerate(graphs):
+        keys = sorted({(n.collective, n.size_bytes) for n in nodes if n.kind == "collective"})
+        mine = tuple(finish_per_npu(c, s)[npu] for c, s in keys)
+        sig = (_signature(nodes), mine) if npu else None
+        if sig is not None and sig in cache:
+            results.append(cache[sig])
+            continue
+        own = dict(zip(keys, mine))
+        res = schedule_workload(nodes, lambda c, s, own=own: own[(c, s)])
+        results.append(res)
+        cache[(_signature(nodes), mine)] = res
+    return AstraSimResult([r.finish_ns for r in results], [r.exposed_comm_ns for r in results], list(results[0].collectives), results)
+
+
+__all__ = ["run_astrasim", "AstraSimResult"]

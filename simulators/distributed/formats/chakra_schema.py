@@ -1,0 +1,86 @@
+"""The message classes of Chakra's execution-trace schema (``et_def.proto``, package ``ChakraProtoMsg``).
+
+``et_def.proto`` beside this file is Chakra's schema unchanged (astra-sim/chakra ``f37c2bb``,
+``schema/protobuf/et_def.proto``, sha256 ``46b67392...ab890``; the same file in mlcommons/chakra;
+Apache License 2.0, the licence archgym itself is under: see LICENSE). ``DESCRIPTOR`` below is
+that schema compiled by ``protoc`` (libprotoc 35.1, ``python -m grpc_tools.protoc -I. --descriptor_set_out=...
+et_def.proto``, the set's one FileDescriptorProto, base64): data, not code. The classes are built
+from it at import time with protobuf's own descriptor APIs, in a private descriptor pool, so no
+generated ``_pb2`` module and no protoc version pin is needed (any protobuf >= 4.25 runtime), and a
+Chakra installation that registers the same file in protobuf's default pool does not clash.
+tests/distributed/test_chakra.py checks the descriptor against the .proto field by field.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+DESCRIPTOR_B64 = """
+CgxldF9kZWYucHJvdG8SDkNoYWtyYVByb3RvTXNnIuwLCg5BdHRyaWJ1dGVQcm90bxISCgRuYW1lGAEgASgJUgRuYW1lEh0KCmRv
+Y19zdHJpbmcYAiABKAlSCWRvY1N0cmluZxIfCgpkb3VibGVfdmFsGAMgASgBSABSCWRvdWJsZVZhbBI9Cgtkb3VibGVfbGlzdBgE
+IAEoCzIaLkNoYWtyYVByb3RvTXNnLkRvdWJsZUxpc3RIAFIKZG91YmxlTGlzdBIdCglmbG9hdF92YWwYBSABKAJIAFIIZmxvYXRW
+YWwSOgoKZmxvYXRfbGlzdBgGIAEoCzIZLkNoYWtyYVByb3RvTXNnLkZsb2F0TGlzdEgAUglmbG9hdExpc3QSHQoJaW50MzJfdmFs
+GAcgASgFSABSCGludDMyVmFsEjoKCmludDMyX2xpc3QYCCABKAsyGS5DaGFrcmFQcm90b01zZy5JbnQzMkxpc3RIAFIJaW50MzJM
+aXN0Eh0KCWludDY0X3ZhbBgJIAEoA0gAUghpbnQ2NFZhbBI6CgppbnQ2NF9saXN0GAogASgLMhkuQ2hha3JhUHJvdG9Nc2cuSW50
+NjRMaXN0SABSCWludDY0TGlzdBIfCgp1aW50MzJfdmFsGAsgASgNSABSCXVpbnQzMlZhbBI9Cgt1aW50MzJfbGlzdBgMIAEoCzIa
+LkNoYWtyYVByb3RvTXNnLlVpbnQzMkxpc3RIAFIKdWludDMyTGlzdBIfCgp1aW50NjRfdmFsGA0gASgESABSCXVpbnQ2NFZhbBI9
+Cgt1aW50NjRfbGlzdBgOIAEoCzIaLkNoYWtyYVByb3RvTXNnLlVpbnQ2NExpc3RIAFIKdWludDY0TGlzdBIfCgpzaW50MzJfdmFs
+GA8gASgRSABSCXNpbnQzMlZhbBI9CgtzaW50MzJfbGlzdBgQIAEoCzIaLkNoYWtyYVByb3RvTXNnLlNpbnQzMkxpc3RIAFIKc2lu
+dDMyTGlzdBIfCgpzaW50NjRfdmFsGBEgASgSSABSCXNpbnQ2NFZhbBI9CgtzaW50NjRfbGlzdBgSIAEoCzIaLkNoYWtyYVByb3Rv
+TXNnLlNpbnQ2NExpc3RIAFIKc2ludDY0TGlzdBIhCgtmaXhlZDMyX3ZhbBgTIAEoB0gAUgpmaXhlZDMyVmFsEkAKDGZpeGVkMzJf
+bGlzdBgUIAEoCzIbLkNoYWtyYVByb3RvTXNnLkZpeGVkMzJMaXN0SABSC2ZpeGVkMzJMaXN0EiEKC2ZpeGVkNjRfdmFsGBUgASgG
+SABSCmZpeGVkNjRWYWwSQAoMZml4ZWQ2NF9saXN0GBYgASgLMhsuQ2hha3JhUHJvdG9Nc2cuRml4ZWQ2NExpc3RIAFILZml4ZWQ2
+NExpc3QSIwoMc2ZpeGVkMzJfdmFsGBcgASgPSABSC3NmaXhlZDMyVmFsEkMKDXNmaXhlZDMyX2xpc3QYGCABKAsyHC5DaGFrcmFQ
+cm90b01zZy5TZml4ZWQzMkxpc3RIAFIMc2ZpeGVkMzJMaXN0EiMKDHNmaXhlZDY0X3ZhbBgZIAEoEEgAUgtzZml4ZWQ2NFZhbBJD
+Cg1zZml4ZWQ2NF9saXN0GBogASgLMhwuQ2hha3JhUHJvdG9Nc2cuU2ZpeGVkNjRMaXN0SABSDHNmaXhlZDY0TGlzdBIbCghib29s
+X3ZhbBgbIAEoCEgAUgdib29sVmFsEjcKCWJvb2xfbGlzdBgcIAEoCzIYLkNoYWtyYVByb3RvTXNnLkJvb2xMaXN0SABSCGJvb2xM
+aXN0Eh8KCnN0cmluZ192YWwYHSABKAlIAFIJc3RyaW5nVmFsEj0KC3N0cmluZ19saXN0GB4gASgLMhouQ2hha3JhUHJvdG9Nc2cu
+U3RyaW5nTGlzdEgAUgpzdHJpbmdMaXN0Eh0KCWJ5dGVzX3ZhbBgfIAEoDEgAUghieXRlc1ZhbBI6CgpieXRlc19saXN0GCAgASgL
+MhkuQ2hha3JhUHJvdG9Nc2cuQnl0ZXNMaXN0SABSCWJ5dGVzTGlzdEIHCgV2YWx1ZSIkCgpEb3VibGVMaXN0EhYKBnZhbHVlcxgB
+IAMoAVIGdmFsdWVzIiMKCUZsb2F0TGlzdBIWCgZ2YWx1ZXMYASADKAJSBnZhbHVlcyIjCglJbnQzMkxpc3QSFgoGdmFsdWVzGAEg
+AygFUgZ2YWx1ZXMiIwoJSW50NjRMaXN0EhYKBnZhbHVlcxgBIAMoA1IGdmFsdWVzIiQKClVpbnQzMkxpc3QSFgoGdmFsdWVzGAEg
+AygNUgZ2YWx1ZXMiJAoKVWludDY0TGlzdBIWCgZ2YWx1ZXMYASADKARSBnZhbHVlcyIkCgpTaW50MzJMaXN0EhYKBnZhbHVlcxgB
+IAMoEVIGdmFsdWVzIiQKClNpbnQ2NExpc3QSFgoGdmFsdWVzGAEgAygSUgZ2YWx1ZXMiJQoLRml4ZWQzMkxpc3QSFgoGdmFsdWVz
+GAEgAygHUgZ2YWx1ZXMiJQoLRml4ZWQ2NExpc3QSFgoGdmFsdWVzGAEgAygGUgZ2YWx1ZXMiJgoMU2ZpeGVkMzJMaXN0EhYKBnZh
+bHVlcxgBIAMoD1IGdmFsdWVzIiYKDFNmaXhlZDY0TGlzdBIWCgZ2YWx1ZXMYASADKBBSBnZhbHVlcyIiCghCb29sTGlzdBIWCgZ2
+YWx1ZXMYASADKAhSBnZhbHVlcyIkCgpTdHJpbmdMaXN0EhYKBnZhbHVlcxgBIAMoCVIGdmFsdWVzIiMKCUJ5dGVzTGlzdBIWCgZ2
+YWx1ZXMYASADKAxSBnZhbHVlcyJeCg5HbG9iYWxNZXRhZGF0YRIYCgd2ZXJzaW9uGAEgASgJUgd2ZXJzaW9uEjIKBGF0dHIYAiAD
+KAsyHi5DaGFrcmFQcm90b01zZy5BdHRyaWJ1dGVQcm90b1IEYXR0ciL9AgoETm9kZRIOCgJpZBgBIAEoBFICaWQSEgoEbmFtZRgC
+IAEoCVIEbmFtZRIsCgR0eXBlGAMgASgOMhguQ2hha3JhUHJvdG9Nc2cuTm9kZVR5cGVSBHR5cGUSGwoJY3RybF9kZXBzGAQgAygE
+UghjdHJsRGVwcxIbCglkYXRhX2RlcHMYBSADKARSCGRhdGFEZXBzEioKEXN0YXJ0X3RpbWVfbWljcm9zGAYgASgEUg9zdGFydFRp
+bWVNaWNyb3MSJwoPZHVyYXRpb25fbWljcm9zGAcgASgEUg5kdXJhdGlvbk1pY3JvcxIuCgZpbnB1dHMYCCABKAsyFi5DaGFrcmFQ
+cm90b01zZy5JT0luZm9SBmlucHV0cxIwCgdvdXRwdXRzGAkgASgLMhYuQ2hha3JhUHJvdG9Nc2cuSU9JbmZvUgdvdXRwdXRzEjIK
+BGF0dHIYCiADKAsyHi5DaGFrcmFQcm90b01zZy5BdHRyaWJ1dGVQcm90b1IEYXR0ciJOCgZJT0luZm8SFgoGdmFsdWVzGAEgASgJ
+UgZ2YWx1ZXMSFgoGc2hhcGVzGAIgASgJUgZzaGFwZXMSFAoFdHlwZXMYAyABKAlSBXR5cGVzIq4BCgZUZW5zb3ISGwoJdGVuc29y
+X2lkGAEgASgEUgh0ZW5zb3JJZBIdCgpzdG9yYWdlX2lkGAIgASgEUglzdG9yYWdlSWQSFgoGb2Zmc2V0GAMgASgEUgZvZmZzZXQS
+GQoIbnVtX2VsZW0YBCABKARSB251bUVsZW0SHQoKZWxlbV9ieXRlcxgFIAEoBFIJZWxlbUJ5dGVzEhYKBmRldmljZRgGIAEoCVIG
+ZGV2aWNlKqEBCghOb2RlVHlwZRIQCgxJTlZBTElEX05PREUQABIRCg1NRVRBREFUQV9OT0RFEAESEQoNTUVNX0xPQURfTk9ERRAC
+EhIKDk1FTV9TVE9SRV9OT0RFEAMSDQoJQ09NUF9OT0RFEAQSEgoOQ09NTV9TRU5EX05PREUQBRISCg5DT01NX1JFQ1ZfTk9ERRAG
+EhIKDkNPTU1fQ09MTF9OT0RFEAcqswEKEkNvbGxlY3RpdmVDb21tVHlwZRIOCgpBTExfUkVEVUNFEAASCgoGUkVEVUNFEAESDgoK
+QUxMX0dBVEhFUhACEgoKBkdBVEhFUhADEgsKB1NDQVRURVIQBBINCglCUk9BRENBU1QQBRIOCgpBTExfVE9fQUxMEAYSEgoOUkVE
+VUNFX1NDQVRURVIQBxIYChRSRURVQ0VfU0NBVFRFUl9CTE9DSxAIEgsKB0JBUlJJRVIQCWIGcHJvdG8z
+"""
+
+FILE = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode("".join(DESCRIPTOR_B64.split())))
+POOL = descriptor_pool.DescriptorPool()
+POOL.Add(FILE)
+
+
+def message_class(name: str):
+    """The class of message ``ChakraProtoMsg.<name>`` (``Node``, ``GlobalMetadata``, ``AttributeProto``, ...)."""
+    return message_factory.GetMessageClass(POOL.FindMessageTypeByName(f"{FILE.package}.{name}"))
+
+
+def enum_values(name: str) -> dict[str, int]:
+    """The values of enum ``ChakraProtoMsg.<name>`` (``NodeType``, ``CollectiveCommType``) by name."""
+    return {v.name: v.number for v in POOL.FindEnumTypeByName(f"{FILE.package}.{name}").values}
+
+
+Node = message_class("Node")
+GlobalMetadata = message_class("GlobalMetadata")
+AttributeProto = message_class("AttributeProto")
+BoolList = message_class("BoolList")
+NodeType = enum_values("NodeType")
+CollectiveCommType = enum_values("CollectiveCommType")
