@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "archgym.cli.sweep",
     "archgym.cli.collect",
     "archgym.cli.repair",
+    "archgym.cli.optimum",
     "archgym.cli.analyze",
     "archgym.cli.simulate_systolic",
     "archgym.cli.simulate_dram",

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from archgym.core import gym_spaces
+from archgym.core import gym_spaces, optima
 from archgym.core.backend import InfeasibleDesign, load_backend
 from archgym.core.notices import first_use
 from archgym.core.rewards import Reward, make_reward
@@ -351,6 +351,13 @@ class ArchGymEnv(gym.Env):
         if self.flat_action:
             return gym_spaces.encode_flat(self.design_space, design)
         return gym_spaces.encode_dict(self.design_space, design)
+
+    def known_optimum(self) -> dict | None:
+        """The best design of this exact problem (workload, reward, targets), where it is known:
+        ``{"design", "reward", "metrics", "source"}``, or None. Enumerated optima are shipped under
+        ``datasets/optima/`` (``archgym optimum ENV --workload W --save`` writes them); an environment
+        with a closed form overrides this."""
+        return optima.shipped_optimum(self)
 
     def describe(self) -> dict:
         """Identity of the environment, for dataset rows and cards."""

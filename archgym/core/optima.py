@@ -1,0 +1,52 @@
+"""Known optima of environments: the best design for a given workload, reward and targets, where known.
+
+An optimum is only meaningful for one exact problem, so a shipped optimum (``datasets/optima/*.json``,
+written by ``archgym optimum``) is keyed by the environment's id and versions, its workload and its
+reward with every setting (kind, targets, weights, senses, infeasible reward): :func:`problem_key`.
+An environment whose problem has no shipped optimum knows none (``None``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from archgym import datasets
+
+OPTIMA_DIR = "optima"
+
+
+def problem(env: Any) -> dict:
+    """What an optimum depends on: environment id and versions, workload and the reward's settings."""
+    return {"env_id": env.env_id, "env_version": str(env.version), "simulator_version": str(env.simulator_version),
+            "workload": str(env.workload), "reward": env.reward_fn.to_dict()}
+
+
+def problem_key(env: Any) -> str:
+    """A digest of :func:`problem` (floats by their shortest exact repr, keys sorted)."""
+    return hashlib.sha256(json.dumps(problem(env), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, Path]:
+    folder = datasets.path(OPTIMA_DIR)
+    out = {}
+    for f in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []:
+        out[json.loads(f.read_text())["problem_key"]] = f
+    return out
+
+
+def shipped_optimum(env: Any) -> dict | None:
+    """The shipped optimum of ``env``'s exact problem (``design``, ``reward``, ``metrics``, ``source``), or None."""
+    f = _shipped().get(problem_key(env))
+    if f is None:
+        return None
+    data = json.loads(f.read_text())
+    return {"design": data["optimum"]["design"], "reward": data["optimum"]["reward"],
+            "metrics": data["optimum"]["metrics"], "source": data["source"], "file": f.name}
+
+
+__all__ = ["problem", "problem_key", "shipped_optimum", "OPTIMA_DIR"]
