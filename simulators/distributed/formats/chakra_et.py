@@ -202,7 +202,7 @@ def read_chakra_workload(prefix, total_npus: int, num_dims: int | None = None) -
 
 def chakra_nodes(nodes: list[WorkloadNode], id_offset: int = 0) -> list:
     """:class:`WorkloadNode` s -> Chakra ``Node`` messages (as Chakra's TextConverter lays them out): compute nodes
-    with ``duration_micros``, collectives with ``is_cpu_op`` false, ``comm_type`` and ``comm_size``; ``data_deps``."""
+    with ``duration_micros``, collectives with ``comm_type`` and ``comm_size`` (int64); ``data_deps``."""
     out = []
     for w in nodes:
         n = Node(id=w.id + id_offset, name=w.name, data_deps=[d + id_offset for d in w.deps])
@@ -211,7 +211,6 @@ def chakra_nodes(nodes: list[WorkloadNode], id_offset: int = 0) -> list:
             n.duration_micros = w.duration_us
         elif w.kind == "collective" and w.collective in COMM_TYPE_OF:
             n.type = NodeType["COMM_COLL_NODE"]
-            n.attr.append(AttributeProto(name="is_cpu_op", bool_val=False))
             n.attr.append(AttributeProto(name="comm_type", int64_val=COMM_TYPE_OF[w.collective]))
             n.attr.append(AttributeProto(name="comm_size", int64_val=w.size_bytes))
         else:
