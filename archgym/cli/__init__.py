@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "archgym.cli.simulate_dram",
     "archgym.cli.simulate_soc",
     "archgym.cli.simulate_dataflow",
+    "archgym.cli.simulate_distributed",
     "archgym.cli.surrogate",
 ]
 
