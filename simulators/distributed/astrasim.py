@@ -120,14 +120,14 @@ def run_astrasim(workload_configuration, system_configuration, network_configura
     for npu, nodes in enumerate(graphs):
         keys = sorted({(n.collective, n.size_bytes) for n in nodes if n.kind == "collective"})
         mine = tuple(finish_per_npu(c, s)[npu] for c, s in keys)
-        sig = (_signature(nodes), mine) if npu else None
-        if sig is not None and sig in cache:
+        sig = (_signature(nodes), mine)
+        if sig in cache:
             results.append(cache[sig])
             continue
         own = dict(zip(keys, mine))
         res = schedule_workload(nodes, lambda c, s, own=own: own[(c, s)])
         results.append(res)
-        cache[(_signature(nodes), mine)] = res
+        cache[sig] = res
     return AstraSimResult([r.finish_ns for r in results], [r.exposed_comm_ns for r in results], list(results[0].collectives), results)
 
 
