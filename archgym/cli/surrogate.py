@@ -22,7 +22,8 @@ surrogate_app = typer.Typer(help="Surrogate cost models: train from datasets, ev
                                  "search on a surrogate and re-check on the simulator.", no_args_is_help=True)
 app.add_typer(surrogate_app, name="surrogate")
 
-MODEL_HELP = "model: rf, hgb, xgb, knn, mlp or gp (see `archgym surrogate models`)"
+MODEL_HELP = ("model: rf, hgb, xgb, knn, mlp or gp (see `archgym surrogate models`), or auto (picked and tuned by "
+              "cross-validation on the training designs)")
 
 
 def _errors():

@@ -40,7 +40,7 @@ and bandwidth against each other.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +119,14 @@ def calibration_pairs(n: int, seed: int, max_work: float = 3e6) -> list[tuple[mo
         if cycles * (config.array_rows + config.array_cols) <= max_work:
             pairs.append((layer, config))
     return pairs
+
+
+#: features declared for surrogates (:meth:`SystolicArrayEnv.surrogate_feature_values`)
+SURROGATE_FEATURES = ("log2_pes", "log2_aspect", "log2_sram_bytes", "log2_folds", "log2_compute_cycles",
+                      "log2_stream_cycles", "log2_bound_cycles", "compute_util", "ifmap_sram_vs_largest",
+                      "ifmap_fits_mac_share", "filter_sram_vs_largest", "filter_fits_mac_share",
+                      "ofmap_sram_vs_largest", "ofmap_fits_mac_share", "log2_traffic_words", "log2_traffic_cycles",
+                      "log2_traffic_bound_cycles")
 
 
 class SystolicArrayEnv(ArchGymEnv):
@@ -203,6 +211,57 @@ class SystolicArrayEnv(ArchGymEnv):
                     out[i] = m
             return out
         return self._rows(cols)
+
+    # -- surrogate features (declared from the design and the workload's shape, never simulated) --
+    def surrogate_features(self) -> tuple[list[str], dict]:
+        """(feature names, workload constants) for :mod:`archgym.surrogates`: see ``surrogate_feature_values``."""
+        a = self._layer_arrays
+        spec = {k: np.asarray(a[k]).astype(float).tolist() for k in ("gemm_m", "gemm_n", "gemm_k", "repeat")}
+        spec["ifmap_words"] = (np.asarray(a["ifmap_h"]) * a["ifmap_w"] * a["channels"]).astype(float).tolist()
+        return list(SURROGATE_FEATURES), spec
+
+    @staticmethod
+    def surrogate_feature_values(cols: Mapping[str, np.ndarray], spec: Mapping) -> dict[str, np.ndarray]:
+        """PE count and shape, SRAM bytes (total, and per operand against the workload's largest
+        operand and the MAC share of layers whose operand fits), the array's fold count and compute
+        cycles of the chosen dataflow on the workload's GEMMs, and the DRAM-bandwidth bound of
+        streaming every operand once."""
+        h, w = cols["ArrayHeight"][:, None], cols["ArrayWidth"][:, None]
+        m, n_, k, rep = (np.asarray(spec[x])[None, :] for x in ("gemm_m", "gemm_n", "gemm_k", "repeat"))
+        words = {"ifmap": np.asarray(spec["ifmap_words"])[None, :], "filter": k * n_, "ofmap": m * n_}
+        macs = rep * m * n_ * k
+        df = np.asarray(cols["Dataflow"], dtype=object)[:, None]
+        sr = np.where(df == "os", m, k)
+        sc = np.where(df == "is", m, n_)
+        t = np.where(df == "os", k, np.where(df == "ws", m, n_))
+        row_folds, col_folds = np.ceil(sr / h), np.ceil(sc / w)
+        folds = row_folds * col_folds
+        compute = np.sum(rep * (folds * np.where(df == "os", t + h + w - 2, 2 * h + w + t - 2) - 1), axis=1)
+        bw = cols["DramBandwidth"]
+        stream = np.sum(rep * (words["ifmap"] + words["filter"] + words["ofmap"]), axis=1) / bw
+        # operand words the array reads from its SRAMs (re-read once per fold of the other dimension), and
+        # the DRAM traffic if an operand that does not fit its SRAM is re-fetched on every re-read
+        fits = {op: words[op] <= 1024.0 * cols[key][:, None]
+                for op, key in (("ifmap", "IfmapSramSzkB"), ("filter", "FilterSramSzkB"), ("ofmap", "OfmapSramSzkB"))}
+        if_reads = np.where(df == "is", 1.0, col_folds) * m * k
+        f_reads = np.where(df == "os", row_folds, np.where(df == "ws", 1.0, col_folds)) * k * n_
+        of_writes = np.where(df == "os", 1.0, row_folds) * m * n_
+        traffic = np.sum(rep * (np.where(fits["ifmap"], m * k, if_reads) + np.where(fits["filter"], k * n_, f_reads)
+                                + of_writes), axis=1)
+        dram = traffic / bw
+        out = {"log2_pes": np.log2(h[:, 0] * w[:, 0]), "log2_aspect": np.log2(h[:, 0] / w[:, 0]),
+               "log2_traffic_words": np.log2(traffic), "log2_traffic_cycles": np.log2(dram),
+               "log2_traffic_bound_cycles": np.log2(np.maximum(compute, dram)),
+               "log2_sram_bytes": np.log2(1024.0 * (cols["IfmapSramSzkB"] + cols["FilterSramSzkB"]
+                                                    + cols["OfmapSramSzkB"])),
+               "log2_folds": np.log2(np.sum(rep * folds, axis=1)), "log2_compute_cycles": np.log2(compute),
+               "log2_stream_cycles": np.log2(stream), "log2_bound_cycles": np.log2(np.maximum(compute, stream)),
+               "compute_util": np.sum(macs, axis=1) / (compute * h[:, 0] * w[:, 0])}
+        for op, key in (("ifmap", "IfmapSramSzkB"), ("filter", "FilterSramSzkB"), ("ofmap", "OfmapSramSzkB")):
+            b = 1024.0 * cols[key][:, None]
+            out[f"{op}_sram_vs_largest"] = np.log2(b[:, 0] / words[op].max())
+            out[f"{op}_fits_mac_share"] = np.sum(macs * (words[op] <= b), axis=1) / np.sum(macs, axis=1)
+        return out
 
     @staticmethod
     def _rows(cols: dict[str, np.ndarray]) -> list[dict]:

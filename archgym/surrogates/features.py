@@ -1,15 +1,21 @@
 """Vectorised design -> feature encoding for surrogates.
 
-The encoding is exactly :meth:`archgym.core.spaces.DesignSpace.to_features` (categoricals one-hot,
-integers and ordinals scaled to [0, 1], powers of two and log-reals log-scaled), computed column by
-column with numpy so that a surrogate can encode 10^5 designs per second or more, from a list of
-design dicts or straight from the ``design.*`` columns of a dataset.
+The encoding is :meth:`archgym.core.spaces.DesignSpace.to_features` (categoricals one-hot, integers
+and ordinals scaled to [0, 1], powers of two and log-reals log-scaled), computed column by column
+with numpy so that a surrogate can encode 10^5 designs per second or more, from a list of design
+dicts or straight from the ``design.*`` columns of a dataset, followed by the environment's declared
+features (:class:`DerivedFeatures`: quantities derived from the design and the workload's shape, e.g.
+PE count, total buffer bytes, a buffer against the workload's largest operand -- never simulator
+output). One design is encoded without numpy column building (:meth:`FeatureEncoder.encode_one`),
+in microseconds.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,16 +28,109 @@ from archgym.core.spaces import (
     Discrete,
     PowerOfTwo,
 )
+from archgym.envs import ENVIRONMENTS
 from archgym.records import DESIGN_PREFIX
 
 
-class FeatureEncoder:
-    """Encodes designs of one :class:`DesignSpace` into a float matrix (one row per design)."""
+@dataclass
+class DerivedFeatures:
+    """Features an environment declares from its design space and workload shape.
 
-    def __init__(self, space: DesignSpace):
+    ``function(columns, spec)`` takes the raw parameter values (``name -> 1-D numpy array``, numbers as
+    float64, categories as object arrays) and ``spec`` (JSON-able constants of the workload, e.g. its
+    largest operand in bytes) and returns ``feature name -> 1-D float array``. The surrogate file keeps
+    ``spec`` and the environment id; the function is the environment's (looked up again on load)."""
+
+    names: list[str]
+    function: Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], Mapping[str, np.ndarray]]
+    spec: dict = field(default_factory=dict)
+
+    def compute(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        got = self.function(columns, self.spec)
+        n = len(next(iter(columns.values()))) if columns else 0
+        out = np.empty((n, len(self.names)))
+        for j, name in enumerate(self.names):
+            out[:, j] = np.asarray(got[name], dtype=float)
+        return out
+
+
+def declared_features(env) -> DerivedFeatures | None:
+    """The features environment ``env`` declares for surrogates, if any: its ``surrogate_features()``
+    gives ``(names, spec)`` and its static ``surrogate_feature_values(columns, spec)`` the values."""
+    declare = getattr(env, "surrogate_features", None)
+    if declare is None:
+        return None
+    names, spec = declare()
+    return DerivedFeatures(list(names), type(env).surrogate_feature_values, dict(spec))
+
+
+def derived_for(env_id: str, names: Sequence[str], spec: Mapping[str, Any]) -> DerivedFeatures:
+    """The declared features saved with a surrogate, with the function of environment ``env_id``."""
+    if env_id not in ENVIRONMENTS:
+        raise DesignError(f"the surrogate uses features declared by {env_id!r}, which is not registered here")
+    module, _, attr = ENVIRONMENTS[env_id].partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    fn = getattr(cls, "surrogate_feature_values", None)
+    if fn is None:
+        raise DesignError(f"{env_id} declares no surrogate features in this archgym; retrain the surrogate")
+    return DerivedFeatures(list(names), fn, dict(spec))
+
+
+class FeatureEncoder:
+    """Encodes designs of one :class:`DesignSpace` into a float matrix (one row per design): the
+    space's unit features, then any :class:`DerivedFeatures`."""
+
+    def __init__(self, space: DesignSpace, derived: DerivedFeatures | None = None):
         self.space = space
-        self.feature_names = space.feature_names
+        self.derived = derived if derived is not None and derived.names else None
+        self.base_feature_names = space.feature_names
+        self.feature_names = self.base_feature_names + (list(self.derived.names) if self.derived else [])
         self._plan = [self._plan_param(p) for p in space.params]
+        self._single = [self._single_plan(p) for p in space.params]
+        self._numeric = {p.name: _is_numeric(p) for p in space.params}
+
+    @staticmethod
+    def _single_plan(p) -> tuple:
+        """(name, value -> feature segment) for a discrete parameter, (name, Real) for a real one."""
+        if isinstance(p, Categorical):
+            return (p.name, {v: tuple(1.0 if i == k else 0.0 for k in range(p.n)) for i, v in enumerate(p.values)})
+        if isinstance(p, Discrete):
+            if not _is_numeric(p):
+                return (p.name, {v: (i / (p.n - 1) if p.n > 1 else 0.0,) for i, v in enumerate(p.values)})
+            vals = [float(v) for v in p.values]
+            if isinstance(p, PowerOfTwo):
+                lo, hi = math.log2(p.low), math.log2(p.high)
+                f = [(math.log2(v) - lo) / (hi - lo) if hi > lo else 0.0 for v in vals]
+            else:
+                lo, hi = min(vals), max(vals)
+                f = [(v - lo) / (hi - lo) if hi > lo else 0.0 for v in vals]
+            return (p.name, {v: (x,) for v, x in zip(p.values, f)})
+        return (p.name, p)
+
+    def encode_one(self, design: Mapping[str, Any]) -> np.ndarray:
+        """Features (1, n_features) of one design dict, without building numpy columns: the same
+        values as :meth:`encode` (which reports any value that is not allowed)."""
+        row: list[float] = []
+        try:
+            for name, how in self._single:
+                v = design[name]
+                if isinstance(how, dict):
+                    row.extend(how[v])
+                else:
+                    x = float(v)
+                    if not how.low <= x <= how.high:
+                        raise ValueError
+                    if how.log:
+                        row.append((math.log(x) - math.log(how.low)) / (math.log(how.high) - math.log(how.low)))
+                    else:
+                        row.append((x - how.low) / (how.high - how.low))
+        except (KeyError, TypeError, ValueError):
+            return self.encode([design])  # the vectorised path names the bad parameter
+        if self.derived is None:
+            return np.array([row])
+        cols = {n: (np.array([float(design[n])]) if self._numeric[n] else np.array([design[n]], dtype=object))
+                for n in self.space.names}
+        return np.concatenate([np.array([row]), self.derived.compute(cols)], axis=1)
 
     @staticmethod
     def _plan_param(p) -> tuple:
@@ -60,6 +159,14 @@ class FeatureEncoder:
         columns = self._columns(designs)
         n = len(next(iter(columns.values()))) if columns else 0
         out = np.empty((n, self.n_features), dtype=float)
+        self._encode_base(columns, n, out)
+        if self.derived is not None:
+            raw = {p.name: (_as_float(p, columns[p.name]) if self._numeric[p.name]
+                            else np.asarray(columns[p.name], dtype=object)) for p in self.space.params}
+            out[:, len(self.base_feature_names):] = self.derived.compute(raw)
+        return out
+
+    def _encode_base(self, columns: Mapping[str, Sequence], n: int, out: np.ndarray) -> None:
         j = 0
         for step in self._plan:
             kind, p = step[0], step[1]
@@ -95,7 +202,6 @@ class FeatureEncoder:
                     lo, hi = step[2], step[3]
                     out[:, j] = ((np.log(x) if kind == "logreal" else x) - lo) / (hi - lo)
             j += 1
-        return out
 
     def _columns(self, designs) -> dict[str, Sequence]:
         names = self.space.names
@@ -122,6 +228,13 @@ class FeatureEncoder:
         except TypeError:
             bad = next(d for d in designs if not isinstance(d, Mapping))
             raise DesignError(f"a design must be a mapping of parameter name to value, got {type(bad).__name__}") from None
+
+
+def _is_numeric(p) -> bool:
+    if not isinstance(p, Discrete):
+        return True
+    return (not isinstance(p, Categorical)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p.values))
 
 
 def _lookup_indices(p, col, lookup: dict) -> np.ndarray:
@@ -164,4 +277,4 @@ def _refuse(p, value) -> None:
     raise DesignError(f"parameter {p.name!r}: value {value!r} is not allowed; allowed: {p.allowed()}")
 
 
-__all__ = ["FeatureEncoder"]
+__all__ = ["DerivedFeatures", "FeatureEncoder", "declared_features", "derived_for"]

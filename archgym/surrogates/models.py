@@ -100,7 +100,7 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "xgb": ModelSpec(
         "xgb", "gradient-boosted trees (XGBoost, optional extra 'xgb')", _xgb,
-        {"n_estimators": 2000, "learning_rate": 0.05, "max_depth": 10, "min_child_weight": 1.0,
+        {"n_estimators": 500, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
          "subsample": 0.9, "colsample_bytree": 1.0, "tree_method": "hist", "n_jobs": 1},
         {"n_estimators": [500, 1000, 2000, 4000], "learning_rate": stats.loguniform(0.01, 0.3),
          "max_depth": [4, 6, 8, 10, 12], "min_child_weight": [1.0, 3.0, 10.0],
@@ -130,9 +130,21 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+#: ``--model auto``: the candidates (model, hyper-parameters) compared by cross-validation on the
+#: training designs; the one with the lowest mean CV RMSE (standardised targets, over the metrics) wins
+AUTO = "auto"
+AUTO_CANDIDATES: tuple[tuple[str, dict], ...] = (
+    ("xgb", {"n_estimators": 500, "learning_rate": 0.1, "max_depth": 6}),
+    ("xgb", {"n_estimators": 800, "learning_rate": 0.05, "max_depth": 8, "colsample_bytree": 0.8}),
+    ("xgb", {"n_estimators": 400, "learning_rate": 0.1, "max_depth": 4}),
+    ("hgb", {}),
+    ("rf", {}),
+)
+
+
 def model_spec(name: str) -> ModelSpec:
     if name not in MODELS:
-        raise ModelError(f"model {name!r} is not known; allowed: {sorted(MODELS)}")
+        raise ModelError(f"model {name!r} is not known; allowed: {sorted(MODELS) + [AUTO]}")
     return MODELS[name]
 
 
@@ -162,4 +174,5 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, seed: int
                          f"allowed: {allowed}") from None
 
 
-__all__ = ["MODELS", "ModelSpec", "ModelError", "model_spec", "make_estimator", "is_available", "available_models"]
+__all__ = ["AUTO", "AUTO_CANDIDATES", "MODELS", "ModelSpec", "ModelError", "model_spec", "make_estimator", "is_available",
+           "available_models"]

@@ -38,10 +38,11 @@ import numpy as np
 import pandas as pd
 
 from archgym.core.env import ArchGymEnv, InfeasibleDesign
-from archgym.core.spaces import DesignSpace
+from archgym.core.spaces import DesignError, DesignSpace
 from archgym.files.atomic import atomic_path
 from archgym.records import METRIC_PREFIX
-from archgym.surrogates.features import FeatureEncoder
+from archgym.surrogates.compiled import compile_classifier, compile_regressors
+from archgym.surrogates.features import DerivedFeatures, FeatureEncoder, derived_for
 
 FORMAT = "archgym-surrogate"
 FORMAT_VERSION = 1
@@ -135,9 +136,9 @@ class Surrogate:
     def __init__(self, space: DesignSpace, metrics: Mapping[str, Mapping[str, str]], identity: Mapping[str, str],
                  model: str, params: Mapping[str, Any], estimators: Mapping[str, Any],
                  transforms: Mapping[str, TargetTransform], classifier: Any = None,
-                 metadata: Mapping[str, Any] | None = None):
+                 metadata: Mapping[str, Any] | None = None, derived: DerivedFeatures | None = None):
         self.space = space
-        self.encoder = FeatureEncoder(space)
+        self.encoder = FeatureEncoder(space, derived)
         self.metrics = {m: dict(v) for m, v in metrics.items()}
         self.metric_names = list(self.metrics)
         self.identity = {k: str(identity[k]) for k in ("env_id", "env_version", "simulator_version", "workload")}
@@ -148,6 +149,7 @@ class Surrogate:
         self.classifier = classifier
         self.metadata = dict(metadata or {})
         self.threads: int | None = DEFAULT_THREADS
+        self._compiled: Any = None  # (regressors, classifier) as CompiledEnsembles, built on first use
 
     def __repr__(self) -> str:
         i = self.identity
@@ -159,6 +161,26 @@ class Surrogate:
         return "*" not in self.estimators
 
     # prediction ------------------------------------------------------------------------------
+    @property
+    def compiled(self) -> tuple[Any, Any]:
+        """(regressors, feasibility classifier) compiled to flat trees (:mod:`.compiled`), each None
+        when the model is not a tree ensemble (it then predicts through its library)."""
+        if self._compiled is None:
+            reg = compile_regressors(self.estimators, self.metric_names) if None not in self.estimators.values() else None
+            clf = compile_classifier(self.classifier) if self.classifier is not None else None
+            self._compiled = (reg, clf)
+        return self._compiled
+
+    def _transformed(self, X: np.ndarray) -> np.ndarray:
+        """Model outputs on the transformed (standardised) scale, (n, n_metrics)."""
+        reg = self.compiled[0]
+        if reg is not None:
+            return reg.predict(X)
+        with limit_threads(self.threads):
+            if self.per_metric:
+                return np.column_stack([_predict(self.estimators[m], X) for m in self.metric_names])
+            return _predict(self.estimators["*"], X).reshape(X.shape[0], -1)
+
     def predict_features(self, X: np.ndarray) -> np.ndarray:
         """Metric values (n, n_metrics), in the order of :attr:`metric_names`, from encoded features."""
         X = np.asarray(X, dtype=float)
@@ -166,24 +188,31 @@ class Surrogate:
             raise SurrogateError(f"features must have shape (n, {self.encoder.n_features}), got {X.shape}")
         if X.shape[0] == 0:
             return np.empty((0, len(self.metric_names)))
-        with limit_threads(self.threads):
-            if self.per_metric:
-                Z = np.column_stack([_predict(self.estimators[m], X) for m in self.metric_names])
-            else:
-                Z = _predict(self.estimators["*"], X).reshape(X.shape[0], -1)
-        return np.column_stack([self.transforms[m].inverse(Z[:, j]) for j, m in enumerate(self.metric_names)])
+        Z = self._transformed(X)
+        out = np.empty_like(Z)
+        for j, m in enumerate(self.metric_names):
+            out[:, j] = self.transforms[m].inverse(Z[:, j])
+        return out
 
     def feasible_probability(self, X: np.ndarray) -> np.ndarray:
         """Predicted probability that each design is feasible (1 when the training data had no infeasible design)."""
         if self.classifier is None:
             return np.ones(np.asarray(X).shape[0])
+        clf = self.compiled[1]
         classes = list(self.classifier.classes_)
+        if clf is not None:
+            raw = clf.predict(X)[:, 0]  # log-odds of classes_[1]
+            p1 = 1.0 / (1.0 + np.exp(-raw))
+            return p1 if classes.index(True) == 1 else 1.0 - p1
         with limit_threads(self.threads):
             return self.classifier.predict_proba(X)[:, classes.index(True)]
 
     def predict_arrays(self, designs) -> tuple[np.ndarray, np.ndarray]:
         """(metric values (n, n_metrics), feasible mask (n,)) of designs (dicts or a dataset DataFrame)."""
-        X = self.encoder.encode(designs)
+        if isinstance(designs, Sequence) and len(designs) == 1 and isinstance(designs[0], Mapping):
+            X = self.encoder.encode_one(designs[0])
+        else:
+            X = self.encoder.encode(designs)
         return self.predict_features(X), self.feasible_probability(X) >= 0.5
 
     def predict(self, designs: Sequence[Mapping[str, Any]]) -> list[dict | InfeasibleDesign]:
@@ -226,6 +255,8 @@ class Surrogate:
         return {
             "format": FORMAT, "format_version": FORMAT_VERSION, **self.identity,
             "design_space": self.space.to_dict(), "feature_names": self.encoder.feature_names,
+            "derived_features": ({"names": self.encoder.derived.names, "spec": jsonable(self.encoder.derived.spec)}
+                                 if self.encoder.derived is not None else None),
             "metrics": self.metrics,
             "transforms": {m: t.__dict__ for m, t in self.transforms.items()},
             "model": self.model, "params": jsonable(self.params), "per_metric": self.per_metric,
@@ -328,12 +359,17 @@ def load(path: str | os.PathLike, env: ArchGymEnv | None = None) -> Surrogate:
                 raise SurrogateError(f"{p}: format {meta.get('format')!r} version {meta.get('format_version')!r}; "
                                      f"this archgym reads {FORMAT!r} version {FORMAT_VERSION}")
             space = DesignSpace.from_dict(meta["design_space"])
-            if space.feature_names != meta["feature_names"]:
-                raise SurrogateError(f"{p}: feature schema {meta['feature_names']} does not match its design space")
             identity = {k: meta[k] for k in ("env_id", "env_version", "simulator_version", "workload")}
+            declared = meta.get("derived_features")
+            try:
+                derived = derived_for(identity["env_id"], declared["names"], declared["spec"]) if declared else None
+            except DesignError as e:
+                raise SurrogateError(f"{p}: {e}") from None
+            if FeatureEncoder(space, derived).feature_names != meta["feature_names"]:
+                raise SurrogateError(f"{p}: feature schema {meta['feature_names']} does not match its design space")
             shell = Surrogate(space, meta["metrics"], identity, meta["model"], meta["params"], {"*": None},
                               {m: TargetTransform(**t) for m, t in meta["transforms"].items()},
-                              metadata={**meta.get("metadata", {}), "path": str(p)})
+                              metadata={**meta.get("metadata", {}), "path": str(p)}, derived=derived)
             if env is not None:
                 shell.check_compatible(env)  # before unpickling anything
             _warn_versions(p, meta.get("metadata", {}).get("libraries", {}))

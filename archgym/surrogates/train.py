@@ -26,23 +26,27 @@ from archgym.surrogates.data import (
     split,
     subsample,
 )
-from archgym.surrogates.features import FeatureEncoder
+from archgym.surrogates.features import FeatureEncoder, declared_features
 from archgym.surrogates.metrics import (
     DEFAULT_TOPK,
     metric_report,
     regression_report,
     worst,
 )
-from archgym.surrogates.models import ModelError, make_estimator, model_spec
+from archgym.surrogates.models import AUTO, AUTO_CANDIDATES, ModelError, is_available, make_estimator, model_spec
 from archgym.surrogates.speed import measure_speed
 from archgym.surrogates.surrogate import (
     DEFAULT_THREADS,
     Surrogate,
+    SurrogateError,
     TargetTransform,
     jsonable,
     library_versions,
     limit_threads,
 )
+
+#: feature sets of :func:`fit`: the environment's declared features added, or the design space's alone
+FEATURE_SETS = ("declared", "space")
 
 
 @dataclass
@@ -60,6 +64,24 @@ class TrainResult:
         return self.data.frame.iloc[self.test_index].reset_index(drop=True)
 
 
+def make_environment(env_id: str, workload: str, **kwargs) -> ArchGymEnv:
+    """The environment ``env_id`` of a recorded workload. A workload recorded as ``NETWORK:LAYER``
+    (Mapping-v0 models one layer of a network) is rebuilt as ``workload=NETWORK, layer=LAYER``."""
+    try:
+        return gym.make(env_id, workload=workload, **kwargs).unwrapped
+    except ValueError:
+        name, sep, layer = str(workload).rpartition(":")
+        if not sep or not name:
+            raise
+        try:
+            env = gym.make(env_id, workload=name, layer=layer, **kwargs).unwrapped
+        except (TypeError, ValueError):
+            env = None
+        if env is None or str(env.workload) != str(workload):
+            raise
+        return env
+
+
 def environment_for(data: TrainingData, env: ArchGymEnv | None = None) -> ArchGymEnv:
     """The simulator-backed environment a dataset came from (built from the registry unless given),
     checked against the dataset's id, version and parameters."""
@@ -67,7 +89,7 @@ def environment_for(data: TrainingData, env: ArchGymEnv | None = None) -> ArchGy
         if data.env_id not in ENVIRONMENTS:
             raise DatasetError(f"dataset environment {data.env_id!r} is not registered in this archgym "
                                f"(registered: {sorted(ENVIRONMENTS)}); pass env=")
-        env = gym.make(data.env_id, workload=data.workload).unwrapped
+        env = make_environment(data.env_id, data.workload)
     if env.env_id != data.env_id or str(env.version) != data.env_version:
         raise DatasetError(f"dataset rows are from {data.env_id} version {data.env_version}, the environment is "
                            f"{env.env_id} version {env.version}")
@@ -88,10 +110,19 @@ def environment_for(data: TrainingData, env: ArchGymEnv | None = None) -> ArchGy
 def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str = "hgb", *,
         params: Mapping[str, Any] | None = None, per_metric: bool | None = None, target_transform: str = "auto",
         seed: int = 0, search: int = 0, max_train: int | None = None, classifier: bool = True,
-        threads: int | None = DEFAULT_THREADS) -> Surrogate:
+        threads: int | None = DEFAULT_THREADS, features: str = "declared") -> Surrogate:
     """Fit a surrogate on the rows ``train_index`` of ``data`` (feasible rows for the regressors, all of
     them for the feasibility classifier). ``search`` > 0 runs a randomised hyper-parameter search
-    of that many candidates (3-fold cross-validation on the training rows only)."""
+    of that many candidates (3-fold cross-validation on the training rows only). ``features``:
+    ``"declared"`` adds the features the environment declares from its design space and workload
+    (:func:`~archgym.surrogates.features.declared_features`), ``"space"`` uses the design space's alone."""
+    if features not in FEATURE_SETS:
+        raise SurrogateError(f"features {features!r} is not known; allowed: {list(FEATURE_SETS)}")
+    auto = None
+    if model == AUTO:
+        auto = select_model(data, train_index, env, seed=seed, target_transform=target_transform,
+                            max_train=max_train, threads=threads, features=features)
+        model, params = auto["model"], {**auto["params"], **dict(params or {})}
     spec = model_spec(model)
     per_metric = spec.per_metric if per_metric is None else bool(per_metric)
     cap = min(x for x in (max_train, spec.max_train, train_index.size) if x is not None)
@@ -100,7 +131,8 @@ def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str
     feasible = frame["feasible"].to_numpy(dtype=bool)
     if not feasible.any():
         raise DatasetError("no feasible design among the training rows; nothing to learn metrics from")
-    encoder = FeatureEncoder(env.design_space)
+    derived = declared_features(env) if features == "declared" else None
+    encoder = FeatureEncoder(env.design_space, derived)
     X_all = encoder.encode(frame)
     X = X_all[feasible]
     names = list(env.metrics)
@@ -132,15 +164,65 @@ def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str
         "training": {"seed": int(seed), "n_train_designs": int(idx.size), "n_train_feasible": int(feasible.sum()),
                      "subsampled_from": int(train_index.size), "search_candidates": int(search),
                      "searched_params": searched if search else {}, "fit_seconds": fit_seconds,
-                     "target_transform": target_transform},
+                     "target_transform": target_transform, "features": features,
+                     "n_features": encoder.n_features},
         "libraries": library_versions(model),
     }
+    if auto is not None:
+        metadata["training"]["auto"] = auto
     sur = Surrogate(env.design_space, {m: {"unit": env.metrics[m].unit, "sense": env.metrics[m].sense} for m in names},
                      {"env_id": env.env_id, "env_version": env.version,
                       "simulator_version": data.simulator_version or env.simulator_version, "workload": env.workload},
-                     model, {**model_spec(model).defaults, **dict(params or {})}, estimators, transforms, clf, metadata)
+                     model, {**model_spec(model).defaults, **dict(params or {})}, estimators, transforms, clf, metadata,
+                     derived=derived)
     sur.threads = threads
     return sur
+
+
+def select_model(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, *, seed: int = 0, folds: int = 3,
+                 candidates=AUTO_CANDIDATES, target_transform: str = "auto", max_train: int | None = None,
+                 threads: int | None = DEFAULT_THREADS, features: str = "declared") -> dict:
+    """``--model auto``: k-fold cross-validation of every available candidate of
+    :data:`~archgym.surrogates.models.AUTO_CANDIDATES` on the training designs only (the held-out
+    designs are never seen). Score: the mean over metrics of the CV RMSE of the standardised
+    (log-scale for positive metrics) targets; the lowest wins. Returns the winner and every score."""
+    from sklearn.model_selection import KFold
+
+    idx = subsample(np.asarray(train_index), max_train, seed)
+    frame = data.frame.iloc[idx]
+    feasible = frame["feasible"].to_numpy(dtype=bool)
+    derived = declared_features(env) if features == "declared" else None
+    X = FeatureEncoder(env.design_space, derived).encode(frame)[feasible]
+    names = list(env.metrics)
+    Y = frame.loc[feasible, [METRIC_PREFIX + m for m in names]].to_numpy(dtype=float)
+    if X.shape[0] < 2 * folds:
+        raise DatasetError(f"--model auto needs at least {2 * folds} feasible training designs, got {X.shape[0]}")
+    splits = list(KFold(folds, shuffle=True, random_state=seed).split(X))
+    scores = []
+    t0 = time.perf_counter()
+    with limit_threads(threads):
+        for name, params in candidates:
+            if not is_available(name):
+                continue
+            spec = model_spec(name)
+            errs = np.zeros(len(names))
+            for tr, va in splits:
+                tf = {m: TargetTransform.fit(m, Y[tr, j], target_transform) for j, m in enumerate(names)}
+                Z = np.column_stack([tf[m].forward(Y[:, j]) for j, m in enumerate(names)])
+                if spec.per_metric:
+                    P = np.column_stack([_fit_one(name, params, seed, X[tr], Z[tr, j], 0)[0].predict(X[va])
+                                         for j in range(len(names))])
+                else:
+                    est = _fit_one(name, params, seed, X[tr], Z[tr] if len(names) > 1 else Z[tr, 0], 0)[0]
+                    P = np.asarray(est.predict(X[va])).reshape(len(va), -1)
+                errs += np.sqrt(np.mean((P - Z[va]) ** 2, axis=0)) / folds
+            scores.append({"model": name, "params": dict(params), "cv_rmse_std_units": float(errs.mean()),
+                           "cv_rmse_per_metric": dict(zip(names, errs.tolist()))})
+    if not scores:
+        raise ModelError("--model auto: none of its candidate models is available")
+    best = min(scores, key=lambda r: r["cv_rmse_std_units"])
+    return {"model": best["model"], "params": best["params"], "folds": folds, "seconds": time.perf_counter() - t0,
+            "candidates": scores}
 
 
 def _fit_one(model: str, params, seed: int, X: np.ndarray, z: np.ndarray, search: int):
@@ -206,20 +288,22 @@ def train(dataset, model: str = "hgb", *, env: ArchGymEnv | None = None, env_id:
           workload: str | None = None, params: Mapping[str, Any] | None = None, per_metric: bool | None = None,
           target_transform: str = "auto", test_fraction: float = 0.2, seed: int = 0, search: int = 0,
           max_train: int | None = None, speed: bool = True, topk: Sequence[int] = DEFAULT_TOPK,
-          threads: int | None = DEFAULT_THREADS) -> TrainResult:
+          threads: int | None = DEFAULT_THREADS, features: str = "declared") -> TrainResult:
     """Load a dataset, split it by ``seed``, fit ``model`` on the training designs and report on the
     held-out ones (and, with ``speed``, time surrogate against simulator in this run)."""
     data = load_training_data(dataset, env_id, workload)
     env = environment_for(data, env)
     tr, te = split(data.frame, test_fraction, seed)
     sur = fit(data, tr, env, model, params=params, per_metric=per_metric, target_transform=target_transform,
-              seed=seed, search=search, max_train=max_train, threads=threads)
+              seed=seed, search=search, max_train=max_train, threads=threads, features=features)
     test = data.frame.iloc[te]
-    report = {"env_id": data.env_id, "env_version": data.env_version, "workload": data.workload, "model": model,
+    report = {"env_id": data.env_id, "env_version": data.env_version, "workload": data.workload, "model": sur.model,
               "seed": int(seed), "test_fraction": float(test_fraction), "n_train_designs": int(tr.size),
               "n_train_used": sur.metadata["training"]["n_train_designs"],
               "fit_seconds": sur.metadata["training"]["fit_seconds"], "dataset_hash": data.dataset_hash,
               "dataset": data.describe()}
+    if "auto" in sur.metadata["training"]:
+        report["model_selection"] = sur.metadata["training"]["auto"]
     report.update(evaluate(sur, test, env, topk))
     if speed:
         report["speed"] = measure_speed(sur, env, test, dataset_sim_seconds=data.frame["sim_seconds"])
@@ -231,4 +315,4 @@ def train(dataset, model: str = "hgb", *, env: ArchGymEnv | None = None, env_id:
     return TrainResult(sur, report, data, tr, te)
 
 
-__all__ = ["TrainResult", "environment_for", "evaluate", "fit", "train"]
+__all__ = ["FEATURE_SETS", "TrainResult", "environment_for", "make_environment", "select_model", "evaluate", "fit", "train"]

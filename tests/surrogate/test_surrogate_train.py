@@ -77,7 +77,7 @@ def test_hyperparameter_search_records_best(synthetic_dataset):
 
 
 def test_bad_model_and_params(synthetic_dataset):
-    with pytest.raises(ModelError, match=r"model 'svm' is not known; allowed: \['gp', 'hgb', 'knn', 'mlp', 'rf', 'xgb'\]"):
+    with pytest.raises(ModelError, match=r"model 'svm' is not known; allowed: \['gp', 'hgb', 'knn', 'mlp', 'rf', 'xgb', 'auto'\]"):
         train(synthetic_dataset, "svm", speed=False)
     with pytest.raises(ModelError, match="model 'rf': bad hyper-parameter.*'trees'.*allowed:.*n_estimators"):
         train(synthetic_dataset, "rf", params={"trees": 3}, speed=False)
