@@ -11,6 +11,7 @@ pytest.importorskip("ipykernel")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "surrogates.ipynb"
 
 
+@pytest.mark.slow  # 90 s: the surrogate tests cover its steps; this runs the notebook as a reader would
 def test_notebook_executes(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
