@@ -6,9 +6,10 @@ that a user's full set of ASTRA-sim inputs reads, and refused where ASTRA-sim ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from ...dram.jsonfile import read_json
 
 MEMORY_TYPES = ("NO_MEMORY_EXPANSION", "PER_NODE_MEMORY_EXPANSION", "PER_NPU_MEMORY_EXPANSION", "MEMORY_POOL")
 
@@ -26,10 +27,7 @@ class RemoteMemoryConfig:
 
 def read_remote_memory_json(path) -> RemoteMemoryConfig:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not valid JSON: {e}") from e
+    data = read_json(path, "remote-memory JSON", ValueError)  # missing file, encoding and syntax errors name the file
     if not isinstance(data, dict):
         raise ValueError(f"{path}: the remote-memory configuration must be a JSON object")
     kind = data.get("memory-type", "NO_MEMORY_EXPANSION")

@@ -10,7 +10,6 @@ communication type for HalvingDoubling"). Warns where ASTRA-sim silently ignores
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from archgym.simulators.distributed.system import (
     Implementation,
     SystemConfig,
 )
+
+from ...dram.jsonfile import read_json
 
 #: keys ASTRA-sim reads that do not change the time of the analytical backends' collectives
 NO_TIMING_KEYS = {"trace-enabled", "replay-only", "track-local-mem", "local-mem-trace-filename", "roofline-enabled", "peak-perf"}
@@ -105,8 +106,5 @@ def parse_system(data, source: str = "<system>") -> SystemConfig:
 def read_system_json(path) -> SystemConfig:
     """Read an ASTRA-sim system JSON file."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not valid JSON: {e}") from e
+    data = read_json(path, "system JSON", ValueError)  # missing file, encoding and syntax errors name the file
     return parse_system(data, str(path))
