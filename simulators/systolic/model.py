@@ -45,7 +45,8 @@ from .formats.scalesim import SystolicFileError, read_topology
 from .prefetch import read_buffer
 from .replay import replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
-from .traffic import calc_reads
+from .traffic import calc_exact, calc_reads
+from .writes import write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -97,6 +98,9 @@ def layer_arrays(layers: Sequence[Layer]) -> dict[str, np.ndarray]:
     a["vrows"] = _valid_taps(a["ifmap_h"], a["filter_h"], a["stride_h"], a["ofmap_h"])
     a["vcols"] = _valid_taps(a["ifmap_w"], a["filter_w"], a["stride_w"], a["ofmap_w"])
     a["ifmap_valid"] = a["vrows"] * a["vcols"] * a["channels"]
+    # every ifmap address occurs once in the im2col operand (no two windows overlap)
+    overlap = ((a["filter_h"] > a["stride_h"]) & (a["ofmap_h"] > 1)) | ((a["filter_w"] > a["stride_w"]) & (a["ofmap_w"] > 1))
+    a["single_copy"] = (~overlap).astype(np.int64)
     return a
 
 
@@ -263,6 +267,15 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         calc_if, calc_f = calc_reads(x)
         dram_if = np.rint(calc_if).astype(np.int64) + zero
         dram_f = np.rint(calc_f).astype(np.int64) + zero
+        rows = np.nonzero(~cfg["user"])[0]
+        c_if, c_f, c_of, c_st = (np.ascontiguousarray(a[rows]) for a in (dram_if, dram_f, dram_of, stall))
+        Rr, Cr, dfr = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
+        calc_exact(dfr, Rr, Cr, 50 * (words(cfg["ifmap_sram_kb"])[rows, 0] // 100),
+                   50 * (words(cfg["filter_sram_kb"])[rows, 0] // 100), lay["gemm_m"], lay["gemm_n"], lay["gemm_k"],
+                   lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
+        write_buffers(dfr, Rr, Cr, np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0]), Cr,
+                      lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st)
+        dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = c_if, c_f, c_of, c_st
     if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
         u_if, u_f, u_stall = memory if memory is not None else _user_memory(cfg, lay, rows)

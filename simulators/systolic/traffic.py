@@ -23,6 +23,7 @@ tests/systolic/test_systolic_analytic_accuracy.py.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def _pmiss(d, E):
@@ -118,3 +119,60 @@ def ifmap_misses(x: dict, E) -> np.ndarray:
     passes = np.where(is_, 1, x["cf"])
     later = U * repeat_miss_fraction(per_pass, E) + intra
     return per_pass + (passes - 1) * later
+
+
+# ---- exact counts where every address occurs once per pass ---------------------------------------
+# An epoch's buffer holds exactly the distinct addresses demanded since the epoch began (a demand
+# either hits or is inserted), and the epoch ends with its E-th insertion (that address is forgotten
+# with the rest). A block of S distinct addresses demanded P times in a row, in the same order,
+# entered with c insertions in the running epoch, therefore misses in closed form (:func:`_block`).
+
+@njit(cache=True)
+def _block(S, P, c, E):
+    """(misses, insertions in the running epoch afterwards) of ``S`` new distinct addresses demanded
+    ``P`` times in the same order, entered with ``c`` insertions in an epoch of ``E``."""
+    if S <= 0 or P <= 0:
+        return 0, c
+    n1 = E - c  # insertions until the epoch ends
+    if n1 > S:  # all of the block fits the running epoch: later passes hit
+        return S, c + S
+    rest = P * S - n1  # demands after the epoch ended (its buffer is empty)
+    if S < E:  # one more pass fills the new epoch, then everything hits
+        more = min(S, rest)
+        return n1 + more, more
+    return n1 + rest, rest % E  # an epoch never holds a block: every demand misses
+
+
+@njit(cache=True)
+def calc_exact(df, R, C, E_if, E_f, M, N, K, valid, single, if_out, f_out):
+    """Estimate-mode DRAM reads (``if_out[n, j]``, ``f_out[n, j]``) of designs ``n`` x layers ``j``:
+    the filter always, the ifmap where every address occurs once in its stream (``single[j]``;
+    ``valid[j]`` entries); other ifmaps are left as they are. os re-reads a filter slab of ``K x C``
+    for every row fold and the whole ifmap for every column fold, ws the whole ifmap for every column
+    fold, is the whole filter for every column fold; the stationary operand is read once."""
+    for n in range(df.size):
+        d, r, cc = df[n], R[n], C[n]
+        for j in range(M.size):
+            m, nn, k = M[j], N[j], K[j]
+            if d == 0:
+                rf = (m + r - 1) // r
+                cf = (nn + cc - 1) // cc
+                cnt = 0
+                tot = 0
+                for fc in range(cf):
+                    cu = min(cc, nn - fc * cc)
+                    x, cnt = _block(k * cu, rf, cnt, E_f[n])
+                    tot += x
+                f_out[n, j] = tot
+                if single[j]:
+                    if_out[n, j] = _block(valid[j], cf, 0, E_if[n])[0]
+            elif d == 1:
+                cf = (nn + cc - 1) // cc
+                f_out[n, j] = k * nn
+                if single[j]:
+                    if_out[n, j] = _block(valid[j], cf, 0, E_if[n])[0]
+            else:
+                cf = (m + cc - 1) // cc
+                f_out[n, j] = _block(k * nn, cf, 0, E_f[n])[0]
+                if single[j]:
+                    if_out[n, j] = valid[j]
