@@ -46,7 +46,7 @@ from .prefetch import read_buffer
 from .replay import replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
-from .writes import write_buffers
+from .writes import NO_PROFILE, write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -227,7 +227,7 @@ def check_counts(cfg: Mapping[str, np.ndarray], lay: Mapping[str, np.ndarray]) -
 
 def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyTable, memory=None) -> dict[str, np.ndarray]:
     """Every per-layer quantity as a (designs, layers) array. ``memory``: the USER-mode
-    (dram_ifmap, dram_filter, stall) arrays of these designs if already computed (:func:`_user_memory`)."""
+    (dram_ifmap, dram_filter, stall, dram_ofmap) arrays of these designs if already computed (:func:`_user_memory`)."""
     R = cfg["array_rows"][:, None]
     C = cfg["array_cols"][:, None]
     df = cfg["dataflow"][:, None]
@@ -273,13 +273,14 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         calc_exact(dfr, Rr, Cr, 50 * (words(cfg["ifmap_sram_kb"])[rows, 0] // 100),
                    50 * (words(cfg["filter_sram_kb"])[rows, 0] // 100), lay["gemm_m"], lay["gemm_n"], lay["gemm_k"],
                    lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
+        none = np.zeros(c_of.shape, dtype=np.int64)
         write_buffers(dfr, Rr, Cr, np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0]), Cr,
-                      lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st)
+                      lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE, NO_PROFILE, none, none)
         dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = c_if, c_f, c_of, c_st
     if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
-        u_if, u_f, u_stall = memory if memory is not None else _user_memory(cfg, lay, rows)
-        dram_if[rows], dram_f[rows], stall[rows] = u_if, u_f, u_stall
+        u_if, u_f, u_stall, u_of = memory if memory is not None else _user_memory(cfg, lay, rows)
+        dram_if[rows], dram_f[rows], stall[rows], dram_of[rows] = u_if, u_f, u_stall, u_of
     total = compute_cycles + stall
 
     e = energy_pj(
@@ -303,9 +304,14 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
 
 
 def _user_memory(cfg, lay, rows):
-    """USER-mode DRAM reads (ifmap, filter) and stall cycles of designs ``rows`` on every layer, as
-    (designs, layers) arrays. Designs that share dataflow, array shape and SRAM size share their
-    read-buffer replays, so this is best called on a whole batch at once."""
+    """USER-mode DRAM reads (ifmap, filter), stall cycles and DRAM ofmap writes of designs ``rows`` on
+    every layer, as (designs, layers) arrays. Designs that share dataflow, array shape and SRAM size
+    share their read-buffer replays, so this is best called on a whole batch at once.
+
+    Where neither read buffer ever stalls the array, the ofmap write buffer alone sets the stall and
+    is replayed event by event (:mod:`.writes`, exact); elsewhere its drains are combined with the
+    read buffers' stall profiles (:mod:`.drain`). The DRAM ofmap writes are always the event
+    replay's (exact without read stalls; a read stall only moves the drains' partial lines)."""
     R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
     M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
     word = lambda name: cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows]  # noqa: E731
@@ -316,9 +322,13 @@ def _user_memory(cfg, lay, rows):
         out.append(reads)
         prof.append((p, np.ascontiguousarray(row)))
     stall = np.zeros((len(rows), len(M)), dtype=np.int64)
-    layer_stalls(df, R, C, M, N, K, word("ofmap_sram_kb"), cfg["bandwidth"][rows], prof[0][0], prof[0][1],
-                 prof[1][0], prof[1][1], stall)
-    return out[0], out[1], stall
+    B, bw = np.ascontiguousarray(word("ofmap_sram_kb")), np.ascontiguousarray(cfg["bandwidth"][rows])
+    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], stall)
+    dram_of = np.zeros_like(stall)
+    of_stall = np.zeros_like(stall)
+    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1])
+    reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
+    return out[0], out[1], np.where(reads_stall, stall, of_stall), dram_of
 
 
 _SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
@@ -395,7 +405,7 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     # USER-mode memory of the whole batch in one go (its replays are shared between designs)
     users = np.nonzero(cfg["user"])[0]
     u_step = max(1, _USER_CHUNK // len(lay["repeat"]))
-    mem = [np.zeros((n, len(lay["repeat"])), dtype=np.int64) for _ in range(3)]
+    mem = [np.zeros((n, len(lay["repeat"])), dtype=np.int64) for _ in range(4)]
     for i in range(0, len(users), u_step):
         for m, v in zip(mem, _user_memory(cfg, lay, users[i:i + u_step])):
             m[users[i:i + u_step]] = v

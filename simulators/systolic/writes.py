@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .drain import _read_stall
+
 _OS = 0
 
 
@@ -88,8 +90,18 @@ def _push(q, n, line, fill):
 
 
 @njit(cache=True)
-def write_buffer(df, R, C, M, N, K, B, bw):
-    """(DRAM ofmap writes, stall cycles) of one layer on one design whose reads never stall."""
+def _shift(g, span, prof_if, prof_f, i_if, i_f):
+    """Read stall by stall-free line ``g`` (0 without profiles)."""
+    if prof_if.shape[0] == 0:
+        return 0
+    return _read_stall(g, span, prof_if, prof_f, i_if, i_f)
+
+
+@njit(cache=True)
+def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
+    """(DRAM ofmap writes, stall cycles) of one layer on one design whose reads never stall; with
+    read-stall profiles ``prof_if[i_if]``, ``prof_f[i_f]`` (:mod:`.prefetch`; empty: none) the
+    writes are shifted by the read stall before them (then the DRAM writes are close, not exact)."""
     if df == _OS:
         Sr, Sc, T = M, N, K
     elif df == 1:
@@ -99,6 +111,7 @@ def write_buffer(df, R, C, M, N, K, B, bw):
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
+    span = rf * cf * L
     Nw = writes_before(rf * cf * L, df, R, C, Sr, Sc, T, rf, cf, L)
     od = B - (B + 1) // 2  # words one drain frees at most
     thr = B - od
@@ -120,18 +133,29 @@ def write_buffer(df, R, C, M, N, K, B, bw):
             break
         j0 = w + max(free - 1, 0)  # first write after which the buffer is full
         gT = drain_end - S  # the running drain ends at this (stall-free) line
+        if prof_if.shape[0] > 0 and gT > 0:  # with read stalls: the first line whose shifted time reaches it
+            lo, hi = 0, gT
+            while lo < hi:
+                m = (lo + hi) // 2
+                if m + _shift(m, span, prof_if, prof_f, i_if, i_f) >= gT:
+                    hi = m
+                else:
+                    lo = m + 1
+            gT = lo
         jT = max(jA, writes_before(gT, df, R, C, Sr, Sc, T, rf, cf, L)) if gT > 0 else jA
         if jT > j0:  # the buffer fills while the drain runs: the write waits for its end
             if j0 >= Nw:
                 break
-            S = drain_end - line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
+            g0 = line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
+            S = drain_end - g0 - _shift(g0, span, prof_if, prof_f, i_if, i_f)
             pos += j0 - w + 1
             free -= j0 - w + 1
             w = j0 + 1
             continue
         if jT >= Nw:
             break
-        cur = line_of_write(jT, df, R, C, Sr, Sc, T, rf, cf, L) + S
+        gj = line_of_write(jT, df, R, C, Sr, Sc, T, rf, cf, L)
+        cur = gj + S + _shift(gj, span, prof_if, prof_f, i_if, i_f)
         pos += jT - w + 1
         free -= jT - w + 1
         w = jT + 1
@@ -174,11 +198,16 @@ def write_buffer(df, R, C, M, N, K, B, bw):
 
 
 @njit(cache=True)
-def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out):
+def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out, prof_if, prof_f, i_if, i_f):
     """:func:`write_buffer` of designs ``n`` (1-d ``df``, ``R``, ``C``, ofmap words ``B``, line width
-    ``bw``) x layers ``j`` (1-d ``M``, ``N``, ``K``) into ``dram_out[n, j]``, ``stall_out[n, j]``."""
+    ``bw``) x layers ``j`` (1-d ``M``, ``N``, ``K``) into ``dram_out[n, j]``, ``stall_out[n, j]``;
+    ``prof_if`` / ``prof_f`` (rows ``i_if[n, j]``, ``i_f[n, j]``) the read-stall profiles, or empty."""
     for n in range(df.size):
         for j in range(M.size):
-            d, s = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n])
+            d, s = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], prof_if, prof_f, i_if[n, j], i_f[n, j])
             dram_out[n, j] = d
             stall_out[n, j] = s
+
+
+#: no read-stall profiles (CALC mode, or reads that never stall)
+NO_PROFILE = np.zeros((0, 2), dtype=np.float32)
