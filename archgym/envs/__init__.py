@@ -8,4 +8,5 @@ ENVIRONMENTS: dict[str, str] = {
     "archgym/DRAM-v0": "archgym.envs.dram:DRAMEnv",
     "archgym/Dataflow-v0": "archgym.envs.dataflow:DataflowEnv",
     "archgym/Mapping-v0": "archgym.envs.mapping:MappingEnv",
+    "archgym/DistributedTraining-v0": "archgym.envs.distributed:DistributedTrainingEnv",
 }
