@@ -118,7 +118,7 @@ def system_space() -> list:
     return params
 
 
-def network_of(design: Mapping, npus: int, latency_ns: float) -> tuple[Network, list[int]]:
+def network_of(design: Mapping, npus: int, latency_ns: Sequence[float]) -> tuple[Network, list[int]]:
     """The network a design describes, and the design's dimension index of each network dimension."""
     sizes = [int(design[f"npus_d{i}"]) for i in range(DIMS - 1)]
     inner = math.prod(sizes)
@@ -128,7 +128,7 @@ def network_of(design: Mapping, npus: int, latency_ns: float) -> tuple[Network, 
     used = [i for i, n in enumerate(sizes) if n > 1]
     if not used:
         raise InfeasibleDesign(f"every dimension has one NPU; the system has {npus}")
-    dims = tuple(Dimension(design[f"topology_d{i}"], sizes[i], float(design[f"bandwidth_d{i}"]), float(latency_ns))
+    dims = tuple(Dimension(design[f"topology_d{i}"], sizes[i], float(design[f"bandwidth_d{i}"]), float(latency_ns[i]))
                  for i in used)
     return Network(dims), used
 
@@ -149,7 +149,7 @@ class DistributedTrainingEnv(ArchGymEnv):
     ``workload``: a model name or a Chakra trace prefix; ``phase``: ``train``, ``prefill`` or ``decode``;
     ``npus`` (default 1,024); ``accelerator``: ``A100`` (default), ``H100``, ``TPUv4`` or a dict of
     ``tflops``, ``mem_GBps``, ``mem_GB``; ``batch`` (sequences; default the model's training batch, 32 for
-    inference), ``seq`` and ``context`` (default the model's context); ``latency_ns`` per hop (500),
+    inference), ``seq`` and ``context`` (default the model's context); ``latency_ns`` per hop (500, or one per dimension),
     ``endpoint_delay`` (10 cycles) and ``local_mem_bw_GBps`` (1,600 GB/s), ASTRA-sim's example values.
     Other keyword arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
@@ -157,17 +157,23 @@ class DistributedTrainingEnv(ArchGymEnv):
     env_id = "archgym/DistributedTraining-v0"
     version = "0"
     simulator_version = "distributed-1"
+    compiled_package = "archgym.simulators.distributed"
+    typical_compile_seconds = 5.0
 
     def __init__(self, workload: str = "gpt3-13b", phase: str = "train", npus: int = 1024, accelerator="A100",
                  batch: int | None = None, seq: int | None = None, context: int | None = None,
-                 latency_ns: float = 500.0, endpoint_delay: int = 10, local_mem_bw_GBps: float = 1600.0,
+                 latency_ns: float | Sequence[float] = 500.0, endpoint_delay: int = 10, local_mem_bw_GBps: float = 1600.0,
                  targets: Mapping[str, float] | None = None, **kwargs):
         if phase not in PHASES:
             raise ValueError(f"phase {phase!r} is not one of {list(PHASES)}")
         if int(npus) != npus or npus < 2:
             raise ValueError(f"npus must be an integer of at least 2, got {npus!r}")
         self.phase, self.npus = phase, int(npus)
-        self.latency_ns, self.endpoint_delay, self.local_mem_bw_GBps = float(latency_ns), int(endpoint_delay), float(local_mem_bw_GBps)
+        lat = [float(latency_ns)] * DIMS if isinstance(latency_ns, (int, float)) else [float(x) for x in latency_ns]
+        if len(lat) != DIMS or not all(x >= 0 for x in lat):
+            raise ValueError(f"latency_ns must be one non-negative number or {DIMS} of them (ns per hop, per dimension), "
+                             f"got {latency_ns!r}")
+        self.latency_ns, self.endpoint_delay, self.local_mem_bw_GBps = tuple(lat), int(endpoint_delay), float(local_mem_bw_GBps)
         self.accelerator = get_accelerator(accelerator)
         self._collectives: dict = {}
         params = system_space()

@@ -18,7 +18,7 @@ from archgym.simulators.distributed.formats.system_json import read_system_json
 from archgym.simulators.distributed.logical import logical_rings
 from archgym.simulators.distributed.network import Network, require_one_dimension
 from archgym.simulators.distributed.phases import QueueAllocator, chunk_phases
-from archgym.simulators.distributed.scheduler import identical_chunks_finish_ns, pipeline_finish_ns
+from archgym.simulators.distributed.scheduler import identical_chunks_finish_ns, identical_plan_finish_ns, pipeline_finish_ns
 from archgym.simulators.distributed.system import IMPLEMENTATION_KEYS, SystemConfig
 
 BACKENDS = ("congestion_unaware", "congestion_aware")
@@ -65,10 +65,10 @@ def _closed_form_ns(network, system, collective, size_bytes, queues_per_dim, rin
     if queues_per_dim == 1:  # every chunk gets the same plan; with distinct queues per phase it is a tandem pipeline
         plan = chunk_phases(collective, rings, chunk, system.collective_optimization, alloc,
                             lambda comm, ring, size: timed(comm, ring, size)[1])
+        each = [timed(p.comm, p.ring, p.size)[0] for p in plan]
         if len({p.queue for p in plan}) == len(plan):
-            return identical_chunks_finish_ns([timed(p.comm, p.ring, p.size)[0] for p in plan], count,
-                                              system.active_chunks_per_dimension)
-        alloc = QueueAllocator([queues_per_dim] * len(network.dims))
+            return identical_chunks_finish_ns(each, count, system.active_chunks_per_dimension)
+        return identical_plan_finish_ns(each, [p.queue for p in plan], count, system.active_chunks_per_dimension, 1)
     durations, queues = [], []
     for _ in range(count):
         plan = chunk_phases(collective, rings, chunk, system.collective_optimization, alloc,

@@ -13,6 +13,9 @@ from __future__ import annotations
 import heapq
 import math
 
+import numba
+import numpy as np
+
 
 def identical_chunks_finish_ns(phase_ns: list[int], count: int, active_chunks: int) -> int:
     """Finish time of ``count`` identical chunks whose phases each have a queue of their own, ``active_chunks`` at once.
@@ -65,3 +68,62 @@ def pipeline_finish_ns(durations: list[list[int]], queues: list[list[int]], acti
         if pos[c] < len(durations[c]):
             start_waiting(queues[c][pos[c]], now)
     return finish
+
+
+@numba.njit(cache=True)
+def _pipeline_kernel(dur, que, nq, limit):  # pragma: no cover - compiled
+    c_n, p_n = dur.shape
+    cap = c_n * p_n + 1
+    wait = np.empty((nq, cap), dtype=np.int64)  # FIFO per queue
+    head = np.zeros(nq, dtype=np.int64)
+    tail = np.zeros(nq, dtype=np.int64)
+    running = np.zeros(nq, dtype=np.int64)
+    pos = np.zeros(c_n, dtype=np.int64)
+    heap = [(np.int64(0), np.int64(0), np.int64(0))]
+    heap.pop()
+    seq = 0
+    finish = 0
+    for c in range(c_n):
+        q = que[c, 0]
+        wait[q, tail[q]] = c
+        tail[q] += 1
+        while head[q] < tail[q] and running[q] < limit:
+            x = wait[q, head[q]]
+            head[q] += 1
+            running[q] += 1
+            heapq.heappush(heap, (dur[x, pos[x]], np.int64(seq), np.int64(x)))
+            seq += 1
+    while len(heap) > 0:
+        now, _, c = heapq.heappop(heap)
+        q = que[c, pos[c]]
+        running[q] -= 1
+        pos[c] += 1
+        done = pos[c] == p_n
+        if done:
+            finish = max(finish, now)
+        else:
+            nxt = que[c, pos[c]]
+            wait[nxt, tail[nxt]] = c
+            tail[nxt] += 1
+        for qq in (q, -1 if done else que[c, pos[c]]):
+            if qq < 0:
+                continue
+            while head[qq] < tail[qq] and running[qq] < limit:
+                x = wait[qq, head[qq]]
+                head[qq] += 1
+                running[qq] += 1
+                heapq.heappush(heap, (now + dur[x, pos[x]], np.int64(seq), np.int64(x)))
+                seq += 1
+    return finish
+
+
+def identical_plan_finish_ns(phase_ns: list[int], phase_queues: list[int], count: int, active_chunks: int,
+                             queues_per_dim: int) -> int:
+    """:func:`pipeline_finish_ns` for ``count`` chunks that all have the same phases and queues (compiled;
+    for plans that reuse a queue, e.g. localBWAware's ReduceScatter and AllGather on one dimension)."""
+    if not phase_ns or count <= 0:
+        return 0
+    dur = np.tile(np.asarray(phase_ns, dtype=np.int64), (count, 1))
+    que = np.tile(np.asarray(phase_queues, dtype=np.int64), (count, 1))
+    limit = math.ceil(active_chunks / queues_per_dim)
+    return int(_pipeline_kernel(dur, que, int(que.max()) + 1, limit))
