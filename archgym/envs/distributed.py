@@ -59,7 +59,8 @@ from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metr
 from archgym.core.spaces import Categorical, DesignSpace, Integer, Ordinal, PowerOfTwo
 from archgym.simulators.distributed.llm.accelerator import accelerator as get_accelerator
 from archgym.simulators.distributed.llm.iteration import PHASES, InfeasibleParallelism, iteration
-from archgym.simulators.distributed.llm.models import MODELS, model as get_model
+from archgym.simulators.distributed.llm.models import MODELS
+from archgym.simulators.distributed.llm.models import model as get_model
 from archgym.simulators.distributed.llm.parallelism import Parallelism
 from archgym.simulators.distributed.network import Dimension, Network
 from archgym.simulators.distributed.system import COLLECTIVES, SystemConfig
