@@ -16,15 +16,15 @@ next collective's messages.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archgym.simulators.distributed.collective import BACKENDS, collective_finish_ns
-from archgym.simulators.distributed.formats.chakra_et import BROADCAST, read_chakra_workload
-from archgym.simulators.distributed.formats.network_yaml import read_network_yaml
-from archgym.simulators.distributed.formats.remote_memory_json import read_remote_memory_json
-from archgym.simulators.distributed.formats.system_json import read_system_json
+from archgym.simulators.distributed.formats import filecache
+from archgym.simulators.distributed.formats.chakra_et import BROADCAST, Trace, read_chakra_traces, read_trace
+from archgym.simulators.distributed.formats.network_yaml import network_from_bytes
+from archgym.simulators.distributed.formats.remote_memory_json import remote_memory_from_bytes
+from archgym.simulators.distributed.formats.system_json import system_from_bytes
 from archgym.simulators.distributed.formats.text_workload import read_text_workload
 from archgym.simulators.distributed.workload import WorkloadResult, schedule_workload
 
@@ -53,18 +53,14 @@ class AstraSimResult:
                     "comp_comm_overlap_ns_npu0": r0.comp_comm_overlap_ns} if r0 else {})}
 
 
-def _signature(nodes) -> tuple:
-    """The graph up to node ids and names: ids replaced by their rank (ASTRA-sim issues in ascending id)."""
-    rank = {i: k for k, i in enumerate(sorted(n.id for n in nodes))}
-    return tuple(sorted((rank[n.id], n.kind, tuple(sorted(rank[d] for d in n.deps)), n.duration_us, n.collective, n.size_bytes)
-                        for n in nodes))
+_TIMES = filecache.cache()
 
 
-def _system_json_flags(path: Path) -> dict:
+def _config_bytes(what: str, path) -> bytes:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}  # read_system_json reports it
+        return filecache.read_bytes(path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise FileNotFoundError(f"{what} configuration file: {path} does not exist") from None
 
 
 def run_astrasim(workload_configuration, system_configuration, network_configuration, remote_memory_configuration=None,
@@ -74,60 +70,71 @@ def run_astrasim(workload_configuration, system_configuration, network_configura
     ``num_passes`` is the TextConverter's pass count, used only for a text workload. Input ASTRA-sim
     refuses raises ``ValueError`` (``FileNotFoundError`` for a missing file) naming the file, key and
     value; input ASTRA-sim accepts but this model does not cover raises ``NotImplementedError``.
+    Every file is read on every call; what a file parses to, and each collective's time, are
+    remembered under the files' bytes (``formats.filecache``; ``clear_caches`` forgets them).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if isinstance(num_queues_per_dim, bool) or int(num_queues_per_dim) != num_queues_per_dim or num_queues_per_dim < 1:
         raise ValueError(f"num-queues-per-dim {num_queues_per_dim!r} must be an integer of at least 1")
-    for what, p in (("system", system_configuration), ("network", network_configuration), ("remote-memory", remote_memory_configuration)):
-        if p is not None and not Path(p).is_file():
-            raise FileNotFoundError(f"{what} configuration file: {p} does not exist")
-    network = read_network_yaml(network_configuration)
-    system = read_system_json(system_configuration)
-    raw = _system_json_flags(Path(system_configuration))
-    if remote_memory_configuration is not None:
-        read_remote_memory_json(remote_memory_configuration)
+    sys_b = _config_bytes("system", system_configuration)
+    net_b = _config_bytes("network", network_configuration)
+    rem_b = None if remote_memory_configuration is None else _config_bytes("remote-memory", remote_memory_configuration)
+    network = network_from_bytes(net_b, str(Path(network_configuration)))
+    system, raw = system_from_bytes(sys_b, str(Path(system_configuration)))
+    if not isinstance(raw, dict):
+        raw = {}
+    if rem_b is not None:
+        remote_memory_from_bytes(rem_b, str(Path(remote_memory_configuration)))
     if raw.get("replay-only"):
         raise NotImplementedError(f"{system_configuration}: replay-only {raw['replay-only']!r}: replaying every node with its "
                                   "recorded duration is not modelled (only 0, the default)")
     npus = network.total_npus
     prefix = str(workload_configuration)
-    if Path(f"{prefix}.0.et").is_file():
-        graphs = read_chakra_workload(prefix, npus, len(network.dims))
+    first = f"{prefix}.0.et"
+    try:
+        first_b = filecache.read_bytes(first)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        first_b = None
+    if first_b is not None:
+        ndims = len(network.dims)
+        traces = [read_trace(first, first_b, ndims)]
+        traces += read_chakra_traces(prefix, npus, ndims, first=1)
     elif Path(prefix).is_file():
-        graphs = [read_text_workload(prefix, num_passes)] * npus
+        traces = [Trace(nodes=read_text_workload(prefix, num_passes))] * npus
     else:
         raise FileNotFoundError(f"workload file: {prefix}.0.et does not exist (--workload-configuration is a Chakra trace "
                                 "prefix PREFIX, read as PREFIX.<npu>.et, or an ASTRA-sim 1.0 text workload file)")
-    if raw.get("roofline-enabled") and any(n.kind == "compute" for g in graphs for n in g):
+    if raw.get("roofline-enabled") and any(t.has_compute for t in traces):
         raise NotImplementedError(f"{system_configuration}: roofline-enabled {raw['roofline-enabled']!r}: compute times from "
                                   "num_ops and peak-perf are not modelled; set it to 0 to use each node's duration_micros")
 
-    times: dict = {}
-
     def finish_per_npu(collective, size):
-        key = (collective, size)
-        if key not in times:
-            if collective == BROADCAST:  # not simulated by ASTRA-sim: size_bytes holds its duration in ns
-                times[key] = [size] * npus
-            else:
-                times[key] = collective_finish_ns(network, system, collective, size, queues_per_dim=num_queues_per_dim,
-                                                  backend=backend)
-        return times[key]
+        if collective == BROADCAST:  # not simulated by ASTRA-sim: size_bytes holds its duration in ns
+            return (size,) * npus
+        key = (net_b, sys_b, collective, size, num_queues_per_dim, backend)
+        hit = _TIMES.get(key)
+        if hit is None:
+            hit = filecache.remember(_TIMES, key, tuple(collective_finish_ns(network, system, collective, size,
+                                                                             queues_per_dim=num_queues_per_dim, backend=backend)))
+        return hit
 
+    per_key: dict = {}
     cache: dict = {}
     results = []
-    for npu, nodes in enumerate(graphs):
-        keys = sorted({(n.collective, n.size_bytes) for n in nodes if n.kind == "collective"})
-        mine = tuple(finish_per_npu(c, s)[npu] for c, s in keys)
-        sig = (_signature(nodes), mine)
-        if sig in cache:
-            results.append(cache[sig])
-            continue
-        own = dict(zip(keys, mine))
-        res = schedule_workload(nodes, lambda c, s, own=own: own[(c, s)])
+    for npu, trace in enumerate(traces):
+        mine = []
+        for c, s in trace.collectives:
+            t = per_key.get((c, s))
+            if t is None:
+                t = per_key[(c, s)] = finish_per_npu(c, s)
+            mine.append(t[npu])
+        sig = (trace.signature, trace.collectives, tuple(mine))
+        res = cache.get(sig)
+        if res is None:
+            own = dict(zip(trace.collectives, mine))
+            res = cache[sig] = schedule_workload(trace.nodes, lambda c, s, own=own: own[(c, s)])
         results.append(res)
-        cache[sig] = res
     return AstraSimResult([r.finish_ns for r in results], [r.exposed_comm_ns for r in results], list(results[0].collectives), results)
 
 

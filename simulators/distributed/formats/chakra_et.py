@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from archgym.simulators.distributed.formats import filecache
 from archgym.simulators.distributed.formats.chakra_schema import AttributeProto, CollectiveCommType, GlobalMetadata, Node, NodeType
 from archgym.simulators.distributed.workload import WorkloadNode
 
@@ -196,16 +197,108 @@ def workload_nodes(nodes, source: str = "<trace>", num_dims: int | None = None) 
     return out
 
 
+#: files at least this large are read by the compiled reader (``chakra_fast``, which imports numba) when they are plain
+FAST_MIN_BYTES = 2048
+_NAME_OF_COMM = {**{k: v for k, v in SIMULATED_COMM_TYPES.items()}, CollectiveCommType["BROADCAST"]: BROADCAST}
+_TRACES = filecache.cache()
+
+
+class Trace:
+    """One NPU's parsed ``.et`` file: its graph (``nodes``, :class:`WorkloadNode` s, made on first use), ``signature``
+    (hashable: equal for two graphs that are the same up to node ids and names), ``collectives`` (the sorted
+    ``(collective, size_bytes)`` pairs of its collective nodes) and ``has_compute``."""
+
+    __slots__ = ("_nodes", "_arrays", "_data", "signature", "collectives", "has_compute")
+
+    def __init__(self, nodes=None, arrays=None, data=None):
+        self._nodes, self._arrays, self._data = nodes, arrays, data
+        if nodes is not None:
+            rank = {i: k for k, i in enumerate(sorted(n.id for n in nodes))}
+            self.signature = tuple(sorted((rank[n.id], n.kind, tuple(sorted(rank[d] for d in n.deps)), n.duration_us, n.collective,
+                                           n.size_bytes) for n in nodes))
+            self.collectives = tuple(sorted({(n.collective, n.size_bytes) for n in nodes if n.kind == "collective"}))
+            self.has_compute = any(n.kind == "compute" for n in nodes)
+        else:
+            self.signature = arrays["signature"].tobytes()
+            kinds = arrays["kinds"]
+            coll = kinds == 1
+            self.collectives = tuple(sorted({(_NAME_OF_COMM[c], s) for c, s in zip(arrays["comm"][coll].tolist(),
+                                                                                   arrays["size"][coll].tolist())}))
+            self.has_compute = bool((kinds == 0).any())
+
+    @property
+    def nodes(self) -> list[WorkloadNode]:
+        if self._nodes is None:
+            a, data = self._arrays, self._data
+            ptr, deps = a["dep_ptr"].tolist(), a["deps"].tolist()
+            out = []
+            for i, (nid, kind, dur, comm, size, na, nn) in enumerate(zip(a["ids"].tolist(), a["kinds"].tolist(), a["dur"].tolist(),
+                                                                          a["comm"].tolist(), a["size"].tolist(), a["name_a"].tolist(),
+                                                                          a["name_n"].tolist())):
+                name = data[na:na + nn].decode("ascii")
+                dd = tuple(deps[ptr[i]:ptr[i + 1]])
+                if kind == 0:
+                    out.append(WorkloadNode(nid, name, "compute", dd, duration_us=dur))
+                else:
+                    out.append(WorkloadNode(nid, name, "collective", dd, collective=_NAME_OF_COMM[comm], size_bytes=size))
+            self._nodes = out
+            self._arrays = self._data = None
+        return self._nodes
+
+
+def _fast(data: bytes):
+    """The arrays of a plain trace (``chakra_fast``), or ``None``."""
+    # the GlobalMetadata message: parsed by protobuf, as read_et does
+    length, shift, pos = 0, 0, 0
+    while pos < len(data) and shift <= 56:
+        b = data[pos]
+        pos += 1
+        length |= (b & 0x7F) << shift
+        if not b & 0x80:
+            break
+        shift += 7
+    else:
+        return None
+    if pos + length > len(data):
+        return None
+    try:
+        GlobalMetadata.FromString(data[pos:pos + length])
+    except Exception:  # protobuf's DecodeError: read_et reports it
+        return None
+    from archgym.simulators.distributed.formats.chakra_fast import decode_nodes
+
+    return decode_nodes(data, pos + length)
+
+
+def read_trace(path, data: bytes | None = None, num_dims: int | None = None) -> Trace:
+    """The :class:`Trace` of one ``.et`` file (``data``: its bytes, if already read), remembered under its bytes.
+
+    Plain traces of :data:`FAST_MIN_BYTES` or more are read by ``chakra_fast``; every other file by
+    protobuf and :func:`workload_nodes`, which also gives every error."""
+    if data is None:
+        data = _read_bytes(path)
+    key = (data, num_dims)
+    hit = _TRACES.get(key)
+    if hit is not None:
+        return hit
+    arrays = _fast(data) if len(data) >= FAST_MIN_BYTES else None
+    if arrays is not None:
+        trace = Trace(arrays=arrays, data=data)
+    else:
+        path = str(path)
+        trace = Trace(nodes=workload_nodes(read_et(path, data)[1], path, num_dims))
+    return filecache.remember(_TRACES, key, trace)
+
+
+def read_chakra_traces(prefix, total_npus: int, num_dims: int | None = None, *, first: int = 0) -> list[Trace]:
+    """Every NPU's :class:`Trace` from ``PREFIX.<first>.et`` ... ``PREFIX.<total_npus-1>.et`` (ASTRA-sim reads one file per NPU)."""
+    prefix = str(prefix)
+    return [read_trace(path, _read_bytes(path), num_dims) for path in (f"{prefix}.{npu}.et" for npu in range(first, total_npus))]
+
+
 def read_chakra_workload(prefix, total_npus: int, num_dims: int | None = None) -> list[list[WorkloadNode]]:
     """Every NPU's graph from ``PREFIX.0.et`` ... ``PREFIX.<total_npus-1>.et`` (ASTRA-sim reads one file per NPU)."""
-    out, parsed = [], {}
-    for npu in range(total_npus):
-        path = f"{prefix}.{npu}.et"
-        data = _read_bytes(path)
-        if data not in parsed:  # a microbenchmark's NPUs often have byte-identical files: parse once
-            parsed[data] = workload_nodes(read_et(path, data)[1], path, num_dims)
-        out.append(parsed[data])
-    return out
+    return [t.nodes for t in read_chakra_traces(prefix, total_npus, num_dims)]
 
 
 def chakra_nodes(nodes: list[WorkloadNode], id_offset: int = 0) -> list:
@@ -243,5 +336,6 @@ def write_chakra_workload(prefix, nodes: list[WorkloadNode], total_npus: int, *,
     return paths
 
 
-__all__ = ["read_et", "write_et", "attribute", "workload_nodes", "read_chakra_workload", "chakra_nodes", "write_chakra_workload",
+__all__ = ["read_et", "write_et", "attribute", "workload_nodes", "read_chakra_workload", "read_chakra_traces", "read_trace",
+           "Trace", "chakra_nodes", "write_chakra_workload",
            "BROADCAST"]

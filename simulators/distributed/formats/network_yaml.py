@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from archgym.simulators.distributed.formats import filecache
 from archgym.simulators.distributed.network import TOPOLOGIES, Dimension, Network
 from archgym.simulators.yaml12 import Loader as _PyLoader
 
@@ -26,7 +27,7 @@ class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 Loader.yaml_implicit_resolvers = {k: list(v) for k, v in _PyLoader.yaml_implicit_resolvers.items()}
 
 
-def parse_network(data, source: str = "<network>") -> Network:
+def parse_network(data, source: str = "<network>", *, _notes: list | None = None) -> Network:
     """A :class:`Network` from the parsed YAML mapping ``data`` (``source`` names it in errors)."""
     if not isinstance(data, dict):
         raise ValueError(f"{source}: the network configuration must be a mapping with keys {', '.join(KEYS)}")
@@ -39,7 +40,11 @@ def parse_network(data, source: str = "<network>") -> Network:
             raise ValueError(f"{source}: {key} must be a non-empty list with one entry per dimension, got {value!r}")
         lists[key] = value
     for key in sorted(set(data) - set(KEYS)):
-        warnings.warn(f"{source}: key {key!r} is not read by ASTRA-sim's analytical backend; ignored", stacklevel=3)
+        msg = f"{source}: key {key!r} is not read by ASTRA-sim's analytical backend; ignored"
+        if _notes is None:
+            warnings.warn(msg, stacklevel=3)
+        else:
+            _notes.append(msg)
     n = len(lists["topology"])
     for key in KEYS[1:]:
         if len(lists[key]) != n:
@@ -59,11 +64,25 @@ def parse_network(data, source: str = "<network>") -> Network:
     return Network(tuple(dims))
 
 
+_PARSED = filecache.cache()
+
+
+def network_from_bytes(data: bytes, source: str) -> Network:
+    """The :class:`Network` of a network YAML file's bytes (remembered under them; warnings given on every call)."""
+    key = (data, source)
+    hit = _PARSED.get(key)
+    if hit is None:
+        try:
+            parsed = yaml.load(filecache.text(data), Loader=Loader)
+        except yaml.YAMLError as e:
+            raise ValueError(f"{source}: not valid YAML: {e}") from e
+        notes: list = []
+        hit = filecache.remember(_PARSED, key, (parse_network(parsed, source, _notes=notes), tuple(notes)))
+    filecache.replay(hit[1])
+    return hit[0]
+
+
 def read_network_yaml(path) -> Network:
     """Read an ASTRA-sim analytical network YAML file."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(), Loader=Loader)
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML: {e}") from e
-    return parse_network(data, str(path))
+    return network_from_bytes(filecache.read_bytes(path), str(path))

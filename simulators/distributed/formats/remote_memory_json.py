@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...dram.jsonfile import read_json
+from archgym.simulators.distributed.formats import filecache
 
 MEMORY_TYPES = ("NO_MEMORY_EXPANSION", "PER_NODE_MEMORY_EXPANSION", "PER_NPU_MEMORY_EXPANSION", "MEMORY_POOL")
 
@@ -25,9 +25,28 @@ class RemoteMemoryConfig:
     num_npus_per_node: int = 0
 
 
+_PARSED = filecache.cache()
+
+
 def read_remote_memory_json(path) -> RemoteMemoryConfig:
     path = Path(path)
-    data = read_json(path, "remote-memory JSON", ValueError)  # missing file, encoding and syntax errors name the file
+    try:
+        data = filecache.read_bytes(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: remote-memory JSON file not found") from None
+    return remote_memory_from_bytes(data, str(path))
+
+
+def remote_memory_from_bytes(raw: bytes, source: str) -> RemoteMemoryConfig:
+    """The :class:`RemoteMemoryConfig` of a remote-memory JSON file's bytes (remembered under them)."""
+    key = (raw, source)
+    hit = _PARSED.get(key)
+    if hit is None:
+        hit = filecache.remember(_PARSED, key, _parse(filecache.json_data(raw, source, "remote-memory JSON"), source))
+    return hit
+
+
+def _parse(data, path: str) -> RemoteMemoryConfig:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: the remote-memory configuration must be a JSON object")
     kind = data.get("memory-type", "NO_MEMORY_EXPANSION")

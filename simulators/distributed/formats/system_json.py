@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from archgym.simulators.distributed.formats import filecache
 from archgym.simulators.distributed.system import (
     COLLECTIVE_OPTIMIZATIONS,
     IMPLEMENTATION_KEYS,
@@ -21,8 +22,6 @@ from archgym.simulators.distributed.system import (
     Implementation,
     SystemConfig,
 )
-
-from ...dram.jsonfile import read_json
 
 #: keys ASTRA-sim reads that do not change the time of the analytical backends' collectives
 NO_TIMING_KEYS = {"trace-enabled", "replay-only", "track-local-mem", "local-mem-trace-filename", "roofline-enabled", "peak-perf"}
@@ -40,18 +39,24 @@ def _integer(source, key, value, minimum, why=""):
     return int(value)
 
 
-def parse_system(data, source: str = "<system>") -> SystemConfig:
+def parse_system(data, source: str = "<system>", *, _notes: list | None = None) -> SystemConfig:
     """A :class:`SystemConfig` from the parsed JSON object ``data`` (``source`` names it in errors)."""
+    def warn(msg):
+        if _notes is None:
+            warnings.warn(msg, stacklevel=4)
+        else:
+            _notes.append(msg)
+
     if not isinstance(data, dict):
         raise ValueError(f"{source}: the system configuration must be a JSON object")
     known = {"scheduling-policy", "collective-optimization", "endpoint-delay", "active-chunks-per-dimension",
              "preferred-dataset-splits", "local-mem-bw", "model-shared-bus", *IMPLEMENTATION_KEYS.values(),
              *NO_TIMING_KEYS, *IGNORED_KEYS, *UNSUPPORTED_KEYS}
     for key in sorted(set(data) - known):
-        warnings.warn(f"{source}: key {key!r} is not read by ASTRA-sim; ignored", stacklevel=3)
+        warn(f"{source}: key {key!r} is not read by ASTRA-sim; ignored")
     for key in sorted(set(data) & set(IGNORED_KEYS)):
         if key == "boost-mode" or not data.get("model-shared-bus"):
-            warnings.warn(f"{source}: {key} {IGNORED_KEYS[key]}; ignored", stacklevel=3)
+            warn(f"{source}: {key} {IGNORED_KEYS[key]}; ignored")
     for key in UNSUPPORTED_KEYS:
         if key in data:
             raise NotImplementedError(f"{source}: {key} (custom-collective Chakra ETs) is not modelled")
@@ -96,15 +101,33 @@ def parse_system(data, source: str = "<system>") -> SystemConfig:
             raise ValueError(f"{source}: {key}: halvingDoubling does not implement all-to-all (ASTRA-sim exits with 'unknown "
                              "communication type for HalvingDoubling collective algorithm'); use ring or direct")
         if coll != "AllReduce" and any(p.base == "doubleBinaryTree" for p in parsed):
-            warnings.warn(f"{source}: {key}: ASTRA-sim runs doubleBinaryTree as an all-reduce of the full data whatever the "
-                          "collective", stacklevel=3)
+            warn(f"{source}: {key}: ASTRA-sim runs doubleBinaryTree as an all-reduce of the full data whatever the collective")
         impls[coll] = tuple(parsed)
     kw["implementations"] = impls
     return SystemConfig(**kw)
 
 
+_PARSED = filecache.cache()
+
+
+def system_from_bytes(data: bytes, source: str) -> tuple[SystemConfig, dict]:
+    """``(SystemConfig, the parsed JSON object)`` of a system JSON file's bytes (remembered under them; warnings
+    given on every call). The object is shared: do not change it."""
+    key = (data, source)
+    hit = _PARSED.get(key)
+    if hit is None:
+        raw = filecache.json_data(data, source, "system JSON")
+        notes: list = []
+        hit = filecache.remember(_PARSED, key, (parse_system(raw, source, _notes=notes), raw, tuple(notes)))
+    filecache.replay(hit[2])
+    return hit[0], hit[1]
+
+
 def read_system_json(path) -> SystemConfig:
     """Read an ASTRA-sim system JSON file."""
     path = Path(path)
-    data = read_json(path, "system JSON", ValueError)  # missing file, encoding and syntax errors name the file
-    return parse_system(data, str(path))
+    try:
+        data = filecache.read_bytes(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: system JSON file not found") from None
+    return system_from_bytes(data, str(path))[0]

@@ -1,0 +1,69 @@
+"""Reading input files once per content: what a file parses to is remembered under its bytes (never its path alone).
+
+ASTRA-sim's inputs are small and a sweep reads the same few again and again: every reader here reads
+the file's bytes (always: an edited file is a new key) and looks the parse up under
+``(bytes, name the errors and warnings use)``. Failures are never remembered (the next call raises
+again, with the same message); warnings are remembered with the result and given again on every call.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+
+from ...textfile import decode_error
+
+#: entries per cache; the oldest go first
+LIMIT = 1024
+_CACHES: list[dict] = []
+
+
+def cache() -> dict:
+    """A new content cache, emptied by :func:`clear_caches`."""
+    c: dict = {}
+    _CACHES.append(c)
+    return c
+
+
+def remember(c: dict, key, value, limit: int = LIMIT):
+    if len(c) >= limit:
+        del c[next(iter(c))]
+    c[key] = value
+    return value
+
+
+def clear_caches() -> None:
+    """Forget every parsed file (and remembered result) of the ASTRA-sim model."""
+    for c in _CACHES:
+        c.clear()
+
+
+def read_bytes(path) -> bytes:
+    """The file's bytes (``open`` errors as they are)."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def text(data: bytes) -> str:
+    """``data`` decoded as ``Path.read_text`` decodes a file (locale encoding, universal newlines)."""
+    return io.TextIOWrapper(io.BytesIO(data)).read()
+
+
+def json_data(data: bytes, source: str, kind: str):
+    """Parsed JSON of a file's bytes; bad encoding or syntax raises ``ValueError`` naming the file (as ``read_json``)."""
+    try:
+        return json.loads(text(data))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{source}: {decode_error(e)}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{source}: not valid JSON (line {e.lineno}: {e.msg})") from None
+
+
+def replay(messages, stacklevel: int = 4) -> None:
+    """Give the remembered warnings again (``UserWarning``, as the readers warn)."""
+    for m in messages:
+        warnings.warn(m, stacklevel=stacklevel)
+
+
+__all__ = ["cache", "remember", "clear_caches", "read_bytes", "text", "json_data", "replay"]
