@@ -32,7 +32,8 @@ times slower at 1,024 NPUs.
 
 Workloads (``workload=``): ``gpt3-13b`` (default), ``gpt3-175b``, ``llama-7b``, ``llama2-70b``, ``vit-l16``,
 ``vit-h14``, with ``phase="train"`` (one iteration of the model's global batch), ``"prefill"`` (the prompt
-of ``batch`` sequences) or ``"decode"`` (one token for ``batch`` sequences with a KV cache of ``context``);
+of ``batch`` sequences) or ``"decode"`` (one token for ``batch`` sequences with a KV cache of ``context``), ``batch`` per
+data-parallel replica for inference;
 or the prefix of a Chakra trace (``PREFIX.<npu>.et``, one file per NPU): then only the system and network
 knobs remain, and the trace's own compute times and collectives are run as ``run_astrasim`` runs them.
 
@@ -149,8 +150,8 @@ class DistributedTrainingEnv(ArchGymEnv):
 
     ``workload``: a model name or a Chakra trace prefix; ``phase``: ``train``, ``prefill`` or ``decode``;
     ``npus`` (default 1,024); ``accelerator``: ``A100`` (default), ``H100``, ``TPUv4`` or a dict of
-    ``tflops``, ``mem_GBps``, ``mem_GB``; ``batch`` (sequences; default the model's training batch, 32 for
-    inference), ``seq`` and ``context`` (default the model's context); ``latency_ns`` per hop (500, or one per dimension),
+    ``tflops``, ``mem_GBps``, ``mem_GB``; ``batch`` (training: sequences per iteration, default the model's
+    global batch; inference: sequences each data-parallel replica serves at once, default 8), ``seq`` and ``context`` (default the model's context); ``latency_ns`` per hop (500, or one per dimension),
     ``endpoint_delay`` (10 cycles) and ``local_mem_bw_GBps`` (1,600 GB/s), ASTRA-sim's example values.
     Other keyword arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
@@ -182,7 +183,7 @@ class DistributedTrainingEnv(ArchGymEnv):
         if workload in MODELS:
             self.model = get_model(workload)
             self.seq = int(seq or self.model.seq)
-            self.batch = int(batch or (self.model.global_batch if phase == "train" else 32))
+            self.batch = int(batch or (self.model.global_batch if phase == "train" else 8))
             self.context = int(context or self.model.seq)
             cap = _pow2_divisors(self.model.heads, 64)
             params += [PowerOfTwo("tp", 1, cap), PowerOfTwo("sp", 1, min(16, cap)), PowerOfTwo("pp", 1, 16),

@@ -100,23 +100,26 @@ def check_parallelism(model: TransformerModel, par: Parallelism, phase: str, bat
         raise InfeasibleParallelism("sp > 1 has nothing to split in decode (one new token per sequence); use sp = 1")
     if par.pp > model.layers:
         raise InfeasibleParallelism(f"pp = {par.pp} is more than the {model.layers} layers of {model.name}")
-    if batch % par.dp:
+    if phase == "train" and batch % par.dp:
         raise InfeasibleParallelism(f"dp = {par.dp} does not divide the batch of {batch} sequences")
-    per_replica = batch // par.dp
+    per_replica = batch // par.dp if phase == "train" else batch
     if per_replica % micro_batch:
         raise InfeasibleParallelism(f"micro-batch {micro_batch} does not divide the {per_replica} sequences of each "
-                                    f"data-parallel replica (batch {batch} / dp {par.dp})")
+                                    "data-parallel replica" + (f" (batch {batch} / dp {par.dp})" if phase == "train" else ""))
     return per_replica // micro_batch
 
 
 def iteration(model: TransformerModel, acc: Accelerator, network: Network, system: SystemConfig, par: Parallelism, *,
               phase: str = "train", batch: int | None = None, micro_batch: int = 1, zero_stage: int = 0,
               seq: int | None = None, context: int | None = None, cache: dict | None = None) -> IterationResult:
-    """Time and memory of one iteration (see the module docstring); ``cache`` remembers collective times."""
+    """Time and memory of one iteration (see the module docstring); ``cache`` remembers collective times.
+
+    ``batch``: sequences of the whole training iteration (split over ``dp``; default the model's global
+    batch), or, for inference, sequences each data-parallel replica serves at once (default 8)."""
     if phase not in PHASES:
         raise ValueError(f"phase {phase!r} is not one of {list(PHASES)}")
     seq = int(seq or model.seq)
-    batch = int(batch or model.global_batch)
+    batch = int(batch or (model.global_batch if phase == "train" else 8))
     try:
         groups = group_networks(network, par)
     except LayoutError as e:
@@ -127,7 +130,7 @@ def iteration(model: TransformerModel, acc: Accelerator, network: Network, syste
     if phase == "train":
         memory = training_memory(model, par, micro_batch, m, zero_stage, seq)
     else:
-        memory = inference_memory(model, par, batch // par.dp, (context or model.seq) if phase == "decode" else seq)
+        memory = inference_memory(model, par, batch, (context or model.seq) if phase == "decode" else seq)
     # one block's forward, as compute and blocking collectives
     if phase == "decode":
         ops = block_decode(model, micro_batch, int(context or model.seq), par.tp)
@@ -170,7 +173,7 @@ def iteration(model: TransformerModel, acc: Accelerator, network: Network, syste
         compute = m * t.compute_ns
         comm = m * (t.comm_ns + p2p)
         bubble = (par.pp - 1) * slot
-        tokens = batch * (seq if phase == "prefill" else 1)
+        tokens = batch * par.dp * (seq if phase == "prefill" else 1)
         return IterationResult(total, compute, comm, total - compute - bubble, bubble, memory, m, tokens)
     bwd = [(COMPUTE, 2 * head_ns)] + [it for _ in range(blocks) for it in block(True)]
     mb = chain_time(fwd + bwd)
