@@ -151,7 +151,8 @@ class DistributedTrainingEnv(ArchGymEnv):
     ``workload``: a model name or a Chakra trace prefix; ``phase``: ``train``, ``prefill`` or ``decode``;
     ``npus`` (default 1,024); ``accelerator``: ``A100`` (default), ``H100``, ``TPUv4`` or a dict of
     ``tflops``, ``mem_GBps``, ``mem_GB``; ``batch`` (training: sequences per iteration, default the model's
-    global batch; inference: sequences each data-parallel replica serves at once, default 8), ``seq`` and ``context`` (default the model's context); ``latency_ns`` per hop (500, or one per dimension),
+    global batch; inference: sequences each data-parallel replica serves at once, default 8), ``seq`` and
+    ``context`` (default the model's context); ``latency_ns`` per hop (500, or one per dimension),
     ``endpoint_delay`` (10 cycles) and ``local_mem_bw_GBps`` (1,600 GB/s), ASTRA-sim's example values.
     Other keyword arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
