@@ -16,8 +16,8 @@ topology_d0 .. topology_d3      Ring, Switch, FullyConnected             the dim
 bandwidth_d0 .. bandwidth_d3    25, 50, 100, 200, 400, 800               link bandwidth, GB/s (GB = 2^30 B, as ASTRA-sim)
 implementation_d0 .. _d3        ring, direct, halvingDoubling            AllReduce / AllGather / ReduceScatter algorithm
 all_to_all_d0 .. all_to_all_d3  ring, direct                             AllToAll algorithm (ASTRA-sim has no halvingDoubling one)
-tp, sp, pp                      powers of two                            tensor, sequence (Ulysses) and pipeline degrees;
-                                                                         dp = npus / (tp sp pp)
+tp, sp, pp                      powers of two                            tensor, sequence (Ulysses; not in decode) and pipeline
+                                                                         degrees; dp = npus / (tp sp pp)
 micro_batch                     1, 2, 4, 8                               sequences per micro-batch
 zero_stage                      0, 1, 2, 3                               ZeRO sharding of optimiser state, gradients, weights
                                                                          over the data-parallel group (ArchGym's weight sharding)
@@ -47,7 +47,8 @@ parallelism does not fit the model or the network, is infeasible with the reason
 
 Default targets: :data:`TARGET_FACTORS` x the metrics of :data:`BASELINE` (a Megatron-LM-style system:
 tensor parallelism inside an 8-NPU switch at 400 GB/s, data parallelism across a three-level switched
-fabric, ZeRO-1), that is 25 % less iteration time at no more network cost.
+fabric, ZeRO-1, and the smallest pipeline depth that fits in memory), that is 25 % less iteration time at no
+more network cost.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ from archgym.simulators.distributed.network import Dimension, Network
 from archgym.simulators.distributed.system import COLLECTIVES, SystemConfig
 
 DIMS = 4
+#: the generated workloads (model names); a Chakra trace prefix is also accepted
+WORKLOADS = tuple(MODELS)
 BANDWIDTHS = (25, 50, 100, 200, 400, 800)
 TOPOLOGIES = ("Ring", "Switch", "FullyConnected")
 
@@ -187,8 +190,10 @@ class DistributedTrainingEnv(ArchGymEnv):
             self.batch = int(batch or (self.model.global_batch if phase == "train" else 8))
             self.context = int(context or self.model.seq)
             cap = _pow2_divisors(self.model.heads, 64)
-            params += [PowerOfTwo("tp", 1, cap), PowerOfTwo("sp", 1, min(16, cap)), PowerOfTwo("pp", 1, 16),
-                       PowerOfTwo("micro_batch", 1, 8), Integer("zero_stage", 0, 3)]
+            params += [PowerOfTwo("tp", 1, cap)]
+            if phase != "decode":  # decode has one token per sequence: nothing for sequence parallelism to split
+                params += [PowerOfTwo("sp", 1, min(16, cap))]
+            params += [PowerOfTwo("pp", 1, 16), PowerOfTwo("micro_batch", 1, 8), Integer("zero_stage", 0, 3)]
             observed = OBSERVED
             name = f"{workload}:{phase}" if phase != "train" else workload
         else:
@@ -211,13 +216,23 @@ class DistributedTrainingEnv(ArchGymEnv):
 
     @property
     def baseline_design(self) -> dict:
-        """:data:`BASELINE`, its degrees capped to what the model allows."""
-        d = {k: v for k, v in BASELINE.items() if k in self.design_space.names}
-        if "tp" in d:
-            d["tp"] = min(d["tp"], self.design_space["tp"].values[-1])
-            if self.phase != "train":
-                d["zero_stage"] = 0
-        return d
+        """:data:`BASELINE`, with tp capped to what the model's heads allow, ZeRO off for inference, and the
+        smallest pipeline depth with which it fits in the accelerator's memory (pp = 1 for GPT-3 13B)."""
+        if getattr(self, "_baseline", None) is None:
+            d = {k: v for k, v in BASELINE.items() if k in self.design_space.names}
+            if "tp" in d:
+                d["tp"] = min(d["tp"], self.design_space["tp"].values[-1])
+                if self.phase != "train":
+                    d["zero_stage"] = 0
+                for pp in self.design_space["pp"].values:
+                    d["pp"] = pp
+                    try:
+                        self.simulate(d)
+                        break
+                    except InfeasibleDesign:
+                        continue
+            self._baseline = d
+        return dict(self._baseline)
 
     def cache_key(self, design: dict):
         """Designs that differ only in the knobs of dimensions with one NPU simulate alike."""
@@ -244,7 +259,7 @@ class DistributedTrainingEnv(ArchGymEnv):
             self._collectives.clear()
         if self.trace is not None:
             return self._simulate_trace(network, system)
-        tp, sp, pp = int(design["tp"]), int(design["sp"]), int(design["pp"])
+        tp, sp, pp = int(design["tp"]), int(design.get("sp", 1)), int(design["pp"])
         if self.npus % (tp * sp * pp):
             raise InfeasibleDesign(f"tp x sp x pp = {tp * sp * pp} does not divide the {self.npus} NPUs")
         par = Parallelism(tp=tp, sp=sp, dp=self.npus // (tp * sp * pp), pp=pp)
