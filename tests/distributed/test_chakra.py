@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from archgym.simulators.distributed import run_astrasim
-from archgym.simulators.distributed.formats import chakra_schema
+from archgym.simulators.distributed.formats import chakra_et, chakra_schema
 from archgym.simulators.distributed.formats.chakra_et import (
     BROADCAST,
     chakra_nodes,
@@ -238,3 +238,91 @@ def test_run_astrasim_inputs(tmp_path):
     for k in range(4):
         write_et(tmp_path / f"bc.{k}.et", [bcast], GlobalMetadata(version="0.0.4"))
     assert run_astrasim(tmp_path / "bc", sysf, netf).finish_ns == [2000] * 4  # a broadcast lasts its duration, not simulated
+
+
+# the compiled reader (formats/chakra_fast.py) ------------------------------------------------------------------------
+
+
+def _both(nodes, tmp_path, name="t"):
+    """(compiled Trace or None when not plain, protobuf + workload_nodes result or the exception it raised) of a trace."""
+    p = tmp_path / f"{name}.0.et"
+    write_et(p, nodes)
+    data = p.read_bytes()
+    arrays = chakra_et._fast(data)
+    try:
+        slow = workload_nodes(read_et(p, data)[1], str(p), 2)
+    except (ValueError, NotImplementedError) as e:
+        slow = e
+    return (chakra_et.Trace(arrays=arrays, data=data) if arrays is not None else None), slow
+
+
+def test_compiled_reader_equals_protobuf_on_the_reference_traces(et_dir):
+    for row in WORKLOADS:
+        npus = int(row["total_npus"])
+        for k in sorted({0, 1, npus - 1}):
+            p = et_dir / f"{row['workload_prefix']}.{k}.et"
+            data = p.read_bytes()
+            arrays = chakra_et._fast(data)
+            assert arrays is not None, p  # the TextConverter's traces are plain
+            fast = chakra_et.Trace(arrays=arrays, data=data)
+            slow = chakra_et.Trace(nodes=workload_nodes(read_et(p, data)[1], str(p), 2))
+            assert fast.nodes == slow.nodes and fast.collectives == slow.collectives and fast.has_compute == slow.has_compute
+        a = chakra_et.read_trace(et_dir / f"{row['workload_prefix']}.0.et")
+        b = chakra_et.read_trace(et_dir / f"{row['workload_prefix']}.{npus - 1}.et")
+        assert a.signature == b.signature  # the same graph up to node ids
+
+
+def test_compiled_reader_plain_cases_and_fallbacks(tmp_path):
+    comp = [Node(id=10 + i, name=f"f{i}", type=NodeType["COMP_NODE"], duration_micros=i, data_deps=[10 + i - 1] if i else [])
+            for i in range(3)]
+    mixed = _coll(20, ctype=2, size=77)
+    mixed.data_deps.extend([12, 11])
+    mixed.ctrl_deps.extend([11, 10])  # parents: data then ctrl, first occurrence kept
+    typed = [_coll(21, ctype=7, size=5, **{"is_cpu_op": {"int32_val": 0}}), _coll(22, ctype=6, size=9),
+             Node(id=23, name="b", type=NodeType["COMM_COLL_NODE"], duration_micros=3,
+                  attr=[AttributeProto(name="comm_type", uint32_val=5)]),
+             Node(id=24, name="s", type=NodeType["COMP_NODE"], attr=[AttributeProto(name="note", string_val="x"),
+                                                                    AttributeProto(name="d", double_val=1.5)])]
+    typed[1].attr[1].CopyFrom(AttributeProto(name="comm_size", sint64_val=9))
+    plain = {"chain": comp, "deps": comp + [mixed], "typed": comp + typed, "unsorted ids": [comp[2], comp[0], comp[1]]}
+    for name, nodes in plain.items():
+        fast, slow = _both(nodes, tmp_path, name.replace(" ", "_"))
+        assert fast is not None, name
+        assert fast.nodes == slow, name
+    assert _both(comp + [mixed], tmp_path)[0].nodes[-1].deps == (12, 11, 10)
+    cpu = Node(id=30, type=NodeType["COMP_NODE"], attr=[AttributeProto(name="is_cpu_op", bool_val=True)])
+    not_plain = {
+        "is_cpu_op": [cpu], "involved_dim": [_coll(0, involved_dim={"int64_val": 1})], "pg_name": [_coll(0, pg_name={"string_val": "0"})],
+        "send": [Node(id=0, type=NodeType["COMM_SEND_NODE"])], "reduce": [_coll(0, ctype=1)],
+        "duplicate": [comp[0], comp[0]], "missing parent": [Node(id=0, type=NodeType["COMP_NODE"], data_deps=[9])],
+        "no size": [Node(id=0, type=NodeType["COMM_COLL_NODE"], attr=[AttributeProto(name="comm_type", int64_val=0)])],
+        "negative size": [Node(id=0, type=NodeType["COMM_COLL_NODE"], attr=[AttributeProto(name="comm_type", int64_val=0),
+                                                                           AttributeProto(name="comm_size", int64_val=-1)])],
+        "unicode name": [Node(id=0, name="größe", type=NodeType["COMP_NODE"])],
+        "string size": [Node(id=0, type=NodeType["COMM_COLL_NODE"], attr=[AttributeProto(name="comm_type", int64_val=0),
+                                                                         AttributeProto(name="comm_size", string_val="8")])],
+    }
+    for name, nodes in not_plain.items():
+        fast, slow = _both(nodes, tmp_path, name.replace(" ", "_"))
+        assert fast is None, name  # left to protobuf and workload_nodes, which give the answer or the error
+    assert _both(not_plain["unicode name"], tmp_path)[1][0].name == "größe"
+    p = tmp_path / "cut.0.et"
+    write_et(p, comp)
+    assert chakra_et._fast(p.read_bytes()[:-3]) is None and chakra_et._fast(b"") is None and chakra_et._fast(b"\x05\xff") is None
+    unpacked = bytearray()  # data_deps written unpacked (field 5, wire type 0), which protobuf also reads
+    body = bytes([0x08, 1, 0x18, 4, 0x28, 0])
+    write_et(p, [Node(id=0, type=NodeType["COMP_NODE"])])
+    unpacked += p.read_bytes() + bytes([len(body)]) + body
+    arrays = chakra_et._fast(bytes(unpacked))
+    assert arrays is not None
+    assert chakra_et.Trace(arrays=arrays, data=bytes(unpacked)).nodes == workload_nodes(read_et(p, bytes(unpacked))[1])
+
+
+def test_trace_cache_is_keyed_on_content(tmp_path):
+    graph = [WorkloadNode(i, f"n{i}", "compute", (i - 1,) if i else (), duration_us=1) for i in range(150)]
+    (p,) = write_chakra_workload(tmp_path / "g", graph, 1)
+    a = chakra_et.read_trace(p)
+    assert chakra_et.read_trace(p) is a  # same bytes
+    write_chakra_workload(tmp_path / "g", graph[:-1], 1)
+    b = chakra_et.read_trace(p)
+    assert b is not a and len(b.nodes) == 149  # same path, new content

@@ -32,12 +32,12 @@ from numba import njit
 PLAIN = 0
 NOT_PLAIN = 1
 
-_IS_CPU_OP = np.frombuffer(b"is_cpu_op", dtype=np.uint8)
-_COMM_TYPE = np.frombuffer(b"comm_type", dtype=np.uint8)
-_COMM_SIZE = np.frombuffer(b"comm_size", dtype=np.uint8)
-_INVOLVED_DIM = np.frombuffer(b"involved_dim", dtype=np.uint8)
-_PG_NAME = np.frombuffer(b"pg_name", dtype=np.uint8)
-_NAMES = (_IS_CPU_OP, _COMM_TYPE, _COMM_SIZE, _INVOLVED_DIM, _PG_NAME)
+#: the attribute names read: is_cpu_op, comm_type, comm_size, involved_dim, pg_name (rows, zero-padded) and their lengths
+_WORDS = (b"is_cpu_op", b"comm_type", b"comm_size", b"involved_dim", b"pg_name")
+_NAMES = np.zeros((len(_WORDS), max(map(len, _WORDS))), np.uint8)
+for _k, _w in enumerate(_WORDS):
+    _NAMES[_k, :len(_w)] = np.frombuffer(_w, np.uint8)
+_LENS = np.array([len(w) for w in _WORDS], np.int64)
 
 
 @njit(cache=True)
@@ -57,25 +57,7 @@ def _varint(buf, pos, end):
 
 
 @njit(cache=True)
-def _ascii(buf, a, b):
-    for k in range(a, b):
-        if buf[k] >= 0x80:
-            return False
-    return True
-
-
-@njit(cache=True)
-def _is(buf, a, n, word):
-    if n != word.shape[0]:
-        return False
-    for k in range(n):
-        if buf[a + k] != word[k]:
-            return False
-    return True
-
-
-@njit(cache=True)
-def _attr(buf, a, e, names):
+def _attr(buf, a, e, names, lens):
     """(which known name 0-4 or -1 for another, value kind, value, ok) of one AttributeProto in buf[a:e].
 
     value kind: 0 no value, 1 integer scalar (value >= 0), 2 bool, 3 another scalar (double, float, string)."""
@@ -94,8 +76,9 @@ def _attr(buf, a, e, names):
             n, pos = _varint(buf, pos, e)
             if pos < 0 or pos + n > e:
                 return -1, 0, 0, False
-            if not _ascii(buf, pos, pos + n):
-                return -1, 0, 0, False
+            for k in range(pos, pos + n):  # ASCII: valid UTF-8
+                if buf[k] >= 0x80:
+                    return -1, 0, 0, False
             if field == 1:
                 name_a = pos
                 name_n = n
@@ -119,9 +102,7 @@ def _attr(buf, a, e, names):
                     return -1, 0, 0, False
                 kind, value = 1, v
             elif field == 15 or field == 17:  # sint32, sint64 (zigzag)
-                if v & 1:
-                    return -1, 0, 0, False
-                if field == 15 and v >= 4294967296:
+                if v & 1 or (field == 15 and v >= 4294967296):
                     return -1, 0, 0, False
                 kind, value = 1, v >> 1
             elif field == 27:  # bool
@@ -142,123 +123,96 @@ def _attr(buf, a, e, names):
             return -1, 0, 0, False
     which = -1
     if name_a >= 0:
-        for k in range(5):
-            if _is(buf, name_a, name_n, names[k]):
-                which = k
+        for w in range(lens.shape[0]):
+            if lens[w] == name_n:
+                same = True
+                for k in range(name_n):
+                    if buf[name_a + k] != names[w, k]:
+                        same = False
+                        break
+                if same:
+                    which = w
     return which, kind, value, True
 
 
 @njit(cache=True)
-def _deps_field(buf, pos, e, wt, out, n_out, cap):
-    """Append one ctrl_deps/data_deps field's values to out[n_out:]; returns (new count, position) (-1: not plain)."""
-    if wt == 0:
-        v, pos = _varint(buf, pos, e)
-        if pos < 0 or n_out >= cap:
-            return n_out, -1
-        out[n_out] = v
-        return n_out + 1, pos
-    if wt != 2:
-        return n_out, -1
-    n, pos = _varint(buf, pos, e)
-    if pos < 0 or pos + n > e:
-        return n_out, -1
-    end = pos + n
-    while pos < end:
-        v, pos = _varint(buf, pos, end)
-        if pos < 0 or n_out >= cap:
-            return n_out, -1
-        out[n_out] = v
-        n_out += 1
-    return n_out, pos
-
-
-@njit(cache=True)
-def _lower_bound(a, x):
-    lo = 0
-    hi = a.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True)
-def _sort_order(ids, order):
-    """order = the stable argsort of ids (insertion sort: trace ids come nearly sorted)."""
-    n = ids.shape[0]
-    for i in range(n):
-        order[i] = i
-    for i in range(1, n):
-        j = order[i]
-        v = ids[j]
-        k = i - 1
-        while k >= 0 and ids[order[k]] > v:
-            order[k + 1] = order[k]
-            k -= 1
-        order[k + 1] = j
-
-
-@njit(cache=True)
-def _count(buf, start):
-    """Number of length-prefixed messages in buf[start:]; -1 if the framing is broken."""
+def _decode(buf, start, names, lens):
+    """(PLAIN or NOT_PLAIN, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps, signature) of buf[start:]."""
     end = buf.shape[0]
     count = 0
     pos = start
+    status = PLAIN
     while pos < end:
         n, pos = _varint(buf, pos, end)
         if pos < 0 or pos + n > end:
-            return -1
+            status = NOT_PLAIN
+            break
         pos += n
         count += 1
-    return count
-
-
-@njit(cache=True)
-def _decode(buf, start, names, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps, data_tmp, ctrl_tmp, sig):
-    """Fill the arrays from the ``ids.shape[0]`` node messages of buf[start:]; returns (PLAIN or NOT_PLAIN, parent count).
-
-    ``sig[:1 + 5 * count + parents]`` is then the signature."""
-    count = ids.shape[0]
-    cap = data_tmp.shape[0]
+    if status != PLAIN:
+        count = 0
+    cap = end - start + 1
+    ids = np.empty(count, np.int64)
+    kinds = np.empty(count, np.int64)  # 0 compute, 1 collective
+    dur = np.empty(count, np.int64)
+    comm = np.empty(count, np.int64)  # Chakra comm_type (5: BROADCAST), -1 for compute
+    size = np.empty(count, np.int64)
+    name_a = np.empty(count, np.int64)
+    name_n = np.empty(count, np.int64)
+    dep_ptr = np.zeros(count + 1, np.int64)
+    deps = np.empty(cap, np.int64)
+    sig = np.empty(1 + 5 * count + cap, np.int64)
+    if status != PLAIN:
+        return status, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps[:0], sig[:0]
+    tmp = np.empty(cap, np.int64)  # this node's parents as read
+    ctrl = np.empty(cap, np.bool_)  # ... each from ctrl_deps (True) or data_deps
     seen = np.zeros(3, np.bool_)  # first is_cpu_op / comm_type / comm_size seen
     vkind = np.zeros(3, np.int64)
     vval = np.zeros(3, np.int64)
     ndeps = 0
-    dep_ptr[0] = 0
     pos = start
     for i in range(count):
-        n, pos = _varint(buf, pos, buf.shape[0])
+        n, pos = _varint(buf, pos, end)
         e = pos + n
         nid = 0
         na = pos
         nn = 0
         ntype = 0
         ndur = 0
-        nd = 0
-        nc = 0
+        nt = 0
         seen[:] = False
         vkind[:] = 0
         vval[:] = 0
-        while pos < e:
+        while pos < e and status == PLAIN:
             tag, pos = _varint(buf, pos, e)
             if pos < 0:
-                return NOT_PLAIN, 0
+                status = NOT_PLAIN
+                break
             field = tag >> 3
             wt = tag & 7
-            if field == 4 or field == 5:
-                if field == 5:
-                    nd, pos = _deps_field(buf, pos, e, wt, data_tmp, nd, cap)
-                else:
-                    nc, pos = _deps_field(buf, pos, e, wt, ctrl_tmp, nc, cap)
-                if pos < 0:
-                    return NOT_PLAIN, 0
+            if (field == 4 or field == 5) and (wt == 0 or wt == 2):  # ctrl_deps, data_deps: one value or packed
+                stop = e
+                if wt == 2:
+                    m, pos = _varint(buf, pos, e)
+                    if pos < 0 or pos + m > e:
+                        status = NOT_PLAIN
+                        break
+                    stop = pos + m
+                while True:
+                    v, pos = _varint(buf, pos, stop)
+                    if pos < 0:
+                        status = NOT_PLAIN
+                        break
+                    tmp[nt] = v
+                    ctrl[nt] = field == 4
+                    nt += 1
+                    if wt == 0 or pos >= stop:
+                        break
             elif wt == 0 and (field == 1 or field == 3 or field == 6 or field == 7):
                 v, pos = _varint(buf, pos, e)
                 if pos < 0:
-                    return NOT_PLAIN, 0
+                    status = NOT_PLAIN
+                    break
                 if field == 1:
                     nid = v
                 elif field == 3:
@@ -268,76 +222,105 @@ def _decode(buf, start, names, ids, kinds, dur, comm, size, name_a, name_n, dep_
             elif wt == 2 and (field == 2 or field == 10):
                 m, pos = _varint(buf, pos, e)
                 if pos < 0 or pos + m > e:
-                    return NOT_PLAIN, 0
+                    status = NOT_PLAIN
+                    break
                 if field == 2:
-                    if not _ascii(buf, pos, pos + m):
-                        return NOT_PLAIN, 0
+                    for k in range(pos, pos + m):
+                        if buf[k] >= 0x80:
+                            status = NOT_PLAIN
                     na, nn = pos, m
                 else:
-                    which, kind, value, ok = _attr(buf, pos, pos + m, names)
+                    which, kind, value, ok = _attr(buf, pos, pos + m, names, lens)
                     if not ok or which >= 3:  # involved_dim, pg_name
-                        return NOT_PLAIN, 0
-                    if which >= 0 and not seen[which]:
+                        status = NOT_PLAIN
+                    elif which >= 0 and not seen[which]:
                         seen[which] = True
                         vkind[which] = kind
                         vval[which] = value
                 pos += m
             else:
-                return NOT_PLAIN, 0
+                status = NOT_PLAIN
+        if status != PLAIN:
+            break
         ids[i] = nid
         name_a[i] = na
         name_n[i] = nn
         # is_cpu_op: absent, no value, or an integer / bool 0
         if seen[0] and (vkind[0] == 3 or (vkind[0] != 0 and vval[0] != 0)):
-            return NOT_PLAIN, 0
-        if ntype == 4:  # COMP_NODE
+            status = NOT_PLAIN
+        elif ntype == 4:  # COMP_NODE
             kinds[i] = 0
             dur[i] = ndur
             comm[i] = -1
             size[i] = 0
-        elif ntype == 7:  # COMM_COLL_NODE
+        elif ntype == 7 and seen[1] and vkind[1] == 1:  # COMM_COLL_NODE
             kinds[i] = 1
             dur[i] = 0
-            if not seen[1] or vkind[1] != 1:
-                return NOT_PLAIN, 0
             ct = vval[1]
             comm[i] = ct
             if ct == 5:  # BROADCAST: lasts its duration
                 size[i] = ndur * 1000 if ndur != 0 else 1
-            elif ct == 0 or ct == 2 or ct == 6 or ct == 7:
-                if not seen[2] or vkind[2] != 1:
-                    return NOT_PLAIN, 0
+            elif (ct == 0 or ct == 2 or ct == 6 or ct == 7) and seen[2] and vkind[2] == 1:
                 size[i] = vval[2]
             else:
-                return NOT_PLAIN, 0
+                status = NOT_PLAIN
         else:
-            return NOT_PLAIN, 0
+            status = NOT_PLAIN
+        if status != PLAIN:
+            break
         # parents: data_deps then ctrl_deps, first occurrence kept
         first = ndeps
-        for k in range(nd + nc):
-            d = data_tmp[k] if k < nd else ctrl_tmp[k - nd]
-            dup = False
-            for q in range(first, ndeps):
-                if deps[q] == d:
-                    dup = True
-                    break
-            if not dup:
-                deps[ndeps] = d
-                ndeps += 1
+        for pass_ in range(2):
+            from_ctrl = pass_ == 1
+            for k in range(nt):
+                if ctrl[k] != from_ctrl:
+                    continue
+                d = tmp[k]
+                dup = False
+                for q in range(first, ndeps):
+                    if deps[q] == d:
+                        dup = True
+                        break
+                if not dup:
+                    deps[ndeps] = d
+                    ndeps += 1
         dep_ptr[i + 1] = ndeps
-    # unique ids, every parent present
+    if status != PLAIN:
+        return status, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps[:0], sig[:0]
+    # unique ids, every parent present: ids in ascending order (stable insertion sort: trace ids come sorted)
     order = np.empty(count, np.int64)
-    _sort_order(ids, order)
+    for i in range(count):
+        order[i] = i
+    for i in range(1, count):
+        j = order[i]
+        v = ids[j]
+        k = i - 1
+        while k >= 0 and ids[order[k]] > v:
+            order[k + 1] = order[k]
+            k -= 1
+        order[k + 1] = j
     sorted_ids = np.empty(count, np.int64)
     for k in range(count):
         sorted_ids[k] = ids[order[k]]
     for k in range(1, count):
         if sorted_ids[k] == sorted_ids[k - 1]:
-            return NOT_PLAIN, 0
+            status = NOT_PLAIN
+    rank = np.empty(ndeps, np.int64)
     for q in range(ndeps):
-        j = _lower_bound(sorted_ids, deps[q])
-        if j >= count or sorted_ids[j] != deps[q]:
-            return NOT_PLAIN, 0
+        lo = 0
+        hi = count
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_ids[mid] < deps[q]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= count or sorted_ids[lo] != deps[q]:
+            status = NOT_PLAIN
+            break
+        rank[q] = lo
+    if status != PLAIN:
+        return status, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps[:0], sig[:0]
     # the signature: the graph up to node ids, per node in ascending id (kind, duration, comm type, size, parent ranks)
     p = 1
     sig[0] = count
@@ -351,14 +334,14 @@ def _decode(buf, start, names, ids, kinds, dur, comm, size, name_a, name_n, dep_
         sig[p + 4] = b - a
         p += 5
         for q in range(a, b):  # ranks, insertion-sorted
-            v = _lower_bound(sorted_ids, deps[q])
+            v = rank[q]
             k = p + q - a - 1
             while k >= p and sig[k] > v:
                 sig[k + 1] = sig[k]
                 k -= 1
             sig[k + 1] = v
         p += b - a
-    return PLAIN, ndeps
+    return status, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps[:ndeps], sig[:p]
 
 
 def decode_nodes(data: bytes, start: int):
@@ -367,23 +350,10 @@ def decode_nodes(data: bytes, start: int):
     comm_type, -1 for compute), ``size`` (bytes; BROADCAST: its duration in ns), ``name_a``/``name_n`` (offset and
     length of each name in ``data``), ``dep_ptr``/``deps`` (parents, data_deps then ctrl_deps, CSR) and
     ``signature`` (int64 array: the graph up to node ids, in ascending id)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    count = _count(buf, start)
-    if count < 0:
+    out = _decode(np.frombuffer(data, dtype=np.uint8), start, _NAMES, _LENS)
+    if out[0] != PLAIN:
         return None
-    cap = len(data) - start + 1
-    out = {k: np.empty(count, np.int64) for k in ("ids", "dur", "comm", "size", "name_a", "name_n")}
-    out["kinds"] = np.empty(count, np.int8)
-    out["dep_ptr"] = np.empty(count + 1, np.int64)
-    deps = np.empty(cap, np.int64)
-    sig = np.empty(1 + 5 * count + cap, np.int64)
-    status, ndeps = _decode(buf, start, _NAMES, out["ids"], out["kinds"], out["dur"], out["comm"], out["size"], out["name_a"],
-                            out["name_n"], out["dep_ptr"], deps, np.empty(cap, np.int64), np.empty(cap, np.int64), sig)
-    if status != PLAIN:
-        return None
-    out["deps"] = deps[:ndeps]
-    out["signature"] = sig[:1 + 5 * count + ndeps]
-    return out
+    return dict(zip(("ids", "kinds", "dur", "comm", "size", "name_a", "name_n", "dep_ptr", "deps", "signature"), out[1:]))
 
 
 __all__ = ["decode_nodes"]
