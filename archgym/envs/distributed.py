@@ -59,6 +59,8 @@ from pathlib import Path
 
 from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
 from archgym.core.spaces import Categorical, DesignSpace, Integer, Ordinal, PowerOfTwo
+from archgym.simulators.distributed.collective import collective_ns
+from archgym.simulators.distributed.formats.chakra_et import read_chakra_workload
 from archgym.simulators.distributed.llm.accelerator import accelerator as get_accelerator
 from archgym.simulators.distributed.llm.iteration import PHASES, InfeasibleParallelism, iteration
 from archgym.simulators.distributed.llm.models import MODELS
@@ -66,6 +68,7 @@ from archgym.simulators.distributed.llm.models import model as get_model
 from archgym.simulators.distributed.llm.parallelism import Parallelism
 from archgym.simulators.distributed.network import Dimension, Network
 from archgym.simulators.distributed.system import COLLECTIVES, SystemConfig
+from archgym.simulators.distributed.workload import schedule_workload
 
 DIMS = 4
 #: the generated workloads (model names); a Chakra trace prefix is also accepted
@@ -206,8 +209,6 @@ class DistributedTrainingEnv(ArchGymEnv):
                          observation_metrics=observed, targets=targets, **kwargs)
 
     def _read_trace(self, prefix: str):
-        from archgym.simulators.distributed.formats.chakra_et import read_chakra_workload
-
         first = Path(f"{prefix}.0.et")
         if not first.exists():
             raise ValueError(f"workload {prefix!r} is neither a model ({sorted(MODELS)}) nor a Chakra trace prefix "
@@ -282,9 +283,6 @@ class DistributedTrainingEnv(ArchGymEnv):
                 "tokens_per_s": r.tokens / s, "network_cost_GBps": network_cost_GBps(network)}
 
     def _simulate_trace(self, network: Network, system: SystemConfig) -> dict:
-        from archgym.simulators.distributed.collective import collective_ns
-        from archgym.simulators.distributed.workload import schedule_workload
-
         cache = self._collectives
         key_sys = (network, system.scheduling_policy, system.active_chunks_per_dimension, system.preferred_dataset_splits,
                    system.collective_optimization, tuple(system.implementations[c] for c in COLLECTIVES))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archgym.simulators.distributed.workload import WorkloadNode
+
 COMPUTE, BLOCKING, ASYNC = 0, 1, 2
 
 
@@ -55,8 +57,6 @@ def chain_time(items: list[tuple[int, int]]) -> ChainTime:
 def as_workload_nodes(items: list[tuple[int, int]]):
     """The chain as :class:`~archgym.simulators.distributed.workload.WorkloadNode` s with durations in whole
     microseconds (compute) and a collective "size" that is the duration (for a ``collective_ns`` that returns it)."""
-    from archgym.simulators.distributed.workload import WorkloadNode
-
     nodes, last = [], None
     for i, (kind, d) in enumerate(items):
         deps = (last,) if last is not None else ()

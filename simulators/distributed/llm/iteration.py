@@ -29,7 +29,7 @@ from archgym.simulators.distributed.llm.memory import MemoryEstimate, inference_
 from archgym.simulators.distributed.llm.models import TransformerModel
 from archgym.simulators.distributed.llm.operators import BYTES, block_decode, block_forward, head_forward
 from archgym.simulators.distributed.llm.parallelism import GroupNetwork, LayoutError, Parallelism, group_networks
-from archgym.simulators.distributed.network import Network
+from archgym.simulators.distributed.network import Dimension, Network
 from archgym.simulators.distributed.system import SystemConfig
 
 PHASES = ("train", "prefill", "decode")
@@ -210,7 +210,6 @@ def _merged(groups: dict[str, GroupNetwork], network: Network) -> GroupNetwork:
         dims[i] = dims.get(i, 1) * k
     if not dims:
         return GroupNetwork(None, (), 1)
-    from archgym.simulators.distributed.network import Dimension
     parts = tuple(sorted(dims.items()))
     sub = Network(tuple(Dimension(network.dims[i].topology, k, network.dims[i].bandwidth_GBps, network.dims[i].latency_ns)
                         for i, k in parts))

@@ -19,6 +19,7 @@ the reason (:class:`LayoutError`). ASTRA-sim itself selects whole dimensions per
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import gcd
 
 from archgym.simulators.distributed.network import Dimension, Network
 
@@ -91,5 +92,4 @@ def group_networks(network: Network, par: Parallelism) -> dict[str, GroupNetwork
 
 
 def _common_factor(a: int, b: int) -> int:
-    from math import gcd
     return gcd(a, b)
