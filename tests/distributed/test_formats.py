@@ -152,3 +152,26 @@ def test_remote_memory_json(tmp_path):
     p.write_text('{"memory-type": "PER_NODE_MEMORY_EXPANSION", "num-nodes": 2}')
     with pytest.raises(ValueError, match="needs num-npus-per-node"):
         read_remote_memory_json(p)
+
+
+def test_readers_remember_content_not_paths(tmp_path):
+    """Parsed files are remembered under their bytes: an edited file is read anew, a warning is given on every call."""
+    p = net_file(tmp_path, GOOD_NET)
+    a = read_network_yaml(p)
+    assert read_network_yaml(p) is a
+    p.write_text(GOOD_NET.replace("[ 4, 4 ]", "[ 4, 8 ]"))
+    assert read_network_yaml(p).npus_per_dim == (4, 8)
+    p.write_text(GOOD_NET + "links: [ 1 ]\n")
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="'links'.*ignored"):
+            read_network_yaml(p)
+    s = sys_file(tmp_path, boost_mode=1)
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="boost-mode"):
+            assert read_system_json(s).endpoint_delay == 10
+    s.write_text("{")
+    for _ in range(2):  # failures are not remembered
+        with pytest.raises(ValueError, match="sys.json: not valid JSON"):
+            read_system_json(s)
+    with pytest.raises(ValueError, match="system JSON file not found"):
+        read_system_json(tmp_path / "none.json")

@@ -29,10 +29,12 @@ class RingView:
         return (npu_id - self.base) // self.stride
 
     def receiver(self, npu_id: int, clockwise: bool) -> int:
-        return self.member(self.index_of(npu_id) + (1 if clockwise else -1))
+        base, stride = self.base, self.stride
+        return base + (((npu_id - base) // stride + (1 if clockwise else -1)) % self.size) * stride
 
     def sender(self, npu_id: int, clockwise: bool) -> int:
-        return self.member(self.index_of(npu_id) + (-1 if clockwise else 1))
+        base, stride = self.base, self.stride
+        return base + (((npu_id - base) // stride + (-1 if clockwise else 1)) % self.size) * stride
 
 
 class RingAlgorithm:
@@ -98,7 +100,8 @@ class RingAlgorithm:
         self.release_packets()
 
     def release_packets(self):
-        Bundle(self.npu, self.stream, self.processed, self.msg_size).send()
+        npu = self.npu
+        npu.register(Bundle(npu, self.stream, self.processed, self.msg_size).call, npu.endpoint_delay)  # Bundle.send
 
     def ready(self) -> bool:
         if not self.packets or self.stream_count == 0 or self.free_packets == 0:

@@ -7,6 +7,8 @@ differing dimension.
 
 from __future__ import annotations
 
+from heapq import heappush as _push
+
 from archgym.simulators.distributed.network import Network, require_one_dimension
 
 
@@ -34,9 +36,17 @@ class UnawareNetwork:
         return d
 
     def send(self, src: int, dst: int, tag: int, size: int):
-        key = self._id(self._send_ids, (tag, src, dst, size))
-        self._entries.setdefault(key, [None, False])
-        self.queue.schedule(self.delay_ns(src, dst, size), self._arrive, key)
+        k = (tag, src, dst, size)
+        n = self._send_ids.get(k, 0)
+        self._send_ids[k] = n + 1
+        key = (tag, src, dst, size, n)
+        entries = self._entries
+        if key not in entries:
+            entries[key] = [None, False]
+        d = self._delay.get((src, dst, size))
+        if d is None:
+            d = self.delay_ns(src, dst, size)
+        self.queue.schedule(d, self._arrive, key)
 
     def _arrive(self, key):
         entry = self._entries[key]
@@ -47,15 +57,23 @@ class UnawareNetwork:
             entry[1] = True
 
     def recv(self, dst: int, src: int, tag: int, size: int, callback):
-        key = self._id(self._recv_ids, (tag, src, dst, size))
-        entry = self._entries.get(key)
+        k = (tag, src, dst, size)
+        n = self._recv_ids.get(k, 0)
+        self._recv_ids[k] = n + 1
+        key = (tag, src, dst, size, n)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is not None and entry[1]:
-            del self._entries[key]
-            self.queue.schedule(0, lambda _: callback())
+            del entries[key]
+            self.queue.schedule(0, _call, callback)
         elif entry is not None:
             entry[0] = callback
         else:
-            self._entries[key] = [callback, False]
+            entries[key] = [callback, False]
+
+
+def _call(callback):
+    callback()
 
 
 class _Link:
@@ -80,6 +98,7 @@ class AwareNetwork(UnawareNetwork):
         self.dim = require_one_dimension(network)
         self.links: dict[tuple[int, int], _Link] = {}
         self._routes: dict = {}
+        self._route_links: dict = {}
 
     def _link(self, a: int, b: int) -> _Link:
         link = self.links.get((a, b))
@@ -109,7 +128,11 @@ class AwareNetwork(UnawareNetwork):
     def send(self, src: int, dst: int, tag: int, size: int):
         key = self._id(self._send_ids, (tag, src, dst, size))
         self._entries.setdefault(key, [None, False])
-        chunk = [self.route(src, dst), 0, size, key]
+        links = self._route_links.get((src, dst))
+        if links is None:
+            r = self.route(src, dst)
+            links = self._route_links[(src, dst)] = [self._link(a, b) for a, b in zip(r, r[1:])]
+        chunk = [links, 0, float(size), key]
         self._forward(chunk)
 
     def _forward(self, chunk):
@@ -120,17 +143,20 @@ class AwareNetwork(UnawareNetwork):
         serialization. (Its arrival event is queued earlier than ASTRA-sim queues it, which could only
         reorder events of one nanosecond; all 252 congestion-aware reference rows agree exactly.)
         """
-        route, pos = chunk[0], chunk[1]
-        link = self._link(route[pos], route[pos + 1])
-        size = float(chunk[2])
-        now = self.queue.now
-        start = link.free_at if link.free_at > now else now
-        link.free_at = start + int(size / link.bw)
-        self.queue.schedule(start - now + int(link.latency + size / link.bw), self._hop, chunk)
+        link = chunk[0][chunk[1]]
+        size = chunk[2]
+        q = self.queue
+        now = q.now
+        free = link.free_at
+        start = free if free > now else now
+        t = size / link.bw
+        link.free_at = start + int(t)
+        q._seq = seq = q._seq + 1
+        _push(q._heap, (start + int(link.latency + t), seq, self._hop, chunk))
 
     def _hop(self, chunk):
-        chunk[1] += 1
-        if chunk[1] == len(chunk[0]) - 1:
+        pos = chunk[1] = chunk[1] + 1
+        if pos == len(chunk[0]):
             self._arrive(chunk[3])
         else:
             self._forward(chunk)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from heapq import heappush as _push
 
 
 class Bundle:
@@ -68,20 +69,22 @@ class NPU:
 
     # events -----------------------------------------------------------------------------------------
     def register(self, fn, delay: int):
-        t = self.queue.now + delay
+        q = self.queue
+        t = q.now + delay
         batch = self.pending.get(t)
         if batch is None:
+            if delay < 0:
+                raise ValueError(f"event scheduled {delay} ns in the past")
             self.pending[t] = [fn]
-            self.queue.schedule(delay, self._call_events, t)
+            q._seq = seq = q._seq + 1  # EventQueue.schedule, inline
+            _push(q._heap, (t, seq, self._call_events, t))
         else:
             batch.append(fn)
 
     def _call_events(self, t):
         batch = self.pending[t]
-        i = 0
-        while i < len(batch):
-            batch[i]()
-            i += 1
+        for fn in batch:  # a list grown while it is iterated: events registered with no delay join the batch
+            fn()
         del self.pending[t]
 
     # streams ----------------------------------------------------------------------------------------

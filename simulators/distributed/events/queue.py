@@ -8,6 +8,8 @@ import heapq
 class EventQueue:
     """A heap of ``(time, seq, fn, arg)``; ``now`` is the time of the event being run."""
 
+    __slots__ = ("now", "_heap", "_seq")
+
     def __init__(self):
         self.now = 0
         self._heap: list = []
@@ -16,12 +18,16 @@ class EventQueue:
     def schedule(self, delay: int, fn, arg=None):
         if delay < 0:
             raise ValueError(f"event scheduled {delay} ns in the past")
-        heapq.heappush(self._heap, (self.now + int(delay), self._seq, fn, arg))
-        self._seq += 1
+        self._seq = seq = self._seq + 1
+        _push(self._heap, (self.now + int(delay), seq, fn, arg))
 
     def run(self):
         heap = self._heap
+        pop = heapq.heappop
         while heap:
-            t, _, fn, arg = heapq.heappop(heap)
+            t, _, fn, arg = pop(heap)
             self.now = t
             fn(arg)
+
+
+_push = heapq.heappush

@@ -85,8 +85,7 @@ def _frames(data: bytes, source: str):
 
 def _read_bytes(path) -> bytes:
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return filecache.read_bytes(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"workload file: {path} does not exist") from None
 

