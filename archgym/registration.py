@@ -20,8 +20,8 @@ def register() -> None:
     import gymnasium
 
     for env_id, entry_point in ENVIRONMENTS.items():
-        if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry_point)
+        if env_id not in gymnasium.registry:  # the vector entry point names the id: see archgym.core.vector
+            gymnasium.register(id=env_id, entry_point=entry_point, vector_entry_point=f"archgym.core.vector:{env_id}")
 
 
 class _Loader(importlib.abc.Loader):
