@@ -8,6 +8,17 @@
     marl    marl.py            one PPO learner per parameter group, shared reward
     nsga2   nsga2.py           NSGA-II, ``pareto_front()``
 
+Baselines everyone knows (``BASELINES``; the optional extras they need in brackets):
+
+    optuna-tpe     optuna_samplers.py  Optuna's TPESampler through study.ask/tell        [optuna]
+    optuna-cmaes   optuna_samplers.py  Optuna's CmaEsSampler (with margin)              [optuna]
+    optuna-gp      optuna_samplers.py  Optuna's GPSampler                         [optuna, rl]
+    optuna-nsga2   optuna_samplers.py  Optuna's NSGAIISampler on info["objectives"]      [optuna]
+    sb3-ppo        sb3_agents.py       Stable-Baselines3 PPO, one-step episodes, ask/tell bridge [rl]
+    sb3-a2c        sb3_agents.py       Stable-Baselines3 A2C, likewise                       [rl]
+    sb3-dqn        sb3_agents.py       Stable-Baselines3 DQN on one Discrete index (small spaces) [rl]
+    sac            sac.py              discrete soft actor-critic (Christodoulou 2019), numpy
+
 Shared pieces: base.py (the interface), choices.py (designs as rows of choice indices),
 generational.py (ask/tell bookkeeping by generation), genetic_operators.py, numpy_nn.py.
 
@@ -16,6 +27,9 @@ Use: ``archgym run ENV --agent NAME --param key=value``, or
 ask/tell by hand. PPO and MARL also drive a gymnasium environment with multi-step episodes
 themselves: ``make_agent("ppo", space, seed, learning_rate=3e-3).learn(env, total_steps)``.
 A new agent is one file in this folder plus one line in ``AGENTS`` (name -> module:class).
+``AGENTS`` holds archgym's own agents, which need nothing beyond the core install and are all held
+to the interface tests; ``BASELINES`` holds the well-known baselines above, built and run the same
+way (``make_agent``, ``archgym run --agent``); ``ALL_AGENTS`` is both.
 """
 
 from __future__ import annotations
@@ -33,12 +47,26 @@ AGENTS: dict[str, str] = {
     "nsga2": "archgym.agents.nsga2:NSGA2",
 }
 
+#: baselines everyone knows, most behind optional extras (each raises an ImportError naming its extra)
+BASELINES: dict[str, str] = {
+    "optuna-tpe": "archgym.agents.optuna_samplers:OptunaTPE",
+    "optuna-cmaes": "archgym.agents.optuna_samplers:OptunaCMAES",
+    "optuna-gp": "archgym.agents.optuna_samplers:OptunaGP",
+    "optuna-nsga2": "archgym.agents.optuna_samplers:OptunaNSGA2",
+    "sb3-ppo": "archgym.agents.sb3_agents:SB3PPO",
+    "sb3-a2c": "archgym.agents.sb3_agents:SB3A2C",
+    "sb3-dqn": "archgym.agents.sb3_agents:SB3DQN",
+    "sac": "archgym.agents.sac:DiscreteSAC",
+}
+
+ALL_AGENTS: dict[str, str] = {**AGENTS, **BASELINES}
+
 
 def agent_class(name: str):
     """The class registered under ``name``."""
-    if name not in AGENTS:
-        raise ValueError(f"agent {name!r} is not known; allowed: {sorted(AGENTS)}")
-    module, cls = AGENTS[name].split(":")
+    if name not in ALL_AGENTS:
+        raise ValueError(f"agent {name!r} is not known; allowed: {sorted(ALL_AGENTS)}")
+    module, cls = ALL_AGENTS[name].split(":")
     return getattr(importlib.import_module(module), cls)
 
 
@@ -76,8 +104,8 @@ def coerce_param(agent: str, key: str, value: Any, default: Any) -> Any:
 
 
 def describe_agents() -> dict[str, dict[str, Any]]:
-    """name -> hyper-parameter defaults, for help texts and docs."""
+    """name -> hyper-parameter defaults, for help texts and docs (archgym's own agents, ``AGENTS``)."""
     return {n: agent_class(n).hyperparameter_defaults() for n in AGENTS}
 
 
-__all__ = ["AGENTS", "agent_class", "make_agent", "describe_agents", "coerce_param"]
+__all__ = ["AGENTS", "BASELINES", "ALL_AGENTS", "agent_class", "make_agent", "describe_agents", "coerce_param"]

@@ -17,7 +17,7 @@ DEFAULT_ENV = "archgym/SystolicArray-v0"
 
 
 def _agents_help() -> str:
-    from archgym.agents import AGENTS
+    from archgym.agents import ALL_AGENTS as AGENTS  # archgym's own agents and the baselines
 
     return ", ".join(sorted(AGENTS))
 
@@ -51,7 +51,7 @@ def run_command(
                                      "its rows; --no-resume refuses an OUT that holds rows"),
     as_json: bool = typer.Option(False, "--json", help="print the result summary as JSON"),
 ) -> None:
-    from archgym.agents import AGENTS
+    from archgym.agents import ALL_AGENTS as AGENTS  # archgym's own agents and the baselines
     from archgym.runner import run
 
     if env_id not in ENVIRONMENTS:
