@@ -76,13 +76,27 @@ def _call(callback):
     callback()
 
 
-class _Link:
-    """``Link.cpp``: a chunk holds the link for ``floor(m / B)`` and reaches the next device ``floor(lat + m / B)`` after it starts."""
+#: (topology, npus, src, dst) -> the links (a, b) of the route, shared by every simulation
+_ROUTES: dict = {}
 
-    __slots__ = ("bw", "latency", "free_at")
 
-    def __init__(self, bandwidth_Bpns: float, latency_ns: float):
-        self.bw, self.latency, self.free_at = bandwidth_Bpns, latency_ns, 0
+def _route_links(topo: str, n: int, src: int, dst: int) -> tuple:
+    key = (topo, n, src, dst)
+    r = _ROUTES.get(key)
+    if r is None:
+        if topo == "Switch":
+            path = [src, n, dst]
+        elif topo == "FullyConnected":
+            path = [src, dst]
+        else:
+            cw = (dst - src) % n
+            step = -1 if n - cw < cw else 1
+            path, cur = [src], src
+            while cur != dst:
+                cur = (cur + step) % n
+                path.append(cur)
+        r = _ROUTES[key] = tuple(zip(path, path[1:]))
+    return r
 
 
 class AwareNetwork(UnawareNetwork):
@@ -90,50 +104,26 @@ class AwareNetwork(UnawareNetwork):
 
     Links (``basic-topology/*.cpp``): Ring, one link each way between neighbours, routed the shorter way
     (clockwise on a tie); Switch, a link each way between every NPU and the switch; FullyConnected, one
-    link per ordered pair of NPUs.
+    link per ordered pair of NPUs. Every link has the dimension's bandwidth and latency (``Link.cpp``): a
+    chunk holds it for ``floor(m / B)`` and reaches the next device ``floor(lat + m / B)`` after it starts.
     """
 
     def __init__(self, network: Network, queue):
         super().__init__(network, queue)
         self.dim = require_one_dimension(network)
-        self.links: dict[tuple[int, int], _Link] = {}
-        self._routes: dict = {}
-        self._route_links: dict = {}
-
-    def _link(self, a: int, b: int) -> _Link:
-        link = self.links.get((a, b))
-        if link is None:
-            link = self.links[(a, b)] = _Link(self.dim.bandwidth_Bpns, float(self.dim.latency_ns))
-        return link
+        self.bw = self.dim.bandwidth_Bpns
+        self.latency = float(self.dim.latency_ns)
+        self.free_at: dict[tuple[int, int], int] = {}  # link (a, b) -> when its last chunk's serialization ends
 
     def route(self, src: int, dst: int) -> list[int]:
-        r = self._routes.get((src, dst))
-        if r is not None:
-            return r
-        n, topo = self.dim.npus, self.dim.topology
-        if topo == "Switch":
-            r = [src, n, dst]
-        elif topo == "FullyConnected":
-            r = [src, dst]
-        else:
-            cw = (dst - src) % n
-            step = -1 if n - cw < cw else 1
-            r, cur = [src], src
-            while cur != dst:
-                cur = (cur + step) % n
-                r.append(cur)
-        self._routes[(src, dst)] = r
-        return r
+        """The devices a message passes (the switch is device ``npus``)."""
+        links = _route_links(self.dim.topology, self.dim.npus, src, dst)
+        return [links[0][0], *(b for _, b in links)]
 
     def send(self, src: int, dst: int, tag: int, size: int):
         key = self._id(self._send_ids, (tag, src, dst, size))
         self._entries.setdefault(key, [None, False])
-        links = self._route_links.get((src, dst))
-        if links is None:
-            r = self.route(src, dst)
-            links = self._route_links[(src, dst)] = [self._link(a, b) for a, b in zip(r, r[1:])]
-        chunk = [links, 0, float(size), key]
-        self._forward(chunk)
+        self._forward([_route_links(self.dim.topology, self.dim.npus, src, dst), 0, float(size), key])
 
     def _forward(self, chunk):
         """Queue first-in first-out on the next link: start when it is free, hold it ``floor(m/B)``, arrive ``floor(lat+m/B)`` later.
@@ -144,15 +134,14 @@ class AwareNetwork(UnawareNetwork):
         reorder events of one nanosecond; all 252 congestion-aware reference rows agree exactly.)
         """
         link = chunk[0][chunk[1]]
-        size = chunk[2]
         q = self.queue
         now = q.now
-        free = link.free_at
+        free = self.free_at.get(link, 0)
         start = free if free > now else now
-        t = size / link.bw
-        link.free_at = start + int(t)
+        t = chunk[2] / self.bw
+        self.free_at[link] = start + int(t)
         q._seq = seq = q._seq + 1
-        _push(q._heap, (start + int(link.latency + t), seq, self._hop, chunk))
+        _push(q._heap, (start + int(self.latency + t), seq, self._hop, chunk))
 
     def _hop(self, chunk):
         pos = chunk[1] = chunk[1] + 1
