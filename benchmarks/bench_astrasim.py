@@ -77,31 +77,45 @@ def warm_up(tmp: Path, row) -> None:
     clear_caches()
 
 
-def evaluate(rows, et_dir: Path) -> dict:
-    table = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
-    model_s, binary_s = defaultdict(float), defaultdict(float)
-    reasons = defaultdict(lambda: defaultdict(int))
+def timed_pass(rows, et_dir: Path) -> list:
+    """One pass over ``rows`` with every cache emptied first: per row ``(seconds, result or the exception)``."""
     clear_caches()
+    out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. boost-mode, which ASTRA-sim does not read
         for r in rows:
-            key = f"{r['backend']}/{r['group']}"
-            cell = table[key]
-            cell["rows"] += 1
             t0 = time.perf_counter()
             try:
                 res = run_row(r, et_dir)
-            except NotImplementedError as e:
-                cell["not_modelled"] += 1
-                reasons[key][str(e).split(":")[0]] += 1
-                continue
-            except ValueError as e:
-                cell["refused"] += 1
-                reasons[key][str(e)] += 1
-                continue
-            model_s[key] += time.perf_counter() - t0
-            binary_s[key] += float(r["sim_wall_s"])
-            cell["exact" if exact(r, res) else "not_matched"] += 1
+            except (NotImplementedError, ValueError) as e:
+                res = e
+            out.append((time.perf_counter() - t0, res))
+    return out
+
+
+def evaluate(rows, et_dir: Path, repeats: int = 3) -> dict:
+    passes = [timed_pass(rows, et_dir) for _ in range(repeats)]
+    table = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
+    model_s, binary_s = defaultdict(float), defaultdict(float)
+    reasons = defaultdict(lambda: defaultdict(int))
+    for i, r in enumerate(rows):
+        key = f"{r['backend']}/{r['group']}"
+        cell = table[key]
+        cell["rows"] += 1
+        res = passes[0][i][1]
+        if isinstance(res, NotImplementedError):
+            cell["not_modelled"] += 1
+            reasons[key][str(res).split(":")[0]] += 1
+            continue
+        if isinstance(res, ValueError):
+            cell["refused"] += 1
+            reasons[key][str(res)] += 1
+            continue
+        times = sorted(p[i][0] for p in passes)
+        model_s[key] += times[len(times) // 2]  # median of the passes, as sim_wall_s is the binary's median of 3
+        binary_s[key] += float(r["sim_wall_s"])
+        same = all(p[i][1].finish_ns == res.finish_ns and p[i][1].collectives == res.collectives for p in passes)
+        cell["exact" if same and exact(r, res) else "not_matched"] += 1
 
     def speed(keys):
         m, b = sum(model_s[k] for k in keys), sum(binary_s[k] for k in keys)
@@ -120,10 +134,11 @@ t0 = time.perf_counter()
 import archgym.simulators.distributed
 from archgym.simulators.distributed import run_astrasim
 t1 = time.perf_counter()
+numba = "numba" in sys.modules
 warnings.simplefilter("ignore")
 run_astrasim(*sys.argv[1:5], num_queues_per_dim=int(sys.argv[5]), backend=sys.argv[6])
 t2 = time.perf_counter()
-print(t1 - t0, t2 - t1)
+print(t1 - t0, t2 - t1, int(numba))
 """
 
 
@@ -141,12 +156,12 @@ def cold_start(rows, et_dir: Path, repeats: int = 3) -> dict:
             p = subprocess.run([sys.executable, "-c", COLD, *args],
                                capture_output=True, text=True, check=True)
             walls.append(time.perf_counter() - t0)
-            a, b = map(float, p.stdout.split())
+            a, b, numba = map(float, p.stdout.split())
             imports.append(a)
             calls.append(b)
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
         out[kind] = {"case_id": r["case_id"], "process_s": med(walls), "import_s": med(imports), "first_call_s": med(calls),
-                     "binary_s": float(r["sim_wall_s"])}
+                     "binary_s": float(r["sim_wall_s"]), "import_loads_numba": bool(numba)}
     return out
 
 
@@ -180,20 +195,28 @@ def markdown(res: dict) -> str:
             for w, n in why.items():
                 out.append(f"- {key}: {n} x {w}")
     out += ["", "**Total** is per-run time in a warm process: the package imported and the compiled `.et` reader loaded "
-            "beforehand (on a synthetic trace), every cache emptied just before the pass, then each row once in the CSV's "
-            "order, timing the whole `run_astrasim` call (reading every input file, parsing, building the graphs, "
-            "simulating). Parsed files and collective times are remembered under the files' bytes, so a row profits from "
-            "the identical files of the rows before it, as a sweep does. The binary's `sim_wall_s` is its whole process "
-            "(median of 3; start-up, about 7 ms a run, included), so the cold start of a Python process is reported "
+            "beforehand (on a synthetic trace); then passes over all rows, each pass with every cache emptied just before "
+            "it and each row once in the CSV's order, timing the whole `run_astrasim` call (reading every input file, "
+            "parsing, building the graphs, simulating); a row's model time is its median over "
+            f"{res.get('repeats', 1)} passes, as the binary's `sim_wall_s` is the median of 3 runs. Parsed files and "
+            "collective times are remembered under the files' bytes, so within a pass a row profits from the identical "
+            "files of the rows before it, as a sweep does, never from its own earlier run. The binary's `sim_wall_s` is "
+            "its whole process (start-up, about 7 ms a run, included), so the cold start of a Python process is reported "
             "apart:", "",
             "| cold start (new process, one row) | case | process wall (s) | of which `import archgym.simulators.distributed` (s) "
             "| first `run_astrasim` (s) | binary `sim_wall_s` (s) |", "|---|---|---:|---:|---:|---:|"]
     for kind, c in res.get("cold", {}).items():
         out.append(f"| {kind} | {c['case_id']} | {c['process_s']:.3f} | {c['import_s']:.3f} | {c['first_call_s']:.3f} | "
                    f"{c['binary_s']:.3f} |")
-    out += ["", "The import does not load numba: the compiled `.et` reader (`formats/chakra_fast.py`) is imported by the "
-            "first trace of 2 KB or more (a workload), which then pays numba's import and its compiled-code cache "
-            "(the workload cold start above); its first compilation in a fresh checkout takes a few seconds more."]
+    cold = res.get("cold", {})
+    if cold:
+        numba = any(c.get("import_loads_numba") for c in cold.values())
+        out += ["", "The import " + ("loads numba (imported by `scheduler.py`'s compiled pipeline loop), about half of its time; "
+                                     if numba else "does not load numba; ")
+                + "the compiled `.et` reader (`formats/chakra_fast.py`) is imported by the first trace of 2 KB or more (a "
+                "workload), which then loads its compiled code from numba's cache (the workload row's first call above); "
+                "in a fresh checkout its first compilation takes a few seconds more. The warm-process total above counts "
+                "neither: a sweep pays them once."]
     return "\n".join(out) + "\n"
 
 
@@ -201,6 +224,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/bench_astrasim.md and .json")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocesses")
+    ap.add_argument("--repeats", type=int, default=3, help="passes over the rows; a row's time is its median (default 3)")
     args = ap.parse_args(argv)
     with open(REF / "astrasim_reference.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -209,7 +233,8 @@ def main(argv=None):
         with tarfile.open(INPUTS / "workload_et.tar.gz") as t:
             t.extractall(tmp, filter="data")
         warm_up(tmp, rows[0])
-        res = evaluate(rows, tmp)
+        res = evaluate(rows, tmp, args.repeats)
+        res["repeats"] = args.repeats
         if not args.no_cold:
             res["cold"] = cold_start(rows, tmp)
     text = markdown(res)
