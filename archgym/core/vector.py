@@ -82,11 +82,8 @@ class ArchGymVectorEnv(VectorEnv):
         self.env.reset(seed=seeds[0], options=options)
         self._t[:] = 0
         self._pending_reset[:] = False
-        infos: dict = {}
         self.last_infos = [{"step": 0} for _ in range(self.num_envs)]
-        for i, info in enumerate(self.last_infos):
-            infos = self._add_info(infos, info, i)
-        return self._missing(self.num_envs), infos
+        return self._missing(self.num_envs), stack_infos(self.last_infos)
 
     def _missing(self, n: int) -> np.ndarray:
         return np.stack([self.env.observation(None) for _ in range(n)]) if n else \
@@ -129,14 +126,59 @@ class ArchGymVectorEnv(VectorEnv):
             infos_list[i] = info
         if evaluations:
             env.last_evaluation = evaluations[-1]
-        infos: dict = {}
-        for i, info in enumerate(infos_list):
-            infos = self._add_info(infos, info, i)
         self.last_infos = infos_list
-        return obs, rewards, terminated, truncated, infos
+        return obs, rewards, terminated, truncated, stack_infos(infos_list)
 
     def close_extras(self, **kwargs):
         self.env.close()
+
+
+def stack_infos(infos: list[dict]) -> dict:
+    """Per-copy info dicts as gymnasium's vector info: ``infos[key]`` an array over copies and
+    ``infos["_" + key]`` the mask of copies that have the key; nested dicts likewise (what
+    ``VectorEnv._add_info`` builds one copy at a time, built here one key at a time)."""
+    if infos and all(d.keys() == infos[0].keys() for d in infos):  # the usual case: one column per key, in one pass
+        out = {}
+        every = np.ones(len(infos), dtype=bool)
+        for k, col in zip(infos[0], zip(*(d.values() for d in infos))):
+            if isinstance(col[0], dict):
+                out[k] = stack_infos(list(col))
+            else:
+                out[k] = _column(col)
+            out[f"_{k}"] = every
+        return out
+    keys: dict = {}
+    for d in infos:
+        keys.update(dict.fromkeys(d))
+    out = {}
+    for k in keys:
+        present = np.fromiter((k in d for d in infos), dtype=bool, count=len(infos))
+        vals = [d.get(k) for d in infos]
+        if any(isinstance(v, dict) for v in vals):
+            out[k] = stack_infos([v if isinstance(v, dict) else {} for v in vals])
+        elif present.all() and all(isinstance(v, (bool, np.bool_)) for v in vals):
+            out[k] = np.array(vals, dtype=bool)
+        elif present.all() and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                                   for v in vals):
+            out[k] = np.array(vals)
+        else:
+            arr = np.empty(len(infos), dtype=object)
+            arr[:] = vals if not any(isinstance(v, np.ndarray) for v in vals) else [v for v in vals]
+            out[k] = arr
+        out[f"_{k}"] = present
+    return out
+
+
+def _column(col: tuple) -> np.ndarray:
+    """One key's values over the copies: a numeric or bool array when they all are, else an object array."""
+    first = type(col[0])
+    if first in (bool, np.bool_) and all(type(v) is first for v in col):
+        return np.array(col, dtype=bool)
+    if first in (int, float, np.int64, np.float64) and all(type(v) is first for v in col):
+        return np.array(col)
+    arr = np.empty(len(col), dtype=object)
+    arr[:] = list(col)
+    return arr
 
 
 def __getattr__(name: str):
