@@ -23,8 +23,9 @@ _TABLE = (
 @simulate_app.command(
     "dram",
     help=(
-        "Simulate one DRAM channel and its controller (DRAMSys 5 behaviour, DRAMPower energy) on a DRAMSys .stl "
-        "trace. --memspec, --mcconfig and --addressmapping take DRAMSys's JSON files; the mcconfig may hold any "
+        "Simulate one DRAM channel and its controller (DRAMSys 5 behaviour; DDR3/DDR4 energy DRAMPower's, LPDDR4/HBM2 "
+        "energy from the memspec's IDD currents, NaN where it gives none) on a DRAMSys .stl trace. --memspec, "
+        "--mcconfig and --addressmapping take DRAMSys's JSON files; the mcconfig may hold any "
         "subset of the knobs (the rest take DRAMSys's defaults); without --addressmapping the memspec's default "
         "mapping (row | rank | bank | bank group | column) is used.\n\n"
         "Or give DRAMSys's own simulation file with --config (e.g. its configs/ddr4-example.json): memspec, "
@@ -33,7 +34,7 @@ _TABLE = (
     ),
 )
 def simulate_dram(
-    memspec: Path | None = typer.Option(None, "--memspec", help="DRAMSys memspec JSON (DDR3 or DDR4, any DRAMSys version)"),
+    memspec: Path | None = typer.Option(None, "--memspec", help="DRAMSys memspec JSON (DDR3, DDR4, LPDDR4 or HBM2, any DRAMSys version)"),
     trace: Path | None = typer.Option(None, "--trace", help="DRAMSys .stl trace (cycle:<tab>read|write<tab>hex address)"),
     config: Path | None = typer.Option(None, "--config", help="DRAMSys simulation JSON (instead of the four files)"),
     mcconfig: Path | None = typer.Option(None, "--mcconfig", help="DRAMSys mcconfig JSON [default: DRAMSys's]"),
@@ -80,7 +81,8 @@ def simulate_dram(
     for key, head in _TABLE:
         v = out[key]
         table.add_row(head, f"{v:,.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:,.0f}")
-    parts = Table(title="energy by component (DRAMPower)")
+    drampower = "pre" in out["energy_by_component_pJ"]  # DDR3/DDR4: DRAMPower's parts (LPDDR4/HBM2 count ACT+PRE as one)
+    parts = Table(title="energy by component (DRAMPower)" if drampower else "energy by component (IDD currents)")
     parts.add_column("component")
     parts.add_column("pJ", justify="right")
     parts.add_column("share", justify="right")

@@ -2,8 +2,9 @@
 
 Two ways to give one:
 - DRAMSys's bit-mapping JSON (``BYTE_BIT``, ``COLUMN_BIT``, ``BANKGROUP_BIT``, ``BANK_BIT``,
-  ``RANK_BIT``, ``ROW_BIT``, optional ``CHANNEL_BIT`` and ``XOR``), each field listing the
-  address bits that form it, least significant first;
+  ``RANK_BIT``, ``ROW_BIT``, optional ``CHANNEL_BIT`` and ``XOR``; for HBM2 ``PSEUDOCHANNEL_BIT``,
+  which selects DRAMSys's "rank", and ``STACK_BIT``), each field listing the address bits that form
+  it, least significant first;
 - a named scheme in DRAMsim3's notation, fields from the most significant end down, e.g.
   ``"rochrababgco"`` = row | channel | rank | bank | bank group | column | byte offset.
 
@@ -23,7 +24,8 @@ import numpy as np
 from .jsonfile import read_json
 from .memspec import MemSpec
 
-FIELDS = ("BYTE_BIT", "COLUMN_BIT", "BANKGROUP_BIT", "BANK_BIT", "RANK_BIT", "ROW_BIT", "CHANNEL_BIT")
+FIELDS = ("BYTE_BIT", "COLUMN_BIT", "BANKGROUP_BIT", "BANK_BIT", "RANK_BIT", "ROW_BIT", "CHANNEL_BIT",
+          "PSEUDOCHANNEL_BIT", "STACK_BIT")
 _SCHEME_FIELDS = {"ro": "ROW_BIT", "ch": "CHANNEL_BIT", "ra": "RANK_BIT", "ba": "BANK_BIT", "bg": "BANKGROUP_BIT",
                   "co": "COLUMN_BIT"}
 DEFAULT_SCHEME = "rochrababgco"
@@ -49,14 +51,19 @@ class AddressMapping:
 
     def check(self, spec: MemSpec) -> None:
         """Raise if the mapping does not address exactly the memspec's organisation."""
+        pc = "PSEUDOCHANNEL_BIT" if self.bits.get("PSEUDOCHANNEL_BIT") else "RANK_BIT"
+        if self.bits.get("PSEUDOCHANNEL_BIT") and self.bits.get("RANK_BIT"):
+            raise AddressMappingError(f"{self.source}: both RANK_BIT and PSEUDOCHANNEL_BIT are given; allowed: one "
+                                      "(HBM2 pseudo channels are its ranks)")
         need = {
             "BYTE_BIT": None,
             "COLUMN_BIT": spec.columns,
             "BANKGROUP_BIT": spec.bank_groups_per_rank,
             "BANK_BIT": spec.banks_per_group,
-            "RANK_BIT": spec.ranks,
+            pc: spec.ranks,
             "ROW_BIT": spec.rows,
             "CHANNEL_BIT": 1,
+            "STACK_BIT": spec.stacks,
         }
         used: dict[int, str] = {}
         for name, bits in self.bits.items():
@@ -92,17 +99,19 @@ class AddressMapping:
                 out |= (((a >> np.uint64(b)) & np.uint64(1)).astype(np.int64)) << i
             return out
 
-        rank = gather("RANK_BIT")
+        rank = gather("RANK_BIT") | gather("PSEUDOCHANNEL_BIT")
         group = gather("BANKGROUP_BIT") + rank * spec.bank_groups_per_rank
         bank = gather("BANK_BIT") + group * spec.banks_per_group
         return {"rank": rank, "bankgroup": group, "bank": bank, "row": gather("ROW_BIT"),
-                "column": gather("COLUMN_BIT")}
+                "column": gather("COLUMN_BIT"), "stack": gather("STACK_BIT")}
 
-    def encode(self, spec: MemSpec, rank=0, bankgroup=0, bank=0, row=0, column=0) -> np.ndarray:
+    def encode(self, spec: MemSpec, rank=0, bankgroup=0, bank=0, row=0, column=0, stack=0) -> np.ndarray:
         """Inverse of :meth:`decode` for per-rank coordinates (bank group and bank within the rank); no XOR."""
         if self.xor:
             raise AddressMappingError(f"{self.source}: encode does not support XOR mappings")
-        vals = {"RANK_BIT": rank, "BANKGROUP_BIT": bankgroup, "BANK_BIT": bank, "ROW_BIT": row, "COLUMN_BIT": column}
+        pc = "PSEUDOCHANNEL_BIT" if self.bits.get("PSEUDOCHANNEL_BIT") else "RANK_BIT"
+        vals = {pc: rank, "BANKGROUP_BIT": bankgroup, "BANK_BIT": bank, "ROW_BIT": row, "COLUMN_BIT": column,
+                "STACK_BIT": stack}
         out = None
         for name, v in vals.items():
             v = np.asarray(v, dtype=np.uint64)
@@ -119,11 +128,13 @@ def mapping_from_dict(data: Mapping[str, Any], source: str = "<addressmapping>")
         raise AddressMappingError(f"{source}: expected a JSON object, got {type(data).__name__}")
     if "addressmapping" in data and isinstance(data["addressmapping"], Mapping):
         data = data["addressmapping"]
-    unknown = [k for k in data if k not in FIELDS and k not in ("XOR", "STACK_BIT", "PSEUDOCHANNEL_BIT")]
+    unknown = [k for k in data if k not in FIELDS and k != "XOR"]
     if unknown:
         raise AddressMappingError(f"{source}: unknown field(s) {unknown}; allowed: {list(FIELDS) + ['XOR']}")
     bits = {}
     for k in FIELDS:
+        if k in ("PSEUDOCHANNEL_BIT", "STACK_BIT") and not data.get(k):
+            continue  # HBM2 only
         v = data.get(k, [])
         if not isinstance(v, list) or not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 64 for b in v):
             raise AddressMappingError(f"{source}: field {k} is {v!r}; allowed: a list of bit positions 0..63")
@@ -168,6 +179,8 @@ def scheme_mapping(scheme: str, spec: MemSpec) -> AddressMapping:
     for f in reversed(fields):
         bits[f] = tuple(range(pos, pos + widths[f]))
         pos += widths[f]
+    if spec.stacks > 1:  # HBM2 stacks: the most significant bits, above the scheme's fields
+        bits["STACK_BIT"] = tuple(range(pos, pos + int(np.log2(spec.stacks))))
     return AddressMapping(bits=bits, source=f"scheme {scheme}")
 
 

@@ -33,7 +33,28 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .timing import ACT, NCMD, PDEA, PDEP, PDXA, PDXP, PRE, PREA, RD, RDA, REF, SREFEN, SREFEX, WR, WRA
+from .timing import (
+    ACT,
+    MUX_RASCAS,
+    MUX_SINGLE,
+    NCMD,
+    PDEA,
+    PDEP,
+    PDXA,
+    PDXP,
+    PRE,
+    PREA,
+    RD,
+    RDA,
+    REF,
+    SREFEN,
+    SREFEX,
+    WR,
+    WRA,
+    command_lengths,
+    mux_kind,
+    strobe_offsets,
+)
 
 INF = np.int64(2 ** 62)
 BIG_PID = np.int64(2 ** 62)
@@ -41,8 +62,10 @@ BIG_PID = np.int64(2 ** 62)
 # configuration vector layout (filled by build_config)
 C_PAGE, C_SCHED, C_BUFTYPE, C_BUFSIZE, C_BUFREAD, C_BUFWRITE, C_RESPQ, C_REFRESH, C_POSTPONE, C_PULLIN, C_PD, \
     C_ARBITER, C_MAXACTIVE, C_THINKFW, C_THINKBW, C_PHYFW, C_PHYBW, C_ARBFW, C_ARBBW, C_NCFG = range(20)
-# memspec vector layout
-M_RANKS, M_BPR, M_GPR, M_BPG, M_RL, M_WL, M_BURST, M_REFI, M_FAW, M_NSPEC = range(10)
+# memspec vector layout (M_RL / M_WL: cycles from a read / write command to the start of its last burst
+# cycle's end minus the burst; M_LEN: NCMD command lengths)
+M_RANKS, M_BPR, M_GPR, M_BPG, M_RL, M_WL, M_BURST, M_REFI, M_FAW, M_MUX, M_STACKS, M_LEN = range(12)
+M_NSPEC = M_LEN + NCMD
 
 PAGE_CODES = {"Open": 0, "OpenAdaptive": 1, "Closed": 2, "ClosedAdaptive": 3}
 SCHED_CODES = {"Fifo": 0, "FrFcfs": 1, "FrFcfsGrp": 2}
@@ -89,11 +112,15 @@ def build_spec_vector(spec) -> np.ndarray:
     v[M_BPR] = spec.banks_per_rank
     v[M_GPR] = spec.bank_groups_per_rank
     v[M_BPG] = spec.banks_per_group
-    v[M_RL] = spec.t("RL")
-    v[M_WL] = spec.t("WL")
+    rd_end, wr_end = strobe_offsets(spec)
+    v[M_RL] = rd_end - spec.burst_cycles
+    v[M_WL] = wr_end - spec.burst_cycles
     v[M_BURST] = spec.burst_cycles
     v[M_REFI] = spec.refresh_interval
     v[M_FAW] = spec.t("FAW")
+    v[M_MUX] = mux_kind(spec)
+    v[M_STACKS] = spec.stacks
+    v[M_LEN:M_LEN + NCMD] = command_lengths(spec)
     return v
 
 
@@ -418,7 +445,7 @@ def _response_trigger(nxt, t, respq_reorder, n, rel_req, rel_end, ro_next, ro_ti
 
 
 @njit(cache=True, error_model="numpy")
-def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules, qcap,
+def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx, rules, qcap,
                 req_begin, req_accept, resp_ctrl, resp_init, needed_act,
                 cmd_t, cmd_c, cmd_b, cmd_r, cmd_q, scratch):
     """Simulate the channel. Fills the per-request arrays and the command log; returns
@@ -440,6 +467,10 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     burst = spec[M_BURST]
     refi = spec[M_REFI]
     faw = spec[M_FAW]
+    mux = spec[M_MUX]
+    stacks = spec[M_STACKS]
+    clen = spec[M_LEN:M_LEN + NCMD]
+    bus_step = 1 if mux == MUX_SINGLE else 0  # multi-cycle commands and two buses: the bus is in the rules
     page = cfg[C_PAGE]
     sched = cfg[C_SCHED]
     buftype = cfg[C_BUFTYPE]
@@ -462,11 +493,12 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     cap = cmd_t.shape[0]
 
     # timing checker
-    # earliest time of each command per bank, then per bank group, then per rank (one table)
+    # earliest time of each command per bank, then per bank group, per rank and per stack (one table)
     goff = nbanks
     roff = nbanks + ngroups
+    soff = roff + ranks
     # (a last row of "never" stands for banks without a command, so the bank scan needs no branch)
-    chk = np.zeros((NCMD + 1, nbanks + ngroups + ranks), dtype=np.int64)
+    chk = np.zeros((NCMD + 1, nbanks + ngroups + ranks + stacks), dtype=np.int64)
     # the bank scan packs (time, request id) into one integer key: request ids take `sh` bits, times the rest
     sh = 1
     while (1 << sh) <= n + 1:
@@ -476,7 +508,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
     pid_mask = (np.int64(1) << sh) - 1
     chk[NCMD, :] = never
     # the constraint rows as (flat offset of the second command's row, delay) for branch-free updates
-    width = nbanks + ngroups + ranks
+    width = nbanks + ngroups + ranks + stacks
     chkf = chk.reshape(-1)
     rule_off = np.empty(rules.shape[0], dtype=np.int64)
     rule_delay = np.empty(rules.shape[0], dtype=np.int64)
@@ -545,7 +577,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 rev |= (rid & 1) << bits
                 rid >>= 1
                 bits -= 1
-            rf_next[r] = refi - rev * (refi // ranks)
+            # refi - rev * refi / ranks, rounded up to a clock cycle (getTimeForFirstTrigger)
+            rf_next[r] = (refi * ranks - rev * refi + ranks - 1) // ranks
     # power-down managers (entry is armed from the start, as in DRAMSys)
     pd_state = np.zeros(ranks, dtype=np.int64)
     pd_ctrl_idle = np.ones(ranks, dtype=np.bool_)
@@ -685,8 +718,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
         rel_req, rel_end, ro_next, rq_head, delivered, end_time = _respond(
             t, arbiter, arb_bw, respq_reorder, n, rel_req, rel_end, ro_next, rq_head, rq_tail, delivered, end_time,
             ro_time, rq_req, rq_time, resp_ctrl, resp_init, resp_wait, rw_fifo, rw_ptr)
-        if arbiter == 0 and delivered == n:
-            break
+        # the last response: DRAMSys stops at the end of this delta cycle, so the controller's step at this
+        # time still runs (a power-down entry due now is recorded)
+        last_step = arbiter == 0 and delivered == n
 
         # ---------------- controller: admission (manageRequests) ---------------------
         adm_b = -1
@@ -756,8 +790,100 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     best_b = r * bpr
                     best_r = r
                     best_src = 1
-        use_cache = mx_valid and best_c < 0 and (adm_b < 0 or (adm_b != mx_b1 and adm_b != mx_b2))
-        if use_cache:
+        use_cache = mux == MUX_SINGLE and mx_valid and best_c < 0 and (adm_b < 0 or (adm_b != mx_b1 and adm_b != mx_b2))
+        if mux != MUX_SINGLE:
+            # CmdMuxOldest over multi-cycle commands ranks by start + length (then oldest); with a row and a
+            # column bus (CmdMuxOldestRasCas) the best of each bus so, then of the two by start (then oldest)
+            best_c = -1
+            rk = INF
+            rp = BIG_PID + 1
+            re = INF
+            rc = -1
+            rb = -1
+            rr = -1
+            rs = 0
+            ck = INF
+            cp = BIG_PID + 1
+            ce = INF
+            cc = -1
+            cb = -1
+            cr = -1
+            for r in range(ranks):
+                c = pd_cmd[r]
+                src = 2
+                pid = BIG_PID - 1
+                if c < 0:
+                    c = rf_cmd[r]
+                    src = 1
+                    pid = 0
+                if c < 0:
+                    continue
+                e = chk[c, roff + r]
+                if t > e:
+                    e = t
+                key = e + clen[c]
+                if key < rk or (key == rk and pid < rp):
+                    rk = key
+                    rp = pid
+                    re = e
+                    rc = c
+                    rb = r * bpr
+                    rr = r
+                    rs = src
+            for i in range(nbusy):
+                b = busy[i]
+                c = bk[b, B_NEXT]
+                if c < 0:
+                    continue
+                r = brank[b]
+                if pd_cmd[r] >= 0:
+                    continue
+                cur = bk[b, B_CUR]
+                e = chk[c, b]
+                v = chk[c, gcol[b]]
+                if v > e:
+                    e = v
+                v = chk[c, rcol[b]]
+                if v > e:
+                    e = v
+                v = chk[c, soff + stack[cur]]
+                if v > e:
+                    e = v
+                if t > e:
+                    e = t
+                key = e + clen[c]
+                pid = cur + 1
+                if mux == MUX_RASCAS and (c == RD or c == WR or c == RDA or c == WRA):
+                    if key < ck or (key == ck and pid < cp):
+                        ck = key
+                        cp = pid
+                        ce = e
+                        cc = c
+                        cb = b
+                        cr = r
+                elif key < rk or (key == rk and pid < rp):
+                    rk = key
+                    rp = pid
+                    re = e
+                    rc = c
+                    rb = b
+                    rr = r
+                    rs = 0
+            if rc >= 0:
+                best_e = re
+                best_pid = rp
+                best_c = rc
+                best_b = rb
+                best_r = rr
+                best_src = rs
+            if cc >= 0 and (rc < 0 or ce < re or (ce == re and cp < rp)):
+                best_e = ce
+                best_pid = cp
+                best_c = cc
+                best_b = cb
+                best_r = cr
+                best_src = 0
+        elif use_cache:
             # nothing changed the banks since the last scan but the admitted one: candidates suffice
             for j in range(3):
                 b = mx_b2 if j == 0 else (mx_b1 if j == 1 else adm_b)
@@ -963,7 +1089,16 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                     e = chkf[o + bb]
                     v = chkf[o + gcol[bb]]
                     bu[bb] = v if v > e else e
-            bus = t + 1
+            if rule_idx[c, 4] < rule_idx[c, 5]:  # another stack (HBM2 tCCDR)
+                st = stack[k] if k >= 0 else 0
+                for i in range(rule_idx[c, 4], rule_idx[c, 5]):
+                    v = t + rule_delay[i]
+                    for s2 in range(stacks):
+                        j = rule_off[i] + soff + s2
+                        w = chkf[j]
+                        if s2 != st and v > w:
+                            chkf[j] = v
+            bus = t + bus_step
             if c == RD or c == WR or c == RDA or c == WRA:
                 for i in range(qn[b]):
                     if q[b, i] == k:
@@ -999,7 +1134,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                         buftype == 2 and counts[0] < bufsize)):
                     if _admit(pend, t, buftype, bufsize, bufread, bufwrite, counts, q, qn, bank, rank, is_write,
                               pd_on, pd_state, pd_ctrl_idle, pd_sref, pd_entry, pd_exit, rank_payloads):
-                        req_accept[pend] = t
+                        req_accept[pend] = t + think_fw  # END_REQ after the think delay
                         endreq_time = t + think_fw
                         b2 = bank[pend]
                         if busy_pos[b2] < 0:
@@ -1033,6 +1168,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 if pd_state[r] == PD_IDLE:
                     pd_entry[r] = True
 
+        if last_step:
+            break
         # ---------------- re-evaluate, find the next trigger --------------------------
         blocked = best_c >= 0 and not issued
         nxt = INF
@@ -1050,7 +1187,7 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 if cached:
                     _bank_cache(b, bk[b, B_NEXT], bk, chkf, width, gcol, bcw, bu, bp, never)
         nd = 0
-        if not blocked and t < fast_until:
+        if not blocked and t < fast_until and mux != MUX_RASCAS:
             # the oldest of the earliest bank commands, as one minimum over packed (time, request id) keys,
             # branch-free; banks without a command read the "never" row
             floor_key = (bus if bus > t else t) << sh
@@ -1094,6 +1231,9 @@ def run_channel(ts, is_write, addr, rank, bank, row, cfg, spec, rule_idx, rules,
                 if v > e:
                     e = v
                 v = chk[c, rcol[b]]
+                if v > e:
+                    e = v
+                v = chk[c, soff + stack[bk[b, B_CUR]]]
                 if v > e:
                     e = v
                 if bus > e:

@@ -1,4 +1,4 @@
-"""DRAM device description read from a DRAMSys memspec JSON file (DDR3 and DDR4).
+"""DRAM device description read from a DRAMSys memspec JSON file (DDR3, DDR4, LPDDR4, HBM2).
 
 A memspec names the device's organisation (``memarchitecturespec``), its timings in clock
 cycles (``memtimingspec``) and its IDD currents and voltages (``mempowerspec``), exactly as DRAMSys
@@ -19,6 +19,10 @@ DRAMSys has written memspecs in three forms, all read here (the same device give
   because archgym's energy follows the DRAMPower that DRAMSys 5.0 ran.
 
 As SystemC does, a clock is rounded to whole picoseconds (1200 MHz is 833 ps).
+
+LPDDR4 and HBM2 are read as DRAMSys 5 (commit 6b01467) reads them: an LPDDR4 channel has no bank
+groups; an HBM2 channel's pseudo channels (``nbrOfPseudoChannels``) are DRAMSys "ranks", and its
+``nbrOfStacks`` stacks only enter the timing checker (tCCDR), not the bank state.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 
 from .jsonfile import read_json
 
-SUPPORTED_TYPES = ("DDR3", "DDR4")
+SUPPORTED_TYPES = ("DDR3", "DDR4", "LPDDR4", "HBM2")
 
 _ARCH_KEYS = ("burstLength", "dataRate", "nbrOfBanks", "nbrOfColumns", "nbrOfRanks", "nbrOfRows", "width",
               "nbrOfDevices")
@@ -41,12 +45,32 @@ _TIMING_KEYS = {
              "XPDLL", "XSDLL", "ACTPDEN", "PRPDEN", "REFPDEN", "tCK"),
     "DDR3": ("AL", "CL", "RL", "WL", "RCD", "RP", "RAS", "RC", "CCD", "RRD", "FAW", "WR", "WTR", "RTP", "RFC", "REFI",
              "RTRS", "CKE", "CKESR", "XP", "XS", "DQSCK", "XPDLL", "XSDLL", "ACTPDEN", "PRPDEN", "REFPDEN", "tCK"),
+    "LPDDR4": ("CCD", "CCDMW", "CKE", "CMDCKE", "DQS2DQ", "DQSCK", "DQSS", "ESCKE", "FAW", "PPD", "RCD", "REFI",
+               "REFIPB", "RFCAB", "RFCPB", "RL", "RAS", "RPAB", "RPPB", "RCAB", "RCPB", "RPST", "RRD", "RTP", "SR", "WL",
+               "WPRE", "WR", "WTR", "XP", "XSR", "RTRS", "tCK"),
+    "HBM2": ("CCDL", "CCDS", "CCDR", "CKE", "DQSCK", "FAW", "PL", "RAS", "RC", "RCDRD", "RCDWR", "REFI", "REFISB", "RFC",
+             "RFCSB", "RL", "RP", "RRDL", "RRDS", "RREFD", "RTP", "RTW", "WL", "WR", "WTRL", "WTRS", "XP", "XS", "tCK"),
 }
+#: timings that may be 0
+_ZERO_OK = ("AL", "DQSCK", "RPRE", "WPRE", "RTRS", "ACTPDEN", "PRPDEN", "REFPDEN", "DQS2DQ", "DQSS", "RPST", "PL")
 _POWER_KEYS = {
     "DDR4": ("idd0", "idd02", "idd2n", "idd2p0", "idd2p1", "idd3n", "idd3p0", "idd3p1", "idd4r", "idd4w", "idd5",
              "idd6", "idd62", "vdd", "vdd2"),
     "DDR3": ("idd0", "idd2n", "idd2p0", "idd2p1", "idd3n", "idd3p0", "idd3p1", "idd4r", "idd4w", "idd5", "idd6",
              "vdd"),
+}
+#: LPDDR4 currents per supply as DRAMSys's LPDDR4 memspecs name them (VDD1 ``vdd``, VDD2 ``vdd2``, VDDQ ``vddq``):
+#: state -> (VDD1 key, VDD2 key, VDDQ key)
+LPDDR4_CURRENTS = {
+    "idd0": ("idd0", "idd02", "idd0ql"), "idd2n": ("idd2n", "idd2n2", "idd2nQ"), "idd2p": ("idd2p", "idd2p2", "idd2pQ"),
+    "idd3n": ("idd3n", "idd3n2", "idd3nQ"), "idd3p": ("idd3p", "idd3p2", "idd3pQ"), "idd4r": ("idd4r", "idd4r2", "idd4rq"),
+    "idd4w": ("idd4w", "idd4w2", "idd4wq"), "idd5": ("idd5", "idd52", "idd5q"), "idd6": ("idd6", "idd62", "idd6q"),
+}
+LPDDR4_VOLTAGES = ("vdd", "vdd2", "vddq")
+#: mempowerspec keys the LPDDR4/HBM2 energy (power.current_energy) needs
+_ENERGY_KEYS = {
+    "LPDDR4": tuple(k for keys in LPDDR4_CURRENTS.values() for k in keys) + LPDDR4_VOLTAGES,
+    "HBM2": ("idd0", "idd2n", "idd2p", "idd3n", "idd3p", "idd4r", "idd4w", "idd5", "idd6", "vdd"),
 }
 
 
@@ -60,7 +84,7 @@ class MemSpec:
 
     memory_id: str
     memory_type: str
-    ranks: int
+    ranks: int  # HBM2: pseudo channels
     banks_per_rank: int
     bank_groups_per_rank: int
     rows: int
@@ -73,6 +97,7 @@ class MemSpec:
     timing: dict = field(default_factory=dict)
     power: dict = field(default_factory=dict)
     source: str = ""
+    stacks: int = 1  # HBM2 nbrOfStacks (a stack address bit; it enters only the timing checker)
 
     # -- derived organisation ------------------------------------------------------------------
     @property
@@ -108,7 +133,9 @@ class MemSpec:
 
     @property
     def capacity_bytes(self) -> int:
-        return self.ranks * self.banks_per_rank * self.rows * self.columns * self.device_width * self.devices_per_rank // 8
+        """Addressable bytes (all stacks: DRAMSys's HBM2 decoder accepts the stack bit)."""
+        return (self.stacks * self.ranks * self.banks_per_rank * self.rows * self.columns * self.device_width
+                * self.devices_per_rank // 8)
 
     def t(self, name: str) -> int:
         """A timing parameter in clock cycles (memspec key, e.g. ``"RCD"``)."""
@@ -116,26 +143,38 @@ class MemSpec:
 
     @property
     def refresh_interval(self) -> int:
-        """tREFI in cycles, divided by the DDR4 fine-granularity refresh mode (REFM 1/2/4)."""
+        """All-bank tREFI in cycles, divided by the DDR4 fine-granularity refresh mode (REFM 1/2/4)."""
+        if self.memory_type in ("LPDDR4", "HBM2"):
+            return int(self.timing["REFI"])
         refm = int(self.timing.get("REFM", 1))
         return int(self.timing["REFI"]) // refm if refm in (2, 4) else int(self.timing["REFI"])
 
     @property
     def refresh_cycle(self) -> int:
-        """tRFC in cycles for the configured refresh mode."""
+        """All-bank tRFC in cycles (DDR4: for the configured refresh mode; LPDDR4: tRFCab)."""
+        if self.memory_type == "LPDDR4":
+            return int(self.timing["RFCAB"])
+        if self.memory_type == "HBM2":
+            return int(self.timing["RFC"])
         refm = int(self.timing.get("REFM", 1))
         key = {2: "RFC2", 4: "RFC4"}.get(refm, "RFC")
         return int(self.timing.get(key, self.timing["RFC"]))
 
     def to_dict(self) -> dict[str, Any]:
         """DRAMSys memspec JSON form."""
+        arch = {
+            "burstLength": self.burst_length, "dataRate": self.data_rate,
+            "nbrOfBankGroups": self.bank_groups_per_rank, "nbrOfBanks": self.banks_per_rank,
+            "nbrOfColumns": self.columns, "nbrOfRanks": self.ranks, "nbrOfRows": self.rows,
+            "width": self.device_width, "nbrOfDevices": self.devices_per_rank, "nbrOfChannels": 1,
+        }
+        if self.memory_type == "HBM2":
+            arch["nbrOfPseudoChannels"] = arch.pop("nbrOfRanks")
+            arch["nbrOfStacks"] = self.stacks
+        elif self.memory_type == "LPDDR4":
+            del arch["nbrOfBankGroups"]
         return {
-            "memarchitecturespec": {
-                "burstLength": self.burst_length, "dataRate": self.data_rate,
-                "nbrOfBankGroups": self.bank_groups_per_rank, "nbrOfBanks": self.banks_per_rank,
-                "nbrOfColumns": self.columns, "nbrOfRanks": self.ranks, "nbrOfRows": self.rows,
-                "width": self.device_width, "nbrOfDevices": self.devices_per_rank, "nbrOfChannels": 1,
-            },
+            "memarchitecturespec": arch,
             "memoryId": self.memory_id,
             "memoryType": self.memory_type,
             "mempowerspec": dict(self.power),
@@ -160,7 +199,10 @@ def _positive_int(value: Any, where: str, src: str, allow_zero: bool = False) ->
 #: DDR4 currents renamed by DRAMSys 5.1 (DRAMPower 5): new name -> the names archgym's power model reads
 _DDR4_POWER_RENAMES = {"ipp0": ("idd02",), "idd2p": ("idd2p0", "idd2p1"), "idd3p": ("idd3p0", "idd3p1"),
                        "idd5B": ("idd5",), "idd6n": ("idd6",), "ipp6n": ("idd62",), "vpp": ("vdd2",)}
-_VOLTAGES = ("vdd", "vdd2", "vpp", "vddq")
+_VOLTAGES = ("vdd", "vdd1", "vdd2", "vpp", "vddq")
+#: LPDDR4 timings DRAMSys 5.1 writes in mixed case
+_LPDDR4_TIMING_RENAMES = {"REFIpb": "REFIPB", "RFCab": "RFCAB", "RFCpb": "RFCPB", "RPab": "RPAB", "RPpb": "RPPB",
+                          "RCab": "RCAB", "RCpb": "RCPB"}
 
 
 def _clock_ps(timing: Mapping[str, Any], src: str) -> tuple[int, bool]:
@@ -195,6 +237,12 @@ def _earlier_form(mtype: str, timing_in: Mapping[str, Any], power_in: Mapping[st
             if refm == mode:
                 raise MemSpecError(f"{src}: memtimingspec.REFM is {mode} but {key} is 0; give {key} (cycles)")
             del timing[key]
+    if mtype == "LPDDR4":  # DRAMSys 5.1 names: REFIpb, RFCab, ...; VDD1 currents idd01, idd2n1, ... and vdd1
+        for new_key, old_key in _LPDDR4_TIMING_RENAMES.items():
+            if new_key in timing and old_key not in timing:
+                timing[old_key] = timing.pop(new_key)
+        if "vdd1" in power_in and "vdd" not in power_in:
+            power_in = {(k[:-1] if k[:3] in ("idd", "vdd") and k.endswith("1") else k): v for k, v in power_in.items()}
     power = {}
     for k, v in power_in.items():
         scale = 1000.0 if amperes and k not in _VOLTAGES and isinstance(v, (int, float)) and not isinstance(v, bool) else 1
@@ -231,9 +279,23 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
         raise MemSpecError(f"{source}: memtimingspec and mempowerspec must be JSON objects")
     tck_ps, amperes = _clock_ps(timing_in, source)
     timing_in, power_in = _earlier_form(mtype, {**timing_in, "tCK": tck_ps}, power_in, amperes, source)
+    if not isinstance(arch, Mapping):
+        raise MemSpecError(f"{source}: memarchitecturespec must be a JSON object")
+    if mtype == "HBM2":  # pseudo channels are DRAMSys's ranks
+        if "nbrOfRanks" in arch and arch["nbrOfRanks"] != arch.get("nbrOfPseudoChannels"):
+            raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfRanks is {arch['nbrOfRanks']!r}; HBM2 gives "
+                               "its pseudo channels as nbrOfPseudoChannels (DRAMSys reads no nbrOfRanks for HBM2)")
+        arch = {**arch, "nbrOfRanks": _need(arch, "nbrOfPseudoChannels", "memarchitecturespec", source)}
     a = {k: _positive_int(_need(arch, k, "memarchitecturespec", source), f"memarchitecturespec.{k}", source)
          for k in _ARCH_KEYS}
     groups = _positive_int(arch.get("nbrOfBankGroups", 1), "memarchitecturespec.nbrOfBankGroups", source)
+    if mtype == "LPDDR4" and groups != 1:
+        raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfBankGroups is {groups}; allowed for LPDDR4: 1 "
+                           "(DRAMSys's LPDDR4 has no bank groups)")
+    stacks = _positive_int(arch.get("nbrOfStacks", 1), "memarchitecturespec.nbrOfStacks", source)
+    if stacks & (stacks - 1) or (mtype != "HBM2" and stacks != 1):
+        raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfStacks is {stacks}; allowed: a power of two "
+                           "for HBM2, 1 for other standards")
     for k in ("nbrOfBanks", "nbrOfColumns", "nbrOfRanks", "nbrOfRows"):
         if a[k] & (a[k] - 1):  # the address bits select them: DRAMSys's address mapping needs powers of two
             raise MemSpecError(f"{source}: field memarchitecturespec.{k} is {a[k]}; allowed: a power of two "
@@ -251,28 +313,48 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
     timing = {}
     for k in _TIMING_KEYS[mtype]:
         timing[k] = _positive_int(_need(timing_in, k, "memtimingspec", source), f"memtimingspec.{k}", source,
-                                  allow_zero=k in ("AL", "DQSCK", "RPRE", "WPRE", "RTRS", "ACTPDEN", "PRPDEN", "REFPDEN"))
+                                  allow_zero=k in _ZERO_OK)
     for k, v in timing_in.items():  # keep extra keys (e.g. RFC2/RFC4/REFM) that DRAMSys reads
         if k not in timing and k != "clkMhz" and isinstance(v, (int, float)) and not isinstance(v, bool):
             timing[k] = v
     tck = timing.pop("tCK")
-    if timing["RL"] != timing["CL"] + timing["AL"]:
+    if mtype in ("DDR3", "DDR4") and timing["RL"] != timing["CL"] + timing["AL"]:
         raise MemSpecError(f"{source}: memtimingspec.RL is {timing['RL']}; expected CL + AL = "
                            f"{timing['CL'] + timing['AL']}")
     power = {}
-    for k in _POWER_KEYS[mtype]:
-        v = power_in.get(k, 0.0)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise MemSpecError(f"{source}: field mempowerspec.{k} is {v!r}; allowed: a number >= 0")
-        power[k] = float(v)
-    if not any(v for k, v in power.items() if k not in _VOLTAGES):
-        warnings.warn(f"{source}: the memspec has no power figures (mempowerspec currents missing or all 0): "
-                      "energy and power are reported as 0", stacklevel=3)
+    if mtype in _POWER_KEYS:
+        for k in _POWER_KEYS[mtype]:
+            v = power_in.get(k, 0.0)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise MemSpecError(f"{source}: field mempowerspec.{k} is {v!r}; allowed: a number >= 0")
+            power[k] = float(v)
+        if not any(v for k, v in power.items() if k not in _VOLTAGES):
+            warnings.warn(f"{source}: the memspec has no power figures (mempowerspec currents missing or all 0): "
+                          "energy and power are reported as 0", stacklevel=3)
+    else:  # LPDDR4/HBM2: archgym's own current-based energy (see power.py); missing currents give NaN
+        for k, v in power_in.items():
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise MemSpecError(f"{source}: field mempowerspec.{k} is {v!r}; allowed: a number >= 0")
+            power[k] = float(v)
+        need = _ENERGY_KEYS[mtype]
+        vddq = [k for keys in LPDDR4_CURRENTS.values() for k in keys[2:]]
+        if mtype == "LPDDR4" and not any(k in power for k in vddq):
+            need = tuple(k for k in need if k not in vddq and k != "vddq")
+            if not any(k not in power for k in need):
+                warnings.warn(f"{source}: mempowerspec gives no VDDQ currents: the energy leaves the VDDQ supply out",
+                              stacklevel=3)
+        missing = [k for k in need if k not in power]
+        if not missing and not any(power[k] for k in need if not k.startswith("v")):
+            missing = [k for k in need if not k.startswith("v")]  # every current 0: placeholders, no figures
+        if missing:
+            shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+            warnings.warn(f"{source}: mempowerspec lacks {shown}: energy and power are reported as NaN "
+                          f"(archgym's {mtype} energy is computed from the IDD currents)", stacklevel=3)
     return MemSpec(
         memory_id=str(data.get("memoryId", Path(source).stem)), memory_type=mtype, ranks=a["nbrOfRanks"],
         banks_per_rank=a["nbrOfBanks"], bank_groups_per_rank=groups, rows=a["nbrOfRows"], columns=a["nbrOfColumns"],
         device_width=a["width"], devices_per_rank=a["nbrOfDevices"], burst_length=a["burstLength"],
-        data_rate=a["dataRate"], tck_ps=int(tck), timing=timing, power=power, source=source,
+        data_rate=a["dataRate"], tck_ps=int(tck), timing=timing, power=power, source=source, stacks=stacks,
     )
 
 

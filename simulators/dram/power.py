@@ -492,3 +492,136 @@ def channel_energy(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarray, spec
                            np.ascontiguousarray(cmd_b, dtype=np.int64), n, stream_constants(spec), buf.out, buf.aux,
                            buf.act_time)
     return energy_from_counters(k, spec)
+
+
+#: LPDDR4/HBM2 energy: state -> current of each supply, as (current key, voltage key) pairs of the memspec's
+#: mempowerspec (LPDDR4: VDD1 ``vdd``, VDD2 ``vdd2``, VDDQ ``vddq``; HBM2: one supply ``vdd``)
+CURRENT_KEYS = {
+    "LPDDR4": {state: tuple(zip(keys, ("vdd", "vdd2", "vddq"))) for state, keys in {
+        "idd0": ("idd0", "idd02", "idd0ql"), "idd2n": ("idd2n", "idd2n2", "idd2nQ"), "idd2p": ("idd2p", "idd2p2", "idd2pQ"),
+        "idd3n": ("idd3n", "idd3n2", "idd3nQ"), "idd3p": ("idd3p", "idd3p2", "idd3pQ"),
+        "idd4r": ("idd4r", "idd4r2", "idd4rq"), "idd4w": ("idd4w", "idd4w2", "idd4wq"), "idd5": ("idd5", "idd52", "idd5q"),
+        "idd6": ("idd6", "idd62", "idd6q")}.items()},
+    "HBM2": {state: ((state, "vdd"),) for state in ("idd0", "idd2n", "idd2p", "idd3n", "idd3p", "idd4r", "idd4w", "idd5",
+                                                    "idd6")},
+}
+
+
+def supplies(spec: MemSpec) -> dict[str, tuple]:
+    """The (current key, voltage key) pairs of each state the energy sums: every supply of
+    :data:`CURRENT_KEYS`, except an LPDDR4 VDDQ whose currents the memspec gives none of (DRAMSys's JEDEC
+    LPDDR4 memspecs give VDDQ's voltage only); the memspec reader warns that VDDQ is then left out."""
+    keys = CURRENT_KEYS[spec.memory_type]
+    if spec.memory_type == "LPDDR4" and not any(i in spec.power for pairs in keys.values() for i, v in pairs if v == "vddq"):
+        keys = {state: tuple(pair for pair in pairs if pair[1] != "vddq") for state, pairs in keys.items()}
+    return keys
+
+
+def missing_currents(spec: MemSpec) -> list[str]:
+    """The mempowerspec keys the LPDDR4/HBM2 energy needs but the memspec lacks."""
+    need = sorted({k for pairs in supplies(spec).values() for pair in pairs for k in pair})
+    currents = [i for pairs in supplies(spec).values() for i, _ in pairs]
+    if all(not spec.power.get(i) for i in currents):  # none, or placeholders of 0: no power figures at all
+        return need
+    return [k for k in need if k not in spec.power]
+
+
+#: background states of :func:`state_cycles`
+ST_ACT_STBY, ST_PRE_STBY, ST_ACT_PD, ST_PRE_PD, ST_SREF = range(5)
+
+
+@njit(cache=True)
+def state_cycles(cmd_t, cmd_c, cmd_b, ncmd, end, ranks, bpr):
+    """Cycles each rank spends in each background state from cycle 0 to ``end``, summed over ranks:
+    active standby (a bank open), precharge standby, active / precharge power-down, self refresh. A bank is
+    open from its ACT to its PRE, PREA, RDA or WRA command."""
+    out = np.zeros(5, dtype=np.int64)
+    open_bank = np.zeros(ranks * bpr, dtype=np.bool_)
+    nopen = np.zeros(ranks, dtype=np.int64)
+    mode = np.full(ranks, -1, dtype=np.int64)  # -1 standby, else ST_ACT_PD / ST_PRE_PD / ST_SREF
+    since = np.zeros(ranks, dtype=np.int64)
+    for i in range(ncmd + 1):
+        last = i == ncmd
+        t = end if last else cmd_t[i]
+        if t > end:
+            t = end
+        r = 0 if last else cmd_b[i] // bpr
+        for rr in range(ranks):
+            if last or rr == r:
+                st = mode[rr] if mode[rr] >= 0 else (ST_ACT_STBY if nopen[rr] > 0 else ST_PRE_STBY)
+                out[st] += t - since[rr]
+                since[rr] = t
+        if last:
+            break
+        c = cmd_c[i]
+        b = cmd_b[i]
+        if c == ACT:
+            if not open_bank[b]:
+                open_bank[b] = True
+                nopen[r] += 1
+        elif c == PRE or c == RDA or c == WRA:
+            if open_bank[b]:
+                open_bank[b] = False
+                nopen[r] -= 1
+        elif c == PREA:
+            for bb in range(r * bpr, (r + 1) * bpr):
+                open_bank[bb] = False
+            nopen[r] = 0
+        elif c == PDEA:
+            mode[r] = ST_ACT_PD
+        elif c == PDEP:
+            mode[r] = ST_PRE_PD
+        elif c == SREFEN:
+            mode[r] = ST_SREF
+        elif c == PDXA or c == PDXP or c == SREFEX:
+            mode[r] = -1
+    return out
+
+
+def current_energy(cmd_t, cmd_c, cmd_b, ncmd, end, spec: MemSpec) -> dict[str, float]:
+    """LPDDR4/HBM2 energy (pJ, all devices of the channel) and average power (mW) from the memspec's IDD currents.
+
+    DRAMSys 6b01467 has no power model for these standards, so archgym uses the IDD method of Micron's
+    TN-41-01 ("Calculating Memory System Power for DDR3"; DRAMPower applies the same per-command
+    equations), summed over every supply the memspec gives (LPDDR4: VDD1, VDD2, VDDQ; see :func:`supplies`), with I in mA,
+    V in volts and cycles x tCK in ns (mA x V x ns = pJ):
+
+    - per ACT (its PRE included): V (IDD0 tRC - IDD3N tRAS - IDD2N (tRC - tRAS)) tCK (LPDDR4 tRC = tRCpb);
+    - per RD / RDA: V (IDD4R - IDD3N) BL/2 tCK; per WR / WRA the same with IDD4W;
+    - per all-bank refresh: V (IDD5 - IDD3N) tRFC tCK (LPDDR4 tRFCab, IDD5 its refresh burst current);
+    - background, per rank: V tCK x (IDD3N active-standby + IDD2N precharge-standby + IDD3P active
+      power-down + IDD2P precharge power-down + IDD6 self-refresh cycles), states from
+      :func:`state_cycles`;
+
+    times the devices per rank. Missing currents give NaN (the memspec reader warns).
+    """
+    nan = float("nan")
+    if missing_currents(spec):
+        return {"energy_pJ": nan, "avg_power_mW": nan}
+    p, keys = spec.power, supplies(spec)
+
+    def vi(state: str) -> float:  # sum over supplies of V x I (mA V = mW)
+        return sum(p[i] * p[v] for i, v in keys[state])
+
+    clk = spec.tck_ns
+    t = spec.t
+    counts = np.bincount(np.asarray(cmd_c[:ncmd], dtype=np.int64), minlength=14)
+    rc = t("RCPB") if spec.memory_type == "LPDDR4" else t("RC")
+    ras, burst, rfc = t("RAS"), spec.burst_cycles, spec.refresh_cycle
+    cyc = state_cycles(np.ascontiguousarray(cmd_t[:ncmd], dtype=np.int64), np.ascontiguousarray(cmd_c[:ncmd], dtype=np.int64),
+                       np.ascontiguousarray(cmd_b[:ncmd], dtype=np.int64), ncmd, int(end), spec.ranks, spec.banks_per_rank)
+    dev = spec.devices_per_rank
+    per = {
+        "energy_act_pJ": counts[ACT] * (vi("idd0") * rc - vi("idd3n") * ras - vi("idd2n") * (rc - ras)) * clk,
+        "energy_rd_pJ": (counts[RD] + counts[RDA]) * (vi("idd4r") - vi("idd3n")) * burst * clk,
+        "energy_wr_pJ": (counts[WR] + counts[WRA]) * (vi("idd4w") - vi("idd3n")) * burst * clk,
+        "energy_ref_pJ": counts[REF] * (vi("idd5") - vi("idd3n")) * rfc * clk,
+        "energy_act_standby_pJ": cyc[ST_ACT_STBY] * vi("idd3n") * clk,
+        "energy_pre_standby_pJ": cyc[ST_PRE_STBY] * vi("idd2n") * clk,
+        "energy_powerdown_pJ": (cyc[ST_ACT_PD] * vi("idd3p") + cyc[ST_PRE_PD] * vi("idd2p")) * clk,
+        "energy_selfrefresh_pJ": cyc[ST_SREF] * vi("idd6") * clk,
+    }
+    out = {k: float(v) * dev for k, v in per.items()}
+    out["energy_pJ"] = sum(out.values())
+    out["avg_power_mW"] = out["energy_pJ"] / (end * clk) if end > 0 else 0.0
+    return out

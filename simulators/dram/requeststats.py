@@ -15,8 +15,10 @@ R_READS, R_LAT_SUM, R_ACCEPT_SUM, R_LAT_MAX, R_NEEDED_ACT, R_HIST_NEEDED, R_N = 
 
 
 def nearest_ranks(n_values: int, percents) -> np.ndarray:
-    """Sorted positions of the nearest-rank percentiles among ``n_values`` values (numpy's rounding)."""
-    return np.array([int(np.around((n_values - 1) * p / 100.0)) for p in percents], dtype=np.int64)
+    """Sorted positions of the nearest-rank percentiles among ``n_values`` values: the reference harnesses'
+    ``min(n - 1, max(0, round(q n + 0.5) - 1))`` with q = p / 100 and Python's rounding (half to even)."""
+    return np.array([max(0, min(n_values - 1, round(p / 100.0 * n_values + 0.5) - 1)) for p in percents],
+                    dtype=np.int64)
 
 
 @njit(cache=True)

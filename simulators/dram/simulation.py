@@ -23,10 +23,10 @@ from . import controller as ctl
 from .addressmap import AddressMapping, default_mapping, load_mapping, mapping_from_dict
 from .mcconfig import McConfigError, load_mcconfig, resolve_mcconfig
 from .memspec import MemSpec, load_memspec, memspec_from_dict
-from .power import StreamBuffers, drampower_counters, energy_from_counters, stream_constants
+from .power import StreamBuffers, current_energy, drampower_counters, energy_from_counters, stream_constants
 from .requeststats import R_ACCEPT_SUM, R_HIST_NEEDED, R_LAT_MAX, R_LAT_SUM, R_NEEDED_ACT, R_READS, nearest_ranks, request_stats
 from .simfile import load_simulation
-from .timing import ACT, COMMAND_NAMES, PDEA, PDEP, PRE, PREA, RD, RDA, REF, WR, WRA, constraint_arrays
+from .timing import ACT, COMMAND_NAMES, PDEA, PDEP, PRE, PREA, RD, RDA, REF, SREFEN, WR, WRA, constraint_arrays
 from .traces import check_requests, read_stl
 
 SIMULATOR_VERSION = "1.0"
@@ -107,11 +107,13 @@ class PreparedChannel:
         self.rank = np.ascontiguousarray(d["rank"])
         self.bank = np.ascontiguousarray(d["bank"])
         self.row = np.ascontiguousarray(d["row"])
+        self.stack = np.ascontiguousarray(d["stack"])
         self.rule_idx, self.rules = constraint_arrays(self.spec)
         self.spec_vec = ctl.build_spec_vector(self.spec)
         self.n_reads = int(self.n - np.count_nonzero(self.is_write))
         self._ranks = nearest_ranks(self.n_reads, PERCENTILES)
-        self._stream_k = stream_constants(self.spec)
+        self._drampower = self.spec.memory_type in ("DDR3", "DDR4")
+        self._stream_k = stream_constants(self.spec) if self._drampower else None
         self._ws = _Workspace(self.n, 4 * self.n + 64, self.spec.banks)
 
     def run(self, mcconfig=None, *, keep_commands: bool = False, keep_requests: bool = False) -> SimResult:
@@ -119,12 +121,12 @@ class PreparedChannel:
         if mc["RefreshPolicy"] in ("PerBank", "SameBank"):
             raise McConfigError(f"mcconfig: RefreshPolicy is {mc['RefreshPolicy']!r}; allowed for "
                                 f"{self.spec.memory_type}: ['NoRefresh', 'AllBank'] ({mc['RefreshPolicy']} "
-                                "refresh is not part of the DDR3/DDR4 standards)")
+                                "refresh is not modelled)")
         cfg = ctl.build_config(mc)
         ws = self._ws
         while True:
             ncmd, end, status, _steps = ctl.run_channel(
-                self.ts, self.is_write, self.addr, self.rank, self.bank, self.row, cfg, self.spec_vec,
+                self.ts, self.is_write, self.addr, self.rank, self.bank, self.row, self.stack, cfg, self.spec_vec,
                 self.rule_idx, self.rules, ctl.buffer_capacity(cfg), ws.req_begin, ws.req_accept, ws.resp_ctrl,
                 ws.resp_init, ws.needed_act, ws.cmd[0], ws.cmd[1], ws.cmd[2], ws.cmd[3], ws.cmd[4], ws.scratch)
             if status == 1:
@@ -148,8 +150,11 @@ class PreparedChannel:
             if st[R_HIST_NEEDED] == 0:
                 break
             ws.hist = np.zeros(2 * int(st[R_HIST_NEEDED]), dtype=np.int64)
-        power = energy_from_counters(drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, self._stream_k, ws.stream.out,
-                                                        ws.stream.aux, ws.stream.act_time), spec)
+        if self._drampower:
+            power = energy_from_counters(drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, self._stream_k, ws.stream.out,
+                                                            ws.stream.aux, ws.stream.act_time), spec)
+        else:
+            power = current_energy(cmd_t, cmd_c, cmd_b, ncmd, end, spec)
         reads = int(st[R_READS])
         avg_lat = float(st[R_LAT_SUM]) / reads if reads else 0.0
         total_ns = end * spec.tck_ns
@@ -171,6 +176,9 @@ class PreparedChannel:
             "num_wra_cmds": int(counts[WRA]),
             "num_ref": int(counts[REF]),
             "num_pdn_cmds": int(counts[PDEA] + counts[PDEP]),
+            "num_pdna": int(counts[PDEA]),
+            "num_pdnp": int(counts[PDEP]),
+            "num_sref": int(counts[SREFEN]),
             "energy_pJ": power["energy_pJ"],
             "avg_power_mW": power["avg_power_mW"],
             "avg_read_latency_ns": avg_lat * spec.tck_ns,

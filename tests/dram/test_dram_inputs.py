@@ -36,7 +36,7 @@ def test_shipped_memspecs_load():
 def test_memspec_errors_name_field_and_allowed(tmp_path):
     data = json.loads(DDR4.read_text())
     bad = {**data, "memoryType": "DDR5"}
-    with pytest.raises(MemSpecError, match=r"memoryType is 'DDR5'; allowed: \['DDR3', 'DDR4'\]"):
+    with pytest.raises(MemSpecError, match=r"memoryType is 'DDR5'; allowed: \['DDR3', 'DDR4', 'LPDDR4', 'HBM2'\]"):
         memspec_from_dict(bad, "x.json")
     t = dict(data["memtimingspec"])
     del t["RCD"]
