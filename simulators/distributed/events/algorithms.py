@@ -81,18 +81,21 @@ class RingAlgorithm:
         return self.msg_size
 
     def insert_packet(self):
-        if self.zero == 0 and self.non_zero == 0:
-            self.zero = self.parallel_reduce
-            self.non_zero = self.non_zero_latency_packets()
+        zero, non_zero = self.zero, self.non_zero
+        if zero == 0 and non_zero == 0:
+            zero = self.parallel_reduce
+            non_zero = self.non_zero_latency_packets()
             self.toggle = not self.toggle
-        if self.zero > 0:
+        if zero > 0:
             self.processed = False  # NPU-to-memory move: the same endpoint delay as the way back
-            self.zero -= 1
-        elif self.non_zero > 0:
-            self.processed = self.comm == "ReduceScatter" or (self.comm == "AllReduce" and self.toggle)
-            self.non_zero -= 1
+            zero -= 1
+        elif non_zero > 0:
+            comm = self.comm
+            self.processed = comm == "ReduceScatter" or (comm == "AllReduce" and self.toggle)
+            non_zero -= 1
         else:
             raise RuntimeError("should not inject nothing")
+        self.zero, self.non_zero = zero, non_zero
         self.packets.append((self.curr_receiver, self.curr_sender, self.packet_size()))
         self.process_max_count()
 
@@ -104,18 +107,23 @@ class RingAlgorithm:
         npu.register(Bundle(npu, self.stream, self.processed, self.msg_size).call, npu.endpoint_delay)  # Bundle.send
 
     def ready(self) -> bool:
-        if not self.packets or self.stream_count == 0 or self.free_packets == 0:
+        packets = self.packets
+        count = self.stream_count
+        if not packets or count == 0 or self.free_packets == 0:
             return False
-        dst, src, size = self.packets.popleft()
-        net, tag = self.npu.net, self.stream.id
-        net.send(self.id, dst, tag, size)
-        net.recv(self.id, src, tag, size, self.received)
-        if self.remained_per_message > 0:
-            self.remained_per_message -= 1
-        if self.remained_per_message == 0 and self.stream_count > 0:
-            self.stream_count -= 1
-            if self.stream_count > 0:
-                self.remained_per_message = 1
+        dst, src, size = packets.popleft()
+        net, tag, me = self.npu.net, self.stream.id, self.id
+        net.send(me, dst, tag, size)
+        net.recv(me, src, tag, size, self.received)
+        remained = self.remained_per_message
+        if remained > 0:
+            remained -= 1
+        if remained == 0 and count > 0:
+            count -= 1
+            self.stream_count = count
+            if count > 0:
+                remained = 1
+        self.remained_per_message = remained
         self.free_packets -= 1
         return True
 
@@ -151,14 +159,18 @@ class DirectAlgorithm(RingAlgorithm):
         self.iteratable()
 
     def process_max_count(self):
-        self.release_packets()
-        v, me, cw = self.view, self.id, self.clockwise
-        self.curr_receiver = v.receiver(self.curr_receiver, cw)
-        if self.curr_receiver == me:
-            self.curr_receiver = v.receiver(self.curr_receiver, cw)
-        self.curr_sender = v.sender(self.curr_sender, cw)
-        if self.curr_sender == me:
-            self.curr_sender = v.sender(self.curr_sender, cw)
+        npu = self.npu
+        npu.register(Bundle(npu, self.stream, self.processed, self.msg_size).call, npu.endpoint_delay)  # release_packets
+        v, me = self.view, self.id
+        base, stride, n = v.base, v.stride, v.size
+        step = 1 if self.clockwise else -1  # receiver: one place on, sender: one place back
+        r = base + (((self.curr_receiver - base) // stride + step) % n) * stride
+        if r == me:
+            r = base + (((r - base) // stride + step) % n) * stride
+        s = base + (((self.curr_sender - base) // stride - step) % n) * stride
+        if s == me:
+            s = base + (((s - base) // stride - step) % n) * stride
+        self.curr_receiver, self.curr_sender = r, s
 
 
 class HalvingDoublingAlgorithm(RingAlgorithm):
@@ -186,9 +198,8 @@ class HalvingDoublingAlgorithm(RingAlgorithm):
             cw = True
         else:
             cw = (v.index // off) % 2 == 0
-        r = self.id
-        for _ in range(off):
-            r = v.receiver(r, cw)
+        # ``off`` times ``v.receiver(r, cw)`` from this NPU, at once
+        r = v.base + ((v.index + (off if cw else -off)) % v.size) * v.stride
         self.curr_receiver = self.curr_sender = r
 
     def process_max_count(self):

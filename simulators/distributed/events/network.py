@@ -121,9 +121,17 @@ class AwareNetwork(UnawareNetwork):
         return [links[0][0], *(b for _, b in links)]
 
     def send(self, src: int, dst: int, tag: int, size: int):
-        key = self._id(self._send_ids, (tag, src, dst, size))
-        self._entries.setdefault(key, [None, False])
-        self._forward([_route_links(self.dim.topology, self.dim.npus, src, dst), 0, float(size), key])
+        k = (tag, src, dst, size)
+        n = self._send_ids.get(k, 0)
+        self._send_ids[k] = n + 1
+        key = (tag, src, dst, size, n)
+        entries = self._entries
+        if key not in entries:
+            entries[key] = [None, False]
+        links = _ROUTES.get((self.dim.topology, self.dim.npus, src, dst))
+        if links is None:
+            links = _route_links(self.dim.topology, self.dim.npus, src, dst)
+        self._forward([links, 0, float(size), key])
 
     def _forward(self, chunk):
         """Queue first-in first-out on the next link: start when it is free, hold it ``floor(m/B)``, arrive ``floor(lat+m/B)`` later.
@@ -145,7 +153,17 @@ class AwareNetwork(UnawareNetwork):
 
     def _hop(self, chunk):
         pos = chunk[1] = chunk[1] + 1
-        if pos == len(chunk[0]):
+        links = chunk[0]
+        if pos == len(links):
             self._arrive(chunk[3])
-        else:
-            self._forward(chunk)
+            return
+        link = links[pos]  # _forward, inline
+        q = self.queue
+        now = q.now
+        free_at = self.free_at
+        free = free_at.get(link, 0)
+        start = free if free > now else now
+        t = chunk[2] / self.bw
+        free_at[link] = start + int(t)
+        q._seq = seq = q._seq + 1
+        _push(q._heap, (start + int(self.latency + t), seq, self._hop, chunk))
