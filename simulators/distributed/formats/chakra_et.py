@@ -297,7 +297,12 @@ def read_chakra_traces(prefix, total_npus: int, num_dims: int | None = None, *, 
 
 def read_chakra_workload(prefix, total_npus: int, num_dims: int | None = None) -> list[list[WorkloadNode]]:
     """Every NPU's graph from ``PREFIX.0.et`` ... ``PREFIX.<total_npus-1>.et`` (ASTRA-sim reads one file per NPU)."""
-    return [t.nodes for t in read_chakra_traces(prefix, total_npus, num_dims)]
+    out, lists = [], {}
+    for t in read_chakra_traces(prefix, total_npus, num_dims):
+        if id(t) not in lists:  # NPUs with byte-identical files share one list, a new one per call (the Trace keeps its own)
+            lists[id(t)] = list(t.nodes)
+        out.append(lists[id(t)])
+    return out
 
 
 def chakra_nodes(nodes: list[WorkloadNode], id_offset: int = 0) -> list:
