@@ -71,10 +71,10 @@ DRAIN_SAMPLES = 16
 
 
 @njit(cache=True)
-def layer_stalls(df, R, C, M, N, K, B, bw, prof_if, i_if, prof_f, i_f, out):
+def layer_stalls(df, R, C, M, N, K, B, bw, prof_if, i_if, prof_f, i_f, out, need):
     """Stall cycles ``out[n, j]`` of design ``n`` (1-d ``df``, ``R``, ``C``, ofmap words ``B``, ``bw``)
     on layer ``j`` (1-d ``M``, ``N``, ``K``): the ofmap drain chain against the read profiles
-    ``prof_if[i_if[n, j]]`` and ``prof_f[i_f[n, j]]``.
+    ``prof_if[i_if[n, j]]`` and ``prof_f[i_f[n, j]]``; only where ``need[n, j]``.
 
     Drain ``m`` starts at ``tau_m = max(tau_{m-1} + lines - 1, t(w_m))`` with ``w_m = od + 1 + m H``
     the write that asks for it, so ``tau_j = max_{m<=j} t(w_m) + (j - m)(lines - 1)``, and write
@@ -83,7 +83,8 @@ def layer_stalls(df, R, C, M, N, K, B, bw, prof_if, i_if, prof_f, i_f, out):
     drain, or at :data:`DRAIN_SAMPLES` evenly spaced ones (the terms are smooth over many drains)."""
     for n in range(df.size):
         for j in range(M.size):
-            out[n, j] = _stall(df[n], R[n], C[n], B[n], bw[n], M[j], N[j], K[j], prof_if, i_if[n, j], prof_f, i_f[n, j])
+            if need[n, j]:
+                out[n, j] = _stall(df[n], R[n], C[n], B[n], bw[n], M[j], N[j], K[j], prof_if, i_if[n, j], prof_f, i_f[n, j])
 
 
 @njit(cache=True)

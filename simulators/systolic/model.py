@@ -46,7 +46,7 @@ from .prefetch import read_buffer
 from .replay import replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
-from .writes import NO_PROFILE, write_buffers
+from .writes import NO_PROFILE, exact_user, write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -323,13 +323,35 @@ def _user_memory(cfg, lay, rows):
         prof.append((p, np.ascontiguousarray(row)))
     stall = np.zeros((len(rows), len(M)), dtype=np.int64)
     B, bw = np.ascontiguousarray(word("ofmap_sram_kb")), np.ascontiguousarray(cfg["bandwidth"][rows])
-    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], stall)
     dram_of = np.zeros_like(stall)
     of_stall = np.zeros_like(stall)
-    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1])
+    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1],
+                  MAX_DRAINS)
     reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
-    return out[0], out[1], np.where(reads_stall, stall, of_stall), dram_of
+    many = of_stall < 0
+    # read stalls, or beyond MAX_DRAINS drains: the drain model's stall (and, beyond MAX_DRAINS, every
+    # output written out once per fold, without the line padding)
+    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], stall, reads_stall | many)
+    if many.any():
+        plain = np.where(df[:, None] == 0, M * N, -(-K[None, :] // R[:, None]) * (M * N)[None, :]) + 0 * dram_of
+        dram_of[many] = plain[many]
+    stall = np.where(reads_stall | many, stall, of_stall)
+    # read stalls with few advances: replayed advance by advance (exact unless the ofmap buffer also waits)
+    need = reads_stall & ~many
+    if need.any():
+        done = np.zeros_like(stall)
+        exact_user(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
+                   cfg["filter_bandwidth"][rows], B, bw, M, N, K, lay["ifmap_valid"], lay["single_copy"], need,
+                   MAX_ADVANCES, dram_of, stall, done)
+    return out[0], out[1], stall, dram_of
 
+
+#: USER-mode layers whose ofmap buffer drains more often than this are estimated (:mod:`.drain`), not
+#: replayed drain by drain (:mod:`.writes`): bounds the cost of designs with small ofmap SRAMs
+MAX_DRAINS = 16
+#: USER-mode layers whose read buffers stall the array are replayed advance by advance (:mod:`.events`)
+#: when each read operand advances at most this often; beyond, the run replay's stall estimate stands
+MAX_ADVANCES = 256
 
 _SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
            "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "macs", "energy_uj",

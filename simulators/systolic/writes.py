@@ -21,8 +21,11 @@ import numpy as np
 from numba import njit
 
 from .drain import _read_stall
+from .events import advance_events, read_stalls, stall_before
 
 _OS = 0
+#: no read-stall profiles (CALC mode, or reads that never stall)
+NO_PROFILE = np.zeros((0, 2), dtype=np.float32)
 
 
 @njit(cache=True)
@@ -66,16 +69,42 @@ def writes_before(g, df, R, C, Sr, Sc, T, rf, cf, L):
 
 
 @njit(cache=True)
+def _pairs_inverse(r, X, Y):
+    """The largest ``v`` in ``[0, X + Y]`` with ``_pairs_below(v, X, Y) <= r`` (``0 <= r < X * Y``)."""
+    a = min(X, Y)
+    b = max(X, Y)
+    ta = a * (a + 1) // 2
+    tb = ta + (b - a) * a
+    if r < ta:  # v (v + 1) / 2 <= r
+        v = int((np.sqrt(8.0 * r + 1.0) - 1.0) / 2.0)
+    elif r < tb:
+        v = a + (r - ta) // a
+    else:  # X Y - n (n + 1) / 2 <= r with n = X + Y - v
+        n = int((np.sqrt(8.0 * (X * Y - r) + 1.0) - 1.0) / 2.0)
+        v = X + Y - n - 1
+    v = min(max(v, 0), X + Y)
+    while v < X + Y and _pairs_below(v + 1, X, Y) <= r:
+        v += 1
+    while v > 0 and _pairs_below(v, X, Y) > r:
+        v -= 1
+    return v
+
+
+@njit(cache=True)
 def line_of_write(j, df, R, C, Sr, Sc, T, rf, cf, L):
     """Global compute line of the ``j``-th (0-based) ofmap write."""
-    lo, hi = 0, rf * cf * L - 1
-    while lo < hi:  # last line g with writes_before(g) <= j
-        m = (lo + hi + 1) // 2
-        if writes_before(m, df, R, C, Sr, Sc, T, rf, cf, L) <= j:
-            lo = m
-        else:
-            hi = m - 1
-    return lo
+    per_fc = Sr * C if df == _OS else rf * T * C
+    fc = min(j // per_fc, cf - 1)
+    rem = j - fc * per_fc
+    cu = C if fc < cf - 1 else Sc - (cf - 1) * C
+    if df == _OS:
+        fr = min(rem // (R * cu), rf - 1)
+        ru = R if fr < rf - 1 else Sr - (rf - 1) * R
+        v = _pairs_inverse(rem - fr * R * cu, ru, cu)
+        return (fc * rf + fr) * L + T - 1 + R - ru + v
+    fr = min(rem // (T * cu), rf - 1)
+    v = _pairs_inverse(rem - fr * T * cu, T, cu)
+    return (fc * rf + fr) * L + 2 * R - 1 + v
 
 
 @njit(cache=True)
@@ -91,17 +120,21 @@ def _push(q, n, line, fill):
 
 @njit(cache=True)
 def _shift(g, span, prof_if, prof_f, i_if, i_f):
-    """Read stall by stall-free line ``g`` (0 without profiles)."""
+    """Read stall by stall-free line ``g``: from the stall profiles, or, with ``i_if < 0``, the exact
+    stall sequence ``prof_f`` (rows: line, stall after it; ``-i_if - 1`` rows); 0 without either."""
+    if i_if < 0:
+        return int(stall_before(g, prof_f, -i_if - 1))
     if prof_if.shape[0] == 0:
         return 0
     return _read_stall(g, span, prof_if, prof_f, i_if, i_f)
 
 
 @njit(cache=True)
-def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
+def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f, q):
     """(DRAM ofmap writes, stall cycles) of one layer on one design whose reads never stall; with
     read-stall profiles ``prof_if[i_if]``, ``prof_f[i_f]`` (:mod:`.prefetch`; empty: none) the
-    writes are shifted by the read stall before them (then the DRAM writes are close, not exact)."""
+    writes are shifted by the read stall before them (then the DRAM writes are close, not exact).
+    ``q``: scratch rows for the partial lines waiting to be drained (grown if needed)."""
     if df == _OS:
         Sr, Sc, T = M, N, K
     elif df == 1:
@@ -114,9 +147,10 @@ def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
     span = rf * cf * L
     Nw = writes_before(rf * cf * L, df, R, C, Sr, Sc, T, rf, cf, L)
     od = B - (B + 1) // 2  # words one drain frees at most
+    if Nw <= od:  # no drain before the flush, whose last line is the only partial one
+        return Nw, 0, q
     thr = B - od
     lines = (od + bw - 1) // bw
-    q = np.empty((16, 2), dtype=np.int64)  # partial lines: (line index, fill)
     qh = 0
     qn = 0
     free = B
@@ -124,38 +158,44 @@ def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
     pos = 0  # writes since the last partial line was closed
     tl0 = 0  # lines closed before them
     S = 0
-    drain_end = 0
     drain_start = 0
     dram = 0
+    # the running drain: started by write pj (-1: none yet) at stall pS, busy for pdl lines; its end
+    # is only computed when the writes since then could have come within that many lines
+    pj, pS, pdl = -1, 0, 0
+    wmax = min(R, C) if df == _OS else min(T, C)  # most writes in one line
     while w < Nw:
         jA = w + max(free - thr, 0)  # first write after which free < thr
         if jA >= Nw:
             break
-        j0 = w + max(free - 1, 0)  # first write after which the buffer is full
-        gT = drain_end - S  # the running drain ends at this (stall-free) line
-        if prof_if.shape[0] > 0 and gT > 0:  # with read stalls: the first line whose shifted time reaches it
-            lo, hi = 0, gT
-            while lo < hi:
-                m = (lo + hi) // 2
-                if m + _shift(m, span, prof_if, prof_f, i_if, i_f) >= gT:
-                    hi = m
-                else:
-                    lo = m + 1
-            gT = lo
-        jT = max(jA, writes_before(gT, df, R, C, Sr, Sc, T, rf, cf, L)) if gT > 0 else jA
-        if jT > j0:  # the buffer fills while the drain runs: the write waits for its end
-            if j0 >= Nw:
+        if pj < 0 or jA - pj + 1 > (pdl - 1) * wmax:
+            jT = jA  # the drain has ended by then, the buffer is not full: write jA starts the next
+        else:
+            gp = line_of_write(pj, df, R, C, Sr, Sc, T, rf, cf, L)
+            drain_end = gp + pS + _shift(gp, span, prof_if, prof_f, i_if, i_f) + pdl - 1
+            j0 = w + max(free - 1, 0)  # first write after which the buffer is full
+            gT = drain_end - S  # the running drain ends at this (stall-free) line
+            if (prof_if.shape[0] > 0 or i_if < 0) and gT > 0:  # with read stalls: the first line whose shifted time reaches it
+                lo, hi = max(gT - _shift(gT, span, prof_if, prof_f, i_if, i_f), 0), gT
+                while lo < hi:
+                    m = (lo + hi) // 2
+                    if m + _shift(m, span, prof_if, prof_f, i_if, i_f) >= gT:
+                        hi = m
+                    else:
+                        lo = m + 1
+                gT = lo
+            jT = max(jA, writes_before(gT, df, R, C, Sr, Sc, T, rf, cf, L)) if gT > 0 else jA
+            if jT > j0:  # the buffer fills while the drain runs: the write waits for its end
+                if j0 >= Nw:
+                    break
+                g0 = line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
+                S = drain_end - g0 - _shift(g0, span, prof_if, prof_f, i_if, i_f)
+                pos += j0 - w + 1
+                free -= j0 - w + 1
+                w = j0 + 1
+                continue
+            if jT >= Nw:
                 break
-            g0 = line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
-            S = drain_end - g0 - _shift(g0, span, prof_if, prof_f, i_if, i_f)
-            pos += j0 - w + 1
-            free -= j0 - w + 1
-            w = j0 + 1
-            continue
-        if jT >= Nw:
-            break
-        gj = line_of_write(jT, df, R, C, Sr, Sc, T, rf, cf, L)
-        cur = gj + S + _shift(gj, span, prof_if, prof_f, i_if, i_f)
         pos += jT - w + 1
         free -= jT - w + 1
         w = jT + 1
@@ -174,7 +214,7 @@ def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
             qh += 1
         dram += data
         free += data
-        drain_end = cur + (end - drain_start) - 1
+        pj, pS, pdl = jT, S, end - drain_start
         drain_start = end
     pos += Nw - w
     # flush: every stored line goes to DRAM
@@ -194,20 +234,72 @@ def write_buffer(df, R, C, M, N, K, B, bw, prof_if, prof_f, i_if, i_f):
             qh += 1
         dram += data
         drain_start = end
-    return dram, S
+    return dram, S, q
 
 
 @njit(cache=True)
-def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out, prof_if, prof_f, i_if, i_f):
+def _writes(df, R, C, M, N, K):
+    """Ofmap SRAM writes of a layer: os writes each output once, ws/is every row fold's partial sums."""
+    if df == _OS:
+        return M * N
+    Sr = K
+    return (Sr + R - 1) // R * M * N
+
+
+@njit(cache=True)
+def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out, prof_if, prof_f, i_if, i_f, max_drains=-1):
     """:func:`write_buffer` of designs ``n`` (1-d ``df``, ``R``, ``C``, ofmap words ``B``, line width
     ``bw``) x layers ``j`` (1-d ``M``, ``N``, ``K``) into ``dram_out[n, j]``, ``stall_out[n, j]``;
-    ``prof_if`` / ``prof_f`` (rows ``i_if[n, j]``, ``i_f[n, j]``) the read-stall profiles, or empty."""
+    ``prof_if`` / ``prof_f`` (rows ``i_if[n, j]``, ``i_f[n, j]``) the read-stall profiles, or empty.
+    With ``max_drains >= 0``, layers that need more drains than that get -1 (not replayed)."""
+    q = np.empty((16, 2), dtype=np.int64)  # partial lines: (line index, fill)
     for n in range(df.size):
+        od = B[n] - (B[n] + 1) // 2
+        H = max((od + bw[n] - 1) // bw[n] * bw[n], 1)
         for j in range(M.size):
-            d, s = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], prof_if, prof_f, i_if[n, j], i_f[n, j])
+            if max_drains >= 0 and _writes(df[n], R[n], C[n], M[j], N[j], K[j]) > od + max_drains * H:
+                dram_out[n, j] = -1  # too many drains for the budget: left to the caller's estimate
+                stall_out[n, j] = -1
+                continue
+            a, b = i_if[n, j], i_f[n, j]
+            if prof_if.shape[0] > 0 and prof_if[a, prof_if.shape[1] - 1] == 0 and prof_f[b, prof_f.shape[1] - 1] == 0:
+                d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], NO_PROFILE, NO_PROFILE, a, b, q)
+            else:
+                d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], prof_if, prof_f, a, b, q)
             dram_out[n, j] = d
             stall_out[n, j] = s
 
 
-#: no read-stall profiles (CALC mode, or reads that never stall)
-NO_PROFILE = np.zeros((0, 2), dtype=np.float32)
+@njit(cache=True)
+def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single, need, budget, dram_out, stall_out,
+               done):
+    """USER-mode stall and DRAM ofmap writes, advance by advance (:mod:`.events`), of designs ``n``
+    x layers ``j`` where ``need[n, j]``: both read operands' advances (at most ``budget`` each; the
+    ifmap's only where every address occurs once, ``single[j]``, or it never advances) played with
+    SCALE-Sim's stall arithmetic, the ofmap write buffer against that stall sequence. Exact where
+    the write buffer never makes the array wait (``done[n, j] = 1``); else left alone."""
+    ev_if = np.empty((64, 2), dtype=np.int64)
+    ev_f = np.empty((64, 2), dtype=np.int64)
+    st = np.empty((64, 2), dtype=np.int64)
+    q = np.empty((16, 2), dtype=np.int64)
+    for n in range(df.size):
+        a_if = (w_if[n] + 1) // 2
+        c_if = (w_if[n] - a_if + bw_if[n] - 1) // bw_if[n] + 1
+        a_f = (w_f[n] + 1) // 2
+        c_f = (w_f[n] - a_f + bw_f[n] - 1) // bw_f[n] + 1
+        for j in range(M.size):
+            if not need[n, j]:
+                continue
+            ev_if, n_if = advance_events(0, df[n], R[n], C[n], M[j], N[j], K[j], w_if[n], stream[j], budget, ev_if)
+            if n_if < 0 or (n_if > 0 and not single[j]):
+                continue
+            ev_f, n_f = advance_events(1, df[n], R[n], C[n], M[j], N[j], K[j], w_f[n], K[j] * N[j], budget, ev_f)
+            if n_f < 0:
+                continue
+            st, ns = read_stalls(ev_if, n_if, c_if, ev_f, n_f, c_f, st)
+            d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], NO_PROFILE, st, -ns - 1, 0, q)
+            if s != 0:
+                continue  # the ofmap buffer made the array wait: reads and writes interleave
+            dram_out[n, j] = d
+            stall_out[n, j] = st[ns - 1, 1] if ns > 0 else 0
+            done[n, j] = 1
