@@ -15,22 +15,39 @@ import warnings
 
 from ...textfile import decode_error
 
-#: entries per cache; the oldest go first
+#: entries per cache, and bytes of file contents its keys may hold; the oldest go first
 LIMIT = 1024
-_CACHES: list[dict] = []
+MAX_BYTES = 64 << 20
+_CACHES: list = []
+
+
+class _Cache(dict):
+    __slots__ = ("nbytes",)
 
 
 def cache() -> dict:
     """A new content cache, emptied by :func:`clear_caches`."""
-    c: dict = {}
+    c = _Cache()
+    c.nbytes = 0
     _CACHES.append(c)
     return c
 
 
-def remember(c: dict, key, value, limit: int = LIMIT):
-    if len(c) >= limit:
-        del c[next(iter(c))]
+def _size(key) -> int:
+    return sum(len(k) for k in key if isinstance(k, bytes)) if isinstance(key, tuple) else 0
+
+
+def remember(c, key, value, limit: int = LIMIT, max_bytes: int = MAX_BYTES):
+    """Keep ``value`` under ``key`` (unless the key's file contents are over a quarter of ``max_bytes``); returns ``value``."""
+    n = _size(key)
+    if n > max_bytes // 4:
+        return value
+    while c and (len(c) >= limit or c.nbytes + n > max_bytes):
+        old = next(iter(c))
+        c.nbytes -= _size(old)
+        del c[old]
     c[key] = value
+    c.nbytes += n
     return value
 
 
@@ -38,6 +55,7 @@ def clear_caches() -> None:
     """Forget every parsed file (and remembered result) of the ASTRA-sim model."""
     for c in _CACHES:
         c.clear()
+        c.nbytes = 0
 
 
 def read_bytes(path) -> bytes:
