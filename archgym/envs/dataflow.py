@@ -49,7 +49,7 @@ from archgym.simulators.dataflow.mapper import OBJECTIVES, Mapper
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.network import load_layers, network_cost
 
-WORKLOADS = ("alexnet", "resnet50", "mobilenetv2")
+WORKLOADS = ("alexnet", "resnet50", "mobilenetv2", "llama3_8b_prefill", "llama3_8b_decode_b1", "llama3_8b_decode_b16")
 CLASSES = ("regfile", "smartbuffer_SRAM", "smartbuffer_RF", "SRAM")
 POW2_DEPTHS = tuple(2 ** i for i in range(1, 17))
 TARGET_FACTORS = {"energy_uj": 0.7, "area_mm2": 0.85, "cycles": 0.8}
@@ -97,10 +97,11 @@ def resolve_workload(workload: str | Path) -> tuple[str, Path]:
 class DataflowEnv(ArchGymEnv):
     """Eyeriss-like accelerator design on one network (see the module docstring).
 
-    ``workload``: ``alexnet`` (default, ArchGym's TimeloopGym workload), ``resnet50``, ``mobilenetv2`` or a
-    layer-table CSV path. ``mapper_budget`` (candidate mappings per layer) and ``mapper_objective``
-    (``edp``, ``energy``, ``delay``) set the mapping search that scores each architecture. Other keyword
-    arguments are those of :class:`archgym.core.env.ArchGymEnv`.
+    ``workload``: ``alexnet`` (default, ArchGym's TimeloopGym workload), ``resnet50``, ``mobilenetv2``, the
+    Llama-3-8B GEMMs ``llama3_8b_prefill``, ``llama3_8b_decode_b1``, ``llama3_8b_decode_b16``
+    (:mod:`archgym.datasets.llm_workloads`), or a layer-table CSV path. ``mapper_budget`` (candidate
+    mappings per layer) and ``mapper_objective`` (``edp``, ``energy``, ``delay``) set the mapping search
+    that scores each architecture. Other keyword arguments are those of :class:`archgym.core.env.ArchGymEnv`.
     """
 
     compiled_package = "archgym.simulators.dataflow"

@@ -50,7 +50,8 @@ from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metr
 from archgym.core.spaces import Categorical, DesignSpace, PowerOfTwo
 from archgym.simulators import systolic as model
 
-WORKLOADS = ("resnet18", "resnet50", "mobilenet_v1", "alexnet", "vgg16", "bert_base", "vit_b16")
+WORKLOADS = ("resnet18", "resnet50", "mobilenet_v1", "alexnet", "vgg16", "bert_base", "vit_b16", "llama3_8b_prefill",
+             "llama3_8b_decode_b1", "llama3_8b_decode_b16")
 
 BASELINE = {
     "ArrayHeight": 32, "ArrayWidth": 32, "Dataflow": "os", "IfmapSramSzkB": 64, "FilterSramSzkB": 64,
@@ -133,8 +134,9 @@ class SystolicArrayEnv(ArchGymEnv):
     """Systolic-array accelerator design on one DNN workload (see the module docstring).
 
     ``workload``: a shipped name (``resnet18`` default, ``resnet50``, ``mobilenet_v1``, ``alexnet``,
-    ``vgg16``, ``bert_base``, ``vit_b16``) or a path to a SCALE-Sim topology/GEMM CSV. Other keyword
-    arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
+    ``vgg16``, ``bert_base``, ``vit_b16``, the Llama-3-8B GEMMs ``llama3_8b_prefill``, ``llama3_8b_decode_b1``,
+    ``llama3_8b_decode_b16``: :mod:`archgym.datasets.llm_workloads`) or a path to a SCALE-Sim topology/GEMM CSV.
+    Other keyword arguments are those of :class:`archgym.core.env.ArchGymEnv` (reward, targets, observe, ...).
     """
 
     compiled_package = "archgym.simulators.systolic"
