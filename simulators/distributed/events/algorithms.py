@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from archgym.simulators.distributed.events.npu import Bundle
-
 
 class RingView:
     """The members of one NPU's logical ring: ``size`` NPUs ``stride`` apart, in coordinate order."""
@@ -104,7 +102,7 @@ class RingAlgorithm:
 
     def release_packets(self):
         npu = self.npu
-        npu.register(Bundle(npu, self.stream, self.processed, self.msg_size).call, npu.endpoint_delay)  # Bundle.send
+        npu.bundle(self.stream, self.processed, self.msg_size)
 
     def ready(self) -> bool:
         packets = self.packets
@@ -160,7 +158,7 @@ class DirectAlgorithm(RingAlgorithm):
 
     def process_max_count(self):
         npu = self.npu
-        npu.register(Bundle(npu, self.stream, self.processed, self.msg_size).call, npu.endpoint_delay)  # release_packets
+        npu.bundle(self.stream, self.processed, self.msg_size)  # release_packets
         v, me = self.view, self.id
         base, stride, n = v.base, v.stride, v.size
         step = 1 if self.clockwise else -1  # receiver: one place on, sender: one place back
@@ -271,7 +269,7 @@ class DoubleBinaryTreeAlgorithm:
         self.reductions = 0
 
     def _bundle(self, processed: bool):
-        Bundle(self.npu, self.stream, processed, self.size).send()
+        self.npu.bundle(self.stream, processed, self.size)
 
     def _send(self, dst):
         self.npu.net.send(self.id, dst, self.stream.id, self.size)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from heapq import heappush as _push
 
 
@@ -49,6 +50,10 @@ class Stream:
         self.initialized = True
         self.algorithm.init()
 
+    def general(self):
+        """A bundle of this stream is done: its current algorithm's ``general`` (looked up now, as ``Bundle.call``)."""
+        self.algorithm.general()
+
 
 class NPU:
     """The system layer of NPU ``id``; ``make_algorithm(npu, stream, phase)`` builds a phase's algorithm."""
@@ -68,6 +73,17 @@ class NPU:
         self.unfinished = 0
 
     # events -----------------------------------------------------------------------------------------
+    def bundle(self, stream, processed: bool, size: int):
+        """``Bundle(self, stream, processed, size).send()`` without the object: the memory-bus move, then (if
+        ``processed``) the local reduction, then the stream's ``general``."""
+        if processed:
+            self.register(partial(self._reduce, stream, size), self.endpoint_delay)
+        else:
+            self.register(stream.general, self.endpoint_delay)
+
+    def _reduce(self, stream, size: int):
+        self.register(stream.general, self.reduction_ns(size))
+
     def register(self, fn, delay: int):
         q = self.queue
         t = q.now + delay
