@@ -141,10 +141,12 @@ def stack_infos(infos: list[dict]) -> dict:
         out = {}
         every = np.ones(len(infos), dtype=bool)
         for k, col in zip(infos[0], zip(*(d.values() for d in infos))):
-            if isinstance(col[0], dict):
-                out[k] = stack_infos(list(col))
-            else:
-                out[k] = _column(col)
+            dicts = [isinstance(v, dict) for v in col]
+            if any(dicts):  # a copy whose value is not a dict (e.g. None) has no entry there
+                out[k] = stack_infos([v if isinstance(v, dict) else {} for v in col])
+                out[f"_{k}"] = np.array(dicts, dtype=bool)
+                continue
+            out[k] = _column(col)
             out[f"_{k}"] = every
         return out
     keys: dict = {}

@@ -5,6 +5,7 @@ ENVIRONMENTS: dict[str, str] = {
     "archgym/SystolicArray-v0": "archgym.envs.systolic:SystolicArrayEnv",
     "archgym/Synthetic-v0": "archgym.envs.synthetic:SyntheticEnv",
     "archgym/SoC-v0": "archgym.envs.soc:SoCEnv",
+    "archgym/SoC-v1": "archgym.envs.soc:SoCV1Env",
     "archgym/DRAM-v0": "archgym.envs.dram:DRAMEnv",
     "archgym/Dataflow-v0": "archgym.envs.dataflow:DataflowEnv",
     "archgym/Mapping-v0": "archgym.envs.mapping:MappingEnv",

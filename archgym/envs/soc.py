@@ -42,6 +42,8 @@ from archgym.simulators.soc.block_library import BlockLibrary
 from archgym.simulators.soc.hardware import SocInfeasible
 from archgym.simulators.soc.limited_encoding import SLOTS, LimitedEncoding
 from archgym.simulators.soc.model import MODEL_VERSION, SocModel, SocOptions, SocResult
+from archgym.simulators.soc.repaired_encoding import explain as explain_unrepairable
+from archgym.simulators.soc.repaired_encoding import repair_rows
 from archgym.simulators.soc.taskgraph import TaskGraphError, load_task_graph
 
 WORKLOADS = ("audio_decoder", "edge_detection", "hpvm_cava")
@@ -190,12 +192,14 @@ class SoCEnv(ArchGymEnv):
     def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
         if not designs:
             return []
-        rows = self._rows(designs)
+        return self._evaluate_rows(self._rows(designs))
+
+    def _evaluate_rows(self, rows: np.ndarray) -> list[dict | InfeasibleDesign]:
         out = self.encoding.evaluate_rows(rows)
         res: list[dict | InfeasibleDesign] = []
         err, lat, en, pw, ar, ad = (out[k].tolist() for k in ("error", "latency_s", "energy_J", "power_W", "area_m2",
                                                              "area_dram_m2"))
-        for i in range(len(designs)):
+        for i in range(len(rows)):
             if err[i]:
                 res.append(InfeasibleDesign(self.encoding.explain(err[i], int(out["err_a"][i]), int(out["err_b"][i]),
                                                                   rows[i])))
@@ -212,3 +216,55 @@ class SoCEnv(ArchGymEnv):
             return self.encoding.simulate(d)
         except SocInfeasible as e:
             raise InfeasibleDesign(str(e)) from None
+
+
+class SoCV1Env(SoCEnv):
+    """``archgym/SoC-v1``: SoC-v0's space and model, each design read with three repair rules
+    (:mod:`archgym.simulators.soc.repaired_encoding`), so that most random designs run.
+
+    Measured on 2,000 uniformly random designs (seed 0): 56 % run on each workload (1,131 for
+    ``audio_decoder``, 1,125 for ``edge_detection``, 1,123 for ``hpvm_cava``), against 13 of 3,000 in SoC-v0;
+    their rewards spread (``audio_decoder``: best -2.31, 90th percentile -2.57, median -3.34; the best held by
+    one design), so a search has a gradient to follow toward FARSI's budgets, which no random design meets. A repaired design is a v0
+    design, so its metrics are v0's and FARSI's budgets remain the targets; designs that repair to the
+    same system share one result (the cache key is the repaired design) and ``info["repaired_design"]``
+    shows what was built. The rest stay infeasible with the reason (see the module of the rules).
+    """
+
+    env_id = "archgym/SoC-v1"
+    version = "1"
+
+    def _repaired(self, designs: Sequence[dict]):
+        return repair_rows(self.encoding, SoCEnv._rows(self, designs))
+
+    def cache_key(self, design: dict):
+        rows, code, where = self._repaired([design])
+        return (int(code[0]), int(where[0])) if code[0] else tuple(rows[0].tolist())
+
+    def repaired_design(self, design: dict) -> dict | None:
+        """The v0 design that ``design`` builds, or None when it cannot be repaired."""
+        rows, code, _ = self._repaired([self.design_space.validate(design)])
+        return None if code[0] else self.encoding.design(rows[0])
+
+    def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
+        if not designs:
+            return []
+        rows, code, where = self._repaired(designs)
+        ok = np.flatnonzero(code == 0)
+        done = iter(self._evaluate_rows(rows[ok])) if len(ok) else iter(())
+        return [next(done) if c == 0 else InfeasibleDesign(explain_unrepairable(self.encoding, int(c), int(w)))
+                for c, w in zip(code.tolist(), where.tolist())]
+
+    def info(self, ev):
+        out = super().info(ev)
+        rows, code, _ = self._repaired([ev.design]) if ev.design else (None, [1], None)
+        out["repaired_design"] = self.encoding.design(rows[0]) if code[0] == 0 else None
+        return out
+
+    def result(self, design: Mapping) -> SocResult:
+        """Full report of the design ``design`` builds."""
+        d = self.repaired_design(design)
+        if d is None:
+            rows, code, where = self._repaired([self.design_space.validate(design)])
+            raise InfeasibleDesign(explain_unrepairable(self.encoding, int(code[0]), int(where[0])))
+        return super().result(d)
