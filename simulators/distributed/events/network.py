@@ -76,7 +76,8 @@ def _call(callback):
     callback()
 
 
-#: (topology, npus, src, dst) -> the links (a, b) of the route, shared by every simulation
+#: (topology, npus, src, dst) -> the links of the route, shared by every simulation; link (a, b) is ``a * (npus + 1) + b``
+#: (device ``npus`` is the switch)
 _ROUTES: dict = {}
 
 
@@ -95,7 +96,7 @@ def _route_links(topo: str, n: int, src: int, dst: int) -> tuple:
             while cur != dst:
                 cur = (cur + step) % n
                 path.append(cur)
-        r = _ROUTES[key] = tuple(zip(path, path[1:]))
+        r = _ROUTES[key] = tuple(a * (n + 1) + b for a, b in zip(path, path[1:]))  # link (a, b) as one index
     return r
 
 
@@ -113,12 +114,13 @@ class AwareNetwork(UnawareNetwork):
         self.dim = require_one_dimension(network)
         self.bw = self.dim.bandwidth_Bpns
         self.latency = float(self.dim.latency_ns)
-        self.free_at: dict[tuple[int, int], int] = {}  # link (a, b) -> when its last chunk's serialization ends
+        n = self.dim.npus + 1
+        self.free_at = [0] * (n * n)  # per link: when its last chunk's serialization ends
 
     def route(self, src: int, dst: int) -> list[int]:
         """The devices a message passes (the switch is device ``npus``)."""
-        links = _route_links(self.dim.topology, self.dim.npus, src, dst)
-        return [links[0][0], *(b for _, b in links)]
+        n = self.dim.npus + 1
+        return [src, *(link % n for link in _route_links(self.dim.topology, self.dim.npus, src, dst))]
 
     def send(self, src: int, dst: int, tag: int, size: int):
         k = (tag, src, dst, size)
@@ -144,10 +146,11 @@ class AwareNetwork(UnawareNetwork):
         link = chunk[0][chunk[1]]
         q = self.queue
         now = q.now
-        free = self.free_at.get(link, 0)
+        free_at = self.free_at
+        free = free_at[link]
         start = free if free > now else now
         t = chunk[2] / self.bw
-        self.free_at[link] = start + int(t)
+        free_at[link] = start + int(t)
         q._seq = seq = q._seq + 1
         _push(q._heap, (start + int(self.latency + t), seq, self._hop, chunk))
 
@@ -161,7 +164,7 @@ class AwareNetwork(UnawareNetwork):
         q = self.queue
         now = q.now
         free_at = self.free_at
-        free = free_at.get(link, 0)
+        free = free_at[link]
         start = free if free > now else now
         t = chunk[2] / self.bw
         free_at[link] = start + int(t)
