@@ -46,7 +46,7 @@ from .prefetch import read_buffer
 from .replay import replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
-from .writes import NO_PROFILE, exact_user, write_buffers
+from .writes import NO_PROFILE, drains, exact_user, write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -275,7 +275,8 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
                    lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
         none = np.zeros(c_of.shape, dtype=np.int64)
         write_buffers(dfr, Rr, Cr, np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0]), Cr,
-                      lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE, NO_PROFILE, none, none)
+                      lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE, NO_PROFILE, none, none,
+                      np.ones(c_of.shape, dtype=np.bool_))
         dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = c_if, c_f, c_of, c_st
     if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
@@ -315,43 +316,50 @@ def _user_memory(cfg, lay, rows):
     R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
     M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
     word = lambda name: cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows]  # noqa: E731
-    out, prof = [], []
+    out, prof, adv = [], [], []
     for op, (kb, bw, stream) in enumerate((("ifmap_sram_kb", "ifmap_bandwidth", lay["ifmap_valid"]),
                                            ("filter_sram_kb", "filter_bandwidth", K * N))):
-        reads, p, row = read_buffer(op, df, R, C, word(kb), cfg[bw][rows], M, N, K, stream)
+        reads, p, row, k = read_buffer(op, df, R, C, word(kb), cfg[bw][rows], M, N, K, stream)
         out.append(reads)
+        adv.append(k)
         prof.append((p, np.ascontiguousarray(row)))
     stall = np.zeros((len(rows), len(M)), dtype=np.int64)
     B, bw = np.ascontiguousarray(word("ofmap_sram_kb")), np.ascontiguousarray(cfg["bandwidth"][rows])
     dram_of = np.zeros_like(stall)
-    of_stall = np.zeros_like(stall)
-    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1],
-                  MAX_DRAINS)
-    reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
-    many = of_stall < 0
-    # read stalls, or beyond MAX_DRAINS drains: the drain model's stall (and, beyond MAX_DRAINS, every
-    # output written out once per fold, without the line padding)
-    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], stall, reads_stall | many)
-    if many.any():
-        plain = np.where(df[:, None] == 0, M * N, -(-K[None, :] // R[:, None]) * (M * N)[None, :]) + 0 * dram_of
-        dram_of[many] = plain[many]
-    stall = np.where(reads_stall | many, stall, of_stall)
-    # read stalls with few advances: replayed advance by advance (exact unless the ofmap buffer also waits)
-    need = reads_stall & ~many
+    n_drains = drains(df, R, C, B, bw, M, N, K)
+    # few advances and drains: the three buffers replayed together, advance by advance and drain by drain
+    done = np.zeros_like(stall)
+    need = (adv[0] <= MAX_ADVANCES) & (adv[1] <= MAX_ADVANCES) & (n_drains <= MAX_DRAINS)
     if need.any():
-        done = np.zeros_like(stall)
         exact_user(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
                    cfg["filter_bandwidth"][rows], B, bw, M, N, K, lay["ifmap_valid"], lay["single_copy"], need,
                    MAX_ADVANCES, dram_of, stall, done)
+    rest = done == 0
+    if not rest.any():
+        return out[0], out[1], stall, dram_of
+    # elsewhere: the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
+    # never stall) while the drains are few, the drain model's stall where the reads stall
+    reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
+    few = rest & (n_drains <= MAX_DRAINS)
+    of_stall = np.zeros_like(stall)
+    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1], few)
+    model = rest & (reads_stall | ~few)
+    est = np.zeros_like(stall)
+    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], est, model)
+    many = rest & ~few  # every output written out once per fold, without the line padding
+    if many.any():
+        plain = np.where(df[:, None] == 0, M * N, -(-K[None, :] // R[:, None]) * (M * N)[None, :]) + 0 * dram_of
+        dram_of[many] = plain[many]
+    stall = np.where(model, est, np.where(few, of_stall, stall))
     return out[0], out[1], stall, dram_of
 
 
-#: USER-mode layers whose ofmap buffer drains more often than this are estimated (:mod:`.drain`), not
-#: replayed drain by drain (:mod:`.writes`): bounds the cost of designs with small ofmap SRAMs
+#: USER mode, per (design, layer): with at most MAX_ADVANCES window advances per read operand and
+#: MAX_DRAINS ofmap drains the three buffers are replayed together event by event (exact; an ifmap
+#: whose pixels recur must not advance at all); beyond, the run replay's stall profiles and the drain
+#: model estimate the stall. The bounds keep the cost of a design per layer within a few microseconds.
 MAX_DRAINS = 16
-#: USER-mode layers whose read buffers stall the array are replayed advance by advance (:mod:`.events`)
-#: when each read operand advances at most this often; beyond, the run replay's stall estimate stands
-MAX_ADVANCES = 256
+MAX_ADVANCES = 32
 
 _SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
            "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "macs", "energy_uj",

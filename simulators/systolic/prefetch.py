@@ -518,8 +518,8 @@ def read_buffer(op: int, df, R, C, words, bw, M, N, K, stream):
     Designs (1-d arrays ``df``, ``R``, ``C``, SRAM ``words``, ``bw`` words per DRAM line) x layers
     (1-d arrays ``M``, ``N``, ``K`` and ``stream``, the operand's valid entries). Designs that share
     dataflow, array shape and SRAM size are replayed once per layer, with all their channel costs.
-    Returns ``(reads, profiles, row)``: (designs, layers) DRAM reads and the row of
-    ``profiles`` holding each pair's stall profile.
+    Returns ``(reads, profiles, row, advances)``: (designs, layers) DRAM reads, the row of
+    ``profiles`` holding each pair's stall profile, and (designs, layers) window advances.
     """
     D, J = len(df), len(M)
     active = -(-words // 2)
@@ -551,4 +551,4 @@ def read_buffer(op: int, df, R, C, words, bw, M, N, K, stream):
     # SCALE-Sim's first fill: the active half (or the whole operand), whole lines
     b = bw[:, None]
     first_fill = np.minimum(-(-active[:, None] // b), -(-matrix // b)) * b
-    return first_fill + k * (n_req * bw)[:, None], prof, row
+    return first_fill + k * (n_req * bw)[:, None], prof, row, k

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from .drain import _read_stall
-from .events import advance_events, read_stalls, stall_before
+from .events import _line_stall, advance_events, stall_before
 
 _OS = 0
 #: no read-stall profiles (CALC mode, or reads that never stall)
@@ -247,27 +247,38 @@ def _writes(df, R, C, M, N, K):
 
 
 @njit(cache=True)
-def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out, prof_if, prof_f, i_if, i_f, max_drains=-1):
+def write_buffers(df, R, C, B, bw, M, N, K, dram_out, stall_out, prof_if, prof_f, i_if, i_f, need):
     """:func:`write_buffer` of designs ``n`` (1-d ``df``, ``R``, ``C``, ofmap words ``B``, line width
-    ``bw``) x layers ``j`` (1-d ``M``, ``N``, ``K``) into ``dram_out[n, j]``, ``stall_out[n, j]``;
-    ``prof_if`` / ``prof_f`` (rows ``i_if[n, j]``, ``i_f[n, j]``) the read-stall profiles, or empty.
-    With ``max_drains >= 0``, layers that need more drains than that get -1 (not replayed)."""
+    ``bw``) x layers ``j`` (1-d ``M``, ``N``, ``K``) into ``dram_out[n, j]``, ``stall_out[n, j]``
+    where ``need[n, j]``; ``prof_if`` / ``prof_f`` (rows ``i_if[n, j]``, ``i_f[n, j]``) the read-stall
+    profiles, or empty (then ``i_if``, ``i_f`` are not read)."""
     q = np.empty((16, 2), dtype=np.int64)  # partial lines: (line index, fill)
     for n in range(df.size):
-        od = B[n] - (B[n] + 1) // 2
-        H = max((od + bw[n] - 1) // bw[n] * bw[n], 1)
         for j in range(M.size):
-            if max_drains >= 0 and _writes(df[n], R[n], C[n], M[j], N[j], K[j]) > od + max_drains * H:
-                dram_out[n, j] = -1  # too many drains for the budget: left to the caller's estimate
-                stall_out[n, j] = -1
+            if not need[n, j]:
+                continue
+            if prof_if.shape[0] == 0:
+                d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], NO_PROFILE, NO_PROFILE, 0, 0, q)
+                dram_out[n, j] = d
+                stall_out[n, j] = s
                 continue
             a, b = i_if[n, j], i_f[n, j]
-            if prof_if.shape[0] > 0 and prof_if[a, prof_if.shape[1] - 1] == 0 and prof_f[b, prof_f.shape[1] - 1] == 0:
+            if prof_if[a, prof_if.shape[1] - 1] == 0 and prof_f[b, prof_f.shape[1] - 1] == 0:
                 d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], NO_PROFILE, NO_PROFILE, a, b, q)
             else:
                 d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], prof_if, prof_f, a, b, q)
             dram_out[n, j] = d
             stall_out[n, j] = s
+
+
+def drains(df, R, C, B, bw, M, N, K):
+    """(designs, layers) drains the ofmap buffer needs at least (numpy): writes beyond half the
+    SRAM, in drains of ``ceil(floor(B/2)/bw)`` lines."""
+    df, R, C, B, bw = (np.asarray(x)[:, None] for x in (df, R, C, B, bw))
+    writes = np.where(df == _OS, M * N, -(-K[None, :] // R) * (M * N)[None, :])
+    od = B - (B + 1) // 2
+    H = -(-od // bw) * bw
+    return np.where(writes > od, (writes - od - 1) // np.maximum(H, 1) + 1, 0)
 
 
 @njit(cache=True)
@@ -276,11 +287,10 @@ def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single,
     """USER-mode stall and DRAM ofmap writes, advance by advance (:mod:`.events`), of designs ``n``
     x layers ``j`` where ``need[n, j]``: both read operands' advances (at most ``budget`` each; the
     ifmap's only where every address occurs once, ``single[j]``, or it never advances) played with
-    SCALE-Sim's stall arithmetic, the ofmap write buffer against that stall sequence. Exact where
-    the write buffer never makes the array wait (``done[n, j] = 1``); else left alone."""
+    SCALE-Sim's stall arithmetic, together with the ofmap write buffer (:func:`joint_buffers`):
+    exact. Pairs done get ``done[n, j] = 1``; over budget ones are left alone."""
     ev_if = np.empty((64, 2), dtype=np.int64)
     ev_f = np.empty((64, 2), dtype=np.int64)
-    st = np.empty((64, 2), dtype=np.int64)
     q = np.empty((16, 2), dtype=np.int64)
     for n in range(df.size):
         a_if = (w_if[n] + 1) // 2
@@ -292,14 +302,155 @@ def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single,
                 continue
             ev_if, n_if = advance_events(0, df[n], R[n], C[n], M[j], N[j], K[j], w_if[n], stream[j], budget, ev_if)
             if n_if < 0 or (n_if > 0 and not single[j]):
-                continue
+                continue  # over budget, or an ifmap whose pixels recur: the run replay's estimate stands
             ev_f, n_f = advance_events(1, df[n], R[n], C[n], M[j], N[j], K[j], w_f[n], K[j] * N[j], budget, ev_f)
             if n_f < 0:
                 continue
-            st, ns = read_stalls(ev_if, n_if, c_if, ev_f, n_f, c_f, st)
-            d, s, q = write_buffer(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], NO_PROFILE, st, -ns - 1, 0, q)
-            if s != 0:
-                continue  # the ofmap buffer made the array wait: reads and writes interleave
+            d, s, q = joint_buffers(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], ev_if, n_if, c_if, ev_f, n_f,
+                                    c_f, q)
             dram_out[n, j] = d
-            stall_out[n, j] = st[ns - 1, 1] if ns > 0 else 0
+            stall_out[n, j] = s
             done[n, j] = 1
+
+
+@njit(cache=True)
+def _drain(q, qh, qn, tl0, pos, bw, drain_start, lines):
+    """Close a partial line and drain from ``drain_start``: (q, qh, qn, tl0, pos, end, data)."""
+    if pos % bw != 0:  # the partial line goes out padded
+        q = _push(q, qn, tl0 + pos // bw, pos % bw)
+        qn += 1
+        tl0 += pos // bw + 1
+        pos = 0
+    trace = tl0 + pos // bw
+    end = min(drain_start + lines, trace)
+    data = (end - drain_start) * bw
+    while qh < qn and q[qh, 0] < end - 1:
+        qh += 1
+    if qh < qn and q[qh, 0] == end - 1:
+        data -= bw - q[qh, 1]
+        qh += 1
+    return q, qh, qn, tl0, pos, end, data
+
+
+@njit(cache=True)
+def joint_buffers(df, R, C, M, N, K, B, bw, ev_if, n_if, c_if, ev_f, n_f, c_f, q):
+    """(DRAM ofmap writes, stall cycles) of one layer with the read buffers' advances ``ev_if`` /
+    ``ev_f`` (rows: line, advances; :mod:`.events`) and channel costs ``c_if`` / ``c_f``: the three
+    buffers played together in line order, as the replay does. A line's read stall is computed at
+    the line's cycle, its ofmap writes see that cycle too, and the line adds the larger of the read
+    stall and the wait for a drain; every later line is shifted by it."""
+    if df == _OS:
+        Sr, Sc, T = M, N, K
+    elif df == 1:
+        Sr, Sc, T = K, N, M
+    else:
+        Sr, Sc, T = K, M, N
+    rf = (Sr + R - 1) // R
+    cf = (Sc + C - 1) // C
+    L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
+    Nw = writes_before(rf * cf * L, df, R, C, Sr, Sc, T, rf, cf, L)
+    od = B - (B + 1) // 2
+    thr = B - od
+    lines = (od + bw - 1) // bw
+    big = 1 << 62
+    qh = 0
+    qn = 0
+    free = B
+    w = 0
+    pos = 0
+    tl0 = 0
+    S = 0
+    drain_start = 0
+    dram = 0
+    pj, pS, pdl = -1, 0, 0
+    wmax = min(R, C) if df == _OS else min(T, C)
+    wait_line, S_wait = -1, 0  # line of the latest drain wait, stall before that line
+    i = 0
+    j = 0
+    k_if = 0
+    k_f = 0
+    ofmap_done = Nw <= od
+    while True:
+        r = big
+        if i < n_if:
+            r = ev_if[i, 0]
+        if j < n_f and ev_f[j, 0] < r:
+            r = ev_f[j, 0]
+        ev_line = big  # the next ofmap event (with the stall so far): a drain at jT or a wait at j0
+        wait = False
+        jT = 0
+        j0 = 0
+        drain_end = 0
+        if not ofmap_done:
+            jA = w + max(free - thr, 0)
+            if jA >= Nw:
+                ofmap_done = True
+            else:
+                jT = jA
+                if pj >= 0 and jA - pj + 1 <= (pdl - 1) * wmax:
+                    drain_end = line_of_write(pj, df, R, C, Sr, Sc, T, rf, cf, L) + pS + pdl - 1
+                    j0 = w + max(free - 1, 0)
+                    gT = drain_end - S
+                    jT = max(jA, writes_before(gT, df, R, C, Sr, Sc, T, rf, cf, L)) if gT > 0 else jA
+                    if jT > j0:
+                        if j0 >= Nw:
+                            ofmap_done = True
+                        else:
+                            wait = True
+                            ev_line = line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
+                    elif jT >= Nw:
+                        ofmap_done = True
+                if not ofmap_done and not wait:
+                    ev_line = line_of_write(jT, df, R, C, Sr, Sc, T, rf, cf, L) if r < big else 0
+        if ofmap_done and r == big:
+            break
+        if ev_line <= r and not (ofmap_done and ev_line == big):
+            if wait:
+                if wait_line != ev_line:
+                    wait_line, S_wait = ev_line, S
+                S = drain_end - ev_line
+                pos += j0 - w + 1
+                free -= j0 - w + 1
+                w = j0 + 1
+                continue
+            pos += jT - w + 1
+            free -= jT - w + 1
+            w = jT + 1
+            q, qh, qn, tl0, pos, end, data = _drain(q, qh, qn, tl0, pos, bw, drain_start, lines)
+            dram += data
+            free += data
+            pj, pS, pdl = jT, S, end - drain_start
+            drain_start = end
+            continue
+        # the read buffers' line r (its ofmap events, if any, came first at the line's own cycle)
+        S0 = S_wait if wait_line == r else S
+        cycle = r + S0
+        st = 0
+        if i < n_if and ev_if[i, 0] == r:
+            st = max(st, _line_stall(cycle, k_if, ev_if[i, 1], c_if))
+            k_if += ev_if[i, 1]
+            i += 1
+        if j < n_f and ev_f[j, 0] == r:
+            st = max(st, _line_stall(cycle, k_f, ev_f[j, 1], c_f))
+            k_f += ev_f[j, 1]
+            j += 1
+        S = max(S, S0 + st)
+        # writes of line r that are no event stay at the line's cycle: move past them
+        wr = writes_before(r + 1, df, R, C, Sr, Sc, T, rf, cf, L)
+        if not ofmap_done and wr > w:
+            n_more = min(wr, Nw) - w
+            pos += n_more
+            free -= n_more
+            w += n_more
+    pos += Nw - w
+    if pos % bw != 0:
+        q = _push(q, qn, tl0 + pos // bw, pos % bw)
+        qn += 1
+        tl0 += pos // bw + 1
+        pos = 0
+    trace = tl0 + pos // bw
+    while drain_start < trace:
+        q, qh, qn, tl0, pos, end, data = _drain(q, qh, qn, tl0, pos, bw, drain_start, lines)
+        dram += data
+        drain_start = end
+    return dram, S, q
