@@ -196,8 +196,21 @@ def workload_nodes(nodes, source: str = "<trace>", num_dims: int | None = None) 
     return out
 
 
-#: files at least this large are read by the compiled reader (``chakra_fast``, which imports numba) when they are plain
+#: files at least this large are read by the compiled reader (``chakra_fast``) when they are plain, once the process has
+#: read ``COMPILED_AFTER_BYTES`` of traces with protobuf: the compiled reader's first use costs numba's start-up
+#: (about half a second, what protobuf takes for about 1 MB of traces), which a single run of a small workload
+#: would not win back (``use_compiled_reader()`` switches at once, e.g. before a sweep)
 FAST_MIN_BYTES = 2048
+COMPILED_AFTER_BYTES = 1 << 20
+_protobuf_bytes = [0]
+
+
+def use_compiled_reader() -> None:
+    """Read plain traces with the compiled reader from now on (and load it now)."""
+    _protobuf_bytes[0] = max(_protobuf_bytes[0], COMPILED_AFTER_BYTES)
+    from archgym.simulators.distributed.formats.chakra_fast import decode_nodes
+
+    decode_nodes(b"", 0)
 _NAME_OF_COMM = {**{k: v for k, v in SIMULATED_COMM_TYPES.items()}, CollectiveCommType["BROADCAST"]: BROADCAST}
 _TRACES = filecache.cache()
 
@@ -272,7 +285,8 @@ def _fast(data: bytes):
 def read_trace(path, data: bytes | None = None, num_dims: int | None = None) -> Trace:
     """The :class:`Trace` of one ``.et`` file (``data``: its bytes, if already read), remembered under its bytes.
 
-    Plain traces of :data:`FAST_MIN_BYTES` or more are read by ``chakra_fast``; every other file by
+    Plain traces of :data:`FAST_MIN_BYTES` or more are read by ``chakra_fast`` (once the process has read
+    :data:`COMPILED_AFTER_BYTES` with protobuf, or after :func:`use_compiled_reader`); every other file by
     protobuf and :func:`workload_nodes`, which also gives every error."""
     if data is None:
         data = _read_bytes(path)
@@ -280,12 +294,13 @@ def read_trace(path, data: bytes | None = None, num_dims: int | None = None) -> 
     hit = _TRACES.get(key)
     if hit is not None:
         return hit
-    arrays = _fast(data) if len(data) >= FAST_MIN_BYTES else None
+    arrays = _fast(data) if len(data) >= FAST_MIN_BYTES and _protobuf_bytes[0] >= COMPILED_AFTER_BYTES else None
     if arrays is not None:
         trace = Trace(arrays=arrays, data=data)
     else:
         path = str(path)
         trace = Trace(nodes=workload_nodes(read_et(path, data)[1], path, num_dims))
+        _protobuf_bytes[0] += len(data)
     return filecache.remember(_TRACES, key, trace)
 
 
@@ -341,5 +356,5 @@ def write_chakra_workload(prefix, nodes: list[WorkloadNode], total_npus: int, *,
 
 
 __all__ = ["read_et", "write_et", "attribute", "workload_nodes", "read_chakra_workload", "read_chakra_traces", "read_trace",
-           "Trace", "chakra_nodes", "write_chakra_workload",
+           "Trace", "use_compiled_reader", "chakra_nodes", "write_chakra_workload",
            "BROADCAST"]
