@@ -340,7 +340,7 @@ def _user_memory(cfg, lay, rows):
     # elsewhere: the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
     # never stall) while the drains are few, the drain model's stall where the reads stall
     reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
-    few = rest & (n_drains <= MAX_DRAINS)
+    few = rest & (n_drains <= MAX_DRAINS) & ~reads_stall
     of_stall = np.zeros_like(stall)
     write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1], few)
     model = rest & (reads_stall | ~few)
