@@ -7,6 +7,7 @@ ENVIRONMENTS: dict[str, str] = {
     "archgym/SoC-v0": "archgym.envs.soc:SoCEnv",
     "archgym/SoC-v1": "archgym.envs.soc:SoCV1Env",
     "archgym/DRAM-v0": "archgym.envs.dram:DRAMEnv",
+    "archgym/DRAM-v1": "archgym.envs.dram:DRAMV1Env",
     "archgym/Dataflow-v0": "archgym.envs.dataflow:DataflowEnv",
     "archgym/Mapping-v0": "archgym.envs.mapping:MappingEnv",
     "archgym/DistributedTraining-v0": "archgym.envs.distributed:DistributedTrainingEnv",

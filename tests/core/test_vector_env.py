@@ -11,7 +11,8 @@ import archgym
 from archgym.core.vector import ArchGymVectorEnv
 
 IDS = sorted(archgym.ENVIRONMENTS)
-KWARGS = {"archgym/DRAM-v0": {"workload": "random"}, "archgym/Dataflow-v0": {"mapper_budget": 16}}
+KWARGS = {"archgym/DRAM-v0": {"workload": "random"}, "archgym/DRAM-v1": {"workload": "random_g1"},
+          "archgym/Dataflow-v0": {"mapper_budget": 16}}
 
 
 def _per_env(infos: dict, i: int) -> dict:

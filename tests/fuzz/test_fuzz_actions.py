@@ -17,7 +17,8 @@ from .conftest import FAST, LONG, finite_numbers, hostile_values
 CHEAP = ["archgym/Synthetic-v0", "archgym/SoC-v0", "archgym/Mapping-v0", "archgym/SystolicArray-v0",
          "archgym/DistributedTraining-v0", "archgym/SoC-v1"]
 #: environments whose one evaluation takes tens of milliseconds: fewer examples in the default run
-COSTLY = {"archgym/DRAM-v0": {"workload": "random"}, "archgym/Dataflow-v0": {"mapper_budget": 16}}
+COSTLY = {"archgym/DRAM-v0": {"workload": "random"}, "archgym/DRAM-v1": {"workload": "random_g1"},
+          "archgym/Dataflow-v0": {"mapper_budget": 16}}
 ENVS = {**{e: {} for e in CHEAP}, **COSTLY}
 _made: dict = {}
 
