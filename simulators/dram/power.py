@@ -8,6 +8,10 @@ cycles split into active / precharged / power-down / self-refresh states -- and 
 IDD equations (IDD0 for ACT/PRE, IDD4R/W for bursts, IDD5 for refresh, IDD2N/IDD3N
 standby, IDD2P/IDD3P power-down, IDD6 self refresh, the VDD2 domain for DDR4), including
 its way of counting standby energy once per rank.
+
+LPDDR4 and HBM2 have no power model in the DRAMSys build of the reference (6b01467 converts only DDR3,
+DDR4 and WideIO memspecs for DRAMPower), so :func:`current_energy` applies the IDD equations of Micron's
+TN-41-01 per supply instead, and reports NaN where the memspec lacks the currents.
 """
 
 from __future__ import annotations

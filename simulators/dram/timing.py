@@ -14,7 +14,10 @@ LPDDR4 RD -> PRE on one bank waits tRRD + 2, not tRTP). Their commands occupy th
 several cycles (LPDDR4: ACT, RD, WR 4 cycles, PRE, REF 2; HBM2: ACT 2 on the row bus), which becomes
 rules here: after command ``c`` every command on the same bus waits ``len(c)`` cycles. HBM2 has two
 buses (row commands; column commands RD/WR), so a row and a column command may share a cycle, and a
-scope more: reads on *another stack* wait tCCDR.
+scope more: reads on *another stack* wait tCCDR. HBM2's pseudo channels (ranks) are otherwise independent:
+CheckerHBM2 has no rank-to-rank switching time (tRTRS), unlike LPDDR4's and DDR4's checkers. LPDDR4 uses
+the per-bank tRPpb/tRCpb for PRE and ACT, tRPab after PREA and tRFCab after REFAB, tPPD between precharges,
+one tCCD/tRRD (no bank groups); HBM2 tRCDRD/tRCDWR, tCCDL/S, tRRDL/S, tRFC.
 """
 
 from __future__ import annotations
