@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .prefetch import _before, _block_end_set, _geometry, _next_block, _next_tile, _tile_end_set, _visit, _window_sets
+from .prefetch import _before, _block_end_set, _block_last, _geometry, _next_block, _next_tile, _tile_end_set, _visit, _window_sets
 
 
 @njit(cache=True)
@@ -45,15 +45,6 @@ def _copy(ev, n, first, shift, times):
         for i in range(span):
             ev, n = _emit(ev, n, ev[first + i, 0] + t * shift, ev[first + i, 1])
     return ev, n
-
-
-@njit(cache=True)
-def _block_last(d, b, Tb, W, wb, u, X1, X2):
-    """Stream position of block ``b``'s last entry on anti-diagonal ``d`` (the stream runs along
-    anti-diagonals of the whole matrix, rows descending: the rows of the blocks below follow it)."""
-    r_bot = max(b * Tb, d - wb + 1)
-    below = min(r_bot, b * Tb) - max(0, d - W + 1)  # rows of the blocks below on this diagonal (all W columns)
-    return _before(d + 1, W, u, X1, X2) - 1 - max(below, 0)
 
 
 @njit(cache=True)

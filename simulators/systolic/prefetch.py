@@ -117,6 +117,15 @@ def _before(d, W, u, X1, X2):
 
 
 @njit(cache=True)
+def _block_last(d, b, Tb, W, wb, u, X1, X2):
+    """Stream position of block ``b``'s last entry on anti-diagonal ``d`` (the stream runs along
+    anti-diagonals of the whole matrix, rows descending: rows of the blocks below follow the block's)."""
+    r_bot = max(b * Tb, d - wb + 1)
+    below = min(r_bot, b * Tb) - max(0, d - W + 1)  # rows of the blocks below on this diagonal (all W columns)
+    return _before(d + 1, W, u, X1, X2) - 1 - max(below, 0)
+
+
+@njit(cache=True)
 def _diagonal_at(p, W, u, X1, X2, lo, hi):
     """The anti-diagonal in [lo, hi] holding stream entry p."""
     while lo < hi:
@@ -267,7 +276,7 @@ def _skewed_fold(b, base, s, k, Tb, W, nb, u, lo, scale, E, nsets, A, P, cs, S, 
     wb = u if b == nb - 1 else W
     last = (b + 1) * Tb + wb - 2  # the block's last anti-diagonal
     p0 = _before(b * Tb, W, u, X1, X2)
-    p1 = _before(last + 1, W, u, X1, X2) - 1
+    p1 = _block_last(last, b, Tb, W, wb, u, X1, X2)
     sa = int(p0 * scale) // E
     sb = int(p1 * scale) // E
     m, s, d = _visit(sa, s, nsets, A, P)
@@ -331,7 +340,7 @@ def _flipped_fold(b, t0, base, s, k, Tb, W, nb, u, tile, scale, E, nsets, A, P, 
 def _block_end_set(b, Tb, W, nb, u, scale, E):
     """Set holding the last stream entry of anti-diagonal block ``b``."""
     wb = u if b == nb - 1 else W
-    return int((_before((b + 1) * Tb + wb - 1, W, u, nb * Tb, (nb - 1) * Tb) - 1) * scale) // E
+    return int(_block_last((b + 1) * Tb + wb - 2, b, Tb, W, wb, u, nb * Tb, (nb - 1) * Tb) * scale) // E
 
 
 @njit(cache=True)

@@ -286,7 +286,8 @@ def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single,
                done):
     """USER-mode stall and DRAM ofmap writes, advance by advance (:mod:`.events`), of designs ``n``
     x layers ``j`` where ``need[n, j]``: both read operands' advances (at most ``budget`` each; the
-    ifmap's only where every address occurs once, ``single[j]``, or it never advances) played with
+    ifmap's only where every address occurs once, ``single[j]``, and no window reaches past the
+    ifmap's edge, ``stream[j] == M K``, or where it never advances) played with
     SCALE-Sim's stall arithmetic, together with the ofmap write buffer (:func:`joint_buffers`):
     exact. Pairs done get ``done[n, j] = 1``; over budget ones are left alone."""
     ev_if = np.empty((64, 2), dtype=np.int64)
@@ -301,8 +302,8 @@ def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single,
             if not need[n, j]:
                 continue
             ev_if, n_if = advance_events(0, df[n], R[n], C[n], M[j], N[j], K[j], w_if[n], stream[j], budget, ev_if)
-            if n_if < 0 or (n_if > 0 and not single[j]):
-                continue  # over budget, or an ifmap whose pixels recur: the run replay's estimate stands
+            if n_if < 0 or (n_if > 0 and (not single[j] or stream[j] != M[j] * K[j])):
+                continue  # over budget, or an ifmap whose pixels recur or that has holes: the estimate stands
             ev_f, n_f = advance_events(1, df[n], R[n], C[n], M[j], N[j], K[j], w_f[n], K[j] * N[j], budget, ev_f)
             if n_f < 0:
                 continue
