@@ -237,3 +237,31 @@ def test_hbm2_power_down_runs_that_hang_in_dramsys_are_simulated():
     m = res.metrics
     assert m["n_requests"] == 400 and m["total_cycles"] > 399 * 32 and m["num_ref"] >= 3
     assert m["num_pdna"] + m["num_pdnp"] > 0
+
+
+@pytest.mark.parametrize("memspec,mapping,tset", [
+    ("HBM2.json", "am_hbm2_8Gb_pc_brc.json", "hbm2_8Gb_pc_brc"),
+    ("JEDEC_8Gb_LPDDR4-3200_16bit.json", "am_lpddr4_8Gbx16_brc.json", "lpddr4_8Gbx16_brc"),
+])
+def test_cli_simulates_lpddr4_and_hbm2_memspecs(tmp_path, memspec, mapping, tset):
+    """``archgym simulate dram --memspec`` gives the same figures as the library (energy NaN printed as NaN)."""
+    from typer.testing import CliRunner
+
+    from archgym.cli import build_app
+
+    trace = tmp_path / "mixed.stl"
+    trace.write_text(traces.stl_text(traces.requests(tset, "mixed", n=300), 8))
+    args = ["simulate", "dram", "--memspec", str(CONFIGS / "memspec" / memspec), "--trace", str(trace),
+            "--addressmapping", str(CONFIGS / "addressmapping" / mapping),
+            "--mcconfig", str(CONFIGS / "mcconfig" / "open_frfcfs.json"), "--json"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # HBM2: no currents (the CLI prints the warning)
+        r = CliRunner().invoke(build_app(), args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output[r.output.index("{"):])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = simulate(CONFIGS / "memspec" / memspec, CONFIGS / "mcconfig" / "open_frfcfs.json", trace,
+                     CONFIGS / "addressmapping" / mapping).metrics
+    assert out["total_cycles"] == m["total_cycles"] and out["num_act"] == m["num_act"]
+    assert math.isnan(out["energy_pJ"]) == (memspec == "HBM2.json")
