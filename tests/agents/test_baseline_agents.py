@@ -4,7 +4,9 @@ repeatable under its seed, refuses bad settings with a clear message, and (``-m 
 beats random search on the median of several seeds. A baseline whose extra is absent is skipped."""
 
 import json
+import re
 import statistics
+import sys
 
 import numpy as np
 import pandas as pd
@@ -136,6 +138,17 @@ def test_sb3_worker_stops_on_close():
     agent.close()
     agent._thread.join(timeout=10)
     assert not agent._thread.is_alive()
+
+
+@pytest.mark.parametrize("name, module, extra", [("optuna-tpe", "optuna", "archgym[optuna]"),
+                                                 ("optuna-cmaes", "cmaes", "archgym[optuna]"),
+                                                 ("sb3-ppo", "stable_baselines3", "archgym[rl]")])
+def test_a_missing_extra_is_named(monkeypatch, name, module, extra):
+    if name == "optuna-cmaes":
+        needs("optuna-tpe")  # cmaes absent is the case; optuna itself present
+    monkeypatch.setitem(sys.modules, module, None)  # import of it fails, as when it is not installed
+    with pytest.raises(ImportError, match=re.escape(extra)):
+        make_agent(name, make_env(ENV).design_space, seed=0)
 
 
 def test_dqn_refuses_a_large_space_naming_its_size():
