@@ -17,14 +17,21 @@ double-buffered SRAMs. This module computes the same report quantities in closed
   time (:mod:`.prefetch`: O(1) work per fold, folds that stay inside the prefetch window
   skipped), which gives SCALE-Sim's DRAM reads exactly whenever every address occurs once in the
   operand's stream (filters, GEMMs, 1x1 convolutions; beyond a work budget per operand the last
-  folds are extrapolated at the measured rate); the ofmap write buffer and the stalls of all
-  three channels are combined by :mod:`.drain`. Convolution ifmaps whose windows overlap
-  hold each pixel several times and SCALE-Sim may hit at another copy, which the run replay does not
-  follow: there it can count too many window wraps (see
-  tests/systolic/test_systolic_analytic_accuracy.py). CALC mode (never stalls) has exact total
-  cycles, and :mod:`.traffic` estimates its DRAM reads (exact when an operand fits half its
-  SRAM). ``simulate(..., memory="replay")`` runs :mod:`.replay` instead, which reproduces
-  SCALE-Sim's DRAM counts, stalls and total cycles exactly, address by address.
+  folds are extrapolated at the measured rate). Where a layer's read buffers advance at most
+  :data:`MAX_ADVANCES` times each and its ofmap buffer drains at most :data:`MAX_DRAINS` times, the
+  three buffers are replayed together event by event -- every window advance at its exact demand
+  line (:mod:`.events`), every drain and drain wait (:mod:`.writes`) -- which gives SCALE-Sim's
+  stall, total cycles and DRAM ofmap writes exactly; beyond that budget the stall combines the
+  read-stall profiles and the drain model (:mod:`.drain`). Convolution ifmaps whose windows overlap
+  hold each pixel several times and SCALE-Sim may hit at another copy, which the run replay does
+  not follow: there it can count too many window wraps (see
+  tests/systolic/test_systolic_analytic_exact.py for what is exact and what is listed);
+* CALC mode (estimate bandwidth) never stalls on reads: the ofmap write buffer is replayed drain by
+  drain (:mod:`.writes`, exact DRAM writes and drain waits), filter reads and the reads of ifmaps
+  whose addresses occur once follow an exact epoch recurrence (:func:`.traffic.calc_exact`), and
+  only the ifmaps of overlapping windows that do not fit an epoch are estimated (:mod:`.traffic`).
+  ``simulate(..., memory="replay")`` runs :mod:`.replay` instead, which reproduces SCALE-Sim's DRAM
+  counts, stalls and total cycles exactly, address by address.
 
 Energy and area come from :mod:`.energy` (45 nm table, sources there).
 
