@@ -45,6 +45,7 @@ from .base import Agent
 from .choices import ChoiceGrid
 
 MAX_FREE_STEPS = 64  # known designs handed back to SB3 at once, per asked design, before one is asked again
+INFEASIBLE_REWARD = -100.0  # what SB3 is told for a non-finite reward (archgym's infeasibility penalty)
 
 
 def _import_sb3():
@@ -274,7 +275,7 @@ class SB3Agent(Agent):
         for row, r in zip(self.grid.encode(designs), rewards):
             key = self.grid.key(row)
             r = float(r)
-            self._known[key] = r if math.isfinite(r) else -1e9
+            self._known[key] = r if math.isfinite(r) else INFEASIBLE_REWARD
             match = next((i for i, (_, k) in enumerate(slots) if k == key), None)
             if match is None:
                 continue  # a design this agent did not ask for: SB3 did not choose it, nothing to learn
