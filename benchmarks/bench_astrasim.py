@@ -215,6 +215,11 @@ def markdown(res: dict) -> str:
     for kind, c in res.get("cold", {}).items():
         out.append(f"| {kind} | {c['case_id']} | {c['process_s']:.3f} | {c['import_s']:.3f} | {c['first_call_s']:.3f} | "
                    f"{c['binary_s']:.3f} |")
+    slow = [k for k, v in res["speed"].items() if v["ratio"] and v["ratio"] < 10]
+    if slow:
+        out += ["", "Under 10x in this run: " + ", ".join(f"{k} ({res['speed'][k]['ratio']:.1f}x)" for k in slow) + ". Their time "
+                "is the event-level model (`events/`: doubleBinaryTree, and the congestion-aware backend wherever links can "
+                "queue), pure Python at a few microseconds per event: 5,000 events for one 32-NPU doubleBinaryTree all-reduce."]
     cold = res.get("cold", {})
     if cold:
         numba = any(c.get("import_loads_numba") for c in cold.values())
