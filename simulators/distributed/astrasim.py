@@ -12,6 +12,12 @@ node ids and whose collectives take the same time share one schedule. Where NPUs
 collective at different times (doubleBinaryTree), each NPU's own time is used: exact for a single
 collective, an approximation in a graph of several, because ASTRA-sim couples the NPUs through the
 next collective's messages.
+
+Speed: every input file is read on every call, but what it parses to is remembered under its bytes
+(``formats/filecache.py``; ``clear_caches()`` forgets), and so is each collective's time per
+network and system file contents; plain Chakra traces are decoded by a compiled reader
+(``formats/chakra_fast.py``) once the process has read 1 MB of traces, and only the NPUs' distinct
+graphs become :class:`WorkloadNode` lists. ``benchmarks/bench_astrasim.py`` compares it with the binary.
 """
 
 from __future__ import annotations

@@ -43,9 +43,12 @@ def remember(c, key, value, limit: int = LIMIT, max_bytes: int = MAX_BYTES):
     if n > max_bytes // 4:
         return value
     while c and (len(c) >= limit or c.nbytes + n > max_bytes):
-        old = next(iter(c))
+        try:
+            old = next(iter(c))
+            del c[old]
+        except (StopIteration, KeyError, RuntimeError):  # another thread changed it meanwhile: the count is approximate
+            break
         c.nbytes -= _size(old)
-        del c[old]
     c[key] = value
     c.nbytes += n
     return value
