@@ -164,19 +164,22 @@ def _speed(rows):
 CALIBRATED = ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes")
 
 
-def calibration(n: int, seed: int, max_work: float) -> dict:
-    """Analytic vs exact replay on ``n`` random (distinct shipped layer, environment design) pairs."""
+def calibration(n: int, seed: int, max_work: float, mode: str = "USER") -> dict:
+    """Analytic vs exact replay on ``n`` random (distinct shipped layer, environment design) pairs
+    (the environment's USER bandwidth mode, or the same designs in CALC mode)."""
     from archgym.envs.systolic import calibration_pairs
     from archgym.simulators.systolic import simulate
 
     t0 = time.perf_counter()
     rows = []
     for layer, config in calibration_pairs(n, seed, max_work):
+        if mode != "USER":
+            config = dataclasses.replace(config, bandwidth_mode=mode)
         a = simulate(config, [layer])["layers"][0]
         x = simulate(config, [layer], memory="replay")["layers"][0]
         rows.append({"overlap": layer.windows_overlap, "analytic": {k: a[k] for k in CALIBRATED},
                      "replay": {k: x[k] for k in CALIBRATED}})
-    out = {"pairs": n, "seed": seed, "max_work": max_work, "seconds": time.perf_counter() - t0, "all": {},
+    out = {"mode": mode, "pairs": n, "seed": seed, "max_work": max_work, "seconds": time.perf_counter() - t0, "all": {},
            "single_copy_ifmap": {}, "overlapping_windows": {}}
     for part, keep in (("all", lambda r: True), ("single_copy_ifmap", lambda r: not r["overlap"]),
                        ("overlapping_windows", lambda r: r["overlap"])):
@@ -285,9 +288,10 @@ def _markdown(res: dict) -> str:
         a, r = ag["analytic"][k], ag["replay"][k]
         lines.append(f"| {k} | {a['exact']}/{a['n']} | {a['max_rel_err']:.2%} / {a['median_rel_err']:.2%} | "
                      f"{r['exact']}/{r['n']} | {r['max_rel_err']:.2%} |")
-    cal = res.get("calibration")
-    if cal:
-        lines += ["", f"## Analytic vs exact replay, USER mode: {cal['pairs']} random (shipped layer, environment "
+    for cal in (res.get("calibration"), res.get("calibration_calc")):
+        if not cal:
+            continue
+        lines += ["", f"## Analytic vs exact replay, {cal.get('mode', 'USER')} mode: {cal['pairs']} random (shipped layer, environment "
                   f"design) pairs (seed {cal['seed']}, compute cycles x (rows + cols) <= {cal['max_work']:.0e})", "",
                   "Errors relative to the replay's figure (stalls: to its total cycles); `2x`: pairs off by more "
                   "than a factor 2; summed = analytic total / replay total over the pairs.", "",
@@ -346,6 +350,8 @@ def main(argv=None) -> int:
     print("Analytic vs replay on random environment designs:")
     cal = calibration(args.calibration if args.calibration is not None else (1500 if args.full else 300), 0,
                       4e7 if args.full else 1e7)
+    cal_calc = calibration(args.calibration if args.calibration is not None else (1500 if args.full else 300), 0,
+                           4e7 if args.full else 1e7, "CALC")
     print("Throughput:")
     thr = throughput(args.steps, args.batch)
     print("Whole network:")
@@ -354,7 +360,7 @@ def main(argv=None) -> int:
         "command": "python benchmarks/bench_systolic.py" + (" --full" if args.full else ""),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "comparison": comparison, "calibration": cal, "throughput": thr, "network_replay": net,
+        "comparison": comparison, "calibration": cal, "calibration_calc": cal_calc, "throughput": thr, "network_replay": net,
     }
     _write_atomic(RESULTS / "systolic.json", json.dumps(res, indent=2))
     md = _markdown(res)
