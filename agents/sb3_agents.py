@@ -356,6 +356,7 @@ class SB3DQN(SB3Agent):
     exploration_fraction: share of ``total_timesteps`` over which epsilon decays from 1 to ``exploration_final_eps``.
     exploration_final_eps: the final epsilon of epsilon-greedy.
     target_update_interval: steps between target-network updates.
+    gradient_steps: gradient steps per batch of designs (-1: one per design).
     max_designs: the largest space accepted (the Q-network has one output per design).
     real_bins: levels a continuous parameter is cut into.
     """
@@ -367,7 +368,8 @@ class SB3DQN(SB3Agent):
     def __init__(self, space: DesignSpace, seed: int | None = None, batch_size: int = 8, learning_rate: float = 1e-3,
                  total_timesteps: int = 2_000, learning_starts: int = 64, buffer_size: int = 10_000,
                  exploration_fraction: float = 0.5, exploration_final_eps: float = 0.05,
-                 target_update_interval: int = 100, max_designs: int = 100_000, real_bins: int = 16):
+                 target_update_interval: int = 100, gradient_steps: int = -1, max_designs: int = 100_000,
+                 real_bins: int = 16):
         for key, v in (("buffer_size", buffer_size), ("target_update_interval", target_update_interval),
                        ("max_designs", max_designs)):
             if int(v) < 1:
@@ -380,6 +382,9 @@ class SB3DQN(SB3Agent):
         self.learning_starts, self.buffer_size = int(learning_starts), int(buffer_size)
         self.exploration_fraction, self.exploration_final_eps = float(exploration_fraction), float(exploration_final_eps)
         self.target_update_interval, self.max_designs = int(target_update_interval), int(max_designs)
+        if int(gradient_steps) < 1 and int(gradient_steps) != -1:
+            raise ValueError(f"gradient_steps must be >= 1 or -1 (one per design), got {gradient_steps!r}")
+        self.gradient_steps = int(gradient_steps)
         super().__init__(space, seed, batch_size, learning_rate, total_timesteps, real_bins)
 
     def _model_kwargs(self) -> dict[str, Any]:
@@ -387,7 +392,7 @@ class SB3DQN(SB3Agent):
                 "exploration_fraction": self.exploration_fraction,
                 "exploration_final_eps": self.exploration_final_eps,
                 "target_update_interval": self.target_update_interval, "gamma": 0.0, "train_freq": 1,
-                "gradient_steps": 1}
+                "gradient_steps": self.gradient_steps}
 
 
 __all__ = ["SB3Agent", "SB3PPO", "SB3A2C", "SB3DQN"]
