@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import math
 
-import numba
 import numpy as np
 
 
@@ -70,8 +69,7 @@ def pipeline_finish_ns(durations: list[list[int]], queues: list[list[int]], acti
     return finish
 
 
-@numba.njit(cache=True)
-def _pipeline_kernel(dur, que, nq, limit):  # pragma: no cover - compiled
+def _pipeline_loop(dur, que, nq, limit):  # pragma: no cover - compiled by _kernel()
     c_n, p_n = dur.shape
     cap = c_n * p_n + 1
     wait = np.empty((nq, cap), dtype=np.int64)  # FIFO per queue
@@ -117,6 +115,20 @@ def _pipeline_kernel(dur, que, nq, limit):  # pragma: no cover - compiled
     return finish
 
 
+_compiled = None
+
+
+def _kernel():
+    """:func:`_pipeline_loop` compiled (numba, cached on disk) on first use, so that importing the package
+    does not load numba: most collectives never need it."""
+    global _compiled
+    if _compiled is None:
+        import numba
+
+        _compiled = numba.njit(cache=True)(_pipeline_loop)
+    return _compiled
+
+
 def identical_plan_finish_ns(phase_ns: list[int], phase_queues: list[int], count: int, active_chunks: int,
                              queues_per_dim: int) -> int:
     """:func:`pipeline_finish_ns` for ``count`` chunks that all have the same phases and queues (compiled;
@@ -126,4 +138,4 @@ def identical_plan_finish_ns(phase_ns: list[int], phase_queues: list[int], count
     dur = np.tile(np.asarray(phase_ns, dtype=np.int64), (count, 1))
     que = np.tile(np.asarray(phase_queues, dtype=np.int64), (count, 1))
     limit = math.ceil(active_chunks / queues_per_dim)
-    return int(_pipeline_kernel(dur, que, int(que.max()) + 1, limit))
+    return int(_kernel()(dur, que, int(que.max()) + 1, limit))
