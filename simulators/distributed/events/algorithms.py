@@ -10,6 +10,7 @@ doubleBinaryTree follows the states of ``DoubleBinaryTreeAllReduce.cc``.
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 
 
 class RingView:
@@ -101,8 +102,8 @@ class RingAlgorithm:
         self.release_packets()
 
     def release_packets(self):
-        npu = self.npu
-        npu.bundle(self.stream, self.processed, self.msg_size)
+        npu, stream = self.npu, self.stream  # npu.bundle(stream, processed, msg_size), inline
+        npu.register(partial(npu._reduce, stream, self.msg_size) if self.processed else stream.general, npu.endpoint_delay)
 
     def ready(self) -> bool:
         packets = self.packets
@@ -158,7 +159,8 @@ class DirectAlgorithm(RingAlgorithm):
 
     def process_max_count(self):
         npu = self.npu
-        npu.bundle(self.stream, self.processed, self.msg_size)  # release_packets
+        stream = self.stream  # release_packets, inline
+        npu.register(partial(npu._reduce, stream, self.msg_size) if self.processed else stream.general, npu.endpoint_delay)
         v, me = self.view, self.id
         base, stride, n = v.base, v.stride, v.size
         step = 1 if self.clockwise else -1  # receiver: one place on, sender: one place back

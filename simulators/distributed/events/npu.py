@@ -16,6 +16,19 @@ from functools import partial
 from heapq import heappush as _push
 
 
+def _memo(fn):
+    """``fn`` of one argument, remembered per argument (successful calls only)."""
+    memo: dict = {}
+
+    def call(x):
+        v = memo.get(x)
+        if v is None:
+            v = memo[x] = fn(x)
+        return v
+
+    return call
+
+
 class Bundle:
     """``PacketBundle``: a move to or from the memory agent, then (if ``processed``) the local reduction."""
 
@@ -63,7 +76,7 @@ class NPU:
         self.queue = queue
         self.net = net
         self.endpoint_delay = int(system.endpoint_delay)
-        self.reduction_ns = system.reduction_ns
+        self.reduction_ns = _memo(system.reduction_ns)
         self.threshold = math.ceil(system.active_chunks_per_dimension / queues_per_dim)
         self.active = [[] for _ in range(queues)]
         self.running = [0] * queues
