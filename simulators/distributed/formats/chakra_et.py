@@ -34,6 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archgym.simulators.distributed.formats import filecache
+from archgym.simulators.distributed.formats.chakra_fast import decode_nodes
 from archgym.simulators.distributed.formats.chakra_schema import AttributeProto, CollectiveCommType, GlobalMetadata, Node, NodeType
 from archgym.simulators.distributed.workload import WorkloadNode
 
@@ -208,8 +209,6 @@ _protobuf_bytes = [0]
 def use_compiled_reader() -> None:
     """Read plain traces with the compiled reader from now on (and load it now)."""
     _protobuf_bytes[0] = max(_protobuf_bytes[0], COMPILED_AFTER_BYTES)
-    from archgym.simulators.distributed.formats.chakra_fast import decode_nodes
-
     decode_nodes(b"", 0)
 _NAME_OF_COMM = {**{k: v for k, v in SIMULATED_COMM_TYPES.items()}, CollectiveCommType["BROADCAST"]: BROADCAST}
 _TRACES = filecache.cache()
@@ -277,8 +276,6 @@ def _fast(data: bytes):
         GlobalMetadata.FromString(data[pos:pos + length])
     except Exception:  # protobuf's DecodeError: read_et reports it
         return None
-    from archgym.simulators.distributed.formats.chakra_fast import decode_nodes
-
     return decode_nodes(data, pos + length)
 
 

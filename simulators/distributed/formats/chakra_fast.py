@@ -20,14 +20,14 @@ graph by construction:
   REDUCE_SCATTER or BROADCAST; node ids are unique and every dependency exists.
 
 Everything else (including every error ASTRA-sim or ``workload_nodes`` reports) is "not plain".
-Importing this module imports numba (about half a second), so ``chakra_et`` imports it only for files
-large enough for it to pay (workload traces, not a microbenchmark's one node).
+The decoder is compiled (numba, cached on disk) on its first call, not on import: loading numba costs about
+half a second, so ``chakra_et`` calls it only for files large enough for it to pay (workload traces, not a
+microbenchmark's one node).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 PLAIN = 0
 NOT_PLAIN = 1
@@ -40,7 +40,6 @@ for _k, _w in enumerate(_WORDS):
 _LENS = np.array([len(w) for w in _WORDS], np.int64)
 
 
-@njit(cache=True)
 def _varint(buf, pos, end):
     """(value, position after it); position -1 if truncated or 2^63 or more."""
     result = 0
@@ -56,7 +55,6 @@ def _varint(buf, pos, end):
         shift += 7
 
 
-@njit(cache=True)
 def _attr(buf, a, e, names, lens):
     """(which known name 0-4 or -1 for another, value kind, value, ok) of one AttributeProto in buf[a:e].
 
@@ -135,7 +133,6 @@ def _attr(buf, a, e, names, lens):
     return which, kind, value, True
 
 
-@njit(cache=True)
 def _decode(buf, start, names, lens):
     """(PLAIN or NOT_PLAIN, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps, signature) of buf[start:]."""
     end = buf.shape[0]
@@ -344,12 +341,29 @@ def _decode(buf, start, names, lens):
     return status, ids, kinds, dur, comm, size, name_a, name_n, dep_ptr, deps[:ndeps], sig[:p]
 
 
+_compiled = [False]
+
+
+def _compile() -> None:
+    """Replace the three decoder functions by their compiled versions (the callees first, as numba resolves
+    them as globals when it compiles the caller)."""
+    global _varint, _attr, _decode
+    import numba
+
+    _varint = numba.njit(cache=True)(_varint)
+    _attr = numba.njit(cache=True)(_attr)
+    _decode = numba.njit(cache=True)(_decode)
+    _compiled[0] = True
+
+
 def decode_nodes(data: bytes, start: int):
     """``None`` if ``data[start:]`` (a trace's node messages) is not plain (module docstring), else a dict of arrays:
     ``ids``, ``kinds`` (0 compute, 1 collective), ``dur`` (duration_micros of compute nodes), ``comm`` (Chakra
     comm_type, -1 for compute), ``size`` (bytes; BROADCAST: its duration in ns), ``name_a``/``name_n`` (offset and
     length of each name in ``data``), ``dep_ptr``/``deps`` (parents, data_deps then ctrl_deps, CSR) and
     ``signature`` (int64 array: the graph up to node ids, in ascending id)."""
+    if not _compiled[0]:
+        _compile()
     out = _decode(np.frombuffer(data, dtype=np.uint8), start, _NAMES, _LENS)
     if out[0] != PLAIN:
         return None
