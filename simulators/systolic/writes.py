@@ -393,19 +393,19 @@ def joint_buffers(df, R, C, M, N, K, B, bw, ev_if, n_if, c_if, ev_f, n_f, c_f, q
                     j0 = w + max(free - 1, 0)
                     gT = drain_end - S
                     jT = max(jA, writes_before(gT, df, R, C, Sr, Sc, T, rf, cf, L)) if gT > 0 else jA
+                    # (a write beyond the last is no event now, but a later read stall may bring the
+                    # drain's end within the writes)
                     if jT > j0:
-                        if j0 >= Nw:
-                            ofmap_done = True
-                        else:
+                        if j0 < Nw:
                             wait = True
                             ev_line = line_of_write(j0, df, R, C, Sr, Sc, T, rf, cf, L)
-                    elif jT >= Nw:
-                        ofmap_done = True
-                if not ofmap_done and not wait:
+                        else:
+                            jT = Nw
+                if not ofmap_done and not wait and jT < Nw:
                     ev_line = line_of_write(jT, df, R, C, Sr, Sc, T, rf, cf, L) if r < big else 0
-        if ofmap_done and r == big:
+        if r == big and (ofmap_done or ev_line == big):
             break
-        if ev_line <= r and not (ofmap_done and ev_line == big):
+        if ev_line <= r and ev_line < big:
             if wait:
                 if wait_line != ev_line:
                     wait_line, S_wait = ev_line, S

@@ -40,7 +40,6 @@ KNOWN_USER = {
     "36": ("dram_ifmap_reads",),  # googlenet 3x3 ws: the same (the filter channel sets its cycles)
     "38": _STALL + ("dram_ofmap_writes",),  # googlenet 3x3 is: overlapping windows, beyond the event budget
     "51": _STALL,  # yolo-tiny Conv9 ws: beyond the event budget
-    "81": ("dram_ofmap_writes",),  # GEMM 256x128x256 ws: more drains than the event budget
 }
 
 
