@@ -162,3 +162,7 @@ def test_every_sub_package_is_installed():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {_module_name(p) for folder in FOLDERS for p in (ROOT / folder).rglob("__init__.py")}
     assert sorted(on_disk - listed) == [], "add these to [tool.setuptools] packages in pyproject.toml"
+    # a folder of modules without __init__.py is a namespace package, which a non-editable install leaves out
+    bare = sorted(str(d.relative_to(ROOT)) for folder in FOLDERS for d in {p.parent for p in (ROOT / folder).rglob("*.py")}
+                  if not (d / "__init__.py").exists() and "__pycache__" not in d.parts)
+    assert bare == [], f"folders of modules without __init__.py: {bare}"
