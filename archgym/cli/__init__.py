@@ -1,4 +1,4 @@
-"""``archgym`` command line: run | simulate | sweep | collect | repair | analyze | surrogate.
+"""``archgym`` command line: run | simulate | sweep | benchmark | collect | repair | optimum | analyze | surrogate.
 
 Each command lives in its own module, which attaches itself to the apps of ``archgym.cli.app``;
 a new command is one module plus one line in ``COMMAND_MODULES``.
@@ -12,6 +12,7 @@ from archgym.cli.app import app
 COMMAND_MODULES = [
     "archgym.cli.run",
     "archgym.cli.sweep",
+    "archgym.cli.benchmark",
     "archgym.cli.collect",
     "archgym.cli.repair",
     "archgym.cli.optimum",

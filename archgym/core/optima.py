@@ -49,4 +49,18 @@ def shipped_optimum(env: Any) -> dict | None:
             "metrics": data["optimum"]["metrics"], "source": data["source"], "file": f.name}
 
 
-__all__ = ["problem", "problem_key", "shipped_optimum", "OPTIMA_DIR"]
+def shipped_front(env: Any) -> dict | None:
+    """The true Pareto front shipped with ``env``'s exact problem (``objectives`` and ``points``, each point a
+    ``design`` and its ``metrics``), or None where no enumeration shipped one."""
+    f = _shipped().get(problem_key(env))
+    if f is None:
+        return None
+    return json.loads(f.read_text()).get("pareto_front")
+
+
+def forget_shipped() -> None:
+    """Read ``datasets/optima/`` again on the next look-up (after a new optimum was written)."""
+    _shipped.cache_clear()
+
+
+__all__ = ["problem", "problem_key", "shipped_optimum", "shipped_front", "forget_shipped", "OPTIMA_DIR"]

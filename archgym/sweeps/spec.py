@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from archgym.agents import AGENTS, agent_class, make_agent
+from archgym.agents import ALL_AGENTS as AGENTS
+from archgym.agents import agent_class, make_agent
 from archgym.envs import ENVIRONMENTS
 from archgym.files.yaml_lines import YamlError, load_with_lines, path_text
 from archgym.runner import make_env
