@@ -68,12 +68,15 @@ KIND = {
     'simulators/        pure cost models (numpy, numba); no gymnasium, Ray, torch or agents': "layout",
 }
 
-#: the only edits the walk makes to what the README says: (pattern, replacement), budgets only,
+#: the only edits the walk makes to what the README says: (pattern, replacement), budgets only
+#: (designs, evaluations, training steps, boosting iterations: hgb's 2,000 trees take minutes on 2 cores),
 #: plus the one sweep the README analyses but does not run (ArchGym's grids: hours) read as the
 #: smoke sweep it does run
 SCALE = [
     (r"--n 100000\b", "--n 300"),
     (r"-n 20000\b", "-n 600"),
+    (r"--model hgb --out sys.surrogate", "--model hgb --param max_iter=100 --out sys.surrogate"),
+    (r"--model hgb --plot curve.png", "--model hgb --param max_iter=100 --sizes 100,480 --plot curve.png"),
     (r"recheck (\S+) --agent ga --budget 100000", r"recheck \1 --agent ga --budget 200"),
     (r"budget=200\b", "budget=6"),
     (r"total_timesteps=256", "total_timesteps=64"),

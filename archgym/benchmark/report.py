@@ -31,6 +31,13 @@ def headline_budget(table: pd.DataFrame, wanted: int = 200) -> int:
     return wanted if wanted in common else max(common)
 
 
+def agent_order(table: pd.DataFrame, budget: int) -> list[str]:
+    """Agents by their median normalised score at ``budget`` over panels (each panel's median first), best first."""
+    per_panel = table[table["budget"] == budget].groupby(PANEL + ["agent"])["score"].median()
+    overall = per_panel.groupby("agent").median().fillna(-np.inf)
+    return sorted(dict.fromkeys(table["agent"]), key=lambda a: (-overall.get(a, -np.inf), a))
+
+
 def summaries(table: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
     """:func:`~archgym.benchmark.scores.significance` of each panel."""
     return {key: significance(g) for key, g in table.groupby(PANEL, sort=False)}
@@ -39,7 +46,7 @@ def summaries(table: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
 def markdown(table: pd.DataFrame, *, command: str = "", wall_seconds: float | None = None, headline: int = 200) -> str:
     b = headline_budget(table, headline)
     sums = summaries(table)
-    agents = list(dict.fromkeys(table["agent"]))
+    agents = agent_order(table, b)
     panels = list(sums)
     lines = [f"# Leaderboard: {table['plan'].iat[0]}", ""]
     if command:
@@ -51,6 +58,7 @@ def markdown(table: pd.DataFrame, *, command: str = "", wall_seconds: float | No
               f"**Bold**: better than random search (one-sided Mann-Whitney U, p < {ALPHA}); "
               f"`*`: the leader or tied with it (two-sided test against the agent with the highest median, p >= {ALPHA}).",
               "", f"## Normalised score at {b} evaluations", "",
+              "Agents ordered by the median over environments of their median score.", "",
               "| agent | " + " | ".join(panel_name(k) for k in panels) + " |",
               "|---|" + "---:|" * len(panels)]
     for a in agents:
@@ -97,9 +105,13 @@ def panel_name(key: tuple) -> str:
 def _score_cell(r) -> str:
     if not np.isfinite(r["score_median"]):
         return "n/a"
-    txt = f"{r['score_median']:.0f} [{r['score_q25']:.0f}, {r['score_q75']:.0f}]"
+    txt = f"{_int(r['score_median'])} [{_int(r['score_q25'])}, {_int(r['score_q75'])}]"
     txt = f"**{txt}**" if r["beats_random"] else txt
     return txt + (" `*`" if r["tied_with_leader"] else "")
+
+
+def _int(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else str(int(round(x)))  # no "-0"
 
 
 def _p(p) -> str:
@@ -117,7 +129,7 @@ def plot_scores(table: pd.DataFrame, path: str | os.PathLike, headline: int = 20
 
     b = headline_budget(table, headline)
     t = table[table["budget"] == b]
-    agents = list(dict.fromkeys(table["agent"]))
+    agents = agent_order(table, b)
     panels = list(dict.fromkeys(zip(t["entry"], t["workload"])))
     m = np.full((len(agents), len(panels)), np.nan)
     for j, k in enumerate(panels):
@@ -130,7 +142,7 @@ def plot_scores(table: pd.DataFrame, path: str | os.PathLike, headline: int = 20
     for i in range(len(agents)):
         for j in range(len(panels)):
             if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.0f}", ha="center", va="center", fontsize=8)
+                ax.text(j, i, _int(m[i, j]), ha="center", va="center", fontsize=8)
     ax.set_xticks(range(len(panels)), [panel_name(k) for k in panels], rotation=25, ha="right", fontsize=8)
     ax.set_yticks(range(len(agents)), agents, fontsize=8)
     fig.colorbar(im, ax=ax, label="median normalised score")
@@ -211,4 +223,5 @@ def write_report(table: pd.DataFrame, rows_by_panel: dict[tuple, pd.DataFrame], 
             plot_convergence(score_curves(rows_by_panel, table), folder / f"{name}_convergence.png")]
 
 
-__all__ = ["markdown", "panel_name", "plot_scores", "plot_convergence", "score_curves", "summaries", "headline_budget", "write_report"]
+__all__ = ["markdown", "panel_name", "agent_order", "plot_scores", "plot_convergence", "score_curves", "summaries",
+           "headline_budget", "write_report"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -12,6 +12,15 @@ import typer
 from archgym.cli.app import app
 from archgym.cli.options import console, fail
 from archgym.files.lock import LockError
+
+
+def sweeps_wall_seconds(out: Path) -> float | None:
+    """Total wall time of the benchmark's sweeps, from their dataset cards (None if a card is missing)."""
+    cards = sorted((out / "sweeps").glob("*/dataset.json"))
+    try:
+        return sum(json.loads(c.read_text())["time"]["wall_seconds_total"] for c in cards) if cards else None
+    except (KeyError, ValueError):
+        return None
 
 
 @app.command(
@@ -76,10 +85,11 @@ def benchmark_command(
         raise typer.Exit(130) from None
     except (BenchmarkError, SweepError, RecordsError, LockError, FileNotFoundError, ValueError) as e:
         fail(str(e), code=1)
-    command = "archgym benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["benchmark"] \
-        else f"archgym benchmark {plan}"
+    # the command that runs this benchmark (not the report-only or publishing options of this call)
+    command = " ".join(["archgym benchmark", shlex.quote(plan)] + ([f"--seeds {seeds}"] if seeds else [])
+                       + [f"--agent {a}" for a in agent] + [f"--env {e}" for e in env])
     rows_by_panel = {(x["entry"], str(x["env"].workload)): x["rows"] for x in loaded}
-    wall = None if report_only else time.perf_counter() - t0
+    wall = time.perf_counter() - t0 if not report_only else sweeps_wall_seconds(out)
     files = report.write_report(table, rows_by_panel, out, command=command, wall_seconds=wall, headline=headline)
     if publish is not None:
         files += report.write_report(table, rows_by_panel, publish, command=command, wall_seconds=wall, headline=headline)

@@ -156,14 +156,19 @@ def learning_curve_command(
     plot: Path | None = typer.Option(None, "--plot", help="write a plot (png/pdf/svg)"),
     env_id: str | None = typer.Option(None, "--env"),
     workload: str | None = typer.Option(None, "--workload", "-w"),
+    param: list[str] = typer.Option([], "--param", "-p", help="hyper-parameter key=value of every model, value as "
+                                                              "JSON (repeatable), e.g. -p max_iter=200"),
 ) -> None:
     from archgym.files.atomic import atomic_path
     from archgym.surrogates.curves import designs_needed, learning_curve
 
+    params = parse_json_values(param, "--param")
+
     try:
         with working(f"learning curve of {', '.join(model)} (one fit per model and training-set size)"):
             curve = learning_curve([str(d) for d in dataset], model, _sizes(sizes), env_id=env_id,
-                                   workload=workload, test_fraction=test_fraction, seed=seed)
+                                   workload=workload, test_fraction=test_fraction, seed=seed,
+                                   params={m: params for m in model} if params else None)
     except _errors() as e:
         fail(str(e))
     if out is not None:

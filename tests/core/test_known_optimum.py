@@ -88,3 +88,25 @@ def test_enumeration_reproduces_the_shipped_resnet18_optimum(tmp_path):
     got = find_optimum("archgym/SystolicArray-v0", env_kwargs={"workload": "resnet18"}, progress=False).to_dict()
     for key in ("problem_key", "n_designs", "n_feasible", "n_optimal", "optimum", "pareto_front"):
         assert got[key] == data[key], key
+
+
+BEST_KNOWN = sorted(p for p in datasets.path(OPTIMA_DIR).glob("*.json") if json.loads(p.read_text())["source"].startswith("best known"))
+
+
+def test_best_known_designs_are_shipped_for_the_environments_that_cannot_be_enumerated():
+    envs = {json.loads(p.read_text())["problem"]["env_id"] for p in BEST_KNOWN}
+    assert {"archgym/SoC-v1", "archgym/DRAM-v1", "archgym/DistributedTraining-v0"} <= envs
+
+
+@pytest.mark.parametrize("path", BEST_KNOWN, ids=[p.stem for p in BEST_KNOWN])
+def test_a_best_known_design_is_reproduced_with_its_provenance(path):
+    """gym.make's defaults pose the shipped problem, and the design re-simulates to the shipped reward."""
+    data = json.loads(path.read_text())
+    env = gym.make(data["problem"]["env_id"], workload=data["problem"]["workload"]).unwrapped
+    assert problem_key(env) == data["problem_key"]
+    opt = env.known_optimum()
+    assert opt["source"] == data["source"] and "archgym benchmark" in opt["source"] and "seed" in opt["source"]
+    ev = env.evaluate(opt["design"])
+    assert env.reward_of(ev) == opt["reward"] and ev.feasible
+    others = _rewards(env, env.design_space.sample_many(200, rng=2))
+    assert others.max() <= opt["reward"], "200 random designs do not beat the best of the benchmark's 26,000"
