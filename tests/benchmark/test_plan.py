@@ -51,3 +51,15 @@ def test_a_plan_file_error_names_file_and_line(tmp_path):
 def test_an_unknown_plan_name_lists_the_named_plans():
     with pytest.raises(BenchmarkPlanError, match="leaderboard"):
         load_plan("no-such-plan")
+
+
+def test_the_plan_in_the_docs_is_a_valid_plan(tmp_path):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "benchmark.md").read_text()
+    [block] = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    (tmp_path / "plan.yaml").write_text(block)
+    plan = load_plan(tmp_path / "plan.yaml")
+    assert [e.label for e in plan.entries] == ["SystolicArray-v0", "dram-power"]
+    assert plan.entries[0].budgets == [50, 200, 1000] and plan.entries[1].budgets == [50, 200]
