@@ -15,8 +15,9 @@ budgets are read off the same runs (no agent is told its budget, so the first 50
         budgets: [50, 200, 1000]
       - {id: archgym/DRAM-v1, label: dram-v1-power, kwargs: {objective: power}}
 
-Named plans (:data:`PLANS`) ship with archgym: ``leaderboard`` (the shipped leaderboard) and
-``marl-study`` (the MARL paper's comparison on DRAM-v1), plus ``smoke`` (a minute, for tests).
+Named plans (:data:`PLANS`) ship with archgym: ``leaderboard`` (the shipped leaderboard),
+``marl-study`` (the MARL paper's comparison on DRAM-v1), ``best-known`` (best-known designs of the
+other environments, for ``--save-best-known``) and ``smoke`` (a minute, for tests).
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ PLANS: dict[str, dict] = {
         "envs": [{"id": "archgym/DRAM-v1", "label": f"DRAM-v1-{objective}-{trace}", "workloads": [trace],
                   "kwargs": {"objective": objective}}
                  for objective in ("power", "latency") for trace in ("stream", "random", "conflict")],
+    },
+    "best-known": {
+        "name": "best-known",
+        "description": "best-known designs of the environments outside the leaderboard (slower simulators, or SoC-v0's "
+                       "mostly infeasible space): four agents, three seeds, 200 evaluations",
+        "seeds": 3,
+        "budgets": [200],
+        "agents": ["random", "ga", {"name": "bo", "params": {"batch_size": 4}}, "aco"],
+        "envs": [{"id": "archgym/DRAM-v0"}, {"id": "archgym/SoC-v0"}, {"id": "archgym/Mapping-v0"},
+                 {"id": "archgym/Dataflow-v0"}],
     },
     "smoke": {
         "name": "smoke",
