@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,9 @@ def markdown(table: pd.DataFrame, *, command: str = "", wall_seconds: float | No
               "**Normalised score** (100 = the known optimum, 0 = random search's median best at the same budget, "
               "negative = worse than that; as Bayesmark normalises): median [q25, q75] over seeds. "
               f"**Bold**: better than random search (one-sided Mann-Whitney U, p < {ALPHA}); "
-              f"`*`: the leader or tied with it (two-sided test against the agent with the highest median, p >= {ALPHA}).",
+              f"`*`: the leader or tied with it (two-sided test against the agent with the highest median, p >= {ALPHA}). "
+              "n/a: random search's median already reaches the optimum at that budget (a plateau: no score can "
+              "separate the agents; compare their best rewards below).",
               "", f"## Normalised score at {b} evaluations", "",
               "Agents ordered by the median over environments of their median score.", "",
               "| agent | " + " | ".join(panel_name(k) for k in panels) + " |",
@@ -171,8 +174,10 @@ def plot_convergence(curves: dict[tuple, dict[str, np.ndarray]], path: str | os.
     for ax, (key, by_agent) in zip(axes.flat, curves.items()):
         for a, s in by_agent.items():
             x = np.arange(1, s.shape[1] + 1)
-            med = np.nanmedian(s, axis=0)
-            q25, q75 = np.nanpercentile(s, [25, 75], axis=0)
+            with warnings.catch_warnings():  # budgets where random search is already at the optimum have no score
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = np.nanmedian(s, axis=0)
+                q25, q75 = np.nanpercentile(s, [25, 75], axis=0)
             ax.plot(x, med, color=colors[a], lw=1.4, label=a)
             ax.fill_between(x, q25, q75, color=colors[a], alpha=0.12, lw=0)
         ax.set_xscale("log")
