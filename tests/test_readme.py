@@ -76,7 +76,7 @@ SCALE = [
     (r"--n 100000\b", "--n 300"),
     (r"-n 20000\b", "-n 600"),
     (r"--model hgb --out sys.surrogate", "--model hgb --param max_iter=100 --out sys.surrogate"),
-    (r"--model hgb --plot curve.png", "--model hgb --param max_iter=100 --sizes 100,480 --plot curve.png"),
+    (r"--model hgb --plot curve.png", "--model hgb --param max_iter=100 --sizes 100,400 --plot curve.png"),
     (r"recheck (\S+) --agent ga --budget 100000", r"recheck \1 --agent ga --budget 200"),
     (r"budget=200\b", "budget=6"),
     (r"total_timesteps=256", "total_timesteps=64"),
