@@ -130,6 +130,10 @@ def _learn(sb3, torch, algorithm: str, kwargs: dict, seed: int, total_timesteps:
     try:
         torch.manual_seed(seed)
         box["model"] = getattr(sb3, algorithm)("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **kwargs)
+        # a logger with no outputs: SB3's default creates a folder in the temp directory for every model
+        from stable_baselines3.common.logger import Logger
+
+        box["model"].set_logger(Logger(folder=None, output_formats=[]))
         reset = True
         while True:  # a budget longer than the horizon: learn on, the schedules at their final values
             box["model"].learn(total_timesteps=total_timesteps, reset_num_timesteps=reset)

@@ -234,3 +234,15 @@ def test_matches_or_beats_random_search_on_the_median_of_seeds(name):
     ours, rand = median_best(name), median_best("random")
     print(f"{name}: median best reward {ours:.4f} vs random {rand:.4f} ({n_seeds} seeds, {budget} designs)")
     assert ours >= rand
+
+
+def test_sb3_agents_leave_no_log_folders_behind(tmp_path, monkeypatch):
+    """SB3's default logger makes a folder in the temp directory for every model; a sweep made hundreds."""
+    pytest.importorskip("stable_baselines3")
+    import tempfile
+
+    from archgym.runner import run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run(Small(), "sb3-ppo", 40, seed=0, progress=False, plot=False)
+    assert not list(tmp_path.glob("SB3-*")), "SB3 wrote a log folder into the temp directory"
