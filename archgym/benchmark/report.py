@@ -20,6 +20,7 @@ import pandas as pd
 
 from archgym.benchmark.scores import ALPHA, significance
 from archgym.files.atomic import atomic_path
+from archgym.plots import save_figure_atomic
 
 PANEL = ["entry", "workload"]
 
@@ -128,8 +129,6 @@ def plot_scores(table: pd.DataFrame, path: str | os.PathLike, headline: int = 20
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from archgym.plots import save_figure_atomic
-
     b = headline_budget(table, headline)
     t = table[table["budget"] == b]
     agents = agent_order(table, b)
@@ -161,8 +160,6 @@ def plot_convergence(curves: dict[tuple, dict[str, np.ndarray]], path: str | os.
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from archgym.plots import save_figure_atomic
 
     n = len(curves)
     cols = min(3, n)

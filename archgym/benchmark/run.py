@@ -18,13 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import archgym
+from archgym import datasets
 from archgym.benchmark.plan import BenchmarkPlan, load_plan
 from archgym.benchmark.scores import best_at_budgets, hypervolume_ratios, normalised_scores
-from archgym.core.optima import forget_shipped, shipped_front
+from archgym.core.optima import OPTIMA_DIR, forget_shipped, problem, problem_key, shipped_front
 from archgym.files.atomic import atomic_path
-from archgym.records import load_records
+from archgym.records import load_records, write_json_atomic
 from archgym.runner import make_env
 from archgym.sweeps.dataset import evaluation_dirs
+from archgym.sweeps.run import run_sweep
 
 SWEEPS_DIR = "sweeps"
 TABLE_COLUMNS = ["plan", "entry", "env_id", "workload", "agent", "seed", "run_id", "budget", "evaluations", "best",
@@ -42,8 +45,6 @@ class BenchmarkInterrupted(BenchmarkError):
 def run_benchmark(plan: BenchmarkPlan | str | os.PathLike | dict, out: str | os.PathLike, *, address: str | None = None,
                   num_cpus: int | None = None, resume: bool = True, progress: bool = True) -> pd.DataFrame:
     """Run (or resume) every entry of ``plan`` into ``out`` and return :func:`score_table`'s table."""
-    from archgym.sweeps.run import run_sweep
-
     if not isinstance(plan, BenchmarkPlan):
         plan = load_plan(plan)
     out = Path(out)
@@ -146,11 +147,6 @@ def save_best_known(plan: BenchmarkPlan, out: str | os.PathLike, folder: str | o
                     loaded: list[dict] | None = None) -> list[Path]:
     """Write each panel's best design as its best-known optimum (where no exact optimum is shipped), with
     provenance, where ``env.unwrapped.known_optimum()`` finds it; the design is re-simulated first."""
-    import archgym
-    from archgym import datasets
-    from archgym.core.optima import OPTIMA_DIR, problem, problem_key
-    from archgym.records import write_json_atomic
-
     written = []
     for b in best_runs(plan, out, loaded):
         env = b["env"]
