@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 
 import archgym
-from archgym import datasets
 from archgym.core.notices import quiet
-from archgym.core.optima import OPTIMA_DIR, problem, problem_key
+from archgym.core.optima import optimum_file, problem, problem_key
 from archgym.core.spaces import DesignSpace
 from archgym.records import write_json_atomic
 from archgym.runner import make_env
@@ -137,9 +136,7 @@ def find_optimum(env_id: str, *, env_kwargs: Mapping[str, Any] | None = None, ch
 
 def optimum_path(result: OptimumResult, folder: str | Path | None = None) -> Path:
     """Where :func:`save_optimum` writes: ``<env>-<workload>-<problem key>.json`` under ``datasets/optima``."""
-    p = result.problem
-    name = f"{p['env_id'].split('/')[-1]}-{Path(p['workload']).stem}-{result.problem_key}.json"
-    return Path(folder if folder is not None else datasets.path(OPTIMA_DIR)) / name
+    return optimum_file(result.problem, result.problem_key, folder)
 
 
 def save_optimum(result: OptimumResult, folder: str | Path | None = None) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from pathlib import Path
 
@@ -19,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 import archgym
-from archgym import datasets
 from archgym.benchmark.plan import BenchmarkPlan, load_plan
 from archgym.benchmark.scores import best_at_budgets, hypervolume_ratios, normalised_scores
-from archgym.core.optima import OPTIMA_DIR, forget_shipped, problem, problem_key, shipped_front
+from archgym.core.optima import forget_shipped, optimum_file, problem, problem_key, shipped_front
 from archgym.files.atomic import atomic_path
 from archgym.records import load_records, write_json_atomic
 from archgym.runner import make_env
@@ -163,19 +161,11 @@ def save_best_known(plan: BenchmarkPlan, out: str | os.PathLike, folder: str | o
                   f"{b['n_evaluations']:,} evaluations; archgym {archgym.__version__}, {time.strftime('%Y-%m-%d')})")
         data = {"problem": problem(env), "problem_key": problem_key(env), "source": source,
                 "optimum": {"design": ev.design, "reward": reward, "metrics": dict(ev.metrics)}}
-        name = f"{env.env_id.split('/')[-1]}-{_file_word(str(env.workload))}-{data['problem_key']}.json"
-        path = Path(folder if folder is not None else datasets.path(OPTIMA_DIR)) / name
+        path = optimum_file(data["problem"], data["problem_key"], folder)
         path.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_json_atomic(json.loads(json.dumps(data, default=_plain)), path))
     forget_shipped()
     return written
-
-
-def _file_word(workload: str) -> str:
-    """A workload as a portable file-name word: a file's stem, other characters than [A-Za-z0-9_.-] as '_'."""
-    path = Path(workload)
-    word = path.stem if path.suffix.lower() in (".csv", ".json", ".yaml", ".yml", ".stl", ".txt") else workload
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", word)
 
 
 def _plain(v):

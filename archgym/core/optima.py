@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,17 @@ def shipped_optimum(env: Any) -> dict | None:
             "metrics": data["optimum"]["metrics"], "source": data["source"], "file": f.name}
 
 
+def optimum_file(problem_: dict, key: str, folder: str | Path | None = None) -> Path:
+    """Where an optimum of ``problem_`` (with :func:`problem_key` ``key``) is written:
+    ``<env>-<workload>-<key>.json`` under ``datasets/optima`` (or ``folder``). The workload is a file's
+    stem, or its name with every character outside [A-Za-z0-9_.-] as '_' (``resnet50:layer1.0.conv2``)."""
+    workload = Path(problem_["workload"])
+    word = workload.stem if workload.suffix.lower() in (".csv", ".json", ".yaml", ".yml", ".stl", ".txt") \
+        else problem_["workload"]
+    name = f"{problem_['env_id'].split('/')[-1]}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', word)}-{key}.json"
+    return Path(folder if folder is not None else datasets.path(OPTIMA_DIR)) / name
+
+
 def shipped_front(env: Any) -> dict | None:
     """The true Pareto front shipped with ``env``'s exact problem (``objectives`` and ``points``, each point a
     ``design`` and its ``metrics``), or None where no enumeration shipped one."""
@@ -63,4 +75,4 @@ def forget_shipped() -> None:
     _shipped.cache_clear()
 
 
-__all__ = ["problem", "problem_key", "shipped_optimum", "shipped_front", "forget_shipped", "OPTIMA_DIR"]
+__all__ = ["problem", "problem_key", "optimum_file", "shipped_optimum", "shipped_front", "forget_shipped", "OPTIMA_DIR"]

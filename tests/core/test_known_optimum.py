@@ -110,3 +110,12 @@ def test_a_best_known_design_is_reproduced_with_its_provenance(path):
     assert env.reward_of(ev) == opt["reward"] and ev.feasible
     others = _rewards(env, env.design_space.sample_many(200, rng=2))
     assert others.max() <= opt["reward"], "200 random designs do not beat the best of the benchmark's 26,000"
+
+
+def test_optimum_file_names_are_portable_words(tmp_path):
+    from archgym.core.optima import optimum_file
+
+    assert optimum_file({"env_id": "archgym/Mapping-v0", "workload": "resnet50:layer1.0.conv2"}, "k", tmp_path).name \
+        == "Mapping-v0-resnet50_layer1.0.conv2-k.json"
+    assert optimum_file({"env_id": "archgym/SystolicArray-v0", "workload": "/x/my net.csv"}, "k", tmp_path).name \
+        == "SystolicArray-v0-my_net-k.json"
