@@ -45,6 +45,13 @@ def run_benchmark(plan: BenchmarkPlan | str | os.PathLike | dict, out: str | os.
     """Run (or resume) every entry of ``plan`` into ``out`` and return :func:`score_table`'s table."""
     if not isinstance(plan, BenchmarkPlan):
         plan = load_plan(plan)
+    run_sweeps(plan, out, address=address, num_cpus=num_cpus, resume=resume, progress=progress)
+    return score_table(plan, out)
+
+
+def run_sweeps(plan: BenchmarkPlan, out: str | os.PathLike, *, address: str | None = None, num_cpus: int | None = None,
+               resume: bool = True, progress: bool = True) -> None:
+    """Run (or resume) the sweep of every entry of ``plan`` into ``OUT/sweeps/<label>/``; score nothing."""
     out = Path(out)
     for entry in plan.entries:
         result = run_sweep(entry.sweep, out / SWEEPS_DIR / entry.label, address=address, num_cpus=num_cpus,
@@ -56,7 +63,6 @@ def run_benchmark(plan: BenchmarkPlan | str | os.PathLike | dict, out: str | os.
             first = result.errored[0]
             raise BenchmarkError(f"benchmark entry {entry.label}: {len(result.errored)} trial(s) failed, e.g. "
                                f"{first['agent']} seed {first['seed']}: {first['error']}")
-    return score_table(plan, out)
 
 
 def panels(plan: BenchmarkPlan, out: str | os.PathLike) -> list[dict]:
@@ -172,5 +178,5 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-__all__ = ["BenchmarkError", "BenchmarkInterrupted", "run_benchmark", "panels", "score_table", "best_runs", "save_best_known",
+__all__ = ["BenchmarkError", "BenchmarkInterrupted", "run_benchmark", "run_sweeps", "panels", "score_table", "best_runs", "save_best_known",
            "SWEEPS_DIR", "TABLE_COLUMNS"]

@@ -55,7 +55,7 @@ def benchmark_command(
 ) -> None:
     from archgym.benchmark import report
     from archgym.benchmark.plan import BenchmarkPlanError, load_plan
-    from archgym.benchmark.run import BenchmarkError, BenchmarkInterrupted, panels, run_benchmark, score_table
+    from archgym.benchmark.run import BenchmarkError, BenchmarkInterrupted, panels, run_sweeps, score_table
     from archgym.benchmark.run import save_best_known as save
     from archgym.records import RecordsError
     from archgym.sweeps.run import SweepError
@@ -77,7 +77,7 @@ def benchmark_command(
     t0 = time.perf_counter()
     try:
         if not report_only:
-            run_benchmark(p, out, address=address, num_cpus=num_cpus, progress=progress)
+            run_sweeps(p, out, address=address, num_cpus=num_cpus, progress=progress)
         loaded = panels(p, out)
         table = score_table(p, out, loaded=loaded)
     except BenchmarkInterrupted as e:
