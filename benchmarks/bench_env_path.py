@@ -2,8 +2,13 @@
 
 For every registered id (with the small-workload settings below for the slow ones), in one process:
 
-- **single**: ``env.step`` on random actions (cache off), steps/s, and the time ``step`` adds above the
-  simulator's own ``simulate_batch`` call on the same designs (decode, reward, observation, info);
+- **single**: ``env.step`` on random actions (cache off), steps/s; and the time ``step`` adds above the
+  model's own call (decode, evaluation bookkeeping, reward, observation, info), measured as ``step`` with the
+  environment's ``simulate_batch`` replaced by a stub that returns the model's stored results for the same
+  designs (thousands of steps, so the figure is exact to a fraction of a microsecond even where the model takes
+  milliseconds; the stub's own call is subtracted). The older estimate, ``step`` minus ``simulate_batch([d])``
+  timed separately, is kept beside it: it is the difference of two noisy timings, meaningless where the model
+  takes milliseconds on a shared machine (Dataflow-v0's 3,197 us of an earlier run was such noise);
 - **vector**: ``gymnasium.make_vec(id, num_envs=N)`` (archgym's native vector env, SameStep autoreset, cache
   off), designs/s, and its ratio to batched;
 - **batched**: ``env.unwrapped.evaluate_many`` on N x steps designs at once (cache off), designs/s.
@@ -11,7 +16,12 @@ For every registered id (with the small-workload settings below for the slow one
 Then Stable-Baselines3 PPO's frames/s on one Synthetic-v0 environment against ``SB3VecEnv`` with N copies.
 Random actions are seeded; every figure is a median of ``--repeats`` timings.
 
-    .venv/bin/python benchmarks/bench_env_path.py [--num-envs 64] [--steps 8] [--save]
+With ``--first-use``, the start-up of every id in fresh processes: ``gym.make`` plus the first ``step`` (which
+evaluates the baseline where the targets derive from it) with the numba cache warm (the installation's), and
+with a cold one (``NUMBA_CACHE_DIR`` set to an empty temporary folder, the shared cache untouched): what a
+first-ever use costs, with whether its first-use notice was printed.
+
+    .venv/bin/python benchmarks/bench_env_path.py [--num-envs 64] [--steps 8] [--first-use] [--save]
 
 With --save, writes benchmarks/results/bench_env_path.md and .json.
 """
@@ -19,9 +29,14 @@ With --save, writes benchmarks/results/bench_env_path.md and .json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,6 +61,24 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(out)
 
 
+def step_adds_us(env, actions: list, designs: list, steps: int = 2000, repeats: int = 7) -> float:
+    """Microseconds ``env.step`` spends outside the model's call: ``simulate_batch`` replaced by a stub that returns
+    the stored result of each design (the stub's own call time subtracted)."""
+    results = [env.simulate_batch([d])[0] for d in designs]
+    cycle = itertools.cycle(results)
+    stub = lambda ds: [next(cycle)]  # noqa: E731
+    acts = list(itertools.islice(itertools.cycle(actions), steps - steps % len(actions)))
+    empty = [None]
+    t_stub = _median_time(lambda: [stub(empty) for _ in acts], repeats) / len(acts)
+    env.simulate_batch = stub
+    try:
+        step = env.step
+        t = _median_time(lambda: [step(a) for a in acts], repeats) / len(acts)
+    finally:
+        del env.simulate_batch
+    return (t - t_stub) * 1e6
+
+
 def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     kw = {**KWARGS.get(env_id, {}), "cache_size": 0}
     env = gym.make(env_id, **kw).unwrapped
@@ -59,15 +92,53 @@ def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     t_step = _median_time(lambda: [env.step(a) for a in actions[:k]], repeats) / k
     t_sim = _median_time(lambda: [env.simulate_batch([d]) for d in designs[:k]], repeats) / k
     t_batch = _median_time(lambda: env.evaluate_many(designs), repeats) / len(designs)
+    adds = step_adds_us(env, actions[:k], designs[:k])
     venv = gym.make_vec(env_id, num_envs=n, autoreset_mode="SameStep", **kw)
     venv.reset(seed=0)
     venv.action_space.seed(0)
     vacts = [venv.action_space.sample() for _ in range(steps)]
     venv.step(vacts[0])
     t_vec = _median_time(lambda: [venv.step(a) for a in vacts], repeats) / (n * steps)
-    return {"env": env_id, "single_steps_per_s": 1 / t_step, "step_overhead_us": (t_step - t_sim) * 1e6,
+    return {"env": env_id, "single_steps_per_s": 1 / t_step, "step_adds_us": adds,
+            "step_minus_simulate_us": (t_step - t_sim) * 1e6,
             "simulate_us": t_sim * 1e6, "vector_designs_per_s": 1 / t_vec, "batched_designs_per_s": 1 / t_batch,
             "vector_vs_batched": t_batch / t_vec}
+
+
+FIRST_USE = """
+import sys, time
+t0 = time.perf_counter()
+import gymnasium as gym
+import archgym
+t1 = time.perf_counter()
+env = gym.make(sys.argv[1])
+t2 = time.perf_counter()
+env.reset(seed=0)
+env.action_space.seed(0)
+env.step(env.action_space.sample())
+print(t1 - t0, t2 - t1, time.perf_counter() - t2)
+"""
+
+
+def _start(env_id: str, cache_dir: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "ARCHGYM_QUIET"}
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", FIRST_USE, env_id], env=env, capture_output=True,
+                       text=True, check=True, cwd=ROOT)
+    t_import, t_make, t_step = map(float, r.stdout.split())
+    return {"import_s": t_import, "make_s": t_make, "first_step_s": t_step, "make_step_s": t_make + t_step,
+            "notice": "compiling its numba kernels" in r.stderr}
+
+
+def first_use(env_id: str, repeats: int) -> dict:
+    """Fresh processes: ``import archgym``, ``gym.make`` and the first ``step``, warm cache (median) and cold."""
+    _start(env_id, None)  # the installation's cache made warm for this id
+    warm = [_start(env_id, None) for _ in range(repeats)]
+    with tempfile.TemporaryDirectory() as cold_dir:
+        cold = _start(env_id, cold_dir)
+    med = {k: statistics.median(w[k] for w in warm) for k in ("import_s", "make_s", "first_step_s", "make_step_s")}
+    return {"env": env_id, "warm": {**med, "notice": any(w["notice"] for w in warm)}, "cold": cold}
 
 
 def sb3_frames(n: int, frames: int) -> dict:
@@ -97,34 +168,67 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sb3-frames", type=int, default=8192)
+    ap.add_argument("--first-use", action="store_true", help="also time start-up in fresh processes (warm and cold cache)")
+    ap.add_argument("--only", nargs="*", help="these ids only (not with --save)")
+    ap.add_argument("--no-sb3", action="store_true", help="skip the Stable-Baselines3 frames/s")
     ap.add_argument("--save", action="store_true")
     args = ap.parse_args()
+    if args.save and (args.only or args.no_sb3):
+        ap.error("--save writes the whole table: not with --only or --no-sb3")
+    ids = args.only or sorted(archgym.ENVIRONMENTS)
+    starts = []
+    if args.first_use:
+        for env_id in ids:
+            f = first_use(env_id, args.repeats)
+            starts.append(f)
+            print(f"{env_id:32s} warm: make + first step {f['warm']['make_step_s']:.2f} s (import "
+                  f"{f['warm']['import_s']:.2f} s); cold: {f['cold']['make_step_s']:.2f} s, notice "
+                  f"{'yes' if f['cold']['notice'] else 'NO'}", flush=True)
     rows = []
-    for env_id in sorted(archgym.ENVIRONMENTS):
+    for env_id in ids:
         r = measure(env_id, args.num_envs, args.steps, args.repeats)
         rows.append(r)
-        print(f"{env_id:32s} single {r['single_steps_per_s']:9.0f}/s (step adds {r['step_overhead_us']:6.1f} us above "
-              f"{r['simulate_us']:9.1f} us), vector {r['vector_designs_per_s']:9.0f}/s, batched "
-              f"{r['batched_designs_per_s']:9.0f}/s ({r['vector_vs_batched']:.0%})", flush=True)
-    sb3 = sb3_frames(args.num_envs, args.sb3_frames)
+        print(f"{env_id:32s} single {r['single_steps_per_s']:9.0f}/s (step adds {r['step_adds_us']:6.1f} us above "
+              f"{r['simulate_us']:9.1f} us; step - simulate {r['step_minus_simulate_us']:7.1f} us), vector "
+              f"{r['vector_designs_per_s']:9.0f}/s, batched {r['batched_designs_per_s']:9.0f}/s "
+              f"({r['vector_vs_batched']:.0%})", flush=True)
+    sb3 = {} if args.no_sb3 else sb3_frames(args.num_envs, args.sb3_frames)
     lines = ["# The environment path: single, vector and batched", "",
-             f"`.venv/bin/python benchmarks/bench_env_path.py --num-envs {args.num_envs} --steps {args.steps} --save` "
+             f"`.venv/bin/python benchmarks/bench_env_path.py --num-envs {args.num_envs} --steps {args.steps}"
+             f"{' --first-use' if args.first_use else ''} --save` "
              f"({platform.machine()}, Python {platform.python_version()}, one process; 2 cores shared with other work). "
              "Cache off everywhere; median of "
-             f"{args.repeats} timings. *step adds*: `step` time minus `simulate_batch([design])` on the same designs.", "",
-             "| environment | single steps/s | step adds (us) | simulate one (us) | vector designs/s | batched designs/s | "
-             "vector / batched |", "|---|---|---|---|---|---|---|"]
+             f"{args.repeats} timings. *step adds*: what `step` spends outside the model's call (decode, evaluation "
+             "bookkeeping, reward, observation, info), timed over 2,000 steps with `simulate_batch` replaced by a stub "
+             "returning the model's stored results for the same designs. *step - simulate*: `step` minus "
+             "`simulate_batch([design])` timed separately (the older estimate: a difference of two noisy timings, "
+             "meaningless where the model takes milliseconds).", "",
+             "| environment | single steps/s | step adds (us) | step - simulate (us) | simulate one (us) | "
+             "vector designs/s | batched designs/s | vector / batched |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['env']} | {r['single_steps_per_s']:,.0f} | {r['step_overhead_us']:.1f} | {r['simulate_us']:,.1f} | "
-                     f"{r['vector_designs_per_s']:,.0f} | {r['batched_designs_per_s']:,.0f} | {r['vector_vs_batched']:.0%} |")
-    lines += ["", "Stable-Baselines3 PPO on Synthetic-v0, frames/s: " +
-              ", ".join(f"{k} {v:,.0f}" if isinstance(v, float) else f"{k}: {v}" for k, v in sb3.items())]
+        lines.append(f"| {r['env']} | {r['single_steps_per_s']:,.0f} | {r['step_adds_us']:.1f} | "
+                     f"{r['step_minus_simulate_us']:.1f} | {r['simulate_us']:,.1f} | {r['vector_designs_per_s']:,.0f} | "
+                     f"{r['batched_designs_per_s']:,.0f} | {r['vector_vs_batched']:.0%} |")
+    if starts:
+        lines += ["", "First use, in fresh processes (`gym.make(id)` with default arguments, `reset`, one `step`; the first "
+                  "step evaluates the baseline too where the targets derive from it). *warm*: the installation's numba "
+                  f"cache (median of {args.repeats}); *cold*: `NUMBA_CACHE_DIR` an empty folder, as a first-ever use "
+                  "(one run). `import archgym` comes before and is not in *make + step*.", "",
+                  "| environment | import archgym (s) | warm: make + first step (s) | cold: make + first step (s) | "
+                  "cold: notice printed |", "|---|---|---|---|---|"]
+        for f in starts:
+            lines.append(f"| {f['env']} | {f['warm']['import_s']:.2f} | {f['warm']['make_step_s']:.2f} | "
+                         f"{f['cold']['make_step_s']:.1f} | {'yes' if f['cold']['notice'] else 'no'} |")
+    if sb3:
+        lines += ["", "Stable-Baselines3 PPO on Synthetic-v0, frames/s: " +
+                  ", ".join(f"{k} {v:,.0f}" if isinstance(v, float) else f"{k}: {v}" for k, v in sb3.items())]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.save:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "bench_env_path.md").write_text(text)
-        (RESULTS / "bench_env_path.json").write_text(json.dumps({"rows": rows, "sb3_frames_per_s": sb3}, indent=1))
+        (RESULTS / "bench_env_path.json").write_text(json.dumps({"rows": rows, "first_use": starts,
+                                                                 "sb3_frames_per_s": sb3}, indent=1))
 
 
 if __name__ == "__main__":
