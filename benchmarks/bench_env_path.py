@@ -3,12 +3,12 @@
 For every registered id (with the small-workload settings below for the slow ones), in one process:
 
 - **single**: ``env.step`` on random actions (cache off), steps/s; and the time ``step`` adds above the
-  model's own call (decode, evaluation bookkeeping, reward, observation, info), measured as ``step`` with the
-  environment's ``simulate_batch`` replaced by a stub that returns the model's stored results for the same
-  designs (thousands of steps, so the figure is exact to a fraction of a microsecond even where the model takes
-  milliseconds; the stub's own call is subtracted). The older estimate, ``step`` minus ``simulate_batch([d])``
-  timed separately, is kept beside it: it is the difference of two noisy timings, meaningless where the model
-  takes milliseconds on a shared machine (Dataflow-v0's 3,197 us of an earlier run was such noise);
+  model's own call (decode, evaluation bookkeeping, reward, observation, info), measured inside the steps: the
+  environment's ``simulate_batch`` wrapped in a timer and the time spent in it subtracted from each run's (the
+  least of 40 runs of 256 steps, or 5 runs of 8 for the slow simulators), so that the figure is exact to a
+  fraction of a microsecond even where the model takes milliseconds. The older estimate, ``step`` minus
+  ``simulate_batch([d])`` timed separately, is kept beside it: the difference of two noisy timings, meaningless
+  where the model takes milliseconds on a shared machine (Dataflow-v0's 3,197 us of an earlier run was such noise);
 - **vector**: ``gymnasium.make_vec(id, num_envs=N)`` (archgym's native vector env, SameStep autoreset, cache
   off), designs/s, and its ratio to batched;
 - **batched**: ``env.unwrapped.evaluate_many`` on N x steps designs at once (cache off), designs/s.
@@ -61,22 +61,49 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(out)
 
 
-def step_adds_us(env, actions: list, designs: list, steps: int = 2000, repeats: int = 7) -> float:
-    """Microseconds ``env.step`` spends outside the model's call: ``simulate_batch`` replaced by a stub that returns
-    the stored result of each design (the stub's own call time subtracted)."""
-    results = [env.simulate_batch([d])[0] for d in designs]
-    cycle = itertools.cycle(results)
-    stub = lambda ds: [next(cycle)]  # noqa: E731
-    acts = list(itertools.islice(itertools.cycle(actions), steps - steps % len(actions)))
-    empty = [None]
-    t_stub = _median_time(lambda: [stub(empty) for _ in acts], repeats) / len(acts)
-    env.simulate_batch = stub
+def _min_time(fn, repeats: int) -> float:
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return min(out)
+
+
+def step_adds_us(env, actions: list, repeats: int = 40, steps: int = 256) -> float:
+    """Microseconds ``env.step`` spends outside the model's call, measured inside the steps themselves: the
+    environment's ``simulate_batch`` wrapped in a timer, and each run's time spent in it subtracted from the run's
+    time (the wrapper's own cost, measured around a no-op, subtracted too). The least of ``repeats`` runs: other
+    work on the machine only ever adds time, so the least is the step's own cost (as ``timeit`` advises)."""
+    real = env.simulate_batch
+    inside = [0.0]
+    clock = time.perf_counter
+
+    def timed(designs, real=real):
+        t = clock()
+        r = real(designs)
+        inside[0] += clock() - t
+        return r
+
+    def least(fn, calls: list) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            inside[0] = 0.0
+            t = clock()
+            for c in calls:
+                fn(c)
+            best = min(best, (clock() - t - inside[0]) / len(calls))
+        return best
+
+    acts = list(itertools.islice(itertools.cycle(actions), max(len(actions), steps - steps % len(actions))))
+    noop = lambda designs: designs  # noqa: E731
+    wrapper = least(lambda c: timed(c, noop), [[None]] * len(acts))  # the wrapper's cost outside its own timer
+    env.simulate_batch = timed
     try:
-        step = env.step
-        t = _median_time(lambda: [step(a) for a in acts], repeats) / len(acts)
+        t = least(env.step, acts)
     finally:
         del env.simulate_batch
-    return (t - t_stub) * 1e6
+    return (t - wrapper) * 1e6
 
 
 def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
@@ -92,7 +119,7 @@ def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     t_step = _median_time(lambda: [env.step(a) for a in actions[:k]], repeats) / k
     t_sim = _median_time(lambda: [env.simulate_batch([d]) for d in designs[:k]], repeats) / k
     t_batch = _median_time(lambda: env.evaluate_many(designs), repeats) / len(designs)
-    adds = step_adds_us(env, actions[:k], designs[:k])
+    adds = step_adds_us(env, actions[:k], repeats=40 if k > 8 else 5, steps=256 if k > 8 else 8)
     venv = gym.make_vec(env_id, num_envs=n, autoreset_mode="SameStep", **kw)
     venv.reset(seed=0)
     venv.action_space.seed(0)
@@ -199,10 +226,10 @@ def main() -> None:
              f"({platform.machine()}, Python {platform.python_version()}, one process; 2 cores shared with other work). "
              "Cache off everywhere; median of "
              f"{args.repeats} timings. *step adds*: what `step` spends outside the model's call (decode, evaluation "
-             "bookkeeping, reward, observation, info), timed over 2,000 steps with `simulate_batch` replaced by a stub "
-             "returning the model's stored results for the same designs. *step - simulate*: `step` minus "
-             "`simulate_batch([design])` timed separately (the older estimate: a difference of two noisy timings, "
-             "meaningless where the model takes milliseconds).", "",
+             "bookkeeping, reward, observation, info): each run's time minus the time spent inside `simulate_batch` "
+             "(timed around the call), the least of 40 runs of 256 steps (5 runs of 8 for DRAM and Dataflow). "
+             "*step - simulate*: `step` minus `simulate_batch([design])` timed separately (the older estimate: a "
+             "difference of two noisy timings, meaningless where the model takes milliseconds).", "",
              "| environment | single steps/s | step adds (us) | step - simulate (us) | simulate one (us) | "
              "vector designs/s | batched designs/s | vector / batched |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:

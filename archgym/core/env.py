@@ -15,10 +15,12 @@ else lives here, so every environment behaves alike:
 
 from __future__ import annotations
 
+import operator
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -170,6 +172,14 @@ class ArchGymEnv(gym.Env):
         # metrics are unbounded above; the largest finite double keeps gymnasium's checker quiet
         self.observation_space = gym.spaces.Box(low=MISSING, high=np.finfo(np.float64).max,
                                                 shape=(len(obs_names),), dtype=np.float64)
+        # the step path, prepared once: the action decoder, the observation's getter, whether the plain
+        # reward and info (computed together) apply, and the cache key's getter
+        decoder = gym_spaces.decoder(design_space)
+        self._decode = decoder.decode if decoder is not None else partial(gym_spaces.decode, design_space)
+        self._obs_for: tuple[list[str] | None, Any] = (None, None)
+        self._plain_outcome = type(self).reward_of is ArchGymEnv.reward_of and type(self).info is ArchGymEnv.info
+        names = design_space.names
+        self._key_of = operator.itemgetter(*names) if len(names) > 1 else (lambda d, k=names[0]: (d[k],))
         self.backend = backend
         self._backend = load_backend(backend, model, self)
         self.cache_size = int(cache_size)
@@ -202,7 +212,7 @@ class ArchGymEnv(gym.Env):
     def cache_key(self, design: dict) -> Hashable:
         """Key of a validated design in the result cache: equal keys must simulate identically (an
         environment whose knobs can be irrelevant overrides it to share results)."""
-        return tuple(design[n] for n in self.design_space.names)
+        return self._key_of(design)
 
     # -- baseline, targets and reward, on first use ---------------------------------------------
     @property
@@ -283,6 +293,22 @@ class ArchGymEnv(gym.Env):
                 cache.popitem(last=False)
         return [fresh[k] if k in fresh else cache[k] for k in keys]
 
+    def _result(self, design: dict) -> dict | InfeasibleDesign:
+        """``_results([design])[0]``, without the batch's bookkeeping (the path of ``step``)."""
+        if self._backend is not None:
+            return self._backend.predict([design])[0]
+        if self.cache_size == 0:
+            return self._simulate_batch([design])[0]
+        key = self.cache_key(design)
+        cache = self._cache
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        r = cache[key] = self._simulate_batch([design])[0]
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
+        return r
+
     def _simulate_batch(self, designs: list[dict]) -> list[dict | InfeasibleDesign]:
         if self._warm:
             return self.simulate_batch(designs)
@@ -296,36 +322,62 @@ class ArchGymEnv(gym.Env):
         results = self._results(valid)
         per = (time.perf_counter() - t0) / max(len(valid), 1)
         predicted = self._backend is not None
-        out = []
-        for d, r in zip(valid, results):
-            if isinstance(r, InfeasibleDesign):
-                out.append(Evaluation(d, {}, False, str(r), per, predicted))
-            else:
-                missing = [m for m in self.metrics if m not in r]
-                if missing:
-                    raise RuntimeError(f"{type(self).__name__}.simulate returned no value for metric(s) {missing}")
-                out.append(Evaluation(d, {m: float(r[m]) for m in self.metrics}, True, "", per, predicted))
-        return out
+        return [self._evaluation(d, r, per, predicted) for d, r in zip(valid, results)]
+
+    def _evaluate_one(self, design: dict) -> Evaluation:
+        """``_evaluate_valid([design])[0]`` (the path of ``step``)."""
+        t0 = time.perf_counter()
+        r = self._result(design)
+        return self._evaluation(design, r, time.perf_counter() - t0, self._backend is not None)
+
+    def _evaluation(self, design: dict, r: dict | InfeasibleDesign, per: float, predicted: bool) -> Evaluation:
+        if isinstance(r, InfeasibleDesign):
+            return Evaluation(design, {}, False, str(r), per, predicted)
+        try:
+            metrics = {m: float(r[m]) for m in self.metrics}
+        except KeyError:
+            missing = [m for m in self.metrics if m not in r]
+            if not missing:
+                raise
+            raise RuntimeError(f"{type(self).__name__}.simulate returned no value for metric(s) {missing}") from None
+        return Evaluation(design, metrics, True, "", per, predicted)
 
     def observation(self, ev: Evaluation | None) -> np.ndarray:
+        names, get = self._obs_for
+        if names is not self.observation_metrics:  # prepared on first use (and again if the list is replaced)
+            names = self.observation_metrics
+            get = operator.itemgetter(*names) if len(names) > 1 else (lambda m, k=names[0]: (m[k],))
+            self._obs_for = (names, get)
         if ev is None or not ev.feasible:
-            return np.full(len(self.observation_metrics), MISSING, dtype=np.float64)
-        return np.array([ev.metrics[m] for m in self.observation_metrics], dtype=np.float64)
+            return np.full(len(names), MISSING, dtype=np.float64)
+        return np.array(get(ev.metrics), dtype=np.float64)
 
     def info(self, ev: Evaluation) -> dict:
+        _, met, objectives = self.reward_fn.terms(ev.metrics, ev.feasible)
+        return self._info(ev, met, objectives)
+
+    def _info(self, ev: Evaluation, target_met: bool, objectives: dict) -> dict:
         return {
             "design": ev.design,
             "metrics": ev.metrics,
             "feasible": ev.feasible,
             "violation": ev.violation,
-            "target_met": self.reward_fn.target_met(ev.metrics, ev.feasible),
-            "objectives": self.reward_fn.objectives(ev.metrics) if ev.feasible else {},
+            "target_met": target_met,
+            "objectives": objectives,
             "predicted": ev.predicted,
             "backend": self.backend,
         }
 
     def reward_of(self, ev: Evaluation) -> float:
         return self.reward_fn(ev.metrics, ev.feasible)
+
+    def outcome(self, ev: Evaluation) -> tuple[float, dict]:
+        """``(self.reward_of(ev), self.info(ev))``: the reward and info of a step (the reward's terms computed
+        once, unless a subclass overrides ``reward_of`` or ``info``)."""
+        if not self._plain_outcome:
+            return self.reward_of(ev), self.info(ev)
+        reward, met, objectives = self.reward_fn.terms(ev.metrics, ev.feasible)
+        return reward, self._info(ev, met, objectives)
 
     # -- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -334,11 +386,10 @@ class ArchGymEnv(gym.Env):
         return self.observation(None), {"step": 0}
 
     def step(self, action):
-        design = gym_spaces.decode(self.design_space, action)  # exact, validated
-        ev = self.last_evaluation = self._evaluate_valid([design])[0]
+        design = self._decode(action)  # exact, validated
+        ev = self.last_evaluation = self._evaluate_one(design)
         self._t += 1
-        reward = self.reward_of(ev)
-        info = self.info(ev)
+        reward, info = self.outcome(ev)
         info["step"] = self._t
         return self.observation(ev), reward, self._t >= self.episode_length, False, info
 

@@ -5,11 +5,18 @@ shape (1,)), and a flat view for RL libraries -- ``MultiDiscrete`` of choice cou
 parameter is discrete, else a unit ``Box`` whose entries select a choice's bin or a real's position.
 Decoding never coerces: a non-integer index, an out-of-range value, a wrong shape or a non-finite
 number raises :class:`~archgym.core.spaces.DesignError` naming the parameter.
+
+:func:`decode` is on the path of every ``step``: an all-discrete space gets an :class:`ActionDecoder`, built
+once per space, whose lookup tables turn the common actions (a ``Dict`` of integer indices, an integer
+``MultiDiscrete`` vector) into the design in a few C-level passes; anything else, and every action that is
+not exactly valid, takes the general path, which gives the same design or the same error.
 """
 
 from __future__ import annotations
 
 import math
+import operator
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,8 +90,72 @@ def decode_flat(space: DesignSpace, action: Any) -> dict:
     return space.validate(d)
 
 
+#: types of an index the fast path takes as they are (a Python int or a numpy integer; never a bool)
+_INDEX_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
+_PLAIN_DICTS = (dict, OrderedDict)
+
+
+class ActionDecoder:
+    """Exact decoding of the actions of one all-discrete space through per-parameter lookup tables (index ->
+    value): the result, and every error, is that of :func:`decode_dict` / :func:`decode_flat`, which any action
+    outside the fast path (other index types, a wrong shape, an invalid index) is handed to."""
+
+    def __init__(self, space: DesignSpace):
+        if not space.is_discrete:
+            raise ValueError("ActionDecoder needs an all-discrete design space")
+        self.space = space
+        self.names = tuple(space.names)
+        n = len(self.names)
+        self._n = n
+        self._get = operator.itemgetter(*self.names) if n > 1 else (lambda a, k=self.names[0]: (a[k],))
+        self._tables = tuple(p.values for p in space)
+        self._shape = (n,)
+
+    def _lookup(self, indices: list[int]) -> dict | None:
+        """The design of Python-int choice indices, or None if one is out of range (the general path names it)."""
+        if min(indices) < 0:  # a tuple would count a negative index from its end
+            return None
+        try:
+            return dict(zip(self.names, map(tuple.__getitem__, self._tables, indices)))
+        except IndexError:
+            return None
+
+    def decode(self, action: Any) -> dict:
+        """The design selected by a ``Dict`` action (a mapping) or a flat ``MultiDiscrete`` one."""
+        if type(action) in _PLAIN_DICTS:  # no subclass whose lookup could answer a missing key (defaultdict)
+            if len(action) == self._n:
+                try:
+                    raw = self._get(action)
+                except KeyError:
+                    raw = None  # a parameter missing (and another unknown): the general path says which
+                # a table lookup alone would take True for 1 and 2.0 for 2: only exact integer types pass here
+                if raw is not None and set(map(type, raw)) <= _INDEX_TYPES:
+                    design = self._lookup(list(map(operator.index, raw)))
+                    if design is not None:
+                        return design
+            return decode_dict(self.space, action)
+        if type(action) is np.ndarray and action.shape == self._shape and action.dtype.kind in "iu":
+            design = self._lookup(action.tolist())
+            if design is not None:
+                return design
+        return decode_dict(self.space, action) if isinstance(action, Mapping) else decode_flat(self.space, action)
+
+
+def decoder(space: DesignSpace) -> ActionDecoder | None:
+    """The :class:`ActionDecoder` of an all-discrete space (built on first use, kept with the space), else None."""
+    try:
+        return space.__dict__["_action_decoder"]
+    except KeyError:
+        dec = ActionDecoder(space) if space.is_discrete else None
+        space.__dict__["_action_decoder"] = dec
+        return dec
+
+
 def decode(space: DesignSpace, action: Any) -> dict:
     """The design of an action of either encoding (a mapping is a ``Dict`` action, anything else flat)."""
+    dec = decoder(space)
+    if dec is not None:
+        return dec.decode(action)
     return decode_dict(space, action) if isinstance(action, Mapping) else decode_flat(space, action)
 
 
@@ -114,4 +185,5 @@ def encode_flat(space: DesignSpace, design: Mapping[str, Any]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-__all__ = ["decode", "decode_dict", "decode_flat", "dict_space", "encode_dict", "encode_flat", "flat_space"]
+__all__ = ["ActionDecoder", "decode", "decode_dict", "decode_flat", "decoder", "dict_space", "encode_dict", "encode_flat",
+           "flat_space"]

@@ -21,6 +21,9 @@ from typing import Any
 import numpy as np
 
 SENSES = ("min", "max")
+#: the methods a fused ``_terms`` stands for: a subclass that overrides one of them (and not ``_terms``) is
+#: scored through them, never through its parent's fused form
+_FUSED_FROM = ("__call__", "_score", "_excess", "_parts", "target_met", "objectives")
 
 
 class RewardError(ValueError):
@@ -57,6 +60,26 @@ class Reward:
     def objectives(self, metrics: Mapping[str, float]) -> dict[str, float]:
         """The metrics this reward reads, each signed so that higher is better."""
         return {m: (-1.0 if self.senses[m] == "min" else 1.0) * float(metrics[m]) for m in self.senses}
+
+    def terms(self, metrics: Mapping[str, float], feasible: bool = True) -> tuple[float, bool, dict[str, float]]:
+        """``(reward, target_met, objectives)`` of one evaluation (objectives ``{}`` when infeasible): what a
+        ``step`` reports, exactly ``(self(metrics, feasible), self.target_met(metrics, feasible),
+        self.objectives(metrics))``, computed in one pass where the class has a fused form (``_terms``) that no
+        subclass below it bypasses by overriding one of the methods it stands for."""
+        fused = self.__dict__.get("_fused")
+        if fused is None:
+            fused = self.__dict__["_fused"] = self._has_fused_terms()
+        if fused:
+            return self._terms(metrics) if feasible else (self.infeasible_reward, False, {})
+        return self(metrics, feasible), self.target_met(metrics, feasible), (self.objectives(metrics) if feasible else {})
+
+    def _has_fused_terms(self) -> bool:
+        for cls in type(self).__mro__:
+            if "_terms" in cls.__dict__:
+                return True
+            if any(name in cls.__dict__ for name in _FUSED_FROM):
+                return False
+        return False
 
     def check_metrics(self, available: list[str]) -> None:
         missing = [m for m in self.senses if m not in available]
@@ -108,6 +131,18 @@ class TargetDistance(TargetReward):
     def _score(self, metrics):
         return -sum(abs(e) for e in self._excess(metrics).values())
 
+    def _terms(self, metrics):
+        senses = self.senses
+        total = 0  # as sum(): an int 0, then the terms added in order (the same float)
+        met = True
+        for m, t in self.targets.items():
+            d = (float(metrics[m]) - t) / abs(t)
+            e = d if senses[m] == "min" else -d
+            total += abs(e)
+            if not e <= 0:  # a NaN misses its target, as in target_met
+                met = False
+        return float(-total), met, {m: (-1.0 if s == "min" else 1.0) * float(metrics[m]) for m, s in senses.items()}
+
 
 class TargetHinge(TargetReward):
     """Penalise only missing a target: ``-sum max(0, excess)``; 0 once every target is met."""
@@ -116,6 +151,18 @@ class TargetHinge(TargetReward):
 
     def _score(self, metrics):
         return -sum(max(0.0, e) for e in self._excess(metrics).values())
+
+    def _terms(self, metrics):
+        senses = self.senses
+        total = 0
+        met = True
+        for m, t in self.targets.items():
+            d = (float(metrics[m]) - t) / abs(t)
+            e = d if senses[m] == "min" else -d
+            total += max(0.0, e)
+            if not e <= 0:
+                met = False
+        return float(-total), met, {m: (-1.0 if s == "min" else 1.0) * float(metrics[m]) for m, s in senses.items()}
 
 
 class Weighted(Reward):

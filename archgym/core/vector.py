@@ -112,8 +112,7 @@ class ArchGymVectorEnv(VectorEnv):
         evaluations = env._evaluate_valid(designs) if designs else []
         for i, ev in zip(todo, evaluations):
             self._t[i] += 1
-            rewards[i] = env.reward_of(ev)
-            info = env.info(ev)
+            rewards[i], info = env.outcome(ev)
             info["step"] = int(self._t[i])
             obs[i] = env.observation(ev)
             terminated[i] = self._t[i] >= env.episode_length

@@ -88,6 +88,11 @@ class FarsiDistance(TargetReward):
     def target_met(self, metrics, feasible: bool = True) -> bool:
         return bool(feasible) and all(d < 0.001 for d in self._parts(metrics))
 
+    def _terms(self, metrics):
+        parts = self._parts(metrics)
+        return (float(-sum(d if d >= 0.001 else 1e-9 for d in parts)), all(d < 0.001 for d in parts),
+                self.objectives(metrics))
+
 
 def budgets(workload: str) -> dict[str, float]:
     """FARSI's budgets of a shipped workload (latency, power, area) as targets."""
