@@ -240,30 +240,75 @@ class SoCV1Env(SoCEnv):
     version = "1"
 
     def _repaired(self, designs: Sequence[dict]):
-        return repair_rows(self.encoding, SoCEnv._rows(self, designs))
+        pairs, code, where = self._repairs(designs)
+        return np.array([p[1] for p in pairs], dtype=np.int64).reshape(len(designs), -1), code, where
+
+    def _repairs(self, designs: Sequence[dict]) -> tuple[list, np.ndarray, np.ndarray]:
+        """``([(encoding row, repaired row)], code, where)`` of validated designs. A step needs a design's repair
+        up to three times (cache key, simulation, ``info["repaired_design"]``): the repairs of the last call's
+        designs are kept, each with a copy of its design, and reused for an equal design."""
+        memo = self.__dict__.get("_repair_memo", {})
+        got = [memo.get(id(d)) for d in designs]
+        if all(g is not None and g[0] == d for g, d in zip(got, designs)):
+            return ([g[1] for g in got], np.array([g[2] for g in got], dtype=np.int64),
+                    np.array([g[3] for g in got], dtype=np.int64))
+        before = SoCEnv._rows(self, designs)
+        rows, code, where = repair_rows(self.encoding, before)
+        pairs = list(zip(before, rows))
+        self._repair_memo = {id(d): (dict(d), p, c, w) for d, p, c, w in zip(designs, pairs, code.tolist(),
+                                                                              where.tolist())}
+        return pairs, code, where
+
+    def _design_of(self, design: dict, before: np.ndarray, after: np.ndarray) -> dict:
+        """``self.encoding.design(after)`` of a repaired row, built from ``design`` (whose encoding row is
+        ``before``) by reading from the row only the fields the repair changed."""
+        fields = self.encoding.fields
+        if self.__dict__.get("_ranges_exact") is None:  # every integer field's values are its space's range
+            self._ranges_exact = all(tuple(f.values) == tuple(self.design_space[f.name].values)
+                                     for f in fields[3 * SLOTS:])
+        changed = np.flatnonzero(before != after).tolist()
+        if not self._ranges_exact or any(k < 3 * SLOTS for k in changed):
+            return self.encoding.design(after)  # (the repair rules change bus links and task fields only)
+        out = dict(design)
+        for k in changed:
+            v = int(after[k])
+            if v not in fields[k].values:
+                return self.encoding.design(after)  # its error
+            out[fields[k].name] = v
+        return out
+
+    def _repair(self, design: dict) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """``(encoding row, repaired row, code, where)`` of one validated design (through the kept repairs)."""
+        g = self.__dict__.get("_repair_memo", {}).get(id(design))
+        if g is not None and g[0] == design:
+            return (*g[1], g[2], g[3])
+        ((before, after),), code, where = self._repairs([design])
+        return before, after, int(code[0]), int(where[0])
 
     def cache_key(self, design: dict):
-        rows, code, where = self._repaired([design])
-        return (int(code[0]), int(where[0])) if code[0] else tuple(rows[0].tolist())
+        _, row, code, where = self._repair(design)
+        return (code, where) if code else tuple(row.tolist())
 
     def repaired_design(self, design: dict) -> dict | None:
         """The v0 design that ``design`` builds, or None when it cannot be repaired."""
-        rows, code, _ = self._repaired([self.design_space.validate(design)])
-        return None if code[0] else self.encoding.design(rows[0])
+        return self._repaired_design_of(self.design_space.validate(design))
+
+    def _repaired_design_of(self, design: dict) -> dict | None:
+        before, after, code, _ = self._repair(design)
+        return None if code else self._design_of(design, before, after)
 
     def simulate_batch(self, designs: Sequence[dict]) -> list[dict | InfeasibleDesign]:
         if not designs:
             return []
-        rows, code, where = self._repaired(designs)
-        ok = np.flatnonzero(code == 0)
-        done = iter(self._evaluate_rows(rows[ok])) if len(ok) else iter(())
+        pairs, code, where = self._repairs(designs)
+        ok = np.flatnonzero(code == 0).tolist()
+        done = iter(self._evaluate_rows(np.array([pairs[i][1] for i in ok], dtype=np.int64))) if ok else iter(())
         return [next(done) if c == 0 else InfeasibleDesign(explain_unrepairable(self.encoding, int(c), int(w)))
                 for c, w in zip(code.tolist(), where.tolist())]
 
-    def info(self, ev):
-        out = super().info(ev)
-        rows, code, _ = self._repaired([ev.design]) if ev.design else (None, [1], None)
-        out["repaired_design"] = self.encoding.design(rows[0]) if code[0] == 0 else None
+    def _info(self, ev, target_met, objectives):
+        out = super()._info(ev, target_met, objectives)
+        out["repaired_design"] = self._repaired_design_of(ev.design) if ev.design else None
         return out
 
     def result(self, design: Mapping) -> SocResult:

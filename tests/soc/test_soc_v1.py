@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 import archgym  # noqa: F401
 from archgym.envs.soc import SoCEnv, SoCV1Env
+from archgym.simulators.soc.repaired_encoding import repair_rows
 
 
 @pytest.mark.parametrize("workload", ["audio_decoder", "edge_detection", "hpvm_cava"])
@@ -58,3 +59,32 @@ def test_gymnasium_contract():
     env.reset(seed=0)
     _, _, _, _, info = env.step(env.action_space.sample())
     assert "repaired_design" in info
+
+
+@pytest.mark.parametrize("workload", ["audio_decoder", "hpvm_cava"])
+def test_kept_repairs_give_what_repairing_anew_gives(workload):
+    """A design's repair is kept between the cache key, the simulation and the info of a step: the repaired
+    design and key equal those computed from scratch by the encoding, also for a design changed in place."""
+    env = SoCV1Env(workload=workload)
+    fresh = SoCV1Env(workload=workload)
+
+    def from_scratch(design):
+        rows, code, where = repair_rows(fresh.encoding, SoCEnv._rows(fresh, [design]))
+        if code[0]:
+            return None, (int(code[0]), int(where[0]))
+        return fresh.encoding.design(rows[0]), tuple(rows[0].tolist())
+
+    repaired = 0
+    for seed in range(60):
+        d = env.design_space.sample(seed)
+        want_design, want_key = from_scratch(d)
+        env.simulate_batch([d])  # keeps d's repair
+        assert env.cache_key(d) == want_key
+        got = env._repaired_design_of(d)
+        assert got == want_design and list(got or ()) == list(want_design or ())  # values and key order
+        repaired += want_design is not None and want_design != d
+        other = env.design_space.sample(seed + 1000)
+        d.update(other)  # the same dict object, another design: its kept repair must not be used
+        assert env.cache_key(d) == from_scratch(other)[1]
+        assert env._repaired_design_of(d) == from_scratch(other)[0]
+    assert repaired >= 10
