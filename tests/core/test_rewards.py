@@ -76,3 +76,34 @@ def test_env_with_weighted_reward_and_no_weights_fails_at_construction():
 
     with pytest.raises(RewardError, match="needs weights="):
         gym.make("archgym/SystolicArray-v0", reward="weighted")
+
+
+def _three(r, metrics, feasible):
+    return r(metrics, feasible), r.target_met(metrics, feasible), (r.objectives(metrics) if feasible else {})
+
+
+@pytest.mark.parametrize("metrics", [{"latency": 100.0, "bandwidth": 10.0, "energy": 5.0},
+                                     {"latency": 150.5, "bandwidth": 3.25, "energy": 5.0},
+                                     {"latency": 10.0, "bandwidth": 30.0, "energy": 1.0},
+                                     {"latency": float("nan"), "bandwidth": 10.0, "energy": 1.0}])
+def test_terms_equal_reward_target_met_and_objectives(metrics):
+    """``terms`` (one pass, what a step reports) is exactly the three separate calls, infeasible too; a subclass
+    that overrides one of the methods a fused form stands for is scored through its own methods."""
+
+    class Stricter(TargetDistance):
+        def target_met(self, metrics, feasible=True):
+            return False
+
+    class Doubled(TargetHinge):
+        def _score(self, metrics):
+            return 2 * super()._score(metrics)
+
+    targets = {"latency": 120.0, "bandwidth": 8.0}
+    for r in (TargetDistance(targets, SENSES), TargetHinge(targets, SENSES), Stricter(targets, SENSES),
+              Doubled(targets, SENSES), Weighted({"latency": 1.0, "energy": 2.0}, SENSES, targets={"latency": 1e3}),
+              make_reward("target", SENSES, targets={"energy": 2.0})):
+        for feasible in (True, False):
+            got, want = r.terms(metrics, feasible), _three(r, metrics, feasible)
+            assert repr(got) == repr(want), type(r).__name__
+    assert TargetDistance(targets, SENSES)._has_fused_terms()
+    assert not Stricter(targets, SENSES)._has_fused_terms() and not Doubled(targets, SENSES)._has_fused_terms()

@@ -150,3 +150,59 @@ def test_integral_floats_and_numpy_ints_are_exact_indices(space):
     idx = space.to_indices(d)
     assert gym_spaces.decode(space, idx.astype(np.float64)) == d
     assert gym_spaces.decode(space, {n: np.int32(i) for n, i in zip(space.names, idx)}) == d
+
+
+def _general(space, action):
+    """The decoding every action had before the lookup-table decoder (the general path)."""
+    if isinstance(action, dict):
+        return gym_spaces.decode_dict(space, action)
+    return gym_spaces.decode_flat(space, action)
+
+
+def _same_outcome(space, action):
+    try:
+        want = _general(space, action)
+    except DesignError as e:
+        with pytest.raises(DesignError) as got:
+            gym_spaces.decode(space, action)
+        assert str(got.value) == str(e)
+        return "error"
+    got = gym_spaces.decode(space, action)
+    assert got == want and list(got) == list(want)
+    assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+    return "design"
+
+
+@pytest.mark.parametrize("index", [0, 2, np.int64(1), np.int32(2), np.uint8(0), -1, 3, 99, np.int64(-1), np.int64(3),
+                                   True, np.True_, 1.0, np.float64(2.0), 1.5, np.array(1), np.array([2]), "1", None])
+def test_the_lookup_decoder_equals_the_general_path(space, index):
+    """The lookup-table decoder (the path of every step) gives the general path's design, or its error, for a Dict
+    action whatever the index's type, and for flat actions of any dtype and shape."""
+    assert gym_spaces.decoder(space) is gym_spaces.decoder(space)  # built once per space
+    action = gym_spaces.encode_dict(space, space.sample(3))
+    action["dataflow"] = index
+    _same_outcome(space, action)
+    flat = space.to_indices(space.sample(4))
+    for arr in (flat, flat.astype(np.int32), flat.astype(np.uint16), flat.astype(np.float64), flat[:3],
+                np.array([flat]), np.array([9, 0, 0, 0]), np.array([-1, 0, 0, 0]), list(flat)):
+        _same_outcome(space, arr)
+
+
+def test_the_lookup_decoder_on_missing_unknown_and_defaultdict_keys(space):
+    from collections import OrderedDict, defaultdict
+
+    action = {n: np.int64(0) for n in space.names}
+    assert _same_outcome(space, OrderedDict(action)) == "design"
+    swapped = {("nope" if n == "banks" else n): v for n, v in action.items()}  # same length, one name wrong
+    assert _same_outcome(space, swapped) == "error"
+    assert _same_outcome(space, {**action, "nope": 0}) == "error"
+    lenient = defaultdict(int, swapped)  # answers the missing key with 0: must still be refused
+    with pytest.raises(DesignError, match="unknown parameter"):
+        gym_spaces.decode(space, lenient)
+    assert "banks" not in lenient
+
+
+def test_spaces_with_reals_have_no_lookup_decoder():
+    space = DesignSpace([Integer("a", 0, 3), Real("x", 0.0, 1.0)])
+    assert gym_spaces.decoder(space) is None
+    assert gym_spaces.decode(space, {"a": 1, "x": np.array([0.5])}) == {"a": 1, "x": 0.5}
