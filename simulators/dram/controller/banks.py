@@ -119,7 +119,7 @@ def refresh_group_cache(g, bpg, chkf, gcol, bcw, bu):
         bu[bb] = v if v > e else e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def vector_scan(bu, bcw, rcol, bp, chkf, nbanks, sh, floor_key, best_key):
     """The smallest packed (earliest time, request id) key over all banks, from the per-bank caches: one
     vectorisable pass (kept out of line: inlined, its registers slow every other step of the loop)."""
@@ -135,7 +135,7 @@ def vector_scan(bu, bcw, rcol, bp, chkf, nbanks, sh, floor_key, best_key):
     return best_key
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def fill_caches(bk, chkf, width, gcol, bcw, bu, bp, never, nbanks):
     """Fill every bank's scan cache (when many banks start holding requests)."""
     for b in range(nbanks):

@@ -62,7 +62,7 @@ from .multiplexer import bank_commands, candidate_commands, multi_cycle_commands
 from .powerdown import powerdown_command, powerdown_on_command, trigger_entry, trigger_exit
 from .refresh import first_triggers, refresh_command, refresh_on_command
 from .responses import enqueue, respond, response_trigger
-from .scan import full_scan, packed_scan
+from .scan import full_scan, key_bits, packed_scan
 from .scheduler import buffer_has_room, evaluate_bank, remove, store
 from .timing_table import earliest, new_table, record_command
 
@@ -87,7 +87,51 @@ def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx,
                 cmd_t, cmd_c, cmd_b, cmd_r, cmd_q, scratch):
     """Simulate the channel. Fills the per-request arrays and the command log; returns
     ``(n_commands, end_time, status, loop_steps)`` with status 0 = done, 1 = command log full, 2 = stuck.
-    ``scratch`` is a (6, n) int64 work array (reused between calls: fresh arrays of this size cost page faults)."""
+    ``scratch`` is a (6, n) int64 work array (reused between calls: fresh arrays of this size cost page faults).
+
+    This function allocates the state, grouped by part; :func:`play` runs the loop compiled without reference
+    counting (``_nrt=False``): numba would otherwise count the references of every array a helper takes, at
+    every step of the loop."""
+    n = ts.shape[0]
+    ranks = spec[M_RANKS]
+    bpr = spec[M_BPR]
+    nbanks = ranks * bpr
+    ngroups = ranks * spec[M_GPR]
+    sh, never = key_bits(n)
+    chk, chkf, width, rule_off, rule_delay = new_table(nbanks, ngroups, ranks, spec[M_STACKS], rules, never)
+    # per bank: its rank and its columns of the table (no integer division in the hot loops)
+    brank = np.arange(nbanks) // bpr
+    gcol = nbanks + np.arange(nbanks) // spec[M_BPG]
+    rcol = nbanks + ngroups + brank
+    timing = (chk, chkf, rule_off, rule_delay, brank, gcol, rcol,
+              np.zeros((ranks, 5), dtype=np.int64), np.zeros(ranks, dtype=np.int64))  # four-activate windows
+    queues = (np.full((nbanks, qcap), -1, dtype=np.int64), np.zeros(nbanks, dtype=np.int64),
+              np.zeros(4, dtype=np.int64))
+    bk = np.zeros((nbanks, 7), dtype=np.int64)
+    bk[:, B_OPEN] = -1
+    bk[:, B_CUR] = -1
+    bk[:, B_NEXT] = -1
+    banks = (bk, np.full(nbanks, NCMD * width, dtype=np.int64), np.full(nbanks, never, dtype=np.int64),
+             np.zeros(nbanks, dtype=np.int64), np.zeros(nbanks, dtype=np.bool_), np.zeros(nbanks, dtype=np.int64),
+             np.zeros(nbanks, dtype=np.int64), np.full(nbanks, -1, dtype=np.int64))
+    refresh = (first_triggers(ranks, spec[M_REFI], cfg[C_REFRESH] == 1), np.zeros(ranks, dtype=np.bool_),
+               np.zeros(ranks, dtype=np.int64), np.zeros(ranks, dtype=np.int64), np.zeros(ranks, dtype=np.bool_),
+               np.full(ranks, -1, dtype=np.int64))
+    powerdown = (np.zeros(ranks, dtype=np.int64), np.ones(ranks, dtype=np.bool_),
+                 np.full(ranks, cfg[C_PD] == 1, dtype=np.bool_),  # entry is armed from the start, as in DRAMSys
+                 np.zeros(ranks, dtype=np.bool_), np.zeros(ranks, dtype=np.bool_), np.full(ranks, -1, dtype=np.int64),
+                 np.zeros(ranks, dtype=np.int64))
+    return play(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx, req_begin, req_accept, resp_ctrl,
+                resp_init, needed_act, cmd_t, cmd_c, cmd_b, cmd_r, cmd_q, scratch, timing, queues, banks, refresh,
+                powerdown, new_arbiter(), np.zeros(3, dtype=np.int64))
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def play(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx, req_begin, req_accept, resp_ctrl,
+         resp_init, needed_act, cmd_t, cmd_c, cmd_b, cmd_r, cmd_q, scratch, timing, queues, banks, refresh, powerdown,
+         arb, rw_ptr):
+    """The event loop of :func:`run_channel`, over the state it allocated (``arb``: the arbiter's scalars,
+    ``rw_ptr``: its response Fifo head and tail and the Reorder arbiter's next request)."""
     n = ts.shape[0]
     req_begin[:] = 0
     req_accept[:] = 0
@@ -129,44 +173,22 @@ def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx,
     arb_fw = cfg[C_ARBFW]
     arb_bw = cfg[C_ARBBW]
     cap = cmd_t.shape[0]
-
-    # ---------------- timing checker --------------------------------------------------
+    # ---------------- timing checker (see .timing_table) ------------------------------
+    chk, chkf, rule_off, rule_delay, brank, gcol, rcol, faw_q, faw_n = timing
+    width = chk.shape[1]
     goff = nbanks
     roff = nbanks + ngroups
     soff = roff + ranks
-    # the bank scan packs (time, request id) into one integer key: request ids take `sh` bits, times the rest
-    sh = 1
-    while (1 << sh) <= n + 1:
-        sh += 1
-    never = (np.int64(1) << (62 - sh)) - 1
+    sh, never = key_bits(n)
     fast_until = never >> 1  # beyond this simulated time the scan falls back to unpacked comparisons
     pid_mask = (np.int64(1) << sh) - 1
-    chk, chkf, width, rule_off, rule_delay = new_table(nbanks, ngroups, ranks, stacks, rules, never)
-    # per bank: its rank and its columns of the table (no integer division in the hot loops)
-    brank = np.arange(nbanks) // bpr
-    gcol = goff + np.arange(nbanks) // bpg
-    rcol = roff + brank
     bus = np.int64(0)
-    faw_q = np.zeros((ranks, 5), dtype=np.int64)
-    faw_n = np.zeros(ranks, dtype=np.int64)
     # ---------------- scheduler and bank machines (see .scheduler, .banks) ---------------
-    q = np.full((nbanks, qcap), -1, dtype=np.int64)
-    qn = np.zeros(nbanks, dtype=np.int64)
-    counts = np.zeros(4, dtype=np.int64)
+    q, qn, counts = queues
     last_cmd_write = False
-    bk = np.zeros((nbanks, 7), dtype=np.int64)
-    bk[:, B_OPEN] = -1
-    bk[:, B_CUR] = -1
-    bk[:, B_NEXT] = -1
-    bcw = np.full(nbanks, NCMD * width, dtype=np.int64)
-    bu = np.full(nbanks, never, dtype=np.int64)
-    bp = np.zeros(nbanks, dtype=np.int64)
+    bk, bcw, bu, bp, bdirty, dlist, busy, busy_pos = banks
     cached = False  # the scan caches are kept only while many banks hold requests (filled when that starts)
-    bdirty = np.zeros(nbanks, dtype=np.bool_)
-    dlist = np.zeros(nbanks, dtype=np.int64)
     nd = 0
-    busy = np.zeros(nbanks, dtype=np.int64)
-    busy_pos = np.full(nbanks, -1, dtype=np.int64)
     nbusy = 0
     # the multiplexer's candidates for the next step (see .scan)
     mx_valid = False
@@ -174,19 +196,8 @@ def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx,
     mx_e1 = INF
     mx_b2 = -1
     # ---------------- refresh and power-down managers ------------------------------------
-    rf_next = first_triggers(ranks, refi, refresh_on)
-    rf_pulled = np.zeros(ranks, dtype=np.bool_)
-    rf_flex = np.zeros(ranks, dtype=np.int64)
-    rf_activated = np.zeros(ranks, dtype=np.int64)
-    rf_sleep = np.zeros(ranks, dtype=np.bool_)
-    rf_cmd = np.full(ranks, -1, dtype=np.int64)
-    pd_state = np.zeros(ranks, dtype=np.int64)
-    pd_ctrl_idle = np.ones(ranks, dtype=np.bool_)
-    pd_entry = np.full(ranks, pd_on, dtype=np.bool_)  # entry is armed from the start, as in DRAMSys
-    pd_exit = np.zeros(ranks, dtype=np.bool_)
-    pd_sref = np.zeros(ranks, dtype=np.bool_)
-    pd_cmd = np.full(ranks, -1, dtype=np.int64)
-    rank_payloads = np.zeros(ranks, dtype=np.int64)
+    rf_next, rf_pulled, rf_flex, rf_activated, rf_sleep, rf_cmd = refresh
+    pd_state, pd_ctrl_idle, pd_entry, pd_exit, pd_sref, pd_cmd, rank_payloads = powerdown
     # ---------------- response queue -------------------------------------------------------
     rq_req = scratch[0]
     rq_time = scratch[1]
@@ -204,13 +215,11 @@ def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx,
     init_next = 0
     init_ready = np.int64(0)
     can_send = True
-    arb = new_arbiter()
     arb_entry = scratch[3]
     arb_entry[:] = 0
     resp_wait = scratch[4]
     resp_wait[:] = INF
     rw_fifo = scratch[5]
-    rw_ptr = np.zeros(3, dtype=np.int64)  # fifo head, fifo tail, reorder next
     delivered = 0
     end_time = np.int64(0)
     ncmd = 0
@@ -443,4 +452,5 @@ def run_channel(ts, is_write, addr, rank, bank, row, stack, cfg, spec, rule_idx,
 
 
 # run_channel inlines the helpers of this folder and reads constants of ..timing: key its cache on them all
-key_on_sources(run_channel, Path(__file__).parent, Path(__file__).parents[1] / "timing.py")
+for _kernel in (run_channel, play):
+    key_on_sources(_kernel, Path(__file__).parent, Path(__file__).parents[1] / "timing.py")

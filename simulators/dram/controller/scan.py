@@ -7,11 +7,22 @@ the earliest banks (``cand1`` at ``cand1_e``) and the oldest bank left ready by 
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from ..timing import NCMD
 from .banks import fill_caches, vector_scan
 from .layout import B_CUR, B_NEXT, BIG_PID, INF
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def key_bits(n):
+    """The packed keys of the bank scan: request ids (up to ``n`` + 1) take ``sh`` low bits, times the rest;
+    ``never`` is the largest time that fits (the "never" row of the timing table)."""
+    sh = 1
+    while (1 << sh) <= n + 1:
+        sh += 1
+    return sh, (np.int64(1) << (62 - sh)) - 1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
