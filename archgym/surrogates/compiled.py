@@ -25,45 +25,94 @@ from numba import njit
 
 #: rows evaluated together against one tree (its nodes stay in cache across the block)
 BLOCK = 256
+#: a node's int64 ``meta``: (first child, or leaf row) << SHIFT | (feature + 1), 0 at a leaf
+SHIFT = 24
+MASK = (1 << SHIFT) - 1
 
 
 @njit(cache=True, nogil=True)
-def _walk(X, feat, thr, left, right, value, roots, tout, base, out):  # pragma: no cover - compiled
+def _walk(X, meta, thr, leaves, roots, tout, depth, base, out):  # pragma: no cover - compiled
+    """``out[i] = base + sum over trees of the leaf reached by row i``. Node ``j``: ``meta[j]`` = (first
+    child, or leaf row) << SHIFT | (feature + 1) -- 0 in the low bits at a leaf --, ``thr[j]`` its
+    threshold (its value at a leaf of a one-output tree); the two children of a node are adjacent (go
+    right, the next one, unless ``x < threshold``). A block of rows descends a tree level by level, so
+    that the rows' walks overlap (each row's walk is a chain of dependent loads)."""
     n = X.shape[0]
-    width = value.shape[1]
+    width = leaves.shape[1]
     n_out = base.shape[0]
     for i in range(n):
         for j in range(n_out):
             out[i, j] = base[j]
+    cur = np.empty(BLOCK, dtype=np.int64)
     for b0 in range(0, n, BLOCK):
         b1 = min(n, b0 + BLOCK)
+        nb = b1 - b0
         for t in range(roots.shape[0]):
-            root = roots[t]
             o = tout[t]
-            for i in range(b0, b1):
-                node = root
-                while feat[node] >= 0:
-                    if X[i, feat[node]] < thr[node]:
-                        node = left[node]
-                    else:
-                        node = right[node]
-                for k in range(width):
-                    out[i, o + k] += value[node, k]
+            if nb == 1:  # one row: a plain walk
+                node = roots[t]
+                m = meta[node]
+                while m & MASK:
+                    node = (m >> SHIFT) + (0 if X[b0, (m & MASK) - 1] < thr[node] else 1)
+                    m = meta[node]
+                cur[0] = node
+            else:
+                for r in range(nb):
+                    cur[r] = roots[t]
+                for _ in range(depth[t]):
+                    for r in range(nb):
+                        node = cur[r]
+                        m = meta[node]
+                        if m & MASK:
+                            cur[r] = (m >> SHIFT) + (0 if X[b0 + r, (m & MASK) - 1] < thr[node] else 1)
+            if width == 1:
+                for r in range(nb):
+                    out[b0 + r, o] += thr[cur[r]]
+            else:
+                for r in range(nb):
+                    lr = meta[cur[r]] >> SHIFT
+                    for k in range(width):
+                        out[b0 + r, o + k] += leaves[lr, k]
+
+
+@njit(cache=True)
+def _breadth_first(left, right):  # pragma: no cover - compiled
+    """New position of every node of one tree when nodes are laid out breadth first (root at 0, the
+    two children of a node adjacent)."""
+    n = left.shape[0]
+    pos = np.full(n, -1, dtype=np.int64)
+    level = np.zeros(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    order[0] = 0
+    pos[0] = 0
+    head, tail, depth = 0, 1, 0
+    while head < tail:
+        node = order[head]
+        head += 1
+        if left[node] >= 0:
+            for c in (left[node], right[node]):
+                order[tail] = c
+                pos[c] = tail
+                level[c] = level[node] + 1
+                depth = max(depth, level[c])
+                tail += 1
+    return pos, tail, depth
 
 
 @dataclass
 class CompiledEnsemble:
-    """Flat trees: node ``feature`` (-1 at a leaf), ``threshold`` (go left when ``x < threshold``),
-    ``left`` / ``right`` (global node indices), leaf ``value`` rows (width = outputs per tree),
-    tree ``roots`` and first output column ``tree_output``; ``base`` is added to every output."""
+    """Flat trees, breadth first: ``nodes`` rows (threshold, feature, first child, leaf row) -- go to
+    the first child when ``x < threshold``, else to the next one; a leaf has feature -1 and, for one
+    output per tree, its value as threshold, else its values in ``leaves[leaf row]`` --, tree
+    ``roots`` and first output column ``tree_output``; ``base`` is added to every output. One node is
+    32 bytes in one array, so that a walk touches one cache line per level."""
 
-    feature: np.ndarray
+    meta: np.ndarray
     threshold: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
+    leaves: np.ndarray
     roots: np.ndarray
     tree_output: np.ndarray
+    depth: np.ndarray  # levels below each tree's root
     base: np.ndarray
     float32_inputs: bool  # round features to float32 first (XGBoost, scikit-learn forests)
 
@@ -77,46 +126,69 @@ class CompiledEnsemble:
 
     @property
     def n_nodes(self) -> int:
-        return int(self.feature.size)
+        return int(self.meta.shape[0])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Raw outputs (n, n_outputs) of a 2-D float array of features."""
-        X = np.asarray(X, dtype=np.float32 if self.float32_inputs else np.float64)
+        if self.float32_inputs:
+            X = np.asarray(X, dtype=np.float32)
         X = np.ascontiguousarray(X, dtype=np.float64)
         out = np.empty((X.shape[0], self.n_outputs))
-        _walk(X, self.feature, self.threshold, self.left, self.right, self.value, self.roots, self.tree_output,
-              self.base, out)
+        _walk(X, self.meta, self.threshold, self.leaves, self.roots, self.tree_output, self.depth, self.base, out)
         return out
 
 
 class _Builder:
     def __init__(self, width: int, n_outputs: int, float32_inputs: bool):
         self.width, self.float32 = width, float32_inputs
-        self.parts: list[tuple] = []
+        self.parts: list[np.ndarray] = []
+        self.leaf_parts: list[np.ndarray] = []
         self.roots: list[int] = []
+        self.depth: list[int] = []
         self.tout: list[int] = []
         self.n = 0
+        self.n_leaves = 0
         self.base = np.zeros(n_outputs)
 
     def add(self, feature, threshold, left, right, value, output: int) -> None:
         feature = np.asarray(feature, dtype=np.int64)
         leaf = feature < 0
-        left = np.where(leaf, 0, np.asarray(left, dtype=np.int64) + self.n)
-        right = np.where(leaf, 0, np.asarray(right, dtype=np.int64) + self.n)
+        left = np.where(leaf, -1, np.asarray(left, dtype=np.int64))
+        right = np.where(leaf, -1, np.asarray(right, dtype=np.int64))
         value = np.asarray(value, dtype=np.float64).reshape(feature.size, self.width)
-        self.parts.append((np.where(leaf, -1, feature), np.asarray(threshold, dtype=np.float64), left, right, value))
+        pos, used, depth = _breadth_first(left, right)
+        self.depth.append(int(depth))
+        keep = pos >= 0  # nodes reachable from the root (all of them in a well-formed tree)
+        nodes = np.zeros((int(used), 4))
+        p = pos[keep]
+        nodes[p, 1] = np.where(leaf[keep], -1, feature[keep])
+        nodes[p, 0] = np.where(leaf[keep], value[keep, 0] if self.width == 1 else 0.0,
+                               np.asarray(threshold, dtype=np.float64)[keep])
+        child = np.where(leaf, 0, pos[np.maximum(left, 0)])
+        nodes[p, 2] = np.where(leaf[keep], 0, child[keep] + self.n)
+        if self.width > 1:
+            rows = np.flatnonzero(leaf & keep)
+            nodes[pos[rows], 3] = self.n_leaves + np.arange(rows.size)
+            self.leaf_parts.append(value[rows])
+            self.n_leaves += rows.size
+        self.parts.append(nodes)
         self.roots.append(self.n)
         self.tout.append(int(output))
-        self.n += feature.size
+        self.n += int(used)
 
     def build(self) -> CompiledEnsemble:
-        cols = list(zip(*self.parts)) if self.parts else [[np.empty(0)]] * 5
-        feat, thr, left, right, value = (np.concatenate(c) for c in cols)
-        if not self.parts:
-            value = np.empty((0, self.width))
-        return CompiledEnsemble(feat.astype(np.int32), thr, left.astype(np.int32), right.astype(np.int32),
-                                np.ascontiguousarray(value), np.asarray(self.roots, dtype=np.int64),
-                                np.asarray(self.tout, dtype=np.int64), self.base, self.float32)
+        nodes = np.concatenate(self.parts) if self.parts else np.empty((0, 4))
+        leaves = (np.concatenate(self.leaf_parts) if self.leaf_parts else np.empty((0, self.width)))
+        if self.width == 1:
+            leaves = np.empty((0, 1))
+        if nodes.shape[0] and (nodes[:, 1].max() + 1 > MASK or nodes[:, 2:].max() >= 2 ** (62 - SHIFT)):
+            raise ValueError("ensemble too large to compile")
+        feat = nodes[:, 1].astype(np.int64)
+        link = np.where(feat < 0, nodes[:, 3], nodes[:, 2]).astype(np.int64)
+        meta = (link << SHIFT) | (feat + 1)
+        return CompiledEnsemble(np.ascontiguousarray(meta), np.ascontiguousarray(nodes[:, 0]), np.ascontiguousarray(leaves),
+                                np.asarray(self.roots, dtype=np.int64), np.asarray(self.tout, dtype=np.int64),
+                                np.asarray(self.depth, dtype=np.int64), self.base, self.float32)
 
 
 def _le_to_lt(threshold: np.ndarray) -> np.ndarray:
@@ -175,6 +247,7 @@ def compile_regressors(estimators: dict, metric_names: list[str]) -> CompiledEns
     try:
         if "*" in estimators:
             return _compile_joint(estimators["*"], len(metric_names))
+        estimators = {m: _unwrap(estimators[m]) for m in metric_names}
         kinds = {_kind(estimators[m]) for m in metric_names}
         if len(kinds) != 1 or None in kinds:
             return None
@@ -218,6 +291,11 @@ def compile_classifier(clf) -> CompiledEnsemble | None:
         return b.build()
     except (TypeError, AttributeError, KeyError, ValueError):
         return None
+
+
+def _unwrap(est):
+    """The fitted library model inside an archgym wrapper (early-stopped boosting)."""
+    return getattr(est, "estimator_", est) if type(est).__name__ == "EarlyStoppedHGB" else est
 
 
 def _kind(est) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from archgym.core.spaces import (
     Categorical,
@@ -34,16 +35,32 @@ from archgym.records import DESIGN_PREFIX
 
 @dataclass
 class DerivedFeatures:
-    """Features an environment declares from its design space and workload shape.
+    """Features derived from the design and the workload's shape (never from simulator output).
 
-    ``function(columns, spec)`` takes the raw parameter values (``name -> 1-D numpy array``, numbers as
-    float64, categories as object arrays) and ``spec`` (JSON-able constants of the workload, e.g. its
-    largest operand in bytes) and returns ``feature name -> 1-D float array``. The surrogate file keeps
-    ``spec`` and the environment id; the function is the environment's (looked up again on load)."""
+    Two forms. A declaration of this module (:data:`DECLARATIONS`, keyed by environment id) has a
+    ``kernel(codes, spec)``: ``codes`` is an ``(n, n_params)`` float array -- a number as is, a
+    category as its index in the parameter's values --, the result an ``(n, len(names))`` float array;
+    one design then costs one compiled call. An environment's own declaration (``surrogate_features``
+    / ``surrogate_feature_values``, the older form) has ``function(columns, spec)``, taking
+    ``name -> 1-D array`` (numbers as float64, categories as object arrays) and returning
+    ``name -> 1-D array``. ``spec`` holds JSON-able constants of the workload (e.g. its layer
+    shapes); ``replaces`` names parameters whose own encoding the derived features replace (e.g.
+    Mapping-v0's 720-valued loop orders, one-hot, replaced by each dimension's loop position). The
+    surrogate file keeps names, ``spec`` and ``replaces``; the kernel or function is looked up again
+    on load."""
 
     names: list[str]
-    function: Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], Mapping[str, np.ndarray]]
+    function: Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], Mapping[str, np.ndarray]] | None = None
     spec: dict = field(default_factory=dict)
+    kernel: Callable[..., np.ndarray] | None = None
+    replaces: tuple[str, ...] = ()
+    prepare: Callable[[Mapping[str, Any]], tuple] | None = None
+    source: str = "environment"  # "environment" (its method) or "archgym.surrogates.features"
+
+    def __post_init__(self):
+        if self.kernel is not None and self.function is None:
+            self.source = "archgym.surrogates.features"
+            self._args = self.prepare(_prepare_spec(self.spec))  # the kernel's arguments after the codes
 
     def compute(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         got = self.function(columns, self.spec)
@@ -53,10 +70,58 @@ class DerivedFeatures:
             out[:, j] = np.asarray(got[name], dtype=float)
         return out
 
+    def compute_codes(self, codes: np.ndarray) -> np.ndarray:
+        return self.kernel(codes, *self._args)
+
+    def to_json(self) -> dict:
+        out = {"names": list(self.names), "spec": _plain(self.spec)}
+        if self.kernel is not None:
+            out.update(source=self.source, replaces=list(self.replaces))
+        return out
+
+
+def _plain(o):
+    if isinstance(o, Mapping):
+        return {str(k): _plain(v) for k, v in o.items()}
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (list, tuple)):
+        return [_plain(v) for v in o]
+    if isinstance(o, np.generic):
+        return o.item()
+    return o
+
+
+def _prepare_spec(spec: Mapping[str, Any]) -> dict:
+    """``spec`` with lists as float arrays (what the kernels take)."""
+    return {k: (np.asarray(v, dtype=np.float64) if isinstance(v, (list, tuple, np.ndarray)) else v)
+            for k, v in spec.items()}
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """The features one environment declares for surrogates: ``spec(env)`` gives the workload's
+    constants (JSON-able, from the design space and the workload's shape), ``prepare(spec)`` the
+    arguments of the compiled ``kernel(codes, *arguments)`` (once), which returns the values (see
+    :class:`DerivedFeatures`)."""
+
+    names: tuple[str, ...]
+    spec: Callable[[Any], dict]
+    prepare: Callable[[Mapping[str, Any]], tuple]
+    kernel: Callable[..., np.ndarray]
+    replaces: tuple[str, ...] = ()
+
+    def derived(self, spec: Mapping[str, Any]) -> DerivedFeatures:
+        return DerivedFeatures(list(self.names), None, dict(spec), self.kernel, tuple(self.replaces), self.prepare)
+
 
 def declared_features(env) -> DerivedFeatures | None:
-    """The features environment ``env`` declares for surrogates, if any: its ``surrogate_features()``
-    gives ``(names, spec)`` and its static ``surrogate_feature_values(columns, spec)`` the values."""
+    """The features declared for surrogates of environment ``env``: this module's declaration for its
+    id (:data:`DECLARATIONS`) if there is one, else the environment's own ``surrogate_features()``
+    (names, spec) and static ``surrogate_feature_values(columns, spec)``, else None."""
+    decl = DECLARATIONS.get(getattr(env, "env_id", None))
+    if decl is not None:
+        return decl.derived(decl.spec(env))
     declare = getattr(env, "surrogate_features", None)
     if declare is None:
         return None
@@ -64,8 +129,16 @@ def declared_features(env) -> DerivedFeatures | None:
     return DerivedFeatures(list(names), type(env).surrogate_feature_values, dict(spec))
 
 
-def derived_for(env_id: str, names: Sequence[str], spec: Mapping[str, Any]) -> DerivedFeatures:
-    """The declared features saved with a surrogate, with the function of environment ``env_id``."""
+def derived_for(env_id: str, names: Sequence[str], spec: Mapping[str, Any], source: str = "environment",
+                replaces: Sequence[str] = ()) -> DerivedFeatures:
+    """The declared features saved with a surrogate (names, spec, where they were declared), with the
+    kernel of this module's declaration or the function of environment ``env_id``."""
+    if source == "archgym.surrogates.features":
+        decl = DECLARATIONS.get(env_id)
+        if decl is None or list(decl.names) != list(names) or tuple(decl.replaces) != tuple(replaces):
+            raise DesignError(f"the surrogate uses features of {env_id} that this archgym does not declare "
+                              f"({list(names)}); retrain the surrogate")
+        return decl.derived(spec)
     if env_id not in ENVIRONMENTS:
         raise DesignError(f"the surrogate uses features declared by {env_id!r}, which is not registered here")
     module, _, attr = ENVIRONMENTS[env_id].partition(":")
@@ -83,11 +156,20 @@ class FeatureEncoder:
     def __init__(self, space: DesignSpace, derived: DerivedFeatures | None = None):
         self.space = space
         self.derived = derived if derived is not None and derived.names else None
-        self.base_feature_names = space.feature_names
+        replaced = set(self.derived.replaces) if self.derived is not None else set()
+        unknown = replaced - set(space.names)
+        if unknown:
+            raise DesignError(f"derived features replace parameter(s) {sorted(unknown)} not in the design space")
+        self._kept = [p for p in space.params if p.name not in replaced]
+        self.base_feature_names = [n for p in self._kept for n in _param_feature_names(p)]
         self.feature_names = self.base_feature_names + (list(self.derived.names) if self.derived else [])
-        self._plan = [self._plan_param(p) for p in space.params]
-        self._single = [self._single_plan(p) for p in space.params]
+        self._plan = [self._plan_param(p) for p in self._kept]
+        self._single = [self._single_plan(p) for p in self._kept]
         self._numeric = {p.name: _is_numeric(p) for p in space.params}
+        self._codes = self.derived is not None and self.derived.kernel is not None
+        # one design's raw codes (a number as is, a category as its index), for derived-feature kernels
+        self._code_of = [(p.name, None if self._numeric[p.name] else {v: float(i) for i, v in enumerate(p.values)})
+                         for p in space.params]
 
     @staticmethod
     def _single_plan(p) -> tuple:
@@ -124,13 +206,29 @@ class FeatureEncoder:
                         row.append((math.log(x) - math.log(how.low)) / (math.log(how.high) - math.log(how.low)))
                     else:
                         row.append((x - how.low) / (how.high - how.low))
+            if self._codes:
+                codes = np.array([[float(design[n]) if lookup is None else lookup[design[n]]
+                                   for n, lookup in self._code_of]])
         except (KeyError, TypeError, ValueError):
             return self.encode([design])  # the vectorised path names the bad parameter
         if self.derived is None:
             return np.array([row])
+        if self._codes:
+            return np.concatenate([np.array([row]), self.derived.compute_codes(codes)], axis=1)
         cols = {n: (np.array([float(design[n])]) if self._numeric[n] else np.array([design[n]], dtype=object))
                 for n in self.space.names}
         return np.concatenate([np.array([row]), self.derived.compute(cols)], axis=1)
+
+    def codes(self, columns: Mapping[str, Sequence]) -> np.ndarray:
+        """Raw codes (n, n_params) of per-parameter columns: a number as is, a category as its index."""
+        n = len(next(iter(columns.values()))) if columns else 0
+        out = np.empty((n, len(self.space.params)))
+        for j, p in enumerate(self.space.params):
+            if self._numeric[p.name]:
+                out[:, j] = _as_float(p, columns[p.name])
+            else:
+                out[:, j] = _lookup_indices(p, columns[p.name], {v: i for i, v in enumerate(p.values)})
+        return out
 
     @staticmethod
     def _plan_param(p) -> tuple:
@@ -160,7 +258,9 @@ class FeatureEncoder:
         n = len(next(iter(columns.values()))) if columns else 0
         out = np.empty((n, self.n_features), dtype=float)
         self._encode_base(columns, n, out)
-        if self.derived is not None:
+        if self._codes:
+            out[:, len(self.base_feature_names):] = self.derived.compute_codes(self.codes(columns))
+        elif self.derived is not None:
             raw = {p.name: (_as_float(p, columns[p.name]) if self._numeric[p.name]
                             else np.asarray(columns[p.name], dtype=object)) for p in self.space.params}
             out[:, len(self.base_feature_names):] = self.derived.compute(raw)
@@ -230,6 +330,12 @@ class FeatureEncoder:
             raise DesignError(f"a design must be a mapping of parameter name to value, got {type(bad).__name__}") from None
 
 
+def _param_feature_names(p) -> list[str]:
+    if isinstance(p, Categorical):
+        return [f"{p.name}={v}" for v in p.values]
+    return [p.name]
+
+
 def _is_numeric(p) -> bool:
     if not isinstance(p, Discrete):
         return True
@@ -277,4 +383,251 @@ def _refuse(p, value) -> None:
     raise DesignError(f"parameter {p.name!r}: value {value!r} is not allowed; allowed: {p.allowed()}")
 
 
-__all__ = ["DerivedFeatures", "FeatureEncoder", "declared_features", "derived_for"]
+# -- declarations, keyed by environment id -------------------------------------------------------
+def _index(env, name: str) -> int:
+    return env.design_space.names.index(name)
+
+
+def _code(env, name: str, value) -> int:
+    return list(env.design_space[name].values).index(value)
+
+
+@njit(cache=True)
+def _systolic_kernel(codes, cols, os_code, ws_code, is_code, gm, gn, gk, rep_, ifw):  # pragma: no cover
+    n, L = codes.shape[0], gm.shape[0]
+    out = np.empty((n, len(SYSTOLIC_FEATURES)))
+    big = np.zeros(3)
+    for layer in range(L):
+        big[0] = max(big[0], ifw[layer])
+        big[1] = max(big[1], gk[layer] * gn[layer])
+        big[2] = max(big[2], gm[layer] * gn[layer])
+    for i in range(n):
+        h, w, d, bw = codes[i, cols[0]], codes[i, cols[1]], codes[i, cols[2]], codes[i, cols[6]]
+        os, ws, is_ = d == os_code, d == ws_code, d == is_code
+        b_if, b_f, b_of = 1024.0 * codes[i, cols[3]], 1024.0 * codes[i, cols[4]], 1024.0 * codes[i, cols[5]]
+        compute = macs = stream = traffic = folds_sum = roof = stall = 0.0
+        share_if = share_f = share_of = 0.0
+        for layer in range(L):
+            m, nn, k, rep = gm[layer], gn[layer], gk[layer], rep_[layer]
+            sr = m if os else k
+            sc = m if is_ else nn
+            t = k if os else (m if ws else nn)
+            rf, cf = math.ceil(sr / h), math.ceil(sc / w)
+            folds = rf * cf
+            c = folds * ((t + h + w - 2) if os else (2 * h + w + t - 2)) - 1
+            mac = m * nn * k
+            compute += rep * c
+            macs += rep * mac
+            folds_sum += rep * folds
+            stream += rep * (ifw[layer] + k * nn + m * nn)
+            fit_if, fit_f, fit_of = ifw[layer] <= b_if, k * nn <= b_f, m * nn <= b_of
+            if_reads = (1.0 if is_ else cf) * m * k
+            f_reads = (rf if os else (1.0 if ws else cf)) * k * nn
+            of_writes = (1.0 if os else rf) * m * nn
+            tr = (m * k if fit_if else if_reads) + (k * nn if fit_f else f_reads) + of_writes
+            traffic += rep * tr
+            roof += rep * max(c, tr / bw)
+            stall += rep * max(0.0, tr / bw - c)
+            share_if += rep * mac * fit_if
+            share_f += rep * mac * fit_f
+            share_of += rep * mac * fit_of
+        pes = h * w
+        dram = traffic / bw
+        out[i, 0] = math.log2(pes)
+        out[i, 1] = math.log2(h / w)
+        out[i, 2] = math.log2(b_if + b_f + b_of)
+        out[i, 3] = math.log2(folds_sum)
+        out[i, 4] = math.log2(compute)
+        out[i, 5] = math.log2(stream / bw)
+        out[i, 6] = math.log2(max(compute, stream / bw))
+        out[i, 7] = macs / (compute * pes)
+        out[i, 8] = math.log2(b_if / big[0])
+        out[i, 9] = share_if / macs
+        out[i, 10] = math.log2(b_f / big[1])
+        out[i, 11] = share_f / macs
+        out[i, 12] = math.log2(b_of / big[2])
+        out[i, 13] = share_of / macs
+        out[i, 14] = math.log2(traffic)
+        out[i, 15] = math.log2(dram)
+        out[i, 16] = math.log2(max(compute, dram))
+        out[i, 17] = math.log2(roof)
+        out[i, 18] = math.log2(1.0 + stall)
+        out[i, 19] = math.log2(bw / pes)
+    return out
+
+
+#: SystolicArray-v0: PE count and shape, SRAM bytes (total; each operand's against the workload's
+#: largest operand, and the MAC share of layers whose operand fits), folds and compute cycles of the
+#: chosen dataflow on the workload's GEMMs, DRAM traffic if an operand that does not fit its SRAM is
+#: re-fetched on every re-read, per-layer roofline (sum of max(compute, traffic / bandwidth)) and its
+#: stall bound, DRAM bytes per PE per cycle
+SYSTOLIC_FEATURES = ("log2_pes", "log2_aspect", "log2_sram_bytes", "log2_folds", "log2_compute_cycles",
+                     "log2_stream_cycles", "log2_bound_cycles", "compute_util", "ifmap_sram_vs_largest",
+                     "ifmap_fits_mac_share", "filter_sram_vs_largest", "filter_fits_mac_share",
+                     "ofmap_sram_vs_largest", "ofmap_fits_mac_share", "log2_traffic_words", "log2_traffic_cycles",
+                     "log2_traffic_bound_cycles", "log2_roofline_cycles", "log2_stall_bound_cycles",
+                     "log2_dram_words_per_pe_cycle")
+_SYSTOLIC_PARAMS = ("ArrayHeight", "ArrayWidth", "Dataflow", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
+                    "DramBandwidth")
+
+
+def _systolic_spec(env) -> dict:
+    a = env._layer_arrays  # the workload's layer shapes (GEMM dimensions), not simulator output
+    spec = {k: np.asarray(a[k]).astype(float).tolist() for k in ("gemm_m", "gemm_n", "gemm_k", "repeat")}
+    spec["ifmap_words"] = (np.asarray(a["ifmap_h"]) * a["ifmap_w"] * a["channels"]).astype(float).tolist()
+    spec["columns"] = [_index(env, n) for n in _SYSTOLIC_PARAMS]
+    spec["dataflow_codes"] = [_code(env, "Dataflow", v) for v in ("os", "ws", "is")]
+    return spec
+
+
+def _systolic_prepare(spec: Mapping[str, Any]) -> tuple:
+    o, w, i = (float(x) for x in spec["dataflow_codes"])
+    return (np.asarray(spec["columns"], dtype=np.int64), o, w, i, spec["gemm_m"], spec["gemm_n"], spec["gemm_k"],
+            spec["repeat"], spec["ifmap_words"])
+
+
+#: DRAM-v0: the mcconfig knobs as the controller uses them -- transactions in flight (one with the
+#: Simple arbiter), request-buffer entries (per bank for Bankwise, DRAMSys's 8 + 8 for ReadWrite),
+#: refresh postponing / pulling-in (none without refresh) --, open-page and reordering flags
+DRAM_FEATURES = ("log2_inflight", "log2_buffer_entries", "log2_queue_depth", "refresh_on", "refresh_postponed",
+                 "refresh_pulledin", "page_open", "page_adaptive", "reorders", "power_down", "in_order_responses")
+_DRAM_PARAMS = ("PagePolicy", "Scheduler", "SchedulerBuffer", "RequestBufferSize", "RefreshPolicy",
+                "RefreshMaxPostponed", "RefreshMaxPulledin", "PowerDownPolicy", "Arbiter", "MaxActiveTransactions",
+                "RespQueue")
+
+
+def _dram_spec(env) -> dict:
+    spec = {"columns": [_index(env, n) for n in _DRAM_PARAMS]}
+    codes = {"open": ("PagePolicy", ("Open", "OpenAdaptive")), "adaptive": ("PagePolicy", ("OpenAdaptive", "ClosedAdaptive")),
+             "reorder": ("Scheduler", ("FrFcfs", "FrFcfsGrp")), "bankwise": ("SchedulerBuffer", ("Bankwise",)),
+             "readwrite": ("SchedulerBuffer", ("ReadWrite",)), "refresh": ("RefreshPolicy", ("AllBank",)),
+             "powerdown": ("PowerDownPolicy", ("Staggered",)), "simple": ("Arbiter", ("Simple",)),
+             "fifo_resp": ("RespQueue", ("Fifo",))}
+    for key, (param, values) in codes.items():
+        spec[key] = [_code(env, param, v) for v in values]
+    channel = getattr(env, "channel", None)
+    spec["banks"] = float(channel.spec.banks) if channel is not None else 32.0
+    return spec
+
+
+@njit(cache=True)
+def _dram_kernel(codes, cols, sets, banks):  # pragma: no cover - compiled
+    """``sets[k]``: the codes of flag ``k`` (-1 padded), flags in ``_DRAM_FLAGS`` order."""
+    n = codes.shape[0]
+    out = np.empty((n, len(DRAM_FEATURES)))
+    flag = np.empty(sets.shape[0])
+    for i in range(n):
+        page, sched, buf, size, refresh, post, pulled, pdown, arb, active, resp = (
+            codes[i, cols[0]], codes[i, cols[1]], codes[i, cols[2]], codes[i, cols[3]], codes[i, cols[4]],
+            codes[i, cols[5]], codes[i, cols[6]], codes[i, cols[7]], codes[i, cols[8]], codes[i, cols[9]],
+            codes[i, cols[10]])
+        values = (page, page, sched, buf, buf, refresh, pdown, arb, resp)
+        for k in range(sets.shape[0]):
+            flag[k] = 0.0
+            for c in sets[k]:
+                if c == values[k]:
+                    flag[k] = 1.0
+        is_open, adaptive, reorder, bankwise, rw, ref, powerdown, simple, fifo_resp = (
+            flag[0], flag[1], flag[2], flag[3], flag[4], flag[5], flag[6], flag[7], flag[8])
+        inflight = 1.0 if simple > 0 else active
+        entries = 16.0 if rw > 0 else (size * banks if bankwise > 0 else size)
+        out[i, 0] = math.log2(inflight)
+        out[i, 1] = math.log2(entries)
+        out[i, 2] = math.log2(min(inflight, 16.0 if rw > 0 else size))
+        out[i, 3] = ref
+        out[i, 4] = ref * post
+        out[i, 5] = ref * pulled
+        out[i, 6] = is_open
+        out[i, 7] = adaptive
+        out[i, 8] = reorder
+        out[i, 9] = powerdown
+        out[i, 10] = fifo_resp
+    return out
+
+
+_DRAM_FLAGS = ("open", "adaptive", "reorder", "bankwise", "readwrite", "refresh", "powerdown", "simple", "fifo_resp")
+
+
+def _dram_prepare(spec: Mapping[str, Any]) -> tuple:
+    sets = np.full((len(_DRAM_FLAGS), 2), -1.0)
+    for k, key in enumerate(_DRAM_FLAGS):
+        v = np.atleast_1d(spec[key])
+        sets[k, :v.size] = v
+    return np.asarray(spec["columns"], dtype=np.int64), sets, float(spec["banks"])
+
+
+#: Mapping-v0: each dimension's loop position (0 outermost) at both levels, replacing the 720-valued
+#: one-hot loop orders; per level the log2 of the tile volume, of the iterations over the layer (the
+#: tile count), of the parallel dimension's tile and of the tile's words (inputs + weights + outputs)
+#: against the level's buffer; PEs the parallel dimension can use
+_MAP_DIMS = ("K", "C", "Y", "X", "R", "S")
+MAPPING_FEATURES = tuple(f"{lvl}_pos_{d}" for lvl in ("l2", "l1") for d in _MAP_DIMS) + tuple(
+    f"{lvl}_{f}" for lvl in ("l2", "l1") for f in ("log2_tile", "log2_iters", "log2_par_tile", "log2_fill")) + (
+    "log2_pes_used", "log2_l2_over_l1")
+
+
+def _mapping_spec(env) -> dict:
+    space = env.design_space
+    spec: dict[str, Any] = {"sizes": [float(env.sizes[d]) for d in _MAP_DIMS]}
+    for lvl in ("l2", "l1"):
+        orders = list(space[f"{lvl}_order"].values)
+        spec[f"{lvl}_positions"] = [[float(o.index(d)) / 5.0 for d in _MAP_DIMS] for o in orders]
+        spec[f"{lvl}_parallel"] = [float("KCYX".index(v)) for v in space[f"{lvl}_parallel"].values]
+        spec[f"{lvl}_columns"] = ([_index(env, f"{lvl}_order"), _index(env, f"{lvl}_parallel")]
+                                  + [_index(env, f"{lvl}_tile_{d}") for d in "KCYX"])
+    spec["num_pes"] = _index(env, "num_pes")
+    spec["words"] = [float(env.accel["l2_words"]), float(env.accel["l1_words"])]
+    return spec
+
+
+@njit(cache=True)
+def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col, words):  # pragma: no cover
+    n = codes.shape[0]
+    K, C, Y, X, R, S = sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]
+    out = np.empty((n, len(MAPPING_FEATURES)))
+    for i in range(n):
+        vols = np.empty(2)
+        par_tiles = np.empty(2)
+        for li in range(2):
+            cols = cols2 if li == 0 else cols1
+            pos = pos2 if li == 0 else pos1
+            par = par2 if li == 0 else par1
+            order = int(codes[i, cols[0]])
+            for d in range(6):
+                out[i, 6 * li + d] = pos[order, d]
+            tk, tc, ty, tx = codes[i, cols[2]], codes[i, cols[3]], codes[i, cols[4]], codes[i, cols[5]]
+            p = int(par[int(codes[i, cols[1]])])
+            pt = tk if p == 0 else (tc if p == 1 else (ty if p == 2 else tx))
+            vol = tk * tc * ty * tx
+            iters = math.ceil(K / tk) * math.ceil(C / tc) * math.ceil(Y / ty) * math.ceil(X / tx)
+            w = tk * tc * R * S + tc * (ty + R - 1) * (tx + S - 1) + tk * ty * tx
+            base = 12 + 4 * li
+            out[i, base] = math.log2(vol)
+            out[i, base + 1] = math.log2(iters)
+            out[i, base + 2] = math.log2(pt)
+            out[i, base + 3] = math.log2(w / words[li])
+            vols[li] = vol
+            par_tiles[li] = pt
+        out[i, 20] = math.log2(min(codes[i, pes_col], par_tiles[0]))
+        out[i, 21] = math.log2(vols[0] / vols[1])
+    return out
+
+
+def _mapping_prepare(spec: Mapping[str, Any]) -> tuple:
+    i64 = lambda k: np.asarray(spec[k], dtype=np.int64)  # noqa: E731
+    f64 = lambda k: np.ascontiguousarray(spec[k], dtype=np.float64)  # noqa: E731
+    return (f64("sizes"), f64("l2_positions"), f64("l1_positions"), f64("l2_parallel"), f64("l1_parallel"),
+            i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"))
+
+
+#: features declared for surrogates, by environment id (derived from the design and the workload's
+#: shape only). An environment not listed may declare its own (``surrogate_features``).
+DECLARATIONS: dict[str, Declaration] = {
+    "archgym/SystolicArray-v0": Declaration(SYSTOLIC_FEATURES, _systolic_spec, _systolic_prepare, _systolic_kernel),
+    "archgym/DRAM-v0": Declaration(DRAM_FEATURES, _dram_spec, _dram_prepare, _dram_kernel),
+    "archgym/Mapping-v0": Declaration(MAPPING_FEATURES, _mapping_spec, _mapping_prepare, _mapping_kernel,
+                                      replaces=("l2_order", "l1_order")),
+}
+
+
+__all__ = ["DECLARATIONS", "Declaration", "DerivedFeatures", "FeatureEncoder", "declared_features", "derived_for"]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scipy import stats
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 
 class ModelError(ValueError):
@@ -42,10 +44,58 @@ def _rf(params: dict, seed: int, n_features: int):
     return RandomForestRegressor(random_state=seed, **params)
 
 
-def _hgb(params: dict, seed: int, n_features: int):
-    from sklearn.ensemble import HistGradientBoostingRegressor
+class EarlyStoppedHGB(RegressorMixin, BaseEstimator):
+    """Histogram gradient boosting that finds its number of iterations by early stopping on a
+    validation share of the training rows, then (``refit``) fits that many iterations on all of them,
+    so that a small training set neither runs ``max_iter`` iterations nor loses its validation rows.
+    The fitted model is ``estimator_`` (a :class:`~sklearn.ensemble.HistGradientBoostingRegressor`)."""
 
-    return HistGradientBoostingRegressor(random_state=seed, **params)
+    def __init__(self, max_iter=1000, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=5, max_depth=None,
+                 max_bins=255, l2_regularization=0.0, monotonic_cst=None, n_iter_no_change=20,
+                 validation_fraction=0.1, refit=True, random_state=None):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.max_bins = max_bins
+        self.l2_regularization = l2_regularization
+        self.monotonic_cst = monotonic_cst
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
+        self.refit = refit
+        self.random_state = random_state
+
+    def _model(self, **kw):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        p = {k: getattr(self, k) for k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf",
+                                           "max_depth", "max_bins", "l2_regularization", "monotonic_cst",
+                                           "n_iter_no_change", "validation_fraction", "random_state")}
+        p.update(kw)
+        return HistGradientBoostingRegressor(**p)
+
+    def fit(self, X, y):
+        n = len(y)
+        if n * float(self.validation_fraction or 0) >= 2 and self.n_iter_no_change:
+            probe = self._model(early_stopping=True).fit(X, y)
+            self.stopped_at_ = int(probe.n_iter_)
+            est = self._model(max_iter=self.stopped_at_, early_stopping=False).fit(X, y) if self.refit else probe
+        else:  # too few rows to hold any out
+            est = self._model(early_stopping=False).fit(X, y)
+            self.stopped_at_ = int(est.n_iter_)
+        self.estimator_ = est
+        self.n_iter_ = int(est.n_iter_)
+        self.n_features_in_ = est.n_features_in_
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+
+def _hgb(params: dict, seed: int, n_features: int):
+    return EarlyStoppedHGB(random_state=seed, **params)
 
 
 def _xgb(params: dict, seed: int, n_features: int):
@@ -90,10 +140,10 @@ MODELS: dict[str, ModelSpec] = {
         per_metric=False,
     ),
     "hgb": ModelSpec(
-        "hgb", "histogram gradient boosting (scikit-learn)", _hgb,
-        {"max_iter": 2000, "learning_rate": 0.1, "max_leaf_nodes": 63, "min_samples_leaf": 5,
-         "max_bins": 255, "early_stopping": "auto", "n_iter_no_change": 50},
-        {"max_iter": [500, 1000, 2000, 4000], "learning_rate": stats.loguniform(0.02, 0.3),
+        "hgb", "histogram gradient boosting (scikit-learn), iterations by early stopping, refit on all rows", _hgb,
+        {"max_iter": 1000, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 5,
+         "max_bins": 255, "n_iter_no_change": 20, "validation_fraction": 0.1, "refit": True},
+        {"max_iter": [500, 1000, 2000], "learning_rate": stats.loguniform(0.02, 0.3),
          "max_leaf_nodes": [15, 31, 63, 127, 255], "min_samples_leaf": [1, 3, 5, 10, 20],
          "l2_regularization": stats.loguniform(1e-6, 1.0)},
         per_metric=True,

@@ -23,6 +23,7 @@ The pickle is only read from files you trust, as with any scikit-learn model.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import platform
@@ -118,6 +119,16 @@ class TargetTransform:
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         return ((np.log(y + self.offset) if self.log else y) - self.mean) / self.std
+
+    def inverse_one(self, z: float) -> float:
+        """:meth:`inverse` of one value, in plain Python (one design's prediction)."""
+        y = z * self.std + self.mean
+        if self.log:
+            try:
+                y = math.exp(y) - self.offset if self.offset else math.exp(y)
+            except OverflowError:
+                y = math.inf
+        return max(y, self.lower) if self.lower is not None else y
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         y = z * self.std + self.mean
@@ -215,8 +226,28 @@ class Surrogate:
             X = self.encoder.encode(designs)
         return self.predict_features(X), self.feasible_probability(X) >= 0.5
 
+    def predict_one(self, design: Mapping[str, Any]) -> dict | InfeasibleDesign:
+        """One design's metrics dict (or InfeasibleDesign): the numbers of :meth:`predict` on a batch,
+        on a short path (one encoded row, the compiled trees, the inverse transforms in Python)."""
+        X = self.encoder.encode_one(design)
+        reg, clf = self.compiled
+        z = reg.predict(X)[0] if reg is not None else self._transformed(X)[0]
+        if self.classifier is not None:
+            if clf is not None:
+                raw = float(clf.predict(X)[0, 0])
+                p1 = 1.0 / (1.0 + math.exp(-raw)) if raw > -700 else 0.0
+                p = p1 if list(self.classifier.classes_).index(True) == 1 else 1.0 - p1
+            else:
+                p = float(self.feasible_probability(X)[0])
+            if not p >= 0.5:
+                return InfeasibleDesign("predicted infeasible by the surrogate")
+        t = self.transforms
+        return {m: t[m].inverse_one(float(v)) for m, v in zip(self.metric_names, z.tolist())}
+
     def predict(self, designs: Sequence[Mapping[str, Any]]) -> list[dict | InfeasibleDesign]:
         """Backend protocol: one metrics dict (or InfeasibleDesign) per design."""
+        if isinstance(designs, Sequence) and len(designs) == 1 and isinstance(designs[0], Mapping):
+            return [self.predict_one(designs[0])]
         Y, ok = self.predict_arrays(designs)
         names = self.metric_names
         return [dict(zip(names, row)) if f else InfeasibleDesign("predicted infeasible by the surrogate")
@@ -255,8 +286,7 @@ class Surrogate:
         return {
             "format": FORMAT, "format_version": FORMAT_VERSION, **self.identity,
             "design_space": self.space.to_dict(), "feature_names": self.encoder.feature_names,
-            "derived_features": ({"names": self.encoder.derived.names, "spec": jsonable(self.encoder.derived.spec)}
-                                 if self.encoder.derived is not None else None),
+            "derived_features": (jsonable(self.encoder.derived.to_json()) if self.encoder.derived is not None else None),
             "metrics": self.metrics,
             "transforms": {m: t.__dict__ for m, t in self.transforms.items()},
             "model": self.model, "params": jsonable(self.params), "per_metric": self.per_metric,
@@ -362,7 +392,9 @@ def load(path: str | os.PathLike, env: ArchGymEnv | None = None) -> Surrogate:
             identity = {k: meta[k] for k in ("env_id", "env_version", "simulator_version", "workload")}
             declared = meta.get("derived_features")
             try:
-                derived = derived_for(identity["env_id"], declared["names"], declared["spec"]) if declared else None
+                derived = (derived_for(identity["env_id"], declared["names"], declared["spec"],
+                                       declared.get("source", "environment"), declared.get("replaces", ()))
+                           if declared else None)
             except DesignError as e:
                 raise SurrogateError(f"{p}: {e}") from None
             if FeatureEncoder(space, derived).feature_names != meta["feature_names"]:
