@@ -9,6 +9,7 @@ For every registered id (with the small-workload settings below for the slow one
   fraction of a microsecond even where the model takes milliseconds. The older estimate, ``step`` minus
   ``simulate_batch([d])`` timed separately, is kept beside it: the difference of two noisy timings, meaningless
   where the model takes milliseconds on a shared machine (Dataflow-v0's 3,197 us of an earlier run was such noise);
+  and the step's own cost with the model's call replaced by a stub returning its stored results (*stubbed*);
 - **vector**: ``gymnasium.make_vec(id, num_envs=N)`` (archgym's native vector env, SameStep autoreset, cache
   off), designs/s, and its ratio to batched;
 - **batched**: ``env.unwrapped.evaluate_many`` on N x steps designs at once (cache off), designs/s.
@@ -106,6 +107,25 @@ def step_adds_us(env, actions: list, repeats: int = 40, steps: int = 256) -> flo
     return (t - wrapper) * 1e6
 
 
+def step_adds_stubbed_us(env, actions: list, repeats: int = 40, steps: int = 256) -> float:
+    """The same with the model's call replaced by a stub that returns the model's stored result of each design
+    (the stub's own call time subtracted): the step's own cost without the model evicting its data from the CPU's
+    caches in between, which the in-step figure includes."""
+    results = [env.simulate_batch([d])[0] for d in (env._decode(a) for a in actions)]
+    cycle = itertools.cycle(results)
+    stub = lambda ds: [next(cycle)]  # noqa: E731
+    acts = list(itertools.islice(itertools.cycle(actions), max(len(actions), steps - steps % len(actions))))
+    empty = [None]
+    t_stub = _min_time(lambda: [stub(empty) for _ in acts], repeats) / len(acts)
+    env.simulate_batch = stub
+    try:
+        step = env.step
+        t = _min_time(lambda: [step(a) for a in acts], repeats) / len(acts)
+    finally:
+        del env.simulate_batch
+    return (t - t_stub) * 1e6
+
+
 def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     kw = {**KWARGS.get(env_id, {}), "cache_size": 0}
     env = gym.make(env_id, **kw).unwrapped
@@ -120,13 +140,14 @@ def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     t_sim = _median_time(lambda: [env.simulate_batch([d]) for d in designs[:k]], repeats) / k
     t_batch = _median_time(lambda: env.evaluate_many(designs), repeats) / len(designs)
     adds = step_adds_us(env, actions[:k], repeats=40 if k > 8 else 5, steps=256 if k > 8 else 8)
+    adds_stubbed = step_adds_stubbed_us(env, actions[:k])
     venv = gym.make_vec(env_id, num_envs=n, autoreset_mode="SameStep", **kw)
     venv.reset(seed=0)
     venv.action_space.seed(0)
     vacts = [venv.action_space.sample() for _ in range(steps)]
     venv.step(vacts[0])
     t_vec = _median_time(lambda: [venv.step(a) for a in vacts], repeats) / (n * steps)
-    return {"env": env_id, "single_steps_per_s": 1 / t_step, "step_adds_us": adds,
+    return {"env": env_id, "single_steps_per_s": 1 / t_step, "step_adds_us": adds, "step_adds_stubbed_us": adds_stubbed,
             "step_minus_simulate_us": (t_step - t_sim) * 1e6,
             "simulate_us": t_sim * 1e6, "vector_designs_per_s": 1 / t_vec, "batched_designs_per_s": 1 / t_batch,
             "vector_vs_batched": t_batch / t_vec}
@@ -215,8 +236,9 @@ def main() -> None:
     for env_id in ids:
         r = measure(env_id, args.num_envs, args.steps, args.repeats)
         rows.append(r)
-        print(f"{env_id:32s} single {r['single_steps_per_s']:9.0f}/s (step adds {r['step_adds_us']:6.1f} us above "
-              f"{r['simulate_us']:9.1f} us; step - simulate {r['step_minus_simulate_us']:7.1f} us), vector "
+        print(f"{env_id:32s} single {r['single_steps_per_s']:9.0f}/s (step adds {r['step_adds_us']:6.1f} us, stubbed "
+              f"{r['step_adds_stubbed_us']:5.1f}, above {r['simulate_us']:9.1f} us; step - simulate "
+              f"{r['step_minus_simulate_us']:7.1f} us), vector "
               f"{r['vector_designs_per_s']:9.0f}/s, batched {r['batched_designs_per_s']:9.0f}/s "
               f"({r['vector_vs_batched']:.0%})", flush=True)
     sb3 = {} if args.no_sb3 else sb3_frames(args.num_envs, args.sb3_frames)
@@ -227,13 +249,16 @@ def main() -> None:
              "Cache off everywhere; median of "
              f"{args.repeats} timings. *step adds*: what `step` spends outside the model's call (decode, evaluation "
              "bookkeeping, reward, observation, info): each run's time minus the time spent inside `simulate_batch` "
-             "(timed around the call), the least of 40 runs of 256 steps (5 runs of 8 for DRAM and Dataflow). "
+             "(timed around the call), the least of 40 runs of 256 steps (5 runs of 8 for DRAM and Dataflow). *stubbed*: "
+             "the same with `simulate_batch` replaced by a stub returning the model's stored results (40 runs of 256 "
+             "steps): the step's own cost, without the model evicting the step's data from the CPU caches in between. "
              "*step - simulate*: `step` minus `simulate_batch([design])` timed separately (the older estimate: a "
              "difference of two noisy timings, meaningless where the model takes milliseconds).", "",
-             "| environment | single steps/s | step adds (us) | step - simulate (us) | simulate one (us) | "
-             "vector designs/s | batched designs/s | vector / batched |", "|---|---|---|---|---|---|---|---|"]
+             "| environment | single steps/s | step adds (us) | stubbed (us) | step - simulate (us) | simulate one (us) | "
+             "vector designs/s | batched designs/s | vector / batched |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['env']} | {r['single_steps_per_s']:,.0f} | {r['step_adds_us']:.1f} | "
+                     f"{r['step_adds_stubbed_us']:.1f} | "
                      f"{r['step_minus_simulate_us']:.1f} | {r['simulate_us']:,.1f} | {r['vector_designs_per_s']:,.0f} | "
                      f"{r['batched_designs_per_s']:,.0f} | {r['vector_vs_batched']:.0%} |")
     if starts:

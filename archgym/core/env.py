@@ -177,7 +177,9 @@ class ArchGymEnv(gym.Env):
         decoder = gym_spaces.decoder(design_space)
         self._decode = decoder.decode if decoder is not None else partial(gym_spaces.decode, design_space)
         self._obs_for: tuple[list[str] | None, Any] = (None, None)
-        self._plain_outcome = type(self).reward_of is ArchGymEnv.reward_of and type(self).info is ArchGymEnv.info
+        plain = {m: getattr(type(self), m) is getattr(ArchGymEnv, m) for m in ("reward_of", "info", "_info", "outcome")}
+        self._fused_outcome = plain["reward_of"] and plain["info"]  # outcome may compute the reward's terms once
+        self._plain_outcome = all(plain.values())  # step may build the info itself
         names = design_space.names
         self._key_of = operator.itemgetter(*names) if len(names) > 1 else (lambda d, k=names[0]: (d[k],))
         self.backend = backend
@@ -374,7 +376,7 @@ class ArchGymEnv(gym.Env):
     def outcome(self, ev: Evaluation) -> tuple[float, dict]:
         """``(self.reward_of(ev), self.info(ev))``: the reward and info of a step (the reward's terms computed
         once, unless a subclass overrides ``reward_of`` or ``info``)."""
-        if not self._plain_outcome:
+        if not self._fused_outcome:
             return self.reward_of(ev), self.info(ev)
         reward, met, objectives = self.reward_fn.terms(ev.metrics, ev.feasible)
         return reward, self._info(ev, met, objectives)
@@ -386,12 +388,24 @@ class ArchGymEnv(gym.Env):
         return self.observation(None), {"step": 0}
 
     def step(self, action):
+        # _evaluate_one and outcome, written out: this is the path of every step
         design = self._decode(action)  # exact, validated
-        ev = self.last_evaluation = self._evaluate_one(design)
-        self._t += 1
-        reward, info = self.outcome(ev)
-        info["step"] = self._t
-        return self.observation(ev), reward, self._t >= self.episode_length, False, info
+        t0 = time.perf_counter()
+        if self._backend is None and self.cache_size == 0:
+            r = (self.simulate_batch if self._warm else self._simulate_batch)([design])[0]
+        else:
+            r = self._result(design)
+        ev = self.last_evaluation = self._evaluation(design, r, time.perf_counter() - t0, self._backend is not None)
+        t = self._t = self._t + 1
+        if self._plain_outcome:
+            reward, met, objectives = (self._reward_fn or self.reward_fn).terms(ev.metrics, ev.feasible)
+            info = {"design": design, "metrics": ev.metrics, "feasible": ev.feasible, "violation": ev.violation,
+                    "target_met": met, "objectives": objectives, "predicted": ev.predicted, "backend": self.backend,
+                    "step": t}
+        else:
+            reward, info = self.outcome(ev)
+            info["step"] = t
+        return self.observation(ev), reward, t >= self.episode_length, False, info
 
     def step_design(self, design: Mapping[str, Any]):
         """``step`` with a design given as parameter values instead of an action."""
