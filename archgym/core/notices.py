@@ -7,6 +7,7 @@ after it. ``ARCHGYM_QUIET=1`` (what ``archgym --quiet`` sets) turns every notice
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import sys
@@ -36,9 +37,23 @@ def numba_cache_dir(package: str) -> Path:
     return Path(custom) if custom else Path(importlib.import_module(package).__path__[0])
 
 
+def _cache_folders(package: str) -> list[Path]:
+    """The folders numba caches ``package``'s kernels in: beside the sources, or with ``NUMBA_CACHE_DIR`` set one
+    folder there per source folder, named as numba names it (``_CacheLocator.get_suitable_cache_subpath``: the
+    folder's name and the SHA-1 of its absolute path), so that other packages' kernels in a shared cache folder
+    do not count."""
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(importlib.import_module(package).__path__[0])
+    if not custom:
+        return [root]
+    dirs = [root, *(p for p in root.rglob("*") if p.is_dir() and p.name != "__pycache__")]
+    return [Path(custom) / f"{os.path.basename(str(d))}_{hashlib.sha1(str(d).encode()).hexdigest()}"
+            for d in (Path(os.path.abspath(d)) for d in dirs)]
+
+
 def cache_is_cold(package: str) -> bool:
     """True if no compiled kernel of ``package`` is cached on disk yet (a fresh installation)."""
-    return not any(numba_cache_dir(package).rglob("*.nbi"))
+    return not any(next(folder.rglob("*.nbi"), None) for folder in _cache_folders(package) if folder.is_dir())
 
 
 @contextmanager

@@ -20,6 +20,7 @@ kept in the tests), while 20,000 random genomes get to 25 %.
 from __future__ import annotations
 
 from archgym.core.env import ArchGymEnv, BaselineTargets, InfeasibleDesign, Metric
+from archgym.core.notices import first_use
 from archgym.core.spaces import Categorical, DesignSpace, Ordinal, PowerOfTwo
 from archgym.envs.dataflow import WORKLOADS, resolve_workload
 from archgym.simulators.dataflow.cost import CapacityError, evaluate
@@ -104,8 +105,10 @@ class MappingEnv(ArchGymEnv):
         self.sizes = genome_sizes(self.layer)
         space = design_space(self.sizes, max_pes)
         self._baseline = baseline_genome(self.sizes, min(256, max_pes))
-        # a configuration check, not a simulation: a 0.1 ms analytic evaluation of the baseline genome
-        base = self._evaluate(self._baseline)
+        # a configuration check, not a simulation: a 0.1 ms analytic evaluation of the baseline genome (the first
+        # call of the cost model in a fresh installation compiles it: announced, as the first simulation would be)
+        with first_use(self.compiled_package, f"the {type(self).__name__} simulator", self.typical_compile_seconds):
+            base = self._evaluate(self._baseline)
         if isinstance(base, InfeasibleDesign):
             raise ValueError(f"the baseline genome does not fit this accelerator ({base}); enlarge l1_words/l2_words")
         super().__init__(space, METRICS, workload=f"{name}:{self.layer.name}",

@@ -1,6 +1,9 @@
 """Long work talks: a first-use compilation is announced (with how long it took) unless quiet."""
 
 import json
+import os
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -22,9 +25,27 @@ def test_cold_cache_is_announced_once(monkeypatch, tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_cache_folder_is_warm_for_the_packages_cached_in_it(tmp_path):
+    """With NUMBA_CACHE_DIR set, numba keeps one folder per source folder there: a kernel compiled for one
+    package (here a real one, by numba in a fresh process) makes that package warm, not every other one."""
+    pkg = tmp_path / "src" / "tinykernels"
+    (pkg / "inner").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "inner" / "__init__.py").write_text("import numba\n\n\n@numba.njit(cache=True)\ndef f(x):\n    return x + 1\n")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(tmp_path / "src")}
+    code = ("import sys; from archgym.core import notices; print(notices.cache_is_cold('tinykernels'), "
+            "notices.cache_is_cold('archgym.simulators.soc')); import tinykernels.inner as k; k.f(1); "
+            "print(notices.cache_is_cold('tinykernels'), notices.cache_is_cold('archgym.simulators.soc'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "False", "True"]
+
+
 def test_warm_cache_and_quiet_say_nothing(monkeypatch, tmp_path, capsys):
-    (tmp_path / "k.nbi").write_text("")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    folder = notices._cache_folders("archgym.simulators.dram")[0]
+    folder.mkdir()
+    (folder / "k.nbi").write_text("")
     monkeypatch.setattr(notices, "_checked", set())
     with notices.first_use("archgym.simulators.dram", "x", 1):
         pass
