@@ -108,17 +108,9 @@ class ActionDecoder:
         n = len(self.names)
         self._n = n
         self._get = operator.itemgetter(*self.names) if n > 1 else (lambda a, k=self.names[0]: (a[k],))
-        self._tables = tuple(p.values for p in space)
+        # index -> value; a dict, not the tuple of values, so that a negative index is not counted from the end
+        self._tables = tuple(dict(enumerate(p.values)) for p in space)
         self._shape = (n,)
-
-    def _lookup(self, indices: list[int]) -> dict | None:
-        """The design of Python-int choice indices, or None if one is out of range (the general path names it)."""
-        if min(indices) < 0:  # a tuple would count a negative index from its end
-            return None
-        try:
-            return dict(zip(self.names, map(tuple.__getitem__, self._tables, indices)))
-        except IndexError:
-            return None
 
     def decode(self, action: Any) -> dict:
         """The design selected by a ``Dict`` action (a mapping) or a flat ``MultiDiscrete`` one."""
@@ -130,14 +122,16 @@ class ActionDecoder:
                     raw = None  # a parameter missing (and another unknown): the general path says which
                 # a table lookup alone would take True for 1 and 2.0 for 2: only exact integer types pass here
                 if raw is not None and set(map(type, raw)) <= _INDEX_TYPES:
-                    design = self._lookup(list(map(operator.index, raw)))
-                    if design is not None:
-                        return design
+                    try:
+                        return dict(zip(self.names, map(operator.getitem, self._tables, map(operator.index, raw))))
+                    except KeyError:
+                        pass  # an index out of range: the general path raises the error naming it
             return decode_dict(self.space, action)
         if type(action) is np.ndarray and action.shape == self._shape and action.dtype.kind in "iu":
-            design = self._lookup(action.tolist())
-            if design is not None:
-                return design
+            try:
+                return dict(zip(self.names, map(operator.getitem, self._tables, action.tolist())))
+            except KeyError:
+                pass
         return decode_dict(self.space, action) if isinstance(action, Mapping) else decode_flat(self.space, action)
 
 

@@ -54,6 +54,7 @@ more network cost.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -237,13 +238,27 @@ class DistributedTrainingEnv(ArchGymEnv):
         return dict(self._baseline)
 
     def cache_key(self, design: dict):
-        """Designs that differ only in the knobs of dimensions with one NPU simulate alike."""
-        sizes = [int(design[f"npus_d{i}"]) for i in range(DIMS - 1)]
+        """Designs that differ only in the knobs of dimensions with one NPU simulate alike: the design's values in
+        the space's order, with None for the knobs of those dimensions."""
+        plan = self.__dict__.get("_key_plan")
+        if plan is None:  # (getter of every value, getter of the NPU sizes, positions of each dimension's knobs)
+            names = self.design_space.names
+            plan = self._key_plan = (
+                operator.itemgetter(*names), operator.itemgetter(*(f"npus_d{i}" for i in range(DIMS - 1))),
+                [[names.index(f"{k}_d{i}") for k in ("topology", "bandwidth", "implementation", "all_to_all")]
+                 for i in range(DIMS)])
+        values, sizes_of, knobs = plan
+        sizes = [int(n) for n in sizes_of(design)]
         inner = math.prod(sizes)
         sizes.append(self.npus // inner if self.npus % inner == 0 else 0)
-        dead = {f"{k}_d{i}" for i, n in enumerate(sizes) if n == 1
-                for k in ("topology", "bandwidth", "implementation", "all_to_all")}
-        return tuple(None if n in dead else design[n] for n in self.design_space.names)
+        if 1 not in sizes:
+            return values(design)
+        key = list(values(design))
+        for i, n in enumerate(sizes):
+            if n == 1:
+                for j in knobs[i]:
+                    key[j] = None
+        return tuple(key)
 
     def system_of(self, design: Mapping, used: list[int]) -> SystemConfig:
         impls = {c: tuple(design[f"all_to_all_d{i}" if c == "AllToAll" else f"implementation_d{i}"] for i in used)

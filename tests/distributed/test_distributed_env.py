@@ -108,3 +108,24 @@ def test_chakra_trace_workload_equals_astrasim_exact_ns(tmp_path):
     assert ev.feasible, ev.violation
     assert round(ev.metrics["iteration_time_s"] * 1e9) == int(row["finish_ns_npu0"]), "tolerance: == in ns"
     assert round(ev.metrics["exposed_comm_s"] * 1e9) == int(row["exposed_comm_ns_npu0"])
+
+
+def test_cache_key_is_the_designs_values_with_dead_dimensions_blanked():
+    """The cache key (prepared getters) equals its definition, written out here as it was first written."""
+    import math
+
+    from archgym.envs.distributed import DIMS
+
+    e = DistributedTrainingEnv()
+
+    def defined(design):
+        sizes = [int(design[f"npus_d{i}"]) for i in range(DIMS - 1)]
+        inner = math.prod(sizes)
+        sizes.append(e.npus // inner if e.npus % inner == 0 else 0)
+        dead = {f"{k}_d{i}" for i, n in enumerate(sizes) if n == 1
+                for k in ("topology", "bandwidth", "implementation", "all_to_all")}
+        return tuple(None if n in dead else design[n] for n in e.design_space.names)
+
+    designs = e.design_space.sample_many(300, 0) + [dict(BASELINE, npus_d0=1, npus_d1=1, npus_d2=1)]
+    assert all(e.cache_key(d) == defined(d) for d in designs)
+    assert sum(None in defined(d) for d in designs) > 50
