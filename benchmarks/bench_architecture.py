@@ -8,7 +8,8 @@ and the steps per second of every registered environment.
 <commit>``); its environments are timed with the Python of this run, with ``DIR`` first on the path.
 With ``--save`` the report goes to benchmarks/results/architecture.{json,md}; otherwise it is printed.
 
-The layers, lowest first (DESIGN.md): ``datasets`` and ``io`` (data and file plumbing), ``simulators``,
+The layers, lowest first (DESIGN.md): ``datasets`` (data), then ``simulators`` and ``io`` (file plumbing,
+which reads YAML with the simulators' YAML 1.2 loader: one layer, as in tests/core/test_layering.py),
 ``core`` (spaces, rewards, the environment contract), ``envs``, the applications (runner, collect,
 records, sweeps, surrogates, analysis), ``cli``; ``agents`` sit beside ``core`` and may import only
 ``core.spaces`` (and ``io``). An import is *against the layer order* when it points from a lower layer to a
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"archgym": "archgym", "simulators": "archgym.simulators", "agents": "archgym.agents",
            "datasets": "archgym.datasets"}
-LAYER_RANK = {"datasets": 0, "io": 0, "simulators": 1, "core": 2, "agents": 2, "envs": 3, "apps": 4, "cli": 5}
+LAYER_RANK = {"datasets": 0, "io": 1, "simulators": 1, "core": 2, "agents": 2, "envs": 3, "apps": 4, "cli": 5}
 #: modules of the pre-0.2 flat layout, by the layer they belong to
 OLD_CORE = {"archgym.spaces", "archgym.rewards", "archgym.env"}
 OLD_IO = {"archgym.atomic", "archgym.yaml_lines"}
