@@ -9,7 +9,9 @@ For every registered id (with the small-workload settings below for the slow one
   fraction of a microsecond even where the model takes milliseconds. The older estimate, ``step`` minus
   ``simulate_batch([d])`` timed separately, is kept beside it: the difference of two noisy timings, meaningless
   where the model takes milliseconds on a shared machine (Dataflow-v0's 3,197 us of an earlier run was such noise);
-  and the step's own cost with the model's call replaced by a stub returning its stored results (*stubbed*);
+  and the step's own cost with the model's call replaced by a stub returning its stored results (*stubbed*), and
+  with a stub that also evicts the CPU caches first (*evicted*: what re-reading the step's data and code from
+  memory after a large model run costs, the difference between the in-step and the stubbed figures);
 - **vector**: ``gymnasium.make_vec(id, num_envs=N)`` (archgym's native vector env, SameStep autoreset, cache
   off), designs/s, and its ratio to batched;
 - **batched**: ``env.unwrapped.evaluate_many`` on N x steps designs at once (cache off), designs/s.
@@ -126,6 +128,24 @@ def step_adds_stubbed_us(env, actions: list, repeats: int = 40, steps: int = 256
     return (t - t_stub) * 1e6
 
 
+def step_adds_evicted_us(env, actions: list) -> float:
+    """In-step figure with the model's call replaced by a stub that returns its stored results after evicting the
+    CPU caches (16 MiB of array writes and 50,000 Python objects read, as a large model run does): shows how much of
+    the in-step figure is the step's data and code being re-read from memory after the model, not work."""
+    results = [env.simulate_batch([d])[0] for d in (env._decode(a) for a in actions)]
+    cycle = itertools.cycle(results)
+    block = np.zeros(2 * 2**20)
+    objects = [{"k": i} for i in range(200_000)][::4]
+
+    def evicting(designs):
+        block[:] += 1.0
+        sum(o["k"] for o in objects)
+        return [next(cycle)]
+
+    env.simulate_batch = evicting
+    return step_adds_us(env, actions, repeats=5, steps=len(actions))  # (it removes the stub)
+
+
 def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     kw = {**KWARGS.get(env_id, {}), "cache_size": 0}
     env = gym.make(env_id, **kw).unwrapped
@@ -141,6 +161,7 @@ def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     t_batch = _median_time(lambda: env.evaluate_many(designs), repeats) / len(designs)
     adds = step_adds_us(env, actions[:k], repeats=40 if k > 8 else 5, steps=256 if k > 8 else 8)
     adds_stubbed = step_adds_stubbed_us(env, actions[:k])
+    adds_evicted = step_adds_evicted_us(env, actions[:8])
     venv = gym.make_vec(env_id, num_envs=n, autoreset_mode="SameStep", **kw)
     venv.reset(seed=0)
     venv.action_space.seed(0)
@@ -148,6 +169,7 @@ def measure(env_id: str, n: int, steps: int, repeats: int) -> dict:
     venv.step(vacts[0])
     t_vec = _median_time(lambda: [venv.step(a) for a in vacts], repeats) / (n * steps)
     return {"env": env_id, "single_steps_per_s": 1 / t_step, "step_adds_us": adds, "step_adds_stubbed_us": adds_stubbed,
+            "step_adds_evicted_us": adds_evicted,
             "step_minus_simulate_us": (t_step - t_sim) * 1e6,
             "simulate_us": t_sim * 1e6, "vector_designs_per_s": 1 / t_vec, "batched_designs_per_s": 1 / t_batch,
             "vector_vs_batched": t_batch / t_vec}
@@ -251,14 +273,18 @@ def main() -> None:
              "bookkeeping, reward, observation, info): each run's time minus the time spent inside `simulate_batch` "
              "(timed around the call), the least of 40 runs of 256 steps (5 runs of 8 for DRAM and Dataflow). *stubbed*: "
              "the same with `simulate_batch` replaced by a stub returning the model's stored results (40 runs of 256 "
-             "steps): the step's own cost, without the model evicting the step's data from the CPU caches in between. "
+             "steps): the step's own cost, without the model evicting the step's data from the CPU caches in between "
+             "(SoC-v1's info reuses the repair its model call made, so with the model stubbed its figure counts that "
+             "repair too). *evicted*: the in-step figure with a stub that evicts the CPU caches (16 MiB written, "
+             "50,000 objects read) before returning the stored results: what cold caches alone cost the same step. "
              "*step - simulate*: `step` minus `simulate_batch([design])` timed separately (the older estimate: a "
              "difference of two noisy timings, meaningless where the model takes milliseconds).", "",
-             "| environment | single steps/s | step adds (us) | stubbed (us) | step - simulate (us) | simulate one (us) | "
-             "vector designs/s | batched designs/s | vector / batched |", "|---|---|---|---|---|---|---|---|---|"]
+             "| environment | single steps/s | step adds (us) | stubbed (us) | evicted (us) | step - simulate (us) | "
+             "simulate one (us) | vector designs/s | batched designs/s | vector / batched |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['env']} | {r['single_steps_per_s']:,.0f} | {r['step_adds_us']:.1f} | "
-                     f"{r['step_adds_stubbed_us']:.1f} | "
+                     f"{r['step_adds_stubbed_us']:.1f} | {r['step_adds_evicted_us']:.1f} | "
                      f"{r['step_minus_simulate_us']:.1f} | {r['simulate_us']:,.1f} | {r['vector_designs_per_s']:,.0f} | "
                      f"{r['batched_designs_per_s']:,.0f} | {r['vector_vs_batched']:.0%} |")
     if starts:
