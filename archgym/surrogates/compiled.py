@@ -25,54 +25,70 @@ from numba import njit
 
 #: rows evaluated together against one tree (its nodes stay in cache across the block)
 BLOCK = 256
-#: a node's int64 ``meta``: (first child, or leaf row) << SHIFT | (feature + 1), 0 at a leaf
+#: trees of one row walked together (their node loads overlap)
+GROUP = 32
+#: a node's int64 ``meta``: next node base << SHIFT | (feature + 1)
 SHIFT = 24
 MASK = (1 << SHIFT) - 1
 
 
 @njit(cache=True, nogil=True)
-def _walk(X, meta, thr, leaves, roots, tout, depth, base, out):  # pragma: no cover - compiled
-    """``out[i] = base + sum over trees of the leaf reached by row i``. Node ``j``: ``meta[j]`` = (first
-    child, or leaf row) << SHIFT | (feature + 1) -- 0 in the low bits at a leaf --, ``thr[j]`` its
-    threshold (its value at a leaf of a one-output tree); the two children of a node are adjacent (go
-    right, the next one, unless ``x < threshold``). A block of rows descends a tree level by level, so
-    that the rows' walks overlap (each row's walk is a chain of dependent loads)."""
+def _walk(X, meta, thr, value, leaves, roots, tout, depth, base, out):  # pragma: no cover - compiled
+    """``out[i] = base + sum over trees of the leaf reached by row i``.
+
+    Node ``j`` goes to ``(meta[j] >> SHIFT) + (X[i, f] >= thr[j])`` with ``f = (meta[j] & MASK) - 1``:
+    the two children of a node are adjacent (right = left + 1, taken unless ``x < threshold``), and a
+    leaf points at itself with threshold +inf, so that every row takes ``depth[t]`` branch-free steps
+    down tree ``t``. A leaf's output is ``value[j]`` (one output per tree) or the row
+    ``leaves[int(value[j])]``. Rows go down a tree in blocks, level by level, so that their
+    walks (each a chain of dependent loads) overlap; one row walks a group of trees at once."""
     n = X.shape[0]
     width = leaves.shape[1]
     n_out = base.shape[0]
     for i in range(n):
         for j in range(n_out):
             out[i, j] = base[j]
+    if n == 1:
+        cur = np.empty(GROUP, dtype=np.int64)
+        n_trees = roots.shape[0]
+        for g0 in range(0, n_trees, GROUP):
+            g1 = min(n_trees, g0 + GROUP)
+            deepest = 0
+            for t in range(g0, g1):
+                cur[t - g0] = roots[t]
+                deepest = max(deepest, depth[t])
+            for _ in range(deepest):
+                for t in range(g1 - g0):
+                    node = cur[t]
+                    m = meta[node]
+                    cur[t] = (m >> SHIFT) + (X[0, (m & MASK) - 1] >= thr[node])
+            for t in range(g0, g1):
+                _add_leaf(out, 0, tout[t], cur[t - g0], value, leaves, width)
+        return
     cur = np.empty(BLOCK, dtype=np.int64)
     for b0 in range(0, n, BLOCK):
         b1 = min(n, b0 + BLOCK)
         nb = b1 - b0
         for t in range(roots.shape[0]):
-            o = tout[t]
-            if nb == 1:  # one row: a plain walk
-                node = roots[t]
-                m = meta[node]
-                while m & MASK:
-                    node = (m >> SHIFT) + (0 if X[b0, (m & MASK) - 1] < thr[node] else 1)
+            for r in range(nb):
+                cur[r] = roots[t]
+            for _ in range(depth[t]):
+                for r in range(nb):
+                    node = cur[r]
                     m = meta[node]
-                cur[0] = node
-            else:
-                for r in range(nb):
-                    cur[r] = roots[t]
-                for _ in range(depth[t]):
-                    for r in range(nb):
-                        node = cur[r]
-                        m = meta[node]
-                        if m & MASK:
-                            cur[r] = (m >> SHIFT) + (0 if X[b0 + r, (m & MASK) - 1] < thr[node] else 1)
-            if width == 1:
-                for r in range(nb):
-                    out[b0 + r, o] += thr[cur[r]]
-            else:
-                for r in range(nb):
-                    lr = meta[cur[r]] >> SHIFT
-                    for k in range(width):
-                        out[b0 + r, o + k] += leaves[lr, k]
+                    cur[r] = (m >> SHIFT) + (X[b0 + r, (m & MASK) - 1] >= thr[node])
+            for r in range(nb):
+                _add_leaf(out, b0 + r, tout[t], cur[r], value, leaves, width)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_leaf(out, i, o, node, value, leaves, width):  # pragma: no cover - compiled
+    if width == 1:
+        out[i, o] += value[node]
+    else:
+        lr = int(value[node])
+        for k in range(width):
+            out[i, o + k] += leaves[lr, k]
 
 
 @njit(cache=True)
@@ -109,6 +125,7 @@ class CompiledEnsemble:
 
     meta: np.ndarray
     threshold: np.ndarray
+    value: np.ndarray
     leaves: np.ndarray
     roots: np.ndarray
     tree_output: np.ndarray
@@ -134,7 +151,7 @@ class CompiledEnsemble:
             X = np.asarray(X, dtype=np.float32)
         X = np.ascontiguousarray(X, dtype=np.float64)
         out = np.empty((X.shape[0], self.n_outputs))
-        _walk(X, self.meta, self.threshold, self.leaves, self.roots, self.tree_output, self.depth, self.base, out)
+        _walk(X, self.meta, self.threshold, self.value, self.leaves, self.roots, self.tree_output, self.depth, self.base, out)
         return out
 
 
@@ -181,12 +198,17 @@ class _Builder:
         leaves = (np.concatenate(self.leaf_parts) if self.leaf_parts else np.empty((0, self.width)))
         if self.width == 1:
             leaves = np.empty((0, 1))
-        if nodes.shape[0] and (nodes[:, 1].max() + 1 > MASK or nodes[:, 2:].max() >= 2 ** (62 - SHIFT)):
+        if nodes.shape[0] and (nodes[:, 1].max() + 1 > MASK or nodes[:, 2].max() + len(nodes) >= 2 ** (62 - SHIFT)):
             raise ValueError("ensemble too large to compile")
         feat = nodes[:, 1].astype(np.int64)
-        link = np.where(feat < 0, nodes[:, 3], nodes[:, 2]).astype(np.int64)
-        meta = (link << SHIFT) | (feat + 1)
-        return CompiledEnsemble(np.ascontiguousarray(meta), np.ascontiguousarray(nodes[:, 0]), np.ascontiguousarray(leaves),
+        leaf = feat < 0
+        me = np.arange(len(nodes), dtype=np.int64)
+        link = np.where(leaf, me, nodes[:, 2].astype(np.int64))  # a leaf points at itself...
+        meta = (link << SHIFT) | np.where(leaf, 0, feat) + 1
+        threshold = np.where(leaf, np.inf, nodes[:, 0])  # ...and never goes right
+        value = np.where(leaf, nodes[:, 0] if self.width == 1 else nodes[:, 3], 0.0)
+        return CompiledEnsemble(np.ascontiguousarray(meta), np.ascontiguousarray(threshold), np.ascontiguousarray(value),
+                                np.ascontiguousarray(leaves),
                                 np.asarray(self.roots, dtype=np.int64), np.asarray(self.tout, dtype=np.int64),
                                 np.asarray(self.depth, dtype=np.int64), self.base, self.float32)
 
