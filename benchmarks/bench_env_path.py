@@ -113,7 +113,7 @@ def step_adds_stubbed_us(env, actions: list, repeats: int = 40, steps: int = 256
     """The same with the model's call replaced by a stub that returns the model's stored result of each design
     (the stub's own call time subtracted): the step's own cost without the model evicting its data from the CPU's
     caches in between, which the in-step figure includes."""
-    results = [env.simulate_batch([d])[0] for d in (env._decode(a) for a in actions)]
+    results = [env.simulate_batch([d])[0] for d in (gym_spaces.decode(env.design_space, a) for a in actions)]
     cycle = itertools.cycle(results)
     stub = lambda ds: [next(cycle)]  # noqa: E731
     acts = list(itertools.islice(itertools.cycle(actions), max(len(actions), steps - steps % len(actions))))
@@ -132,7 +132,7 @@ def step_adds_evicted_us(env, actions: list) -> float:
     """In-step figure with the model's call replaced by a stub that returns its stored results after evicting the
     CPU caches (16 MiB of array writes and 50,000 Python objects read, as a large model run does): shows how much of
     the in-step figure is the step's data and code being re-read from memory after the model, not work."""
-    results = [env.simulate_batch([d])[0] for d in (env._decode(a) for a in actions)]
+    results = [env.simulate_batch([d])[0] for d in (gym_spaces.decode(env.design_space, a) for a in actions)]
     cycle = itertools.cycle(results)
     block = np.zeros(2 * 2**20)
     objects = [{"k": i} for i in range(200_000)][::4]
