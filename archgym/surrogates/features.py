@@ -486,11 +486,14 @@ def _systolic_prepare(spec: Mapping[str, Any]) -> tuple:
             spec["repeat"], spec["ifmap_words"])
 
 
-#: DRAM-v0: the mcconfig knobs as the controller uses them -- transactions in flight (one with the
-#: Simple arbiter), request-buffer entries (per bank for Bankwise, DRAMSys's 8 + 8 for ReadWrite),
-#: refresh postponing / pulling-in (none without refresh) --, open-page and reordering flags
+#: DRAM-v0: the mcconfig knobs as the controller uses them -- the arbiter's limit on transactions in
+#: flight (none with the Simple arbiter), request-buffer entries (per bank for Bankwise, DRAMSys's 8 + 8
+#: for ReadWrite), the requests that can queue at the scheduler (the smaller of the two), refresh
+#: postponing / pulling-in (none without refresh) --, open-page, reordering and power-down flags, and
+#: the queue under the Closed page policy (where latency grows with it)
 DRAM_FEATURES = ("log2_inflight", "log2_buffer_entries", "log2_queue_depth", "refresh_on", "refresh_postponed",
-                 "refresh_pulledin", "page_open", "page_adaptive", "reorders", "power_down", "in_order_responses")
+                 "refresh_pulledin", "page_open", "page_adaptive", "reorders", "power_down", "in_order_responses",
+                 "closed_log2_queue_depth")
 _DRAM_PARAMS = ("PagePolicy", "Scheduler", "SchedulerBuffer", "RequestBufferSize", "RefreshPolicy",
                 "RefreshMaxPostponed", "RefreshMaxPulledin", "PowerDownPolicy", "Arbiter", "MaxActiveTransactions",
                 "RespQueue")
@@ -529,11 +532,12 @@ def _dram_kernel(codes, cols, sets, banks):  # pragma: no cover - compiled
                     flag[k] = 1.0
         is_open, adaptive, reorder, bankwise, rw, ref, powerdown, simple, fifo_resp = (
             flag[0], flag[1], flag[2], flag[3], flag[4], flag[5], flag[6], flag[7], flag[8])
-        inflight = 1.0 if simple > 0 else active
+        inflight = 256.0 if simple > 0 else active  # the Simple arbiter does not limit transactions
         entries = 16.0 if rw > 0 else (size * banks if bankwise > 0 else size)
+        queue = math.log2(min(inflight, 8.0 if rw > 0 else size))  # requests that can wait at the scheduler
         out[i, 0] = math.log2(inflight)
         out[i, 1] = math.log2(entries)
-        out[i, 2] = math.log2(min(inflight, 16.0 if rw > 0 else size))
+        out[i, 2] = queue
         out[i, 3] = ref
         out[i, 4] = ref * post
         out[i, 5] = ref * pulled
@@ -542,6 +546,7 @@ def _dram_kernel(codes, cols, sets, banks):  # pragma: no cover - compiled
         out[i, 8] = reorder
         out[i, 9] = powerdown
         out[i, 10] = fifo_resp
+        out[i, 11] = queue * (1.0 - is_open) * (1.0 - adaptive)  # a closed page pays every queued request's ACT
     return out
 
 

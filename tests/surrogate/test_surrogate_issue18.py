@@ -91,7 +91,12 @@ def test_dram_features_are_the_knobs_the_controller_reads():
     base = dict(env.baseline_design)
     simple = {**base, "Arbiter": "Simple", "MaxActiveTransactions": 128}
     fifo = {**base, "Arbiter": "Fifo", "MaxActiveTransactions": 128}
-    assert f(simple, "log2_inflight") == 0 and f(fifo, "log2_inflight") == 7
+    assert f(simple, "log2_inflight") == 8 and f(fifo, "log2_inflight") == 7  # Simple: no arbiter limit
+    assert f({**fifo, "RequestBufferSize": 4}, "log2_queue_depth") == 2
+    assert f({**fifo, "MaxActiveTransactions": 2, "RequestBufferSize": 64}, "log2_queue_depth") == 1
+    assert f({**simple, "SchedulerBuffer": "Shared", "RequestBufferSize": 64}, "log2_queue_depth") == 6
+    closed = {**simple, "SchedulerBuffer": "Shared", "RequestBufferSize": 64, "PagePolicy": "Closed"}
+    assert f(closed, "closed_log2_queue_depth") == 6 and f({**closed, "PagePolicy": "Open"}, "closed_log2_queue_depth") == 0
     rw = {**base, "SchedulerBuffer": "ReadWrite", "RequestBufferSize": 1}
     shared = {**base, "SchedulerBuffer": "Shared", "RequestBufferSize": 4}
     bankwise = {**base, "SchedulerBuffer": "Bankwise", "RequestBufferSize": 4}
