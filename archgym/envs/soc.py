@@ -302,6 +302,8 @@ class SoCV1Env(SoCEnv):
             return []
         pairs, code, where = self._repairs(designs)
         ok = np.flatnonzero(code == 0).tolist()
+        if not ok and not self._warm:  # compile the model's kernels now, inside the first-use notice, not later
+            SoCEnv.simulate_batch(self, [self.baseline_design])
         done = iter(self._evaluate_rows(np.array([pairs[i][1] for i in ok], dtype=np.int64))) if ok else iter(())
         return [next(done) if c == 0 else InfeasibleDesign(explain_unrepairable(self.encoding, int(c), int(w)))
                 for c, w in zip(code.tolist(), where.tolist())]
