@@ -625,11 +625,66 @@ def _mapping_prepare(spec: Mapping[str, Any]) -> tuple:
             i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"))
 
 
+#: Dataflow-v0: words held by each buffer level (the scratchpads once per PE, the global buffer across
+#: its banks) and by all buffers of each memory class, PE-mesh height, bytes read per cycle per PE
+_DF_BUFFERS = ("ifmap_spad", "weights_spad", "psum_spad", "dummy_buffer", "shared_glb")
+_DF_CLASSES = ("regfile", "smartbuffer_SRAM", "smartbuffer_RF", "SRAM")
+DATAFLOW_FEATURES = tuple(f"log2_{b}_words" for b in _DF_BUFFERS) + tuple(
+    f"log2_{c}_words" for c in _DF_CLASSES) + ("log2_mesh_y", "log2_spad_words", "log2_spad_read_bw_per_pe")
+
+
+def _dataflow_spec(env) -> dict:
+    names = env.design_space.names
+    col = lambda n: names.index(n) if n in names else -1  # noqa: E731
+    spec = {"num_pes": col("num_pes"), "mesh_x": col("mac_mesh_x"),
+            "columns": [[col(f"{b}_class"), col(f"{b}_depth"), col(f"{b}_block_size"), col(f"{b}_n_banks"),
+                         col(f"{b}_read_bw")] for b in _DF_BUFFERS],
+            "class_codes": [[_code(env, f"{b}_class", c) for c in _DF_CLASSES] for b in _DF_BUFFERS]}
+    return spec
+
+
+def _dataflow_prepare(spec: Mapping[str, Any]) -> tuple:
+    return (int(spec["num_pes"]), int(spec["mesh_x"]), np.asarray(spec["columns"], dtype=np.int64),
+            np.asarray(spec["class_codes"], dtype=np.int64))
+
+
+@njit(cache=True)
+def _dataflow_kernel(codes, pes_col, mesh_col, cols, class_codes):  # pragma: no cover - compiled
+    n = codes.shape[0]
+    nb, nc = cols.shape[0], class_codes.shape[1]
+    out = np.empty((n, len(DATAFLOW_FEATURES)))
+    for i in range(n):
+        pes = codes[i, pes_col]
+        per_class = np.zeros(nc)
+        spad = 0.0
+        spad_bw = 0.0
+        for b in range(nb):
+            words = codes[i, cols[b, 1]] * codes[i, cols[b, 2]]
+            if cols[b, 3] >= 0:
+                words *= codes[i, cols[b, 3]]
+            if b < 3:  # the per-PE scratchpads
+                words *= pes
+                spad += words
+                spad_bw += codes[i, cols[b, 4]]
+            out[i, b] = math.log2(words)
+            code = codes[i, cols[b, 0]]
+            for c in range(nc):
+                if class_codes[b, c] == code:
+                    per_class[c] += words
+        for c in range(nc):
+            out[i, nb + c] = math.log2(1.0 + per_class[c])
+        out[i, nb + nc] = math.log2(pes / codes[i, mesh_col])
+        out[i, nb + nc + 1] = math.log2(spad)
+        out[i, nb + nc + 2] = math.log2(spad_bw)
+    return out
+
+
 #: features declared for surrogates, by environment id (derived from the design and the workload's
 #: shape only). An environment not listed may declare its own (``surrogate_features``).
 DECLARATIONS: dict[str, Declaration] = {
     "archgym/SystolicArray-v0": Declaration(SYSTOLIC_FEATURES, _systolic_spec, _systolic_prepare, _systolic_kernel),
     "archgym/DRAM-v0": Declaration(DRAM_FEATURES, _dram_spec, _dram_prepare, _dram_kernel),
+    "archgym/Dataflow-v0": Declaration(DATAFLOW_FEATURES, _dataflow_spec, _dataflow_prepare, _dataflow_kernel),
     "archgym/Mapping-v0": Declaration(MAPPING_FEATURES, _mapping_spec, _mapping_prepare, _mapping_kernel,
                                       replaces=("l2_order", "l1_order")),
 }
