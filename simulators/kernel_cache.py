@@ -9,6 +9,7 @@ so that any edit to them triggers a recompile.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import warnings
 from collections.abc import Iterable
@@ -18,9 +19,13 @@ from pathlib import Path
 def sources_digest(paths: Iterable[Path]) -> str:
     """SHA-256 over the names and bytes of the ``.py`` files at ``paths`` (files, or folders searched
     recursively), in a stable order."""
+    return _digest(tuple(sorted(str(Path(p).resolve()) for p in paths)))
+
+
+@functools.cache
+def _digest(paths: tuple[str, ...]) -> str:
     files: set[Path] = set()
-    for p in paths:
-        p = Path(p)
+    for p in map(Path, paths):
         files.update(p.rglob("*.py") if p.is_dir() else [p])
     h = hashlib.sha256()
     for f in sorted(files):
@@ -41,3 +46,12 @@ def key_on_sources(dispatcher, *paths: Path) -> None:
                           "only (clear __pycache__ after editing its helpers)", RuntimeWarning, stacklevel=2)
         return
     cache_file._source_stamp = (cache_file._source_stamp, sources_digest(paths))
+
+
+def key_module_kernels(namespace: dict, *paths: Path) -> None:
+    """:func:`key_on_sources` for every cached kernel defined in the module whose globals are ``namespace``
+    (call it at the end of a module whose kernels use kernels of other files)."""
+    for value in list(namespace.values()):
+        py_func = getattr(value, "py_func", None)
+        if py_func is not None and hasattr(value, "_cache") and py_func.__module__ == namespace["__name__"]:
+            key_on_sources(value, *paths)

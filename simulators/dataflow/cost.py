@@ -15,10 +15,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .access_counts import COUNT_KINDS, DRAINS, FILLS, READS, TILE, UPDATES, analyse
 from .architecture import Architecture
 from .mapping import Mapping
@@ -182,3 +184,7 @@ def evaluate(arch: Architecture, layer: Layer, mapping: Mapping, check: bool = T
                             f"holds {lv.capacity_bits:.0f} ({lv.depth} x {lv.width_bits} bits"
                             f"{f' / {lv.multiple_buffering:g} buffers' if lv.multiple_buffering > 1 else ''})")
     return Evaluation(layer, arch, mapping, counts, energy, cycles, info, float(e), float(cyc))
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .access_counts import analyse, footprint, spatial_extents
 from .architecture import Architecture
 from .cost import Evaluation, cost, evaluate
@@ -484,3 +486,7 @@ def best_mapping(arch: Architecture, layer: Layer, **kwargs) -> Evaluation:
 def ideal_cycles(arch: Architecture, layer: Layer) -> float:
     """MACs / number of MACs: the cycles of a perfectly used array."""
     return math.ceil(layer.macs / arch.compute.instances)
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

@@ -17,10 +17,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .memory_cost import memory_costs
 from .scheduler import BUS, MEM, PE, READ, WRITE
 
@@ -129,3 +131,7 @@ def design_costs(n_ph, ph_dt, ph_pe_e, ph_bytes, kind, mem_subtype, mem_peak, jo
     leak_e = leak * t_end
     power = window_power(ph_dt, ph_e, n_ph, pcp)
     return ph_e, power, dyn, leak_e, area, mem_size, bytes_rw
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

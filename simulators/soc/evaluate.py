@@ -8,9 +8,12 @@ Both the general path (:mod:`.model`) and the batched limited-encoding path
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .cost import design_costs
 from .memory_cost import MemoryCostTable
 from .scheduler import MEM, OK, compile_transfers, run_phases
@@ -86,3 +89,7 @@ def evaluate_design(wl, last_task, hw, task_pe, task_mem, mem, early, pcp, inclu
     scal[5] = t_end
     return (err, -1, -1, scal, in_design, n_ph, start, finish, dyn, leak_e, area, mem_size, mem_peak, bytes_rw,
             work_pe, bott_time, ph_e[:n_ph].copy(), chan_time)
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

@@ -16,9 +16,12 @@ buffer (:mod:`.writes`) sees: :func:`stall_before`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .prefetch import _before, _block_end_set, _block_last, _geometry, _next_block, _next_tile, _tile_end_set, _visit, _window_sets
 
 
@@ -251,3 +254,7 @@ def stall_before(g, st, n):
         else:
             hi = m
     return st[lo - 1, 1] if lo > 0 else 0
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

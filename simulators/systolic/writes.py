@@ -17,9 +17,12 @@ every output, and the counts (DRAM writes, stall cycles) are the replay's (:mod:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
+from ..kernel_cache import key_module_kernels
 from .drain import _read_stall
 from .events import _line_stall, advance_events, stall_before
 
@@ -455,3 +458,7 @@ def joint_buffers(df, R, C, M, N, K, B, bw, ev_if, n_if, c_if, ev_f, n_f, c_f, q
         dram += data
         drain_start = end
     return dram, S, q
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)

@@ -70,3 +70,16 @@ def test_run_channel_is_keyed_on_the_controller_folder_and_the_timing_rules():
     folder = Path(channel.__file__).parent
     assert stamp[1] == sources_digest([folder, folder.parent / "timing.py"])
     assert len(list(folder.glob("*.py"))) >= 10  # the split files are all in the digest
+
+
+def test_kernels_that_use_sibling_files_are_keyed_on_their_folder():
+    import importlib
+
+    for name in ("systolic.events", "systolic.writes", "dataflow.mapper", "dataflow.cost", "soc.cost", "soc.evaluate"):
+        mod = importlib.import_module(f"archgym.simulators.{name}")
+        kernels = [v for v in vars(mod).values() if hasattr(v, "_cache") and getattr(v, "py_func", None) is not None
+                   and v.py_func.__module__ == mod.__name__]
+        assert kernels, name
+        for k in kernels:
+            stamp = k._cache._cache_file._source_stamp
+            assert stamp[1] == sources_digest([Path(mod.__file__).parent]), f"{name}.{k.__name__} is not keyed"
