@@ -44,6 +44,10 @@ def _rf(params: dict, seed: int, n_features: int):
     return RandomForestRegressor(random_state=seed, **params)
 
 
+#: iterations of :class:`EarlyStoppedHGB` on a training set too small to hold validation rows out
+TINY_MAX_ITER = 100
+
+
 class EarlyStoppedHGB(RegressorMixin, BaseEstimator):
     """Histogram gradient boosting that finds its number of iterations by early stopping on a
     validation share of the training rows, then (``refit``) fits that many iterations on all of them,
@@ -81,8 +85,8 @@ class EarlyStoppedHGB(RegressorMixin, BaseEstimator):
             probe = self._model(early_stopping=True).fit(X, y)
             self.stopped_at_ = int(probe.n_iter_)
             est = self._model(max_iter=self.stopped_at_, early_stopping=False).fit(X, y) if self.refit else probe
-        else:  # too few rows to hold any out
-            est = self._model(early_stopping=False).fit(X, y)
+        else:  # too few rows to hold any out: a short boosting run (more would only memorise them)
+            est = self._model(max_iter=min(int(self.max_iter), TINY_MAX_ITER), early_stopping=False).fit(X, y)
             self.stopped_at_ = int(est.n_iter_)
         self.estimator_ = est
         self.n_iter_ = int(est.n_iter_)

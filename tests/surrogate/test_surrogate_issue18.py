@@ -151,6 +151,7 @@ def test_early_stopped_hgb_follows_sklearn_conventions():
     np.testing.assert_array_equal(est.predict(X), clone(est).fit(X, y).predict(X))  # seeded
     tiny = EarlyStoppedHGB(max_iter=20, random_state=0).fit(X[:15], y[:15])  # too few rows to hold out
     assert tiny.n_iter_ == 20
+    assert EarlyStoppedHGB(max_iter=1000, random_state=0).fit(X[:15], y[:15]).n_iter_ == 100  # no 1000 on 15 rows
 
 
 # -- --model auto: cross-validation on the training split only ------------------------------------
