@@ -14,7 +14,7 @@ from numba import njit
 
 from ..timing import MUX_RASCAS, RD, RDA, WR, WRA
 from .layout import B_CUR, B_NEXT, BIG_PID, INF
-from .timing_table import earliest
+from .timing_table import bank_ready, earliest
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -61,17 +61,7 @@ def bank_commands(t, best_e, best_pid, best_c, best_b, best_r, best_src, nbusy, 
         r = brank[b]
         if pd_cmd[r] >= 0:
             continue
-        e = chk[c, b]
-        v = chk[c, gcol[b]]
-        if v > e:
-            e = v
-        v = chk[c, rcol[b]]
-        if v > e:
-            e = v
-        if bus > e:
-            e = bus
-        if t > e:
-            e = t
+        e = bank_ready(c, b, t, bus, chk, gcol, rcol)
         pid = bk[b, B_CUR] + 1
         if e < best_e or (e == best_e and pid < best_pid):
             best_e = e
@@ -98,17 +88,7 @@ def candidate_commands(t, best_e, best_pid, best_c, best_b, best_r, best_src, ca
         if j == 1:
             e = cand1_e if cand1_e > t else t
         else:
-            e = chk[c, b]
-            v = chk[c, gcol[b]]
-            if v > e:
-                e = v
-            v = chk[c, rcol[b]]
-            if v > e:
-                e = v
-            if bus > e:
-                e = bus
-            if t > e:
-                e = t
+            e = bank_ready(c, b, t, bus, chk, gcol, rcol)
         pid = bk[b, B_CUR] + 1
         if e < best_e or (e == best_e and pid < best_pid):
             best_e = e

@@ -16,8 +16,8 @@ from .layout import B_BLOCKED, B_CUR, B_KEEP, B_NEXT, B_OPEN, B_SLEEP, B_STATE
 def evaluate_bank(b, page, sched, q, qn, bk, row, addr, is_write, last_cmd_write):
     """BankMachine::evaluate: pick bank ``b``'s current request and its next command (``bk[b, B_NEXT]``).
 
-    The scheduler's getNextRequest / hasFurtherRowHit are written out here rather than called, which
-    keeps numba's reference counting of the array arguments out of this hot path."""
+    The scheduler's getNextRequest / hasFurtherRowHit, which DRAMSys's bank machine calls, are written out
+    here for the three schedulers."""
     bk[b, B_NEXT] = -1
     if bk[b, B_SLEEP] or bk[b, B_BLOCKED]:
         return

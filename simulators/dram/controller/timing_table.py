@@ -30,9 +30,7 @@ def new_table(nbanks, ngroups, ranks, stacks, rules, never):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def earliest(c, b, g, r, t, chk, goff, roff, bus):
-    """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands). The loops
-    over banks write this out instead of calling it: numba's reference counting of array arguments
-    costs more than the look-up itself."""
+    """Earliest legal cycle of command ``c`` (bank b, group g, rank r; b < 0 for rank commands)."""
     e = t
     if b >= 0:
         if chk[c, b] > e:
@@ -43,6 +41,24 @@ def earliest(c, b, g, r, t, chk, goff, roff, bus):
         e = chk[c, roff + r]
     if bus > e:
         e = bus
+    return e
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def bank_ready(c, b, t, bus, chk, gcol, rcol):
+    """Earliest legal cycle, not before ``t``, of bank ``b``'s command ``c``: its bank, bank-group and rank
+    columns and the command bus."""
+    e = chk[c, b]
+    v = chk[c, gcol[b]]
+    if v > e:
+        e = v
+    v = chk[c, rcol[b]]
+    if v > e:
+        e = v
+    if bus > e:
+        e = bus
+    if t > e:
+        e = t
     return e
 
 
