@@ -149,18 +149,10 @@ def multi_cycle_commands(t, mux, ranks, bpr, pd_cmd, rf_cmd, nbusy, busy, bk, br
         if pd_cmd[r] >= 0:
             continue
         cur = bk[b, B_CUR]
-        e = chk[c, b]
-        v = chk[c, gcol[b]]
-        if v > e:
-            e = v
-        v = chk[c, rcol[b]]
-        if v > e:
-            e = v
+        e = bank_ready(c, b, t, t, chk, gcol, rcol)  # multi-cycle commands: the bus is in the rules
         v = chk[c, soff + stack[cur]]
         if v > e:
             e = v
-        if t > e:
-            e = t
         key = e + clen[c]
         pid = cur + 1
         if mux == MUX_RASCAS and (c == RD or c == WR or c == RDA or c == WRA):

@@ -13,6 +13,7 @@ from numba import njit
 from ..timing import NCMD
 from .banks import fill_caches, vector_scan
 from .layout import B_CUR, B_NEXT, BIG_PID, INF
+from .timing_table import bank_ready
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -76,20 +77,10 @@ def full_scan(t, bus, blocked, nbusy, busy, bk, chk, gcol, rcol, soff, stack):
         c = bk[b, B_NEXT]
         if c < 0:
             continue
-        e = chk[c, b]
-        v = chk[c, gcol[b]]
-        if v > e:
-            e = v
-        v = chk[c, rcol[b]]
-        if v > e:
-            e = v
+        e = bank_ready(c, b, t, bus, chk, gcol, rcol)
         v = chk[c, soff + stack[bk[b, B_CUR]]]
         if v > e:
             e = v
-        if bus > e:
-            e = bus
-        if e < t:
-            e = t
         pid = bk[b, B_CUR] + 1
         if e == t and blocked:
             if pid < p2:
