@@ -459,3 +459,102 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
         of_total, of_drain, of_bw, space_if, space_f)
     return {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
             "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
+
+
+# ---- one read operand alone, address by address (the model's exact route) -------------------------
+
+@njit(cache=True)
+def _read_pass(df, op, R, C, T, Sr, Sc, K, N, geo, user, ptr, sid, prm, space, ev):
+    """Operand ``op`` (0 ifmap, 1 filter) through its read buffer alone, address by address, as
+    :func:`_service_reads` does. USER: which demand line needs how many window advances does not
+    depend on when the array reaches it (a stall only delays lines), so the advances are returned
+    as event rows (global line ``f * L + l``, advances) in ``ev`` with the row count and the total;
+    the stall arithmetic is the caller's (:func:`.writes.joint_buffers`). CALC: no events, the DRAM
+    reads (epoch insertions) as the total."""
+    rf = (Sr + R - 1) // R
+    cf = (Sc + C - 1) // C
+    L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
+    width = (C if df == _IS else R) if op == 0 else (R if df == _IS else C)
+    n = 0
+    k = 0
+    s = 0
+    e = prm[1] % prm[0] if user else 0
+    ep = np.full(space if not user else 1, -1, dtype=np.int32)
+    epoch = 0
+    fill = 0
+    for f in range(rf * cf):
+        fc = f // rf
+        fr = f - fc * rf
+        ru = min(R, Sr - fr * R)
+        cu = min(C, Sc - fc * C)
+        for l in range(L):
+            c0, c1 = _col_range(df, op, l, R, C, T, width)
+            m = 0
+            for c in range(c0, c1):
+                a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
+                if a < 0:
+                    continue
+                if user:
+                    while not _user_hit(a, ptr, sid, s, e):
+                        s = (s + prm[2]) % prm[0]
+                        e = (s + prm[1]) % prm[0]
+                        m += 1
+                elif ep[a] != epoch:
+                    ep[a] = epoch
+                    k += 1
+                    fill += 1
+                    if fill == prm[0]:
+                        epoch += 1
+                        fill = 0
+            if m > 0:
+                if n == ev.shape[0]:
+                    b = np.empty((2 * n, 2), dtype=np.int64)
+                    b[:n] = ev[:n]
+                    ev = b
+                ev[n, 0] = f * L + l
+                ev[n, 1] = m
+                n += 1
+                k += m
+    return ev, n, k
+
+
+#: read-operand passes remembered across calls, keyed by operand, dataflow, array, SRAM words, mode and
+#: layer shape (the result does not depend on the bandwidth); bounded by the event rows they hold
+_PASSES: dict = {}
+_PASS_ROWS = 1 << 22
+_pass_rows = [0]
+
+
+def read_pass(op: int, df: int, R: int, C: int, words: int, user: bool, M: int, N: int, K: int,
+              geo: tuple) -> tuple[np.ndarray, int]:
+    """(event rows (line, advances), total) of read operand ``op`` on one design and layer, exactly
+    (:func:`_read_pass`): USER advances, CALC DRAM reads. ``geo`` = (ifmap_h, ifmap_w, filter_w,
+    channels, stride_h, stride_w, ofmap_w). Remembered across calls."""
+    key = (op, df, R, C, words, user, M, N, K, geo)
+    hit = _PASSES.get(key)
+    if hit is not None:
+        return hit
+    Sr, Sc, T = {_OS: (M, N, K), _WS: (K, N, M), _IS: (K, M, N)}[df]
+    g = np.array(geo, dtype=np.int64)
+    space = geo[0] * geo[1] * geo[3] if op == 0 else K * N
+    if user:
+        rows, cols, diag = _prefetch_shape(df, op, R, C, T, Sr, Sc, K, N)
+        stream = _prefetch_stream(df, op, rows, cols, diag, R, C, T, Sr, Sc, g, K, N)
+        per_set = -(-words // 100)
+        active = -(-words // 2)
+        nsets = stream.size // per_set + 1
+        n_active = min(-(-active // per_set), nsets)
+        n_prefetch = min(-(-(words - active) // per_set), nsets - n_active)
+        ptr, sid = _set_index(stream, per_set, space)
+        prm = np.array([nsets, n_active, n_prefetch], dtype=np.int64)
+    else:
+        ptr = sid = np.zeros(1, dtype=np.int64)
+        prm = np.array([50 * (words // 100)], dtype=np.int64)
+    ev, n, k = _read_pass(df, op, R, C, T, Sr, Sc, K, N, g, user, ptr, sid, prm, space, np.empty((64, 2), np.int64))
+    out = (np.ascontiguousarray(ev[:n]), int(k))
+    if _pass_rows[0] + n + 1 > _PASS_ROWS:
+        _PASSES.clear()
+        _pass_rows[0] = 0
+    _pass_rows[0] += n + 1
+    _PASSES[key] = out
+    return out
