@@ -24,9 +24,10 @@ import numpy as np
 from numba import njit
 
 from ..kernel_cache import key_module_kernels
-from .access_counts import analyse, footprint, spatial_extents
+from .access_counts import footprint
 from .architecture import Architecture
-from .cost import Evaluation, cost, evaluate
+from .candidates import evaluate_candidate, unrolling_tables
+from .cost import Evaluation, evaluate
 from .mapping import LevelLoops, Mapping, MappingError
 from .workload import DIMS, Layer
 
@@ -57,91 +58,26 @@ def _divisors(n: int) -> list[int]:
 
 
 @njit(cache=True)
-def _greedy_levels(loop_dim, loop_size, bump, p_bump, ext0, keeps, capacity_bits, bits_tile, stride, dilation,
-                   input_real, levels_out):
-    """Cut one loop order into levels (innermost level at which all tiles still fit). Returns False if even
-    the spatial tiles alone do not fit."""
-    L = keeps.shape[0]
-    ext = ext0.copy()
-    for lv in range(L):
-        need = 0.0
-        for t in range(3):
-            if keeps[lv, t]:
-                need += footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
-        if need > capacity_bits[lv]:
-            return False
-    cur = 0
-    for j in range(loop_dim.shape[0]):
-        d = loop_dim[j]
-        f = loop_size[j]
-        if f <= 1:
-            levels_out[j] = cur
-            continue
-        if bump[j] < p_bump and cur < L - 1:
-            cur += 1
-        while True:
-            ok = True
-            for lv in range(cur, L):
-                if capacity_bits[lv] == np.inf:
-                    continue
-                ext[lv, d] *= f
-                need = 0.0
-                for t in range(3):
-                    if keeps[lv, t]:
-                        need += footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
-                ext[lv, d] /= f
-                if need > capacity_bits[lv]:
-                    ok = False
-                    break
-            if ok or cur == L - 1:
-                break
-            cur += 1
-        levels_out[j] = cur
-        for lv in range(cur, L):
-            ext[lv, d] *= f
-    return True
+def _permute8(out):
+    """``out[:] = np.random.permutation(8)`` without allocating (the same draws: numba's shuffle of an arange)."""
+    for k in range(8):
+        out[k] = k
+    i = 7
+    while i > 0:
+        j = np.random.randint(i + 1)
+        tmp = out[i]
+        out[i] = out[j]
+        out[j] = tmp
+        i -= 1
 
 
 @njit(cache=True)
-def _eval_one(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
-              width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, sp, loop_dim, loop_size, n_loops,
-              order, bump, p_bump, objective, lv_buf, counts, amounts, info, energy, cycles):
-    """Objective of one candidate (inf if it does not fit); ``lv_buf`` receives the level of each loop."""
-    bits_tile = np.empty(3)
-    bits_tile[0] = bits[0]
-    bits_tile[1] = bits[1]
-    bits_tile[2] = max(bits[2], bits[3])
-    ext0 = spatial_extents(sp)
-    od = np.empty(n_loops, dtype=np.int64)
-    osz = np.empty(n_loops, dtype=np.int64)
-    for k in range(n_loops):
-        od[k] = loop_dim[order[k]]
-        osz[k] = loop_size[order[k]]
-    ok = _greedy_levels(od, osz, bump, p_bump, ext0, keeps, capacity_bits, bits_tile, stride, dilation,
-                        input_real, lv_buf)
-    if not ok:
-        return np.inf, np.inf, np.inf
-    analyse(dims, stride, dilation, input_real, keeps, latch, chain, od, osz, lv_buf[:n_loops], sp, counts,
-            amounts, info)
-    e, cyc, bad, need = cost(counts, amounts, info, bits, keeps, capacity_bits, word_bits, width_bits, granule,
-                             read_bw, write_bw, e_read, e_write, macs, e_mac, energy, cycles)
-    if bad >= 0:
-        return np.inf, e, cyc
-    if objective == 0:
-        return e * cyc, e, cyc
-    if objective == 1:
-        return e * (1.0 + 1e-12 * cyc), e, cyc
-    return cyc * (1.0 + 1e-15 * e), e, cyc
-
-
-@njit(cache=True)
-def _initial_order(loop_dim, n_loops, order):
+def _initial_order(loop_dim, n_loops, order, keys, pa, pb):
     """A random loop order: dimension blocks by one random priority (40 %), two priorities for an inner and
-    an outer part (40 %), or fully random (20 %)."""
-    keys = np.empty(n_loops)
+    an outer part (40 %), or fully random (20 %). ``keys``, ``pa``, ``pb`` are scratch."""
     r = np.random.random()
-    pa = np.random.permutation(8)
-    pb = np.random.permutation(8)
+    _permute8(pa)
+    _permute8(pb)
     for k in range(n_loops):
         d = loop_dim[k]
         if r < 0.4:
@@ -153,9 +89,14 @@ def _initial_order(loop_dim, n_loops, order):
                 keys[k] = 10.0 + pb[d] + 0.5 * np.random.random()
         else:
             keys[k] = np.random.random()
-    idx = np.argsort(keys)
+    # the keys are continuous draws (distinct): sort the indices by them (stable insertion sort)
     for k in range(n_loops):
-        order[k] = idx[k]
+        v = keys[k]
+        i = k
+        while i > 0 and v < keys[order[i - 1]]:
+            order[i] = order[i - 1]
+            i -= 1
+        order[i] = k
 
 
 @njit(cache=True)
@@ -163,16 +104,43 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
             width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp, u_dim, u_size, u_n,
             n_random, budget, seed, objective, pool_size, best_order, best_bump, best_levels):
     """Random candidates, then local search from the best ones; returns (objective, energy, cycles,
-    unrolling index, p_bump) of the best, its loop order / bump draws / levels in the ``best_*`` arrays."""
+    unrolling index, p_bump) of the best, its loop order / bump draws / levels in the ``best_*`` arrays.
+
+    A local move that leaves the candidate as it was (a swap of two equal loops, a move within a run of
+    equal loops, new bump draws while no level is closed early) is not evaluated again: it would give
+    its source's objective, which the pool already holds."""
     np.random.seed(seed)
     U, J = u_dim.shape
     L = keeps.shape[0]
+    D = u_sp.shape[3]
+    bits_tile = np.empty(3)
+    bits_tile[0] = bits[0]
+    bits_tile[1] = bits[1]
+    bits_tile[2] = max(bits[2], bits[3])
+    ext0 = np.empty((U, L, D))
+    needp0 = np.empty((U, L, 3))
+    spf = np.empty((U, L, D), dtype=np.int64)
+    s_above = np.empty((U, L + 1))
+    sir_above = np.empty((U, L + 1))
+    scale = np.empty((U, 3))
+    fits = np.empty(U, dtype=np.bool_)
+    unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_real, keeps, bits_tile, capacity_bits,
+                     ext0, needp0, spf, s_above, sir_above, scale, fits)
     counts = np.zeros((L, 3, 5))
     amounts = np.zeros((L, 3, 5))
     info = np.zeros(3 + 2 * L)
     energy = np.zeros((L, 3))
     cycles = np.zeros(L)
     lv_buf = np.zeros(J, dtype=np.int64)
+    ext = np.empty((L, D))
+    needp = np.empty((L, 3))
+    refill = np.empty((3, L + 1))
+    ubuf = np.empty(8)
+    keys = np.empty(J)
+    pa = np.empty(8, dtype=np.int64)
+    pb8 = np.empty(8, dtype=np.int64)
+    od = np.empty(J, dtype=np.int64)
+    osz = np.empty(J, dtype=np.int64)
     P = pool_size
     pool_obj = np.full(P, np.inf)
     pool_e = np.full(P, np.inf)
@@ -184,10 +152,11 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     order = np.zeros(J, dtype=np.int64)
     bump = np.ones(J)
     for it in range(budget):
+        same = False
         if it < n_random or pool_obj[0] == np.inf:
             u = it % U if it < U else np.random.randint(U)
             n = u_n[u]
-            _initial_order(u_dim[u], n, order)
+            _initial_order(u_dim[u], n, order, keys, pa, pb8)
             for k in range(J):
                 bump[k] = np.random.random()
             pb = 0.0 if np.random.random() < 0.5 else 0.12
@@ -204,17 +173,19 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
             if r < 0.08:
                 u = np.random.randint(U)
                 n = u_n[u]
-                _initial_order(u_dim[u], n, order)
+                _initial_order(u_dim[u], n, order, keys, pa, pb8)
             elif n > 1 and r < 0.45:
                 a = np.random.randint(n)
                 b = np.random.randint(n)
                 tmp = order[a]
                 order[a] = order[b]
                 order[b] = tmp
+                same = u_dim[u, order[a]] == u_dim[u, order[b]] and u_size[u, order[a]] == u_size[u, order[b]]
             elif n > 1 and r < 0.8:
                 a = np.random.randint(n)
                 b = np.random.randint(n)
                 tmp = order[a]
+                same = True
                 if a < b:
                     for k in range(a, b):
                         order[k] = order[k + 1]
@@ -222,15 +193,26 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
                     for k in range(a, b, -1):
                         order[k] = order[k - 1]
                 order[b] = tmp
+                for k in range(min(a, b), max(a, b) + 1):
+                    if u_dim[u, order[k]] != u_dim[u, tmp] or u_size[u, order[k]] != u_size[u, tmp]:
+                        same = False
+                        break
             elif r < 0.9:
                 for k in range(J):
                     bump[k] = np.random.random()
+                same = pb == 0.0
             else:
                 pb = 0.12 if pb == 0.0 else 0.0
-        obj, e, cyc = _eval_one(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits,
-                                word_bits, width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp[u],
-                                u_dim[u], u_size[u], n, order, bump, pb, objective, lv_buf, counts, amounts, info,
-                                energy, cycles)
+        if same:  # the source again: its objective is in the pool, so it would not be inserted
+            continue
+        for k in range(n):
+            od[k] = u_dim[u, order[k]]
+            osz[k] = u_size[u, order[k]]
+        obj, e, cyc = evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits,
+                                         word_bits, width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac,
+                                         bits_tile, u_sp[u], spf[u], ext0[u], needp0[u], s_above[u], sir_above[u],
+                                         scale[u], fits[u], od, osz, n, bump, pb, objective, ext, needp, lv_buf,
+                                         refill, ubuf, counts, amounts, info, energy, cycles)
         # insert into the pool (sorted, best first) unless an equal candidate is already there
         if obj < pool_obj[P - 1]:
             dup = False
@@ -259,9 +241,15 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     best_order[:] = pool_order[0]
     best_bump[:] = pool_bump[0]
     if pool_obj[0] < np.inf:
-        _eval_one(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
-                  width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp[u], u_dim[u], u_size[u],
-                  u_n[u], best_order, best_bump, pool_pb[0], objective, lv_buf, counts, amounts, info, energy, cycles)
+        n = u_n[u]
+        for k in range(n):
+            od[k] = u_dim[u, best_order[k]]
+            osz[k] = u_size[u, best_order[k]]
+        evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
+                           width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, bits_tile, u_sp[u], spf[u],
+                           ext0[u], needp0[u], s_above[u], sir_above[u], scale[u], fits[u], od, osz, n, best_bump,
+                           pool_pb[0], objective, ext, needp, lv_buf, refill, ubuf, counts, amounts, info, energy,
+                           cycles)
     best_levels[:] = lv_buf
     return pool_obj[0], pool_e[0], pool_c[0], u, pool_pb[0]
 

@@ -1,0 +1,246 @@
+"""The mapper's inner loop: one candidate mapping cut into levels, analysed and costed without allocating.
+
+A search evaluates about a thousand candidates of one layer on one architecture, each a spatial unrolling
+(one of a few dozen) plus a loop order. Everything that depends on the unrolling alone is computed once
+per search (:func:`unrolling_tables`): the spatial extents at each level, the spatial instances above
+each level, which tiles the spatial loops alone already overflow, the padding scale of each tensor.
+Per candidate, :func:`cut_levels` keeps each kept tile's footprint and recomputes only those of the
+tensors that the placed loop's dimension moves, and :func:`analyse_cut` reads the loops of a cut that is
+sorted by level (as the greedy cut always is) in one pass per level instead of one per loop and level.
+
+They give the same numbers as the general kernels (:func:`.access_counts.analyse` and the cut the
+mapper used before), bit for bit: every quantity is either a product of integer factors held exactly in
+a float64, or the same floating-point expression on the same operands. ``tests/dataflow`` compares them
+on random mappings and the whole search against the previous search kernel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from ..kernel_cache import key_module_kernels
+from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, footprint, spatial_extents, union_footprint
+from .cost import cost
+from .workload import RELEVANT
+
+_REL = RELEVANT.copy()
+_ND = 8
+
+
+@njit(cache=True)
+def unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_real, keeps, bits_tile, capacity_bits,
+                     ext0, needp0, spf, s_above, sir_above, scale, fits):
+    """Per unrolling ``u``: ``ext0[u]`` spatial extents at each level, ``needp0[u, l, t]`` bits of each kept
+    tile of those extents, ``spf[u, l, d]`` spatial factor of ``d`` at level ``l``, ``s_above`` /
+    ``sir_above`` spatial instances (all / output-irrelevant) above each level (index ``l + 1``, 0 = MACs),
+    ``scale[u, t]`` the real / padded size factor of tensor ``t``'s counts, ``fits[u]`` whether the
+    spatial tiles alone fit every level."""
+    U, L, _, D = u_sp.shape
+    full = np.empty(D)
+    for u in range(U):
+        sp = u_sp[u]
+        ext = spatial_extents(sp)
+        ext0[u] = ext
+        ok = True
+        for lv in range(L):
+            for d in range(D):
+                spf[u, lv, d] = sp[lv, 0, d] * sp[lv, 1, d]
+            need = 0.0
+            for t in range(3):
+                needp0[u, lv, t] = 0.0
+                if keeps[lv, t]:
+                    v = footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
+                    needp0[u, lv, t] = v
+                    need += v
+            if need > capacity_bits[lv]:
+                ok = False
+        fits[u] = ok
+        for i in range(L + 1):
+            s_above[u, i] = 1.0
+            sir_above[u, i] = 1.0
+        for lv in range(L):
+            for a in range(2):
+                for d in range(_ND):
+                    f = sp[lv, a, d]
+                    if f > 1:
+                        for m in range(-1, lv):
+                            s_above[u, m + 1] *= f
+                            if not _REL[2, d]:
+                                sir_above[u, m + 1] *= f
+        # padded size of each dimension: the spatial factors times all temporal ones
+        for d in range(D):
+            full[d] = ext[L - 1, d]
+        for k in range(u_n[u]):
+            full[u_dim[u, k]] *= u_size[u, k]
+        for t in range(3):
+            sc = 1.0
+            for d in range(_ND):
+                if _REL[t, d] and full[d] > dims[d]:
+                    sc *= dims[d] / full[d]
+            scale[u, t] = sc
+
+
+@njit(cache=True)
+def cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_tile, stride, dilation, input_real,
+               levels_out):
+    """Cut the loop order ``od``/``osz`` (first ``n``) into levels: each loop goes to the innermost level
+    at which every tile still fits (a loop with ``bump < p_bump`` first closes the current level).
+
+    ``ext`` (spatial extents on entry) and ``needp`` (bits of each kept tile) are updated in place to
+    the extents and tiles of the cut. A loop that overflows level ``v`` overflows it from every level at
+    or below ``v`` (it multiplies the same tile), so the search resumes above ``v``."""
+    L = keeps.shape[0]
+    cur = 0
+    for j in range(n):
+        d = od[j]
+        f = osz[j]
+        if f <= 1:
+            levels_out[j] = cur
+            continue
+        if bump[j] < p_bump and cur < L - 1:
+            cur += 1
+        while True:
+            fail = -1
+            for lv in range(cur, L):
+                if capacity_bits[lv] == np.inf:
+                    continue
+                need = 0.0
+                for t in range(3):
+                    if keeps[lv, t]:
+                        if _REL[t, d]:
+                            ext[lv, d] *= f
+                            need += footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
+                            ext[lv, d] /= f
+                        else:
+                            need += needp[lv, t]
+                if need > capacity_bits[lv]:
+                    fail = lv
+                    break
+            if fail < 0 or cur == L - 1:
+                break
+            cur = fail + 1 if fail + 1 < L - 1 else L - 1
+        levels_out[j] = cur
+        for lv in range(cur, L):
+            ext[lv, d] *= f
+            for t in range(3):
+                if keeps[lv, t] and _REL[t, d]:
+                    needp[lv, t] = footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
+
+
+@njit(cache=True)
+def analyse_cut(stride, dilation, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, ext, s_above, sir_above,
+                scale, refill, ubuf, counts, amounts, info):
+    """:func:`.access_counts.analyse` for loops sorted by level (``lvl`` non-decreasing), given the cut's
+    extents ``ext`` and the unrolling's tables; ``refill`` [3, L + 1] and ``ubuf`` [8] are scratch."""
+    L = keeps.shape[0]
+    n = od.shape[0]
+    counts[:] = 0.0
+    amounts[:] = 0.0
+    total = 1.0
+    max_ir = -1  # highest level of a temporal loop the outputs do not depend on
+    for j in range(n):
+        total *= osz[j]
+        if not _REL[2, od[j]] and lvl[j] > max_ir:
+            max_ir = lvl[j]
+    # refills: the loops above level m are a suffix of the order (from s on)
+    s = 0
+    for m in range(-1, L):
+        while s < n and lvl[s] <= m:
+            s += 1
+        above = 1.0
+        for j in range(s, n):
+            above *= osz[j]
+        for t in range(3):
+            run = 1.0
+            if m >= 0 or latch[t]:
+                for j in range(s, n):
+                    if _REL[t, od[j]]:
+                        break
+                    run *= osz[j]
+            refill[t, m + 1] = above / run
+    o_size = footprint(2, ext[L - 1], stride, dilation, input_real)
+    for t in range(3):
+        c = -1
+        for p in range(L):
+            if not keeps[p, t]:
+                continue
+            for d in range(_ND):
+                v = 1.0 if c < 0 else ext[c, d]
+                for m in range(c + 1, p + 1):
+                    v *= spf[m, d]
+                ubuf[d] = v
+            union = union_footprint(t, c, p, ubuf, stride, dilation, input_real, od, osz, lvl, sp)
+            x = union * refill[t, c + 1] * s_above[p + 1]
+            tile_c = footprint(t, ext[c], stride, dilation, input_real) if c >= 0 else 1.0
+            own = tile_c * refill[t, c + 1] * s_above[c + 1]
+            amounts[p, t, READS] = union
+            if t < 2:
+                counts[p, t, READS] += x
+                if c >= 0:
+                    counts[c, t, FILLS] += own
+                    amounts[c, t, FILLS] = tile_c
+            else:
+                first = o_size if chain else o_size * sir_above[p + 1]
+                back = x - first
+                counts[p, t, UPDATES] += x
+                counts[p, t, READS] += back
+                amounts[p, t, UPDATES] = union
+                if c >= 0:
+                    counts[c, t, FILLS] += back
+                    counts[c, t, DRAINS] += own
+                    amounts[c, t, FILLS] = tile_c
+                    amounts[c, t, DRAINS] = tile_c
+            c = p
+        for lv in range(L):
+            if keeps[lv, t]:
+                counts[lv, t, TILE] = footprint(t, ext[lv], stride, dilation, input_real)
+    for t in range(3):
+        if scale[t] < 1.0:
+            for lv in range(L):
+                for k in range(1, 5):
+                    counts[lv, t, k] *= scale[t]
+    info[0] = total
+    info[1] = s_above[0]
+    info[2] = o_size
+    for lv in range(L):
+        info[3 + lv] = s_above[lv + 1]
+        info[3 + L + lv] = 1.0 if (sir_above[lv + 1] > 1 or lv + 1 <= max_ir) else 0.0
+
+
+@njit(cache=True)
+def objective_value(objective, e, cyc):
+    """The search's objective: 0 EDP, 1 energy (cycles break ties), 2 cycles (energy breaks ties)."""
+    if objective == 0:
+        return e * cyc
+    if objective == 1:
+        return e * (1.0 + 1e-12 * cyc)
+    return cyc * (1.0 + 1e-15 * e)
+
+
+@njit(cache=True)
+def evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits,
+                       word_bits, width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, bits_tile,
+                       sp, spf, ext0, needp0, s_above, sir_above, scale, fits, od, osz, n, bump, p_bump,
+                       objective, ext, needp, lv_buf, refill, ubuf, counts, amounts, info, energy, cycles):
+    """(objective, energy, cycles) of one candidate of unrolling tables ``ext0`` ... ``fits`` and loop
+    order ``od``/``osz`` (first ``n``); inf objective if it does not fit. ``lv_buf`` receives the cut."""
+    if not fits:
+        return np.inf, np.inf, np.inf
+    ext[:] = ext0
+    needp[:] = needp0
+    cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_tile, stride, dilation, input_real,
+               lv_buf)
+    analyse_cut(stride, dilation, input_real, keeps, latch, chain, od[:n], osz[:n], lv_buf[:n], sp, spf, ext,
+                s_above, sir_above, scale, refill, ubuf, counts, amounts, info)
+    e, cyc, bad, need = cost(counts, amounts, info, bits, keeps, capacity_bits, word_bits, width_bits, granule,
+                             read_bw, write_bw, e_read, e_write, macs, e_mac, energy, cycles)
+    if bad >= 0:
+        return np.inf, e, cyc
+    return objective_value(objective, e, cyc), e, cyc
+
+
+# these kernels inline or call kernels of sibling files: key their disk cache on the whole folder
+key_module_kernels(globals(), Path(__file__).parent)
