@@ -4,7 +4,8 @@ without per-call library overhead.
 XGBoost's ``inplace_predict`` costs about a millisecond per call whatever the number of rows, and
 scikit-learn's ``predict`` validates its input on every call; a surrogate that answers one design at a
 time (an environment step) pays that on every step. :func:`compile_ensemble` turns the fitted trees
-of a surrogate -- XGBoost regressors (one per metric), a scikit-learn random forest (one multi-output
+of a surrogate -- XGBoost regressors (one per metric, or one multi-target regressor: multi-output trees
+whose leaves hold every metric, or one tree per metric per round), a scikit-learn random forest (one multi-output
 forest), histogram gradient boosting (per metric) or a histogram-gradient-boosting feasibility
 classifier -- into flat node arrays; :meth:`CompiledEnsemble.predict` walks every tree for every row
 of a 2-D float array in compiled code, rows in blocks so that a tree's nodes stay in cache.
@@ -24,7 +25,7 @@ import numpy as np
 from numba import njit
 
 #: rows evaluated together against one tree (its nodes stay in cache across the block)
-BLOCK = 256
+BLOCK = 128
 #: trees of one row walked together (their node loads overlap)
 GROUP = 32
 #: a node's int64 ``meta``: next node base << SHIFT | (feature + 1)
@@ -65,20 +66,27 @@ def _walk(X, meta, thr, value, leaves, roots, tout, depth, base, out):  # pragma
             for t in range(g0, g1):
                 _add_leaf(out, 0, tout[t], cur[t - g0], value, leaves, width)
         return
+    n_features = X.shape[1]
+    xt = np.empty((n_features, BLOCK))  # the block's features, feature-major: a level's loads stay in L1
     cur = np.empty(BLOCK, dtype=np.int64)
     for b0 in range(0, n, BLOCK):
         b1 = min(n, b0 + BLOCK)
         nb = b1 - b0
+        for r in range(nb):
+            for f in range(n_features):
+                xt[f, r] = X[b0 + r, f]
         for t in range(roots.shape[0]):
+            root = roots[t]
             for r in range(nb):
-                cur[r] = roots[t]
+                cur[r] = root
             for _ in range(depth[t]):
                 for r in range(nb):
                     node = cur[r]
                     m = meta[node]
-                    cur[r] = (m >> SHIFT) + (X[b0 + r, (m & MASK) - 1] >= thr[node])
+                    cur[r] = (m >> SHIFT) + (xt[(m & MASK) - 1, r] >= thr[node])
+            o = tout[t]
             for r in range(nb):
-                _add_leaf(out, b0 + r, tout[t], cur[r], value, leaves, width)
+                _add_leaf(out, b0 + r, o, cur[r], value, leaves, width)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -292,7 +300,10 @@ def compile_regressors(estimators: dict, metric_names: list[str]) -> CompiledEns
 
 
 def _compile_joint(est, n_metrics: int) -> CompiledEnsemble | None:
-    if _kind(est) != "forest":
+    kind = _kind(est)
+    if kind == "xgb":
+        return _compile_xgb_multi(est, n_metrics)
+    if kind != "forest":
         return None
     b = _Builder(int(est.n_outputs_), int(est.n_outputs_), float32_inputs=True)
     if est.n_outputs_ != n_metrics:
@@ -300,6 +311,52 @@ def _compile_joint(est, n_metrics: int) -> CompiledEnsemble | None:
     for tree in est.estimators_:
         _add_sklearn_tree(b, tree, 1.0 / len(est.estimators_), 0)
     return b.build()
+
+
+def _compile_xgb_multi(estimator, n_metrics: int) -> CompiledEnsemble | None:
+    """An XGBoost regressor of every metric at once: multi-output trees (``multi_strategy=
+    "multi_output_tree"``: a leaf holds one value per metric, so one walk of a tree serves every
+    metric) or one tree per metric per round (``one_output_per_tree``)."""
+    booster = estimator.get_booster()
+    model = json.loads(booster.save_raw(raw_format="json"))["learner"]
+    param = model["learner_model_param"]
+    if int(param.get("num_target", "1")) != n_metrics or int(param.get("num_class", "0")) != 0:
+        return None
+    if model["objective"]["name"] not in ("reg:squarederror", "reg:pseudohubererror", "reg:absoluteerror"):
+        return None
+    gb = model["gradient_booster"]
+    if gb.get("name", "gbtree") != "gbtree":
+        return None
+    trees = gb["model"]["trees"]
+    info = gb["model"].get("tree_info", [0] * len(trees))
+    best = getattr(estimator, "best_iteration", None)
+    if best is not None:
+        per_iter = int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1"))
+        per_round = per_iter * (1 if int(trees[0]["tree_param"].get("size_leaf_vector", "1")) > 1 else n_metrics)
+        trees, info = trees[: (int(best) + 1) * per_round], info[: (int(best) + 1) * per_round]
+    base = np.array([float(v) for v in str(param["base_score"]).strip("[]").split(",")], dtype=np.float64)
+    b = _Builder(n_metrics, n_metrics, float32_inputs=True)
+    b.base[:] = base if base.size == n_metrics else base[0]
+    one = _Builder(1, n_metrics, float32_inputs=True)
+    one.base[:] = b.base
+    for t, target in zip(trees, info):
+        if any(t.get("split_type", [])):
+            return None
+        left = np.asarray(t["left_children"], dtype=np.int64)
+        cond = np.asarray(t["split_conditions"], dtype=np.float32).astype(np.float64)
+        feat = np.where(left < 0, -1, np.asarray(t["split_indices"], dtype=np.int64))
+        width = int(t["tree_param"].get("size_leaf_vector", "1"))
+        if width > 1:  # leaf k (in node order) holds leaf_weights[k * width: (k + 1) * width]
+            if width != n_metrics:
+                return None
+            value = np.zeros((left.size, width))
+            value[left < 0] = np.asarray(t["leaf_weights"], dtype=np.float64).reshape(-1, width)
+            b.add(feat, cond, left, t["right_children"], value, 0)
+        else:
+            one.add(feat, cond, left, t["right_children"], np.where(left < 0, cond, 0.0), int(target))
+    if one.parts and b.parts:
+        return None
+    return (b if b.parts else one).build()
 
 
 def compile_classifier(clf) -> CompiledEnsemble | None:
