@@ -30,6 +30,14 @@ class Backend(Protocol):
         ...
 
 
+def backend_info(backend: Any) -> dict:
+    """What a backend adds to a step's ``info`` about its last single-design answer: for a surrogate with
+    prediction intervals, ``{"surrogate_interval": {metric: (lo, hi)}}`` (its ``last_interval``), else {}.
+    Backends without the optional ``last_interval`` attribute add nothing."""
+    last = getattr(backend, "last_interval", None)
+    return {"surrogate_interval": last} if last is not None else {}
+
+
 #: backend name -> "module:function" building it as ``function(model, env)``; "simulator" is built in
 BACKENDS: dict[str, str] = {"surrogate": "archgym.surrogates.surrogate:load_backend"}
 
@@ -49,4 +57,4 @@ def load_backend(name: str, model: Any, env: Any) -> Backend | None:
     return backend
 
 
-__all__ = ["BACKENDS", "Backend", "InfeasibleDesign", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "InfeasibleDesign", "backend_info", "load_backend"]

@@ -161,6 +161,10 @@ class Surrogate:
         self.metadata = dict(metadata or {})
         self.threads: int | None = DEFAULT_THREADS
         self._compiled: Any = None  # (regressors, classifier) as CompiledEnsembles, built on first use
+        #: prediction intervals (:class:`archgym.surrogates.uncertainty.Intervals`), None until fitted
+        self.intervals: Any = None
+        #: ``{metric: (lo, hi)}`` of the last design :meth:`predict_one` answered, when there are intervals
+        self.last_interval: dict | None = None
 
     def __repr__(self) -> str:
         i = self.identity
@@ -226,12 +230,37 @@ class Surrogate:
             X = self.encoder.encode(designs)
         return self.predict_features(X), self.feasible_probability(X) >= 0.5
 
+    def predict_interval_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) bounds (n, n_metrics) each, metric units, of the surrogate's prediction
+        intervals (level ``self.intervals.level``) from encoded features."""
+        if self.intervals is None:
+            raise SurrogateError("this surrogate has no prediction intervals; fit them with "
+                                 "archgym.surrogates.uncertainty.fit_intervals (or attach_intervals)")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.encoder.n_features:
+            raise SurrogateError(f"features must have shape (n, {self.encoder.n_features}), got {X.shape}")
+        zlo, zhi = self.intervals.transformed(X)
+        lo, hi = np.empty_like(zlo), np.empty_like(zhi)
+        for j, m in enumerate(self.metric_names):
+            lo[:, j] = self.transforms[m].inverse(zlo[:, j])
+            hi[:, j] = self.transforms[m].inverse(zhi[:, j])
+        return lo, hi
+
+    def predict_interval(self, designs) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) bounds (n, n_metrics) of designs (dicts or a dataset DataFrame)."""
+        return self.predict_interval_features(self.encoder.encode(designs))
+
     def predict_one(self, design: Mapping[str, Any]) -> dict | InfeasibleDesign:
         """One design's metrics dict (or InfeasibleDesign): the numbers of :meth:`predict` on a batch,
         on a short path (one encoded row, the compiled trees, the inverse transforms in Python)."""
         X = self.encoder.encode_one(design)
         reg, clf = self.compiled
         z = reg.predict(X)[0] if reg is not None else self._transformed(X)[0]
+        if self.intervals is not None:
+            zlo, zhi = self.intervals.transformed(X)
+            t = self.transforms
+            self.last_interval = {m: (t[m].inverse_one(float(a)), t[m].inverse_one(float(b)))
+                                  for m, a, b in zip(self.metric_names, zlo[0].tolist(), zhi[0].tolist())}
         if self.classifier is not None:
             if clf is not None:
                 raw = float(clf.predict(X)[0, 0])
@@ -296,7 +325,7 @@ class Surrogate:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the surrogate to ``path`` (one zip file) atomically."""
-        blob = pickle.dumps({"estimators": self.estimators, "classifier": self.classifier},
+        blob = pickle.dumps({"estimators": self.estimators, "classifier": self.classifier, "intervals": self.intervals},
                             protocol=pickle.HIGHEST_PROTOCOL)
         meta = json.dumps(self.to_json(), indent=2, sort_keys=False).encode()
         with atomic_path(path) as tmp:
@@ -410,6 +439,7 @@ def load(path: str | os.PathLike, env: ArchGymEnv | None = None) -> Surrogate:
         raise SurrogateError(f"{p}: not a readable archgym surrogate ({type(e).__name__}: {e})") from None
     shell.estimators = dict(blob["estimators"])
     shell.classifier = blob["classifier"]
+    shell.intervals = blob.get("intervals")
     return shell
 
 
