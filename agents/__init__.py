@@ -7,6 +7,7 @@
     ppo     ppo.py             PPO, factored categorical policy, numpy
     marl    marl.py            one PPO learner per parameter group, shared reward
     nsga2   nsga2.py           NSGA-II, ``pareto_front()``
+    surrogate surrogate_search.py tree-ensemble surrogate learnt as it goes, EI/LCB, trust region
 
 Baselines everyone knows (``BASELINES``; the optional extras they need in brackets):
 
@@ -45,6 +46,7 @@ AGENTS: dict[str, str] = {
     "ppo": "archgym.agents.ppo:PPO",
     "marl": "archgym.agents.marl:MultiAgentPPO",
     "nsga2": "archgym.agents.nsga2:NSGA2",
+    "surrogate": "archgym.agents.surrogate_search:SurrogateSearch",
 }
 
 #: baselines everyone knows, most behind optional extras (each raises an ImportError naming its extra)

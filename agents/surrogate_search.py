@@ -64,14 +64,14 @@ class SurrogateSearch(Agent):
     n_incumbents: best designs whose mutations are scored per ask.
     n_mutations: mutations scored per incumbent.
     radius: initial trust-region size, in parameters a mutation may change (0: a quarter of them).
-    success_tolerance / failure_tolerance: improving / non-improving asks in a row that double / halve it.
+    success_tolerance, failure_tolerance: improving / non-improving asks in a row that double / halve the radius.
     y_transform: the target the trees fit: "log" (log of the gap to the best), "rank" or "none".
     real_bins: levels a continuous parameter is cut into.
     """
 
     name = "surrogate"
 
-    def __init__(self, space: DesignSpace, seed: int | None = None, n_initial: int = 20, batch_size: int = 1,
+    def __init__(self, space: DesignSpace, seed: int | None = None, n_initial: int = 10, batch_size: int = 1,
                  n_trees: int = 32, min_samples_leaf: int = 1, acquisition: str = "ei", xi: float = 0.01,
                  kappa: float = 1.0, n_candidates: int = 500, n_incumbents: int = 5, n_mutations: int = 100,
                  radius: int = 0, success_tolerance: int = 3, failure_tolerance: int = 10,
@@ -177,22 +177,24 @@ class SurrogateSearch(Agent):
         return per_tree.mean(axis=0), per_tree.std(axis=0)
 
     # -- 3. candidates ----------------------------------------------------------------------------
-    def mutate(self, row: np.ndarray, n_changes: int) -> np.ndarray:
-        """``row`` with ``n_changes`` distinct parameters changed: an ordered one steps to a
-        neighbouring value half of the time, otherwise a parameter takes another value uniformly."""
-        out = row.copy()
-        for j in self.rng.choice(self.grid.n_params, size=n_changes, replace=False):
-            size = int(self.grid.sizes[j])
-            if size < 2:
-                continue
-            if self.ordered[j] and self.rng.random() < 0.5:
-                step = 1 if self.rng.random() < 0.5 else -1
-                if not 0 <= out[j] + step < size:
-                    step = -step
-                out[j] += step
-            else:
-                self.grid.resample_gene(out, int(j), self.rng)
-        return out
+    def mutate(self, row: np.ndarray, n_changes: np.ndarray) -> np.ndarray:
+        """One mutation of ``row`` per entry of ``n_changes``, with that many distinct parameters changed
+        (a parameter with one value stays): an ordered parameter steps to a neighbouring value half of
+        the time (back from the end of its range), otherwise a parameter takes another value uniformly."""
+        n_changes = np.asarray(n_changes, dtype=np.int64).reshape(-1)
+        m, p = len(n_changes), self.grid.n_params
+        sizes = np.broadcast_to(self.grid.sizes, (m, p))
+        old = np.broadcast_to(np.asarray(row, dtype=np.int64), (m, p))
+        # the genes to change: the n_changes smallest of random keys in each row
+        ranks = np.argsort(np.argsort(self.rng.random((m, p)), axis=1), axis=1)
+        change = (ranks < n_changes[:, None]) & (sizes > 1)
+        other = self.rng.integers(0, np.maximum(sizes - 1, 1))  # uniform among the other values
+        uniform = other + (other >= old)
+        step = np.where(self.rng.random((m, p)) < 0.5, 1, -1)
+        step = np.where((old + step < 0) | (old + step >= sizes), -step, step)
+        stepped = old + step
+        use_step = self.ordered[None, :] & (self.rng.random((m, p)) < 0.5)
+        return np.where(change, np.where(use_step, stepped, uniform), old)
 
     def candidates(self) -> np.ndarray:
         """Random unseen designs plus trust-region mutations of the best designs; distinct, unseen."""
@@ -200,9 +202,7 @@ class SurrogateSearch(Agent):
         y = self.targets()
         radius = max(1, min(self.grid.n_params, int(self.trust_radius)))
         for i in np.argsort(-y, kind="stable")[: self.n_incumbents]:
-            sizes = self.rng.integers(1, radius + 1, size=self.n_mutations)
-            pool.append(np.array([self.mutate(self.rows[i], int(k)) for k in sizes], dtype=np.int64)
-                        .reshape(-1, self.grid.n_params))
+            pool.append(self.mutate(self.rows[i], self.rng.integers(1, radius + 1, size=self.n_mutations)))
         pool = np.vstack(pool)
         keep, uniq = [], set()
         for i, row in enumerate(pool):
