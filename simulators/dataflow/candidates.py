@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..kernel_cache import key_module_kernels
-from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, footprint, spatial_extents, union_footprint
+from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, spatial_extents, union_footprint
 from .cost import cost
 from .workload import RELEVANT
 
@@ -31,11 +31,38 @@ _ND = 8
 
 
 @njit(cache=True)
-def unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_real, keeps, bits_tile, capacity_bits,
-                     ext0, needp0, spf, s_above, sir_above, scale, fits):
+def reduced_axes(stride, dilation):
+    """(stride, dilation) of each input axis divided by their gcd, as :func:`.access_counts.axis_count` uses
+    them: [s_h, d_h, s_w, d_w]."""
+    out = np.empty(4, dtype=np.int64)
+    for i in range(2):
+        a, b = stride[i], dilation[i]
+        while b:
+            a, b = b, a % b
+        out[2 * i] = stride[i] // a
+        out[2 * i + 1] = dilation[i] // a
+    return out
+
+
+@njit(cache=True)
+def fp(t, e, red, input_real):
+    """:func:`.access_counts.footprint` with the gcd of stride and dilation taken once (``red``)."""
+    if t == 0:
+        return e[1] * e[2] * e[3] * e[6] * e[7]
+    if t == 2:
+        return e[0] * e[1] * e[2] * e[4] * e[5]
+    h = min(e[4] * e[6] - max(0, e[6] - red[0]) * max(0, e[4] - red[1]), input_real[0])
+    w = min(e[5] * e[7] - max(0, e[7] - red[2]) * max(0, e[5] - red[3]), input_real[1])
+    return e[0] * e[1] * e[3] * h * w
+
+
+@njit(cache=True)
+def unrolling_tables(u_sp, u_dim, u_size, u_n, dims, red, input_real, keeps, bits_tile, capacity_bits,
+                     ext0, needp0, spf, spmask, s_above, sir_above, scale, fits):
     """Per unrolling ``u``: ``ext0[u]`` spatial extents at each level, ``needp0[u, l, t]`` bits of each kept
-    tile of those extents, ``spf[u, l, d]`` spatial factor of ``d`` at level ``l``, ``s_above`` /
-    ``sir_above`` spatial instances (all / output-irrelevant) above each level (index ``l + 1``, 0 = MACs),
+    tile of those extents, ``spf[u, l, d]`` spatial factor of ``d`` at level ``l``, ``spmask[u, x]`` the
+    levels (bits) with a spatial loop of ``P, Q, R, S`` (``x`` = 0..3), ``s_above`` / ``sir_above``
+    spatial instances (all / output-irrelevant) above each level (index ``l + 1``, 0 = MACs),
     ``scale[u, t]`` the real / padded size factor of tensor ``t``'s counts, ``fits[u]`` whether the
     spatial tiles alone fit every level."""
     U, L, _, D = u_sp.shape
@@ -45,14 +72,19 @@ def unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_rea
         ext = spatial_extents(sp)
         ext0[u] = ext
         ok = True
+        for x in range(4):
+            spmask[u, x] = 0
         for lv in range(L):
             for d in range(D):
                 spf[u, lv, d] = sp[lv, 0, d] * sp[lv, 1, d]
+            for x in range(4):
+                if sp[lv, 0, 4 + x] > 1 or sp[lv, 1, 4 + x] > 1:
+                    spmask[u, x] |= 1 << lv
             need = 0.0
             for t in range(3):
                 needp0[u, lv, t] = 0.0
                 if keeps[lv, t]:
-                    v = footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
+                    v = fp(t, ext[lv], red, input_real) * bits_tile[t]
                     needp0[u, lv, t] = v
                     need += v
             if need > capacity_bits[lv]:
@@ -84,14 +116,31 @@ def unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_rea
 
 
 @njit(cache=True)
-def cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_tile, stride, dilation, input_real,
-               levels_out):
+def level_relevance(keeps, capacity_bits):
+    """``rel[l, d]``: level ``l`` has a finite size and keeps a tensor that dimension ``d`` moves."""
+    L = keeps.shape[0]
+    rel = np.zeros((L, _ND), dtype=np.bool_)
+    for lv in range(L):
+        if capacity_bits[lv] == np.inf:
+            continue
+        for d in range(_ND):
+            for t in range(3):
+                if keeps[lv, t] and _REL[t, d]:
+                    rel[lv, d] = True
+    return rel
+
+
+@njit(cache=True)
+def cut_levels(od, osz, n, bump, p_bump, ext, needp, needsum, keeps, lv_rel, capacity_bits, bits_tile, red,
+               input_real, levels_out):
     """Cut the loop order ``od``/``osz`` (first ``n``) into levels: each loop goes to the innermost level
     at which every tile still fits (a loop with ``bump < p_bump`` first closes the current level).
 
-    ``ext`` (spatial extents on entry) and ``needp`` (bits of each kept tile) are updated in place to
-    the extents and tiles of the cut. A loop that overflows level ``v`` overflows it from every level at
-    or below ``v`` (it multiplies the same tile), so the search resumes above ``v``."""
+    ``ext`` (spatial extents on entry), ``needp`` (bits of each kept tile) and ``needsum`` (their sum per
+    level) are updated in place to those of the cut. Only the tiles of tensors that the loop's dimension
+    moves are recomputed; a level holding none of them keeps its sum, which fits. A loop that overflows
+    level ``v`` overflows it from every level at or below ``v`` (it multiplies the same tile), so the
+    search resumes above ``v``."""
     L = keeps.shape[0]
     cur = 0
     for j in range(n):
@@ -107,15 +156,18 @@ def cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_
             for lv in range(cur, L):
                 if capacity_bits[lv] == np.inf:
                     continue
-                need = 0.0
-                for t in range(3):
-                    if keeps[lv, t]:
-                        if _REL[t, d]:
-                            ext[lv, d] *= f
-                            need += footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
-                            ext[lv, d] /= f
-                        else:
-                            need += needp[lv, t]
+                if lv_rel[lv, d]:
+                    need = 0.0
+                    for t in range(3):
+                        if keeps[lv, t]:
+                            if _REL[t, d]:
+                                ext[lv, d] *= f
+                                need += fp(t, ext[lv], red, input_real) * bits_tile[t]
+                                ext[lv, d] /= f
+                            else:
+                                need += needp[lv, t]
+                else:
+                    need = needsum[lv]
                 if need > capacity_bits[lv]:
                     fail = lv
                     break
@@ -125,26 +177,54 @@ def cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_
         levels_out[j] = cur
         for lv in range(cur, L):
             ext[lv, d] *= f
-            for t in range(3):
-                if keeps[lv, t] and _REL[t, d]:
-                    needp[lv, t] = footprint(t, ext[lv], stride, dilation, input_real) * bits_tile[t]
+            if lv_rel[lv, d]:
+                tot = 0.0
+                for t in range(3):
+                    if keeps[lv, t]:
+                        if _REL[t, d]:
+                            needp[lv, t] = fp(t, ext[lv], red, input_real) * bits_tile[t]
+                        tot += needp[lv, t]
+                needsum[lv] = tot
 
 
 @njit(cache=True)
-def analyse_cut(stride, dilation, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, ext, s_above, sir_above,
-                scale, refill, ubuf, counts, amounts, info):
+def _gap(tmask, spmask, lv, p):
+    """A temporal loop at level ``lv`` (bit of ``tmask``) under a spatial loop of the same dimension at a
+    level in ``(lv, p]`` (bits of ``spmask``)."""
+    return ((tmask >> lv) & 1) != 0 and ((spmask >> (lv + 1)) & ((1 << (p - lv)) - 1)) != 0
+
+
+@njit(cache=True)
+def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, spmask, ext, s_above,
+                sir_above, scale, refill, ubuf, counts, amounts, info):
     """:func:`.access_counts.analyse` for loops sorted by level (``lvl`` non-decreasing), given the cut's
-    extents ``ext`` and the unrolling's tables; ``refill`` [3, L + 1] and ``ubuf`` [8] are scratch."""
+    extents ``ext`` and the unrolling's tables; ``refill`` [3, L + 1] and ``ubuf`` [8] are scratch.
+    Whether the union of child input tiles has gaps (``access_counts._gapped``) is read from level bit
+    masks; only a gapped union goes through the general :func:`.access_counts.union_footprint`."""
     L = keeps.shape[0]
     n = od.shape[0]
     counts[:] = 0.0
     amounts[:] = 0.0
     total = 1.0
     max_ir = -1  # highest level of a temporal loop the outputs do not depend on
+    tmask0 = 0  # levels (bits) holding a temporal loop > 1 of P, Q, R, S
+    tmask1 = 0
+    tmask2 = 0
+    tmask3 = 0
     for j in range(n):
         total *= osz[j]
-        if not _REL[2, od[j]] and lvl[j] > max_ir:
+        d = od[j]
+        if not _REL[2, d] and lvl[j] > max_ir:
             max_ir = lvl[j]
+        if osz[j] > 1:
+            if d == 4:
+                tmask0 |= 1 << lvl[j]
+            elif d == 5:
+                tmask1 |= 1 << lvl[j]
+            elif d == 6:
+                tmask2 |= 1 << lvl[j]
+            elif d == 7:
+                tmask3 |= 1 << lvl[j]
     # refills: the loops above level m are a suffix of the order (from s on)
     s = 0
     for m in range(-1, L):
@@ -161,7 +241,7 @@ def analyse_cut(stride, dilation, input_real, keeps, latch, chain, od, osz, lvl,
                         break
                     run *= osz[j]
             refill[t, m + 1] = above / run
-    o_size = footprint(2, ext[L - 1], stride, dilation, input_real)
+    o_size = fp(2, ext[L - 1], red, input_real)
     for t in range(3):
         c = -1
         for p in range(L):
@@ -172,9 +252,18 @@ def analyse_cut(stride, dilation, input_real, keeps, latch, chain, od, osz, lvl,
                 for m in range(c + 1, p + 1):
                     v *= spf[m, d]
                 ubuf[d] = v
-            union = union_footprint(t, c, p, ubuf, stride, dilation, input_real, od, osz, lvl, sp)
+            gapped = False
+            if t == 1:
+                for lv in range(c + 1, p):
+                    if _gap(tmask0, spmask[0], lv, p) or _gap(tmask1, spmask[1], lv, p) \
+                            or _gap(tmask2, spmask[2], lv, p) or _gap(tmask3, spmask[3], lv, p):
+                        gapped = True
+            if gapped:
+                union = union_footprint(t, c, p, ubuf, stride, dilation, input_real, od, osz, lvl, sp)
+            else:
+                union = fp(t, ubuf, red, input_real)
             x = union * refill[t, c + 1] * s_above[p + 1]
-            tile_c = footprint(t, ext[c], stride, dilation, input_real) if c >= 0 else 1.0
+            tile_c = fp(t, ext[c], red, input_real) if c >= 0 else 1.0
             own = tile_c * refill[t, c + 1] * s_above[c + 1]
             amounts[p, t, READS] = union
             if t < 2:
@@ -196,7 +285,7 @@ def analyse_cut(stride, dilation, input_real, keeps, latch, chain, od, osz, lvl,
             c = p
         for lv in range(L):
             if keeps[lv, t]:
-                counts[lv, t, TILE] = footprint(t, ext[lv], stride, dilation, input_real)
+                counts[lv, t, TILE] = fp(t, ext[lv], red, input_real)
     for t in range(3):
         if scale[t] < 1.0:
             for lv in range(L):
@@ -221,20 +310,12 @@ def objective_value(objective, e, cyc):
 
 
 @njit(cache=True)
-def evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits,
-                       word_bits, width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, bits_tile,
-                       sp, spf, ext0, needp0, s_above, sir_above, scale, fits, od, osz, n, bump, p_bump,
-                       objective, ext, needp, lv_buf, refill, ubuf, counts, amounts, info, energy, cycles):
-    """(objective, energy, cycles) of one candidate of unrolling tables ``ext0`` ... ``fits`` and loop
-    order ``od``/``osz`` (first ``n``); inf objective if it does not fit. ``lv_buf`` receives the cut."""
-    if not fits:
-        return np.inf, np.inf, np.inf
-    ext[:] = ext0
-    needp[:] = needp0
-    cut_levels(od, osz, n, bump, p_bump, ext, needp, keeps, capacity_bits, bits_tile, stride, dilation, input_real,
-               lv_buf)
-    analyse_cut(stride, dilation, input_real, keeps, latch, chain, od[:n], osz[:n], lv_buf[:n], sp, spf, ext,
-                s_above, sir_above, scale, refill, ubuf, counts, amounts, info)
+def cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits, width_bits,
+             granule, read_bw, write_bw, e_read, e_write, e_mac, sp, spf, spmask, s_above, sir_above, scale, od, osz,
+             lvl, objective, ext, refill, ubuf, counts, amounts, info, energy, cycles):
+    """(objective, energy, cycles) of a cut loop order (inf objective if a tile overflows its level)."""
+    analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, spmask, ext, s_above,
+                sir_above, scale, refill, ubuf, counts, amounts, info)
     e, cyc, bad, need = cost(counts, amounts, info, bits, keeps, capacity_bits, word_bits, width_bits, granule,
                              read_bw, write_bw, e_read, e_write, macs, e_mac, energy, cycles)
     if bad >= 0:

@@ -26,7 +26,7 @@ from numba import njit
 from ..kernel_cache import key_module_kernels
 from .access_counts import footprint
 from .architecture import Architecture
-from .candidates import evaluate_candidate, unrolling_tables
+from .candidates import cost_cut, cut_levels, level_relevance, reduced_axes, unrolling_tables
 from .cost import Evaluation, evaluate
 from .mapping import LevelLoops, Mapping, MappingError
 from .workload import DIMS, Layer
@@ -117,15 +117,18 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     bits_tile[0] = bits[0]
     bits_tile[1] = bits[1]
     bits_tile[2] = max(bits[2], bits[3])
+    red = reduced_axes(stride, dilation)
+    lv_rel = level_relevance(keeps, capacity_bits)
     ext0 = np.empty((U, L, D))
     needp0 = np.empty((U, L, 3))
     spf = np.empty((U, L, D), dtype=np.int64)
+    spmask = np.empty((U, 4), dtype=np.int64)
     s_above = np.empty((U, L + 1))
     sir_above = np.empty((U, L + 1))
     scale = np.empty((U, 3))
     fits = np.empty(U, dtype=np.bool_)
-    unrolling_tables(u_sp, u_dim, u_size, u_n, dims, stride, dilation, input_real, keeps, bits_tile, capacity_bits,
-                     ext0, needp0, spf, s_above, sir_above, scale, fits)
+    unrolling_tables(u_sp, u_dim, u_size, u_n, dims, red, input_real, keeps, bits_tile, capacity_bits, ext0, needp0,
+                     spf, spmask, s_above, sir_above, scale, fits)
     counts = np.zeros((L, 3, 5))
     amounts = np.zeros((L, 3, 5))
     info = np.zeros(3 + 2 * L)
@@ -134,6 +137,7 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     lv_buf = np.zeros(J, dtype=np.int64)
     ext = np.empty((L, D))
     needp = np.empty((L, 3))
+    needsum = np.empty(L)
     refill = np.empty((3, L + 1))
     ubuf = np.empty(8)
     keys = np.empty(J)
@@ -141,6 +145,20 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     pb8 = np.empty(8, dtype=np.int64)
     od = np.empty(J, dtype=np.int64)
     osz = np.empty(J, dtype=np.int64)
+    # cuts already costed: open addressing on a hash of (unrolling, the cut's (level, dimension, factor)
+    # runs, adjacent loops of one dimension at one level multiplied: they give the same counts)
+    H = 16
+    while H < 2 * budget + 2:
+        H *= 2
+    slot_entry = np.full(H, -1, dtype=np.int64)
+    m_hash = np.empty(budget + 1, dtype=np.int64)
+    m_u = np.empty(budget + 1, dtype=np.int64)
+    m_at = np.empty(budget + 1, dtype=np.int64)
+    m_len = np.empty(budget + 1, dtype=np.int64)
+    m_val = np.empty((budget + 1, 3))
+    key_pool = np.empty(((budget + 1) * J + 1) * 3, dtype=np.int64)
+    n_memo = 0
+    top = 0
     P = pool_size
     pool_obj = np.full(P, np.inf)
     pool_e = np.full(P, np.inf)
@@ -208,11 +226,65 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
         for k in range(n):
             od[k] = u_dim[u, order[k]]
             osz[k] = u_size[u, order[k]]
-        obj, e, cyc = evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits,
-                                         word_bits, width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac,
-                                         bits_tile, u_sp[u], spf[u], ext0[u], needp0[u], s_above[u], sir_above[u],
-                                         scale[u], fits[u], od, osz, n, bump, pb, objective, ext, needp, lv_buf,
-                                         refill, ubuf, counts, amounts, info, energy, cycles)
+        if not fits[u]:
+            obj, e, cyc = np.inf, np.inf, np.inf
+        else:
+            ext[:] = ext0[u]
+            needp[:] = needp0[u]
+            for lv in range(L):
+                tot = 0.0
+                for t in range(3):
+                    if keeps[lv, t]:
+                        tot += needp[lv, t]
+                needsum[lv] = tot
+            cut_levels(od, osz, n, bump, pb, ext, needp, needsum, keeps, lv_rel, capacity_bits, bits_tile, red,
+                       input_real, lv_buf)
+            kl = 0
+            for j in range(n):
+                f = osz[j]
+                if kl > 0 and f > 1 and key_pool[top + 3 * kl - 1] > 1 and key_pool[top + 3 * kl - 3] == lv_buf[j] \
+                        and key_pool[top + 3 * kl - 2] == od[j]:
+                    key_pool[top + 3 * kl - 1] *= f
+                else:
+                    key_pool[top + 3 * kl] = lv_buf[j]
+                    key_pool[top + 3 * kl + 1] = od[j]
+                    key_pool[top + 3 * kl + 2] = f
+                    kl += 1
+            h = u * 1000003 + kl
+            for i in range(3 * kl):
+                h = (h ^ key_pool[top + i]) * 1099511628211
+            slot = h & (H - 1)
+            found = -1
+            while slot_entry[slot] >= 0:
+                m = slot_entry[slot]
+                if m_hash[m] == h and m_u[m] == u and m_len[m] == kl:
+                    found = m
+                    at = m_at[m]
+                    for i in range(3 * kl):
+                        if key_pool[at + i] != key_pool[top + i]:
+                            found = -1
+                            break
+                    if found >= 0:
+                        break
+                slot = (slot + 1) & (H - 1)
+            if found >= 0:
+                obj, e, cyc = m_val[found, 0], m_val[found, 1], m_val[found, 2]
+            else:
+                obj, e, cyc = cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain,
+                                       capacity_bits, word_bits, width_bits, granule, read_bw, write_bw, e_read,
+                                       e_write, e_mac, u_sp[u], spf[u], spmask[u], s_above[u], sir_above[u], scale[u],
+                                       od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf, counts, amounts,
+                                       info, energy, cycles)
+                slot_entry[slot] = n_memo
+                m_hash[n_memo] = h
+                m_u[n_memo] = u
+                m_at[n_memo] = top
+                m_len[n_memo] = kl
+                m_val[n_memo, 0] = obj
+                m_val[n_memo, 1] = e
+                m_val[n_memo, 2] = cyc
+                n_memo += 1
+                top += 3 * kl
         # insert into the pool (sorted, best first) unless an equal candidate is already there
         if obj < pool_obj[P - 1]:
             dup = False
@@ -245,11 +317,16 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
         for k in range(n):
             od[k] = u_dim[u, best_order[k]]
             osz[k] = u_size[u, best_order[k]]
-        evaluate_candidate(stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
-                           width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, bits_tile, u_sp[u], spf[u],
-                           ext0[u], needp0[u], s_above[u], sir_above[u], scale[u], fits[u], od, osz, n, best_bump,
-                           pool_pb[0], objective, ext, needp, lv_buf, refill, ubuf, counts, amounts, info, energy,
-                           cycles)
+        ext[:] = ext0[u]
+        needp[:] = needp0[u]
+        for lv in range(L):
+            tot = 0.0
+            for t in range(3):
+                if keeps[lv, t]:
+                    tot += needp[lv, t]
+            needsum[lv] = tot
+        cut_levels(od, osz, n, best_bump, pool_pb[0], ext, needp, needsum, keeps, lv_rel, capacity_bits, bits_tile,
+                   red, input_real, lv_buf)
     best_levels[:] = lv_buf
     return pool_obj[0], pool_e[0], pool_c[0], u, pool_pb[0]
 
