@@ -17,7 +17,6 @@ The objective is ``edp`` (default), ``energy`` or ``delay`` (cycles, energy brea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from ..kernel_cache import key_module_kernels
 from .access_counts import footprint
 from .architecture import Architecture
 from .candidates import cost_cut, cut_levels, level_relevance, reduced_axes, unrolling_tables
-from .cost import Evaluation, evaluate
+from .cost import Evaluation
 from .mapping import LevelLoops, Mapping, MappingError
 from .workload import DIMS, Layer
 
@@ -102,9 +101,11 @@ def _initial_order(loop_dim, n_loops, order, keys, pa, pb):
 @njit(cache=True)
 def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
             width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp, u_dim, u_size, u_n,
-            n_random, budget, seed, objective, pool_size, best_order, best_bump, best_levels):
+            n_random, budget, seed, objective, pool_size, best_order, best_bump, best_levels, best_counts, best_info,
+            best_energy, best_cycles):
     """Random candidates, then local search from the best ones; returns (objective, energy, cycles,
-    unrolling index, p_bump) of the best, its loop order / bump draws / levels in the ``best_*`` arrays.
+    unrolling index, p_bump) of the best, its loop order / bump draws / levels in the ``best_*`` arrays, and
+    its counts, info, energy per level and tensor and cycles per level (see :func:`.cost.evaluate`).
 
     A local move that leaves the candidate as it was (a swap of two equal loops, a move within a run of
     equal loops, new bump draws while no level is closed early) is not evaluated again: it would give
@@ -327,8 +328,67 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
             needsum[lv] = tot
         cut_levels(od, osz, n, best_bump, pool_pb[0], ext, needp, needsum, keeps, lv_rel, capacity_bits, bits_tile,
                    red, input_real, lv_buf)
+        cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
+                 width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp[u], spf[u], spmask[u],
+                 s_above[u], sir_above[u], scale[u], od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf,
+                 best_counts, amounts, best_info, best_energy, best_cycles)
     best_levels[:] = lv_buf
     return pool_obj[0], pool_e[0], pool_c[0], u, pool_pb[0]
+
+
+@njit(cache=True)
+def _divisors_upto(r, lim, out):
+    """The divisors of ``r`` that are at most ``lim`` (>= 1), ascending, into ``out``; returns how many."""
+    k = 0
+    if lim * lim <= r:
+        for x in range(1, lim + 1):
+            if r % x == 0:
+                out[k] = x
+                k += 1
+        return k
+    hi = out.shape[0]
+    x = 1
+    while x * x <= r:
+        if r % x == 0:
+            if x <= lim:
+                out[k] = x
+                k += 1
+            y = r // x
+            if y != x and y <= lim:
+                hi -= 1
+                out[hi] = y
+        x += 1
+    for i in range(hi, out.shape[0]):  # the large divisors, stored from the end downwards: ascending
+        out[k] = out[i]
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _unrolling_loops(rem, u_dim, u_size, u_n):
+    """The temporal loops of each unrolling: the prime factors of what is left of each dimension,
+    dimensions in order, primes ascending (as :func:`prime_factors`). Returns the most loops of one."""
+    J = 0
+    for i in range(rem.shape[0]):
+        k = 0
+        for d in range(rem.shape[1]):
+            v = rem[i, d]
+            p = 2
+            while v > 1:
+                while v % p == 0:
+                    u_dim[i, k] = d
+                    u_size[i, k] = p
+                    k += 1
+                    v //= p
+                p += 1 if p == 2 else 2
+                if p * p > v > 1:
+                    u_dim[i, k] = d
+                    u_size[i, k] = v
+                    k += 1
+                    break
+        u_n[i] = k
+        J = max(J, k)
+    return J
 
 
 @njit(cache=True)
@@ -345,6 +405,7 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
     tries = 0
     cands = np.empty(D, dtype=np.int64)
     keys = np.zeros(n, dtype=np.int64)
+    divs = np.empty(2048, dtype=np.int64)
     while count < n and tries < 4 * n:
         tries += 1
         sp = np.ones((L, 2, D), dtype=np.int64)
@@ -374,20 +435,10 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
                 else:
                     d = cands[np.random.randint(nc)]
                 r = rem[d]
-                f = 1
-                ndiv = 0
-                for x in range(1, min(r, cap) + 1):
-                    if r % x == 0:
-                        f = x
-                        ndiv += 1
+                ndiv = _divisors_upto(r, min(r, cap), divs)
+                f = divs[ndiv - 1]
                 if not greedy and np.random.random() < 0.3:
-                    pick = np.random.randint(ndiv)
-                    k = 0
-                    for x in range(1, min(r, cap) + 1):
-                        if r % x == 0:
-                            if k == pick:
-                                f = x
-                            k += 1
+                    f = divs[np.random.randint(ndiv)]
                 if r > cap and f < cap and r == real[d] and (greedy or np.random.random() < p_pad):
                     t = (r + cap - 1) // cap
                     if t * cap - r < min(cap, t) and cap > 1.25 * f:
@@ -427,11 +478,10 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
     return count
 
 
-@dataclass
-class _Unrolling:
-    spatial: np.ndarray      # [L, 2, D] factors
-    padded: np.ndarray       # [D] padded dimension sizes
-    loops: list              # (dim index, prime) temporal factors
+#: (layer dims, fan-outs, p_pad, n_unrollings, seed) -> (unrolling arrays, search seed): the unrollings depend
+#: on the array's shape alone, so architectures that share it (most of a design space's) share them
+_UNROLLINGS: dict = {}
+_UNROLLINGS_MAX = 4096
 
 
 class Mapper:
@@ -454,63 +504,80 @@ class Mapper:
         self.p_pad = p_pad
 
     # -- candidate generation ------------------------------------------------------------------------
-    def _unrollings(self, layer: Layer, rng: np.random.Generator) -> list[_Unrolling]:
-        """Draw many spatial unrollings and keep the ``n_unrollings`` that use the array best."""
+    def _unrollings(self, layer: Layer) -> tuple:
+        """The ``n_unrollings`` spatial unrollings (of many drawn) that use the array best, as arrays
+        (spatial [U, L, 2, D], loop dimension and size [U, J], loop count [U]), and the search's seed."""
+        la = layer.arrays()
+        fan = self.arch.fanouts
+        key = (la.dims.tobytes(), fan.tobytes(), float(self.p_pad), int(self.n_unrollings), self.seed)
+        hit = _UNROLLINGS.get(key)
+        if hit is not None:
+            return hit
+        rng = np.random.default_rng(self.seed)
         L, D = self.arch.n_levels, len(DIMS)
-        real = np.array([layer.dims[d] for d in DIMS], dtype=np.int64)
+        real = la.dims
         n = 8 * self.n_unrollings
         sp = np.ones((n, L, 2, D), dtype=np.int64)
         padded = np.zeros((n, D), dtype=np.int64)
         rem = np.zeros((n, D), dtype=np.int64)
-        fan = self.arch.fanouts
         slots = np.array([(lv, a) for lv in range(L) for a in range(2) if fan[lv, a] > 1], dtype=np.int64).reshape(-1, 2)
         count = _draw_unrollings(real, fan, slots, self.p_pad, int(rng.integers(2**31 - 1)), sp, padded, rem)
         used = sp[:count].reshape(count, -1).prod(axis=1) * (real / np.maximum(padded[:count], 1)).prod(axis=1)
         keep = np.lexsort((rng.random(count), -used))[: self.n_unrollings]
-        return [_Unrolling(sp[i], padded[i], [(d, p) for d in range(D) for p in prime_factors(int(rem[i, d]))])
-                for i in keep]
-
-    def search_layer(self, layer: Layer) -> tuple[Mapping, dict]:
-        """The best mapping found and search statistics."""
-        rng = np.random.default_rng(self.seed)
-        unrollings = self._unrollings(layer, rng)
-        if not unrollings:
-            raise NoMappingError(f"layer {layer.name!r}: no spatial unrolling found")
-        U = len(unrollings)
-        J = max(1, max(len(u.loops) for u in unrollings))
-        u_sp = np.stack([u.spatial for u in unrollings])
-        u_dim = np.zeros((U, J), dtype=np.int64)
-        u_size = np.ones((U, J), dtype=np.int64)
+        U = len(keep)
+        width = max(1, int(sum(int(v).bit_length() for v in rem[keep].max(axis=0)))) if U else 1
+        u_dim = np.zeros((U, width), dtype=np.int64)
+        u_size = np.ones((U, width), dtype=np.int64)
         u_n = np.zeros(U, dtype=np.int64)
-        for i, u in enumerate(unrollings):
-            u_n[i] = len(u.loops)
-            for k, (d, f) in enumerate(u.loops):
-                u_dim[i, k], u_size[i, k] = d, f
+        J = max(1, _unrolling_loops(np.ascontiguousarray(rem[keep]), u_dim, u_size, u_n)) if U else 1
+        out = (np.ascontiguousarray(sp[keep]), np.ascontiguousarray(u_dim[:, :J]),
+               np.ascontiguousarray(u_size[:, :J]), u_n, int(rng.integers(2**31 - 1)))
+        if len(_UNROLLINGS) >= _UNROLLINGS_MAX:
+            _UNROLLINGS.clear()
+        _UNROLLINGS[key] = out
+        return out
+
+    def _run(self, layer: Layer) -> tuple:
+        """Run the search kernel: (mapping, stats, counts, info, energy per level and tensor, cycles per level)."""
+        u_sp, u_dim, u_size, u_n, search_seed = self._unrollings(layer)
+        U, J = u_dim.shape
+        if U == 0:
+            raise NoMappingError(f"layer {layer.name!r}: no spatial unrolling found")
         n_random = self.budget if self.search == "random-pruned" else max(U, self.budget // 3)
         la, aa = layer.arrays(), self.arch.arrays()
+        L = aa.keeps.shape[0]
         best_order = np.zeros(J, dtype=np.int64)
         best_bump = np.ones(J)
         best_levels = np.zeros(J, dtype=np.int64)
+        counts, info = np.zeros((L, 3, 5)), np.zeros(3 + 2 * L)
+        energy, cycles = np.zeros((L, 3)), np.zeros(L)
         obj, e, cyc, u, pb = _search(la.dims, la.stride, la.dilation, la.input_real, la.bits, la.macs, aa.keeps,
                                      aa.latch, aa.chain, aa.capacity_bits, aa.word_bits, aa.width_bits,
                                      aa.granule_bits, aa.read_bw, aa.write_bw, aa.read_energy, aa.write_energy,
-                                     aa.mac_energy, u_sp, u_dim, u_size, u_n, n_random, self.budget,
-                                     int(rng.integers(2**31 - 1)), OBJECTIVES.index(self.objective), 8,
-                                     best_order, best_bump, best_levels)
+                                     aa.mac_energy, u_sp, u_dim, u_size, u_n, n_random, self.budget, search_seed,
+                                     OBJECTIVES.index(self.objective), 8, best_order, best_bump, best_levels,
+                                     counts, info, energy, cycles)
         if not np.isfinite(obj):
             raise NoMappingError(self._why_nothing_fits(layer))
         n = int(u_n[u])
         ld = u_dim[u][best_order[:n]]
         ls = u_size[u][best_order[:n]]
-        mapping = self._to_mapping(unrollings[u], ld, ls, best_levels[:n])
-        return mapping, {"evaluated": self.budget, "unrollings": U, "objective": float(obj),
-                         "energy_pj": float(e), "cycles": float(cyc)}
+        mapping = self._to_mapping(u_sp[u], ld, ls, best_levels[:n])
+        stats = {"evaluated": self.budget, "unrollings": U, "objective": float(obj), "energy_pj": float(e),
+                 "cycles": float(cyc)}
+        return mapping, stats, counts, info, energy, cycles
+
+    def search_layer(self, layer: Layer) -> tuple[Mapping, dict]:
+        """The best mapping found and search statistics."""
+        return self._run(layer)[:2]
 
     def best(self, layer: Layer) -> Evaluation:
-        mapping, _ = self.search_layer(layer)
-        return evaluate(self.arch, layer, mapping)
+        """The best mapping's :class:`Evaluation` (the search kernel's own analysis of it: the same numbers
+        as :func:`.cost.evaluate` of the mapping)."""
+        mapping, stats, counts, info, energy, cycles = self._run(layer)
+        return Evaluation(layer, self.arch, mapping, counts, energy, cycles, info, stats["energy_pj"], stats["cycles"])
 
-    def _to_mapping(self, unrolling, ld, ls, lv) -> Mapping:
+    def _to_mapping(self, spatial, ld, ls, lv) -> Mapping:
         L = self.arch.n_levels
         temporal = [[] for _ in range(L)]
         for d, f, level in zip(ld, ls, lv):
@@ -524,8 +591,8 @@ class Mapper:
                     merged[-1] = (d, merged[-1][1] * f)
                 else:
                     merged.append((d, f))
-            sx = tuple((DIMS[d], int(unrolling.spatial[i, 0, d])) for d in range(len(DIMS)) if unrolling.spatial[i, 0, d] > 1)
-            sy = tuple((DIMS[d], int(unrolling.spatial[i, 1, d])) for d in range(len(DIMS)) if unrolling.spatial[i, 1, d] > 1)
+            sx = tuple((DIMS[d], int(spatial[i, 0, d])) for d in range(len(DIMS)) if spatial[i, 0, d] > 1)
+            sy = tuple((DIMS[d], int(spatial[i, 1, d])) for d in range(len(DIMS)) if spatial[i, 1, d] > 1)
             levels.append(LevelLoops(tuple(merged), sx, sy))
         return Mapping(tuple(levels))
 

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from archgym.simulators.dataflow.access_counts import analyse, footprint, spatial_extents
-from archgym.simulators.dataflow.cost import cost
+from archgym.simulators.dataflow.cost import cost, evaluate
 from archgym.simulators.dataflow.mapper import OBJECTIVES, Mapper, NoMappingError, prime_factors
 from archgym.simulators.dataflow.mapping import Mapping
 from archgym.simulators.dataflow.workload import DIMS, Layer
@@ -337,7 +337,7 @@ class ReferenceMapper(Mapper):
     """:class:`Mapper` with the search of commit 6eb6f3c (see the module docstring)."""
 
     # -- candidate generation ------------------------------------------------------------------------
-    def _unrollings(self, layer: Layer, rng: np.random.Generator) -> list[_Unrolling]:
+    def _old_unrollings(self, layer: Layer, rng: np.random.Generator) -> list[_Unrolling]:
         """Draw many spatial unrollings and keep the ``n_unrollings`` that use the array best."""
         L, D = self.arch.n_levels, len(DIMS)
         real = np.array([layer.dims[d] for d in DIMS], dtype=np.int64)
@@ -356,7 +356,7 @@ class ReferenceMapper(Mapper):
     def search_layer(self, layer: Layer) -> tuple[Mapping, dict]:
         """The best mapping found and search statistics."""
         rng = np.random.default_rng(self.seed)
-        unrollings = self._unrollings(layer, rng)
+        unrollings = self._old_unrollings(layer, rng)
         if not unrollings:
             raise NoMappingError(f"layer {layer.name!r}: no spatial unrolling found")
         U = len(unrollings)
@@ -385,9 +385,12 @@ class ReferenceMapper(Mapper):
         n = int(u_n[u])
         ld = u_dim[u][best_order[:n]]
         ls = u_size[u][best_order[:n]]
-        mapping = self._to_mapping(unrollings[u], ld, ls, best_levels[:n])
+        mapping = self._to_mapping(unrollings[u].spatial, ld, ls, best_levels[:n])
         return mapping, {"evaluated": self.budget, "unrollings": U, "objective": float(obj),
                          "energy_pj": float(e), "cycles": float(cyc)}
+
+    def best(self, layer: Layer):
+        return evaluate(self.arch, layer, self.search_layer(layer)[0])
 
 
 # the kernels call the model's kernels: key their disk cache on those files and this one
