@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..kernel_cache import key_module_kernels
-from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, spatial_extents, union_footprint
+from .access_counts import DRAINS, FILLS, READS, TILE, UPDATES, spatial_extents
 from .cost import cost
 from .workload import RELEVANT
 
@@ -188,6 +188,59 @@ def cut_levels(od, osz, n, bump, p_bump, ext, needp, needsum, keeps, lv_rel, cap
 
 
 @njit(cache=True)
+def _offsets_into(x, c, p, od, osz, lvl, sp, out):
+    """:func:`.access_counts._digit_offsets` into ``out`` (no allocation); returns how many."""
+    L = sp.shape[0]
+    cnt = 1
+    out[0] = 0
+    weight = 1
+    for lv in range(L):
+        for a in range(2):
+            f = sp[lv, a, x]
+            if f > 1:
+                if lv <= p:
+                    for i in range(f - 1, 0, -1):
+                        for q in range(cnt):
+                            out[i * cnt + q] = out[q] + i * weight
+                    cnt *= f
+                weight *= f
+        for j in range(od.shape[0]):
+            if lvl[j] == lv and od[j] == x and osz[j] > 1:
+                f = osz[j]
+                if lv <= c:
+                    for i in range(f - 1, 0, -1):
+                        for q in range(cnt):
+                            out[i * cnt + q] = out[q] + i * weight
+                    cnt *= f
+                weight *= f
+    return cnt
+
+
+@njit(cache=True)
+def _union_axis_into(px, rx, c, p, stride, dilation, limit, od, osz, lvl, sp, po, ro, mark):
+    """:func:`.access_counts._union_axis` with scratch buffers: input rows (or columns) a gapped union of
+    child tiles reaches."""
+    npo = _offsets_into(px, c, p, od, osz, lvl, sp, po)
+    nro = _offsets_into(rx, c, p, od, osz, lvl, sp, ro)
+    pmax = 0
+    for i in range(npo):
+        pmax = max(pmax, po[i])
+    rmax = 0
+    for i in range(nro):
+        rmax = max(rmax, ro[i])
+    span = stride * pmax + dilation * rmax + 1
+    mark[:span] = False
+    k = 0
+    for i in range(npo):
+        for q in range(nro):
+            v = stride * po[i] + dilation * ro[q]
+            if not mark[v]:
+                mark[v] = True
+                k += 1
+    return min(float(k), limit)
+
+
+@njit(cache=True)
 def _gap(tmask, spmask, lv, p):
     """A temporal loop at level ``lv`` (bit of ``tmask``) under a spatial loop of the same dimension at a
     level in ``(lv, p]`` (bits of ``spmask``)."""
@@ -196,9 +249,10 @@ def _gap(tmask, spmask, lv, p):
 
 @njit(cache=True)
 def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, spmask, ext, s_above,
-                sir_above, scale, refill, ubuf, counts, amounts, info):
+                sir_above, scale, refill, ubuf, po, ro, mark, counts, amounts, info):
     """:func:`.access_counts.analyse` for loops sorted by level (``lvl`` non-decreasing), given the cut's
-    extents ``ext`` and the unrolling's tables; ``refill`` [3, L + 1] and ``ubuf`` [8] are scratch.
+    extents ``ext`` and the unrolling's tables; ``refill`` [3, L + 1], ``ubuf`` [8] are scratch, and so are
+    ``po``, ``ro`` (as long as the padded P, Q, R, S) and ``mark`` (longer than stride x P + dilation x R).
     Whether the union of child input tiles has gaps (``access_counts._gapped``) is read from level bit
     masks; only a gapped union goes through the general :func:`.access_counts.union_footprint`."""
     L = keeps.shape[0]
@@ -258,8 +312,10 @@ def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz,
                     if _gap(tmask0, spmask[0], lv, p) or _gap(tmask1, spmask[1], lv, p) \
                             or _gap(tmask2, spmask[2], lv, p) or _gap(tmask3, spmask[3], lv, p):
                         gapped = True
-            if gapped:
-                union = union_footprint(t, c, p, ubuf, stride, dilation, input_real, od, osz, lvl, sp)
+            if gapped:  # as access_counts.union_footprint
+                h = _union_axis_into(4, 6, c, p, stride[0], dilation[0], input_real[0], od, osz, lvl, sp, po, ro, mark)
+                w = _union_axis_into(5, 7, c, p, stride[1], dilation[1], input_real[1], od, osz, lvl, sp, po, ro, mark)
+                union = ubuf[0] * ubuf[1] * ubuf[3] * h * w
             else:
                 union = fp(t, ubuf, red, input_real)
             x = union * refill[t, c + 1] * s_above[p + 1]
@@ -312,10 +368,10 @@ def objective_value(objective, e, cyc):
 @njit(cache=True)
 def cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits, width_bits,
              granule, read_bw, write_bw, e_read, e_write, e_mac, sp, spf, spmask, s_above, sir_above, scale, od, osz,
-             lvl, objective, ext, refill, ubuf, counts, amounts, info, energy, cycles):
+             lvl, objective, ext, refill, ubuf, po, ro, mark, counts, amounts, info, energy, cycles):
     """(objective, energy, cycles) of a cut loop order (inf objective if a tile overflows its level)."""
     analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz, lvl, sp, spf, spmask, ext, s_above,
-                sir_above, scale, refill, ubuf, counts, amounts, info)
+                sir_above, scale, refill, ubuf, po, ro, mark, counts, amounts, info)
     e, cyc, bad, need = cost(counts, amounts, info, bits, keeps, capacity_bits, word_bits, width_bits, granule,
                              read_bw, write_bw, e_read, e_write, macs, e_mac, energy, cycles)
     if bad >= 0:

@@ -141,6 +141,21 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     needsum = np.empty(L)
     refill = np.empty((3, L + 1))
     ubuf = np.empty(8)
+    # scratch of gapped input unions: offsets up to the padded P, Q, R, S, rows up to stride x P + dilation x R
+    pad = np.ones(D, dtype=np.int64)
+    for u in range(U):
+        for d in range(D):
+            f = 1
+            for lv in range(L):
+                f *= u_sp[u, lv, 0, d] * u_sp[u, lv, 1, d]
+            for k in range(u_n[u]):
+                if u_dim[u, k] == d:
+                    f *= u_size[u, k]
+            pad[d] = max(pad[d], f)
+    po = np.empty(max(pad[4], pad[5]), dtype=np.int64)
+    ro = np.empty(max(pad[6], pad[7]), dtype=np.int64)
+    mark = np.empty(max(stride[0] * pad[4] + dilation[0] * pad[6], stride[1] * pad[5] + dilation[1] * pad[7]) + 1,
+                    dtype=np.bool_)
     keys = np.empty(J)
     pa = np.empty(8, dtype=np.int64)
     pb8 = np.empty(8, dtype=np.int64)
@@ -274,8 +289,8 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
                 obj, e, cyc = cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain,
                                        capacity_bits, word_bits, width_bits, granule, read_bw, write_bw, e_read,
                                        e_write, e_mac, u_sp[u], spf[u], spmask[u], s_above[u], sir_above[u], scale[u],
-                                       od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf, counts, amounts,
-                                       info, energy, cycles)
+                                       od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf, po, ro, mark,
+                                       counts, amounts, info, energy, cycles)
                 slot_entry[slot] = n_memo
                 m_hash[n_memo] = h
                 m_u[n_memo] = u
@@ -330,8 +345,8 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
                    red, input_real, lv_buf)
         cost_cut(stride, dilation, red, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
                  width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp[u], spf[u], spmask[u],
-                 s_above[u], sir_above[u], scale[u], od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf,
-                 best_counts, amounts, best_info, best_energy, best_cycles)
+                 s_above[u], sir_above[u], scale[u], od[:n], osz[:n], lv_buf[:n], objective, ext, refill, ubuf, po, ro,
+                 mark, best_counts, amounts, best_info, best_energy, best_cycles)
     best_levels[:] = lv_buf
     return pool_obj[0], pool_e[0], pool_c[0], u, pool_pb[0]
 
