@@ -57,11 +57,12 @@ def _divisors(n: int) -> list[int]:
 
 
 @njit(cache=True)
-def _permute8(out):
-    """``out[:] = np.random.permutation(8)`` without allocating (the same draws: numba's shuffle of an arange)."""
-    for k in range(8):
+def _permute_into(out):
+    """``out[:] = np.random.permutation(len(out))`` without allocating (the same draws: numba's shuffle of
+    an arange)."""
+    for k in range(out.shape[0]):
         out[k] = k
-    i = 7
+    i = out.shape[0] - 1
     while i > 0:
         j = np.random.randint(i + 1)
         tmp = out[i]
@@ -75,8 +76,8 @@ def _initial_order(loop_dim, n_loops, order, keys, pa, pb):
     """A random loop order: dimension blocks by one random priority (40 %), two priorities for an inner and
     an outer part (40 %), or fully random (20 %). ``keys``, ``pa``, ``pb`` are scratch."""
     r = np.random.random()
-    _permute8(pa)
-    _permute8(pb)
+    _permute_into(pa)
+    _permute_into(pb)
     for k in range(n_loops):
         d = loop_dim[k]
         if r < 0.4:
@@ -421,13 +422,17 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
     cands = np.empty(D, dtype=np.int64)
     keys = np.zeros(n, dtype=np.int64)
     divs = np.empty(2048, dtype=np.int64)
+    sp = np.empty((L, 2, D), dtype=np.int64)
+    padded = np.empty(D, dtype=np.int64)
+    rem = np.empty(D, dtype=np.int64)
+    perm = np.empty(slots.shape[0], dtype=np.int64)
     while count < n and tries < 4 * n:
         tries += 1
-        sp = np.ones((L, 2, D), dtype=np.int64)
-        padded = real.copy()
-        rem = real.copy()
+        sp[:] = 1
+        padded[:] = real
+        rem[:] = real
         greedy = tries <= 2
-        perm = np.random.permutation(slots.shape[0])
+        _permute_into(perm)
         for si in perm:
             lv = slots[si, 0]
             a = slots[si, 1]
