@@ -87,9 +87,16 @@ def response_trigger(nxt, t, respq_reorder, n, rel_req, rel_end, ro_next, ro_tim
                 nxt = rel_end
         elif rq_head < rq_tail and rq_time[rq_head] <= rel_end:
             nxt = rel_end
+    # a response already due waits for the END_RESP (handled above): it cannot trigger before t + 1, and it
+    # must not postpone a trigger already due in this cycle (HBM2: a row command after a column command in the
+    # same cycle, as DRAMSys's controller runs again in the next delta cycle)
     if respq_reorder:
-        if ro_next < n and ro_time[ro_next] < nxt:
-            nxt = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
-    elif rq_head < rq_tail and rq_time[rq_head] < nxt:
-        nxt = rq_time[rq_head] if rq_time[rq_head] > t else t + 1
+        if ro_next < n:
+            e = ro_time[ro_next] if ro_time[ro_next] > t else t + 1
+            if e < nxt:
+                nxt = e
+    elif rq_head < rq_tail:
+        e = rq_time[rq_head] if rq_time[rq_head] > t else t + 1
+        if e < nxt:
+            nxt = e
     return nxt
