@@ -10,7 +10,12 @@ so every candidate is a valid mapping; a small random chance of closing a level 
 * ``hybrid`` (default): half the budget on random candidates, the rest on local search from the best
   ones (swap or move loops in the order, redraw the unrolling), accepting improvements.
 
-Candidates are evaluated in one numba loop (greedy cut, reuse analysis, cost): microseconds each.
+Candidates are evaluated in one numba loop (greedy cut, reuse analysis, cost; :mod:`.candidates`), about a
+microsecond each: tables that depend on the unrolling alone are built once per search, a cut already costed
+is looked up rather than analysed again, and a local move that leaves the candidate as it was is skipped.
+The unrollings depend on the layer and the array's shape alone and are kept per (shape, seed). None of this
+changes a result: the search is bit-identical to the previous kernels, kept in
+``tests/dataflow/reference_mapper.py`` and compared there.
 The objective is ``edp`` (default), ``energy`` or ``delay`` (cycles, energy breaking ties).
 """
 
@@ -540,7 +545,7 @@ class Mapper:
         sp = np.ones((n, L, 2, D), dtype=np.int64)
         padded = np.zeros((n, D), dtype=np.int64)
         rem = np.zeros((n, D), dtype=np.int64)
-        slots = np.array([(lv, a) for lv in range(L) for a in range(2) if fan[lv, a] > 1], dtype=np.int64).reshape(-1, 2)
+        slots = np.ascontiguousarray(np.argwhere(fan > 1), dtype=np.int64)  # (level, axis) pairs, level-major
         count = _draw_unrollings(real, fan, slots, self.p_pad, int(rng.integers(2**31 - 1)), sp, padded, rem)
         used = sp[:count].reshape(count, -1).prod(axis=1) * (real / np.maximum(padded[:count], 1)).prod(axis=1)
         keep = np.lexsort((rng.random(count), -used))[: self.n_unrollings]
@@ -600,9 +605,10 @@ class Mapper:
     def _to_mapping(self, spatial, ld, ls, lv) -> Mapping:
         L = self.arch.n_levels
         temporal = [[] for _ in range(L)]
-        for d, f, level in zip(ld, ls, lv):
+        for d, f, level in zip(ld.tolist(), ls.tolist(), lv.tolist()):
             if f > 1:
-                temporal[level].append((DIMS[d], int(f)))
+                temporal[level].append((DIMS[d], f))
+        sp = spatial.tolist()
         levels = []
         for i in range(L):
             merged = []
@@ -611,10 +617,10 @@ class Mapper:
                     merged[-1] = (d, merged[-1][1] * f)
                 else:
                     merged.append((d, f))
-            sx = tuple((DIMS[d], int(spatial[i, 0, d])) for d in range(len(DIMS)) if spatial[i, 0, d] > 1)
-            sy = tuple((DIMS[d], int(spatial[i, 1, d])) for d in range(len(DIMS)) if spatial[i, 1, d] > 1)
+            sx = tuple((DIMS[d], f) for d, f in enumerate(sp[i][0]) if f > 1)
+            sy = tuple((DIMS[d], f) for d, f in enumerate(sp[i][1]) if f > 1)
             levels.append(LevelLoops(tuple(merged), sx, sy))
-        return Mapping(tuple(levels))
+        return Mapping.from_normal_levels(tuple(levels))
 
     def _why_nothing_fits(self, layer: Layer) -> str:
         """Name the level that cannot hold even the smallest tile."""

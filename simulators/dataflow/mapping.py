@@ -69,6 +69,15 @@ class Mapping:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
+    def from_normal_levels(cls, levels: tuple) -> Mapping:
+        """A mapping from levels already in the normal form ``__post_init__`` gives (a tuple of
+        :class:`LevelLoops` of tuples of (dimension name, int factor)), without checking them again: the
+        mapper's fast path."""
+        mapping = object.__new__(cls)
+        object.__setattr__(mapping, "levels", levels)
+        return mapping
+
+    @classmethod
     def from_factors(cls, factors, permutations=None, spatial_x=None, spatial_y=None) -> Mapping:
         """Timeloop's form: per level a ``{dim: factor}`` dict and a permutation string, inner to outer
         (e.g. ``"RSCKPQN"``); dimensions missing from a permutation go outermost in :data:`DIMS` order."""
