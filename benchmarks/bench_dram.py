@@ -1,12 +1,17 @@
 """Speed of the DRAM controller model: requests/s per reference trace, env evaluations/s, compile time.
 
-    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR] [--save]
+    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR] [--dramsys BINARY] [--save]
 
 For each of the 15 reference traces (unpacked from tests/reference/dram/traces into a temp
 dir) and each of the 12 reference controller configurations, the best-of-``repeats`` wall time of
 one simulation (trace already parsed; controller, timing checker and DRAMPower energy included)
-gives requests/s. DRAMSys's figures (``wall_s`` / ``requests_per_s`` in dramsys_full.csv) were
-measured by the reference on this kind of machine, not in this run; DRAMSys is not installed here.
+gives requests/s. Without ``--dramsys``, DRAMSys's figures (``wall_s`` / ``requests_per_s`` in dramsys_full.csv)
+are the reference's, measured on this kind of machine but not in this run. ``--dramsys BINARY`` runs that
+DRAMSys binary (the standalone ``DRAMSys`` of a DRAMSys 5 build) on the same traces and controllers in this run,
+interleaved repeat by repeat with the model: one process per run, wall time of the whole process (start, config
+and trace parse, simulation; database recording off, PowerAnalysis on as the model computes energy), best of
+``repeats`` as for the model; its total cycles are checked against the model's. The build type is read from
+the ``CMakeCache.txt`` of the binary's build tree and recorded with the commit (``--dramsys-commit``).
 CPU (process) time is reported beside wall time: on a shared machine it is the steadier figure.
 Environment evaluations/s: archgym/DRAM-v0 stepping random designs (result cache off). The numba
 compile time of a first call is measured in a child process with an empty cache directory.
@@ -106,7 +111,65 @@ def _unpack_traces(out: Path) -> None:
 CHANGED = ("avg_read_latency_accept_cycles",)
 
 
-def bench_traces(repeats: int, quick: bool, before=None) -> list[dict]:
+#: DRAMSys commit of the reference figures (tests/reference/dram/README.md); what ``--dramsys-commit`` defaults to
+DRAMSYS_COMMIT = "6b0146713a89b49eb9401fd3d50d36836ba2ab89"
+
+
+def dramsys_build_info(binary: Path, commit: str) -> dict:
+    """What the DRAMSys binary is: its path, the commit it was built from (as given) and the build type and
+    flags from the ``CMakeCache.txt`` of its build tree (the first one found above the binary)."""
+    info = {"binary": str(binary), "commit": commit, "build_type": None, "cxx_compiler": None, "cxx_flags": None}
+    for folder in binary.resolve().parents:
+        cache = folder / "CMakeCache.txt"
+        if cache.exists():
+            entries = {}
+            for line in cache.read_text(errors="replace").splitlines():
+                if ":" in line and "=" in line and not line.startswith(("//", "#")):
+                    key, value = line.split("=", 1)
+                    entries[key.split(":", 1)[0]] = value
+            build_type = entries.get("CMAKE_BUILD_TYPE") or None
+            info.update(build_type=build_type, cmake_cache=str(cache),
+                        cxx_compiler=entries.get("CMAKE_CXX_COMPILER"),
+                        cxx_flags=" ".join(x for x in (entries.get("CMAKE_CXX_FLAGS", ""),
+                                                        entries.get(f"CMAKE_CXX_FLAGS_{(build_type or '').upper()}",
+                                                                    "")) if x).strip() or None)
+            break
+    return info
+
+
+def _dramsys_config(trace: str, mc: dict, tck_ps: int) -> dict:
+    """A DRAMSys simulation JSON (every part inline) for one reference trace and controller."""
+    memspec = json.loads((REF / "configs" / "memspec_ddr4_8Gb_x8_2400.json").read_text())
+    mapping = json.loads((REF / "configs" / "addressmapping_rochrababgco.json").read_text())
+    simconfig = {"AddressOffset": 0, "CheckTLM2Protocol": False, "DatabaseRecording": False, "Debug": False,
+                 "EnableWindowing": False, "PowerAnalysis": True, "SimulationName": "bench",
+                 "SimulationProgressBar": False, "StoreMode": "NoStorage", "UseMalloc": False, "WindowSize": 1000}
+    return {"simulation": {"addressmapping": mapping, "mcconfig": mc, "memspec": memspec, "simconfig": simconfig,
+                           "simulationid": "bench", "tracesetup": [{"clkMhz": 1e6 / tck_ps, "name": trace}]}}
+
+
+_TIME_UNITS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
+
+
+def run_dramsys(binary: Path, config: Path, resources: Path, timeout: float = 60.0) -> tuple[float, float, float]:
+    """One DRAMSys process: (wall s, CPU s of the child, simulated time in ps from its ``Total Time`` line)."""
+    import re
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = subprocess.run([str(binary), str(config), str(resources)], cwd=config.parent, capture_output=True,
+                         text=True, timeout=timeout)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    m = re.search(r"Total Time:\s+([0-9.eE+-]+)\s*(fs|ps|ns|us|ms|s)\b", res.stdout)
+    if res.returncode != 0 or m is None:
+        sys.exit(f"DRAMSys {binary} on {config} failed (exit {res.returncode}):\n{res.stdout[-2000:]}{res.stderr[-2000:]}")
+    return wall, cpu, float(m.group(1)) * _TIME_UNITS[m.group(2)]
+
+
+def bench_traces(repeats: int, quick: bool, before=None, dramsys: Path | None = None) -> list[dict]:
     from archgym.simulators.dram.simulation import PreparedChannel
 
     ref = pd.read_csv(REF / "dramsys_full.csv")
@@ -114,9 +177,14 @@ def bench_traces(repeats: int, quick: bool, before=None) -> list[dict]:
     variants = json.loads((REF / "configs" / "mcconfig_variants.json").read_text())
     if quick:
         variants = {k: variants[k] for k in ("open_frfcfs", "archgym_policy_json")}
+    tck_ps = int(json.loads((REF / "configs" / "memspec_ddr4_8Gb_x8_2400.json").read_text())["memtimingspec"]["tCK"])
     rows = []
     with tempfile.TemporaryDirectory() as d:
         _unpack_traces(Path(d))
+        if dramsys is not None:  # DRAMSys reads traces from <resource dir>/traces
+            (Path(d) / "traces").mkdir()
+            for f in Path(d).glob("*.stl"):
+                os.symlink(f, Path(d) / "traces" / f.name)
         for trace in sorted(ref.trace.unique()):
             args = (REF / "configs" / "memspec_ddr4_8Gb_x8_2400.json", Path(d) / trace,
                     REF / "configs" / "addressmapping_rochrababgco.json")
@@ -128,24 +196,44 @@ def bench_traces(repeats: int, quick: bool, before=None) -> list[dict]:
                 old.run()
             for name, over in variants.items():
                 mc = {**base, **over}
+                r = ref[(ref.trace == trace) & (ref.variant == name)].iloc[0]
+                # DRAMSys hangs on the reference's time-outs (no figures in the CSV): those are not run
+                ds_cfg = None
+                if dramsys is not None and not np.isnan(r.wall_s):
+                    ds_cfg = Path(d) / f"dramsys_{trace}_{name}.json"
+                    ds_cfg.write_text(json.dumps(_dramsys_config(trace, mc, tck_ps)))
                 best: dict = {}
-                for _ in range(repeats):  # interleaved: both versions see the same load
+                ds_runs = []
+                for _ in range(repeats):  # interleaved: all versions see the same load
                     _time(ch.run, mc, 1, best, "now")
                     if old is not None:
                         _time(old.run, mc, 1, best, "before")
+                    if ds_cfg is not None:
+                        ds_runs.append(run_dramsys(dramsys, ds_cfg, Path(d)))
                 if old is not None:
                     was, now = old.run(mc).metrics, ch.run(mc).metrics
                     if {k: v for k, v in was.items() if k not in CHANGED} != \
                             {k: now[k] for k in was if k not in CHANGED}:
                         sys.exit(f"{trace} {name}: the compared version gives different metrics")
                 wall, cpu = best["now"]
-                r = ref[(ref.trace == trace) & (ref.variant == name)].iloc[0]
                 row = {
                     "trace": trace, "variant": name, "n_requests": ch.n, "wall_s": wall,
                     "requests_per_s": ch.n / wall, "cpu_s": cpu, "cpu_requests_per_s": ch.n / cpu,
                     "dramsys_wall_s": None if np.isnan(r.wall_s) else float(r.wall_s),
                     "dramsys_requests_per_s": None if np.isnan(r.requests_per_s) else float(r.requests_per_s),
                 }
+                if dramsys is not None:
+                    ds_wall = min(x[0] for x in ds_runs) if ds_runs else None
+                    ds_cycles = ds_runs[0][2] / tck_ps if ds_runs else None
+                    row.update(
+                        dramsys_measured_wall_s=ds_wall,
+                        dramsys_measured_wall_s_runs=[x[0] for x in ds_runs],
+                        dramsys_measured_cpu_s=min(x[1] for x in ds_runs) if ds_runs else None,
+                        dramsys_measured_requests_per_s=ch.n / ds_wall if ds_runs else None,
+                        dramsys_total_cycles=ds_cycles,
+                        model_total_cycles=float(ch.run(mc).metrics["total_cycles"]),
+                        dramsys_repeats_agree=len({x[2] for x in ds_runs}) <= 1)
+                    row["total_cycles_equal"] = None if ds_cycles is None else ds_cycles == row["model_total_cycles"]
                 if old is not None:
                     bw, bc = best["before"]
                     row.update(before_wall_s=bw, before_requests_per_s=ch.n / bw, before_cpu_s=bc,
@@ -220,6 +308,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="two controller variants instead of twelve")
     ap.add_argument("--compare-with", type=Path, default=None, metavar="DIR",
                     help="another copy of simulators/dram to time side by side (before/after)")
+    ap.add_argument("--dramsys", type=Path, default=None, metavar="BINARY",
+                    help="a DRAMSys 5 binary to time in this run, interleaved with the model (else the reference's "
+                         "stored figures)")
+    ap.add_argument("--dramsys-commit", default=DRAMSYS_COMMIT,
+                    help="the DRAMSys commit the binary was built from, recorded with the results")
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/bench_dram.{json,md}")
     ap.add_argument("--no-compile", action="store_true", help="skip the (slow) cold-cache compile measurement")
     a = ap.parse_args()
@@ -230,9 +323,14 @@ def main() -> None:
         if not (a.compare_with / "simulation.py").exists():
             sys.exit(f"--compare-with {a.compare_with}: no simulation.py there (expected a simulators/dram folder)")
         before = load_package(a.compare_with.resolve())
+    dramsys = None
+    if a.dramsys is not None:
+        if not (a.dramsys.is_file() and os.access(a.dramsys, os.X_OK)):
+            sys.exit(f"--dramsys {a.dramsys}: not an executable file (expected the DRAMSys binary of a build)")
+        dramsys = dramsys_build_info(a.dramsys, a.dramsys_commit)
     load_start = os.getloadavg()[0]
     comp = None if a.no_compile else compile_time()
-    rows = bench_traces(a.repeats, a.quick, before)
+    rows = bench_traces(a.repeats, a.quick, before, a.dramsys)
     env = bench_env(a.env_steps, before)
     df = pd.DataFrame(rows)
     aggs = {"requests_per_s": ("requests_per_s", "median"), "cpu_requests_per_s": ("cpu_requests_per_s", "median"),
@@ -240,6 +338,10 @@ def main() -> None:
     if before is not None:
         aggs.update(before_requests_per_s=("before_requests_per_s", "median"),
                     before_cpu_requests_per_s=("before_cpu_requests_per_s", "median"))
+    if dramsys is not None:  # this run's DRAMSys figures replace the stored ones in the comparison
+        df["dramsys_stored_requests_per_s"] = df.dramsys_requests_per_s
+        df["dramsys_requests_per_s"] = df.dramsys_measured_requests_per_s.astype(float)
+        aggs["dramsys_stored_requests_per_s"] = ("dramsys_stored_requests_per_s", "median")
     per_trace = df.groupby("trace").agg(**aggs).reset_index()
     per_trace["speedup"] = per_trace.requests_per_s / per_trace.dramsys_requests_per_s
     summary = {
@@ -256,6 +358,16 @@ def main() -> None:
         "load_average_at_start": load_start,
         "load_average_at_end": os.getloadavg()[0],
     }
+    if dramsys is not None:
+        ran = df[df.dramsys_measured_wall_s.notna()]
+        speedups = ran.requests_per_s / ran.dramsys_requests_per_s
+        summary.update(
+            dramsys=dramsys, dramsys_runs=len(ran), dramsys_not_run_reference_timeouts=int(len(df) - len(ran)),
+            dramsys_total_cycles_equal=int(ran.total_cycles_equal.sum()),
+            dramsys_stored_median_requests_per_s=float(df.dramsys_stored_requests_per_s.median()),
+            min_speedup_vs_dramsys=float(speedups.min()), max_speedup_vs_dramsys=float(speedups.max()),
+            median_cpu_speedup_vs_dramsys=float((ran.cpu_requests_per_s
+                                                 / (ran.n_requests / ran.dramsys_measured_cpu_s)).median()))
     if before is not None:
         summary.update(
             compared_with=str(a.compare_with),
@@ -266,12 +378,21 @@ def main() -> None:
     result = {"compile": comp, "summary": summary, "per_trace": per_trace.to_dict("records"), "runs": rows,
               "env": env,
               "note": "DRAMSys figures are the reference's own measurements on this kind of machine (wall_s, "
-                      "requests_per_s columns of dramsys_full.csv), not taken in this run."}
+                      "requests_per_s columns of dramsys_full.csv), not taken in this run." if dramsys is None else
+                      "DRAMSys figures were measured in this run, interleaved with the model: "
+                      f"{dramsys['binary']}, commit {dramsys['commit']}, build type {dramsys['build_type']}; "
+                      "one process per run (start, parse and simulation), database off, PowerAnalysis on."}
     if a.save:
         _atomic_write(RESULTS / "bench_dram.json", json.dumps(result, indent=1))
-    cmd = "`.venv/bin/python benchmarks/bench_dram.py --save" + (f" --compare-with {a.compare_with}" if before else "") + "`"
+    cmd = ("`.venv/bin/python benchmarks/bench_dram.py --save" + (f" --compare-with {a.compare_with}" if before else "")
+           + (f" --dramsys {a.dramsys}" if dramsys else "") + (" --quick" if a.quick else "")
+           + (f" --repeats {a.repeats}" if a.repeats != 3 else "") + "`")
+    against = ("vs DRAMSys 5 as measured by the reference (not in this run)" if dramsys is None else
+               f"vs DRAMSys measured in this run, interleaved (commit {dramsys['commit'][:7]}, build type "
+               f"{dramsys['build_type']}, `{dramsys['cxx_flags']}`; one process per run, wall time including process "
+               "start and trace parsing, best of the same repeats; database off, PowerAnalysis on)")
     lines = ["# bench_dram", "", f"{cmd} -- requests simulated per second (best of {a.repeats} repeats, median over the "
-             "controller variants; one core) vs DRAMSys 5 as measured by the reference (not in this run). "
+             f"controller variants; one core) {against}. "
              f"Load average {load_start:.1f} at the start, {summary['load_average_at_end']:.1f} at the end on 2 shared "
              "cores: wall time includes waiting for a core, CPU (process) time is the steadier figure.", ""]
     if before is not None:
@@ -289,6 +410,15 @@ def main() -> None:
         for r in per_trace.to_dict("records"):
             lines.append(f"| {r['trace']} | {r['requests_per_s']:,.0f} | {r['cpu_requests_per_s']:,.0f} | "
                          f"{r['dramsys_requests_per_s']:,.0f} | {r['speedup']:.1f}x |")
+    if dramsys is not None:
+        lines += ["", f"DRAMSys in this run: median {summary['dramsys_median_requests_per_s']:,.0f} req/s over "
+                  f"{summary['dramsys_runs']} runs ({summary['dramsys_not_run_reference_timeouts']} not run: the "
+                  "reference's time-outs); the reference's stored figures had median "
+                  f"{summary['dramsys_stored_median_requests_per_s']:,.0f}. Model / DRAMSys by wall time: median "
+                  f"{summary['median_speedup_vs_dramsys']:.1f}x (min {summary['min_speedup_vs_dramsys']:.1f}x, max "
+                  f"{summary['max_speedup_vs_dramsys']:.1f}x); by CPU time median "
+                  f"{summary['median_cpu_speedup_vs_dramsys']:.1f}x. Equal total cycles on "
+                  f"{summary['dramsys_total_cycles_equal']} of {summary['dramsys_runs']} runs."]
     lines += ["", f"median {summary['median_requests_per_s']:,.0f} req/s wall (min {summary['min_requests_per_s']:,.0f}, "
               f"max {summary['max_requests_per_s']:,.0f}); by CPU time median {summary['median_cpu_requests_per_s']:,.0f} "
               f"req/s; goal 2,000,000 met by {summary['runs_meeting_goal']} of {summary['runs']} runs by wall time, "
