@@ -25,11 +25,12 @@ CLI_PARAM = {
     "ppo": ("clip_eps", "0.1", 0.1),
     "marl": ("n_agents", "3", 3),
     "nsga2": ("population_size", "16", 16),
+    "surrogate": ("acquisition", "lcb", "lcb"),
 }
 
 
 def test_every_agent_is_registered_with_the_issue_names():
-    assert set(NAMES) == {"random", "ga", "bo", "aco", "ppo", "marl", "nsga2"}
+    assert set(NAMES) == {"random", "ga", "bo", "aco", "ppo", "marl", "nsga2", "surrogate"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -72,7 +73,7 @@ def test_ask_gives_valid_designs_for_any_batch(name, n):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_run_other_seed_other_run(name):
-    budget = 60 if name == "bo" else 120  # BO: 10 random designs, then 50 model-based ones
+    budget = 60 if name in ("bo", "surrogate") else 120  # BO and the surrogate agent: 10 random designs, then 50 model-based ones
 
     def rows(seed):
         df = run(ENV, name, budget, seed=seed, progress=False, plot=False, env_kwargs={"instance": 5}).rows
@@ -86,7 +87,7 @@ def test_same_seed_same_run_other_seed_other_run(name):
 @pytest.mark.parametrize("name", sorted(set(NAMES) - {"random"}))
 def test_no_design_is_proposed_twice(name):
     """The simulators are deterministic: a search agent does not spend budget on a design twice."""
-    budget = 150 if name == "bo" else 400
+    budget = 150 if name in ("bo", "surrogate") else 400
     df = run(ENV, name, budget, seed=0, progress=False, plot=False, env_kwargs={"instance": 2}).rows
     designs = df[[c for c in df.columns if c.startswith("design.")]]
     assert not designs.duplicated().any(), f"{name} re-proposed {int(designs.duplicated().sum())} designs"
