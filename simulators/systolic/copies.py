@@ -134,14 +134,14 @@ def _copy_sets(stream, E, space):
 
 
 @njit(cache=True)
-def _order(df, R, C, T, Sr, Sc, row, col):
-    """Stream entries in demand order, grouped by fold class (the block for skewed folds, the fold
-    itself for stationary tiles): ``order`` (stream positions), their lines within the fold, and
-    ``start[c] .. start[c+1]``, class ``c``'s entries."""
+def _leaves(df, R, C, T, Sr, Sc, stream, row, col, E, A, ptr, sid):
+    """Leaves in demand order (grouped by fold class: the block for skewed folds, the fold itself for
+    stationary tiles): address, line within the fold, and the window-start interval [lo, hi] of
+    certain hits; ``start[c] .. start[c+1]`` are class ``c``'s leaves."""
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
-    n = row.size
+    n = stream.size
     ncls = rf * cf if df == _IS else rf
     key = np.empty(n, dtype=np.int64)
     line = np.empty(n, dtype=np.int64)
@@ -166,21 +166,12 @@ def _order(df, R, C, T, Sr, Sc, row, col):
     for c in range(ncls + 1):
         start[c] = cnt[c * L]
     order = np.empty(n, dtype=np.int64)
-    lines = np.empty(n, dtype=np.int64)
     fill = cnt[:ncls * L].copy()
     for p in range(n):  # stable: ties in stream order
         order[fill[key[p]]] = p
-        lines[fill[key[p]]] = line[p]
         fill[key[p]] += 1
-    return order, lines, start
-
-
-@njit(cache=True)
-def _leaves(stream, order, E, A, ptr, sid):
-    """Per leaf (stream entry in demand order): its address and the window-start interval [lo, hi] on
-    which one of its copies is certainly in the window."""
-    n = order.size
     l_addr = np.empty(n, dtype=np.int64)
+    l_line = np.empty(n, dtype=np.int64)
     l_lo = np.empty(n, dtype=np.int64)
     l_hi = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -202,9 +193,10 @@ def _leaves(stream, order, E, A, ptr, sid):
         while g + 1 < hi and sid[g + 1] - sid[g] <= A:
             g += 1
         l_addr[i] = a
+        l_line[i] = line[p]
         l_lo[i] = sid[f] - A + 1
         l_hi[i] = sid[g]
-    return l_addr, l_lo, l_hi
+    return l_addr, l_line, l_lo, l_hi, start
 
 
 @njit(cache=True)
@@ -235,7 +227,7 @@ def _first_unsure(i, end, s, lo, hi, mx1, mn1, mx2, mn2):
 
 
 @njit(cache=True)
-def _walk(df, R, C, T, Sr, Sc, nsets, A, P, ptr, sid, l_addr, l_lo, l_hi, l_line, start):
+def _walk(df, R, C, T, Sr, Sc, nsets, A, P, ptr, sid, l_addr, l_line, l_lo, l_hi, start):
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
@@ -270,7 +262,10 @@ def _walk(df, R, C, T, Sr, Sc, nsets, A, P, ptr, sid, l_addr, l_lo, l_hi, l_line
 
 
 @njit(cache=True)
-def _shape(df, R, C, M, N, K):
+def ifmap_advances(df, R, C, words, M, N, K, geo):
+    """USER-mode ifmap window advances of one design and layer as event rows (global demand line
+    ``f * L + l``, advances) and their total: SCALE-Sim's, including hits at other copies of a pixel.
+    ``geo`` = (ifmap_h, ifmap_w, filter_w, channels, stride_h, stride_w, ofmap_w)."""
     if df == _OS:
         Sr, Sc, T = M, N, K
     elif df == _WS:
@@ -280,46 +275,9 @@ def _shape(df, R, C, M, N, K):
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     if df == _IS:
-        return Sr, Sc, T, rf, cf, cf * Sr, C, False
-    return Sr, Sc, T, rf, cf, rf * T, R, True
-
-
-@njit(cache=True)
-def ifmap_calc_reads(df, R, C, words, M, N, K, geo):
-    """CALC-mode ifmap DRAM reads of one design and layer: SCALE-Sim's epochs of ``50 * (words // 100)``
-    insertions (an address is fetched unless inserted in the running epoch), demand by demand over the
-    entries laid out once in demand order."""
-    Sr, Sc, T, rf, cf, rows, cols, diag = _shape(df, R, C, M, N, K)
-    stream, row, col = _stream_rc(df, rows, cols, diag, R, C, T, Sr, Sc, geo, K, N)
-    order, _, start = _order(df, R, C, T, Sr, Sc, row, col)
-    addr = np.empty(order.size, dtype=np.int64)
-    for i in range(order.size):
-        addr[i] = stream[order[i]]
-    cap = 50 * (words // 100)
-    ep = np.full(geo[0] * geo[1] * geo[3], -1, dtype=np.int64)
-    epoch = 0
-    fill = 0
-    reads = 0
-    for f in range(rf * cf):
-        c = f if df == _IS else f % rf
-        for i in range(start[c], start[c + 1]):
-            a = addr[i]
-            if ep[a] != epoch:
-                ep[a] = epoch
-                reads += 1
-                fill += 1
-                if fill == cap:
-                    epoch += 1
-                    fill = 0
-    return reads
-
-
-@njit(cache=True)
-def ifmap_advances(df, R, C, words, M, N, K, geo):
-    """USER-mode ifmap window advances of one design and layer as event rows (global demand line
-    ``f * L + l``, advances) and their total: SCALE-Sim's, including hits at other copies of a pixel.
-    ``geo`` = (ifmap_h, ifmap_w, filter_w, channels, stride_h, stride_w, ofmap_w)."""
-    Sr, Sc, T, rf, cf, rows, cols, diag = _shape(df, R, C, M, N, K)
+        rows, cols, diag = cf * Sr, C, False
+    else:
+        rows, cols, diag = rf * T, R, True
     stream, row, col = _stream_rc(df, rows, cols, diag, R, C, T, Sr, Sc, geo, K, N)
     E = (words + 99) // 100
     active = (words + 1) // 2
@@ -329,9 +287,8 @@ def ifmap_advances(df, R, C, words, M, N, K, geo):
     if A >= nsets or P <= 0:
         return np.zeros((0, 2), dtype=np.int64), 0
     ptr, sid = _copy_sets(stream, E, geo[0] * geo[1] * geo[3])
-    order, l_line, start = _order(df, R, C, T, Sr, Sc, row, col)
-    l_addr, l_lo, l_hi = _leaves(stream, order, E, A, ptr, sid)
-    return _walk(df, R, C, T, Sr, Sc, nsets, A, P, ptr, sid, l_addr, l_lo, l_hi, l_line, start)
+    l_addr, l_line, l_lo, l_hi, start = _leaves(df, R, C, T, Sr, Sc, stream, row, col, E, A, ptr, sid)
+    return _walk(df, R, C, T, Sr, Sc, nsets, A, P, ptr, sid, l_addr, l_line, l_lo, l_hi, start)
 
 
 #: advance lists remembered across calls, keyed by dataflow, array, SRAM words and layer shape (they do not
@@ -352,16 +309,6 @@ def ifmap_events(df: int, R: int, C: int, words: int, M: int, N: int, K: int, ge
             _memo_rows[0] = 0
         _memo_rows[0] += len(ev) + 1
         hit = _MEMO[key] = ev
-    return hit
-
-
-def calc_reads_of(df: int, R: int, C: int, words: int, M: int, N: int, K: int, geo: tuple) -> int:
-    """:func:`ifmap_calc_reads`, remembered across calls."""
-    key = ("calc", df, R, C, words, M, N, K, geo)
-    hit = _MEMO.get(key)
-    if hit is None:
-        hit = _MEMO[key] = int(ifmap_calc_reads(df, R, C, words, M, N, K, np.array(geo, dtype=np.int64)))
-        _memo_rows[0] += 1
     return hit
 
 

@@ -46,10 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .copies import calc_reads_of, ifmap_events
+from .copies import ifmap_events
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
-from .replay import replay_layer
+from .replay import read_pass, replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
 from .writes import NO_PROFILE, exact_pairs, write_buffers
@@ -284,8 +284,8 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         walk = (lay["single_copy"][None, :] == 0) & (lay["ifmap_distinct"][None, :] >= E_if[:, None])
         for n, j in np.argwhere(walk).tolist():
             geo = tuple(int(lay[g][j]) for g in _GEO)
-            c_if[n, j] = calc_reads_of(int(dfr[n]), int(Rr[n]), int(Cr[n]), int(words(cfg["ifmap_sram_kb"])[rows[n], 0]),
-                                       int(lay["gemm_m"][j]), int(lay["gemm_n"][j]), int(lay["gemm_k"][j]), geo)
+            c_if[n, j] = read_pass(0, int(dfr[n]), int(Rr[n]), int(Cr[n]), int(words(cfg["ifmap_sram_kb"])[rows[n], 0]),
+                                   False, int(lay["gemm_m"][j]), int(lay["gemm_n"][j]), int(lay["gemm_k"][j]), geo)[1]
         none = np.zeros(c_of.shape, dtype=np.int64)
         B_of = np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0])
         every = np.ones(c_of.shape, dtype=np.bool_)  # drain by drain: exact DRAM writes and drain waits
