@@ -46,7 +46,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .copies import ifmap_events
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
 from .replay import read_pass, replay_layer
@@ -326,8 +325,8 @@ def _user_memory(cfg, lay, rows):
     the ofmap write buffer, drain by drain (:func:`.writes.exact_pairs`). Where every ifmap address
     occurs once the advances follow in closed form run by run (:mod:`.events`); a convolution ifmap
     whose windows overlap (or reach past its edge) and whose buffer advances is walked address by
-    leaf by leaf once per (dataflow, array, SRAM size, layer) (:func:`.copies.ifmap_events`,
-    remembered across calls): which lines advance does not depend on the bandwidth or the stalls."""
+    address once per (dataflow, array, SRAM size, layer) (:func:`.replay.read_pass`, remembered
+    across calls): which lines advance does not depend on the bandwidth or the stalls."""
     R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
     M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
     word = lambda name: np.ascontiguousarray(cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows])  # noqa: E731
@@ -346,8 +345,8 @@ def _user_memory(cfg, lay, rows):
         evs = []
         for i, (n, j) in enumerate(pairs.tolist()):
             geo = tuple(int(lay[g][j]) for g in _GEO)
-            evs.append(ifmap_events(int(df[n]), int(R[n]), int(C[n]), int(w_if[n]), int(M[j]), int(N[j]), int(K[j]),
-                                    geo))
+            evs.append(read_pass(0, int(df[n]), int(R[n]), int(C[n]), int(w_if[n]), True, int(M[j]), int(N[j]),
+                                 int(K[j]), geo)[0])
             ov_idx[n, j] = i
         ptr = np.zeros(len(evs) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in evs], out=ptr[1:])
