@@ -46,12 +46,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .drain import layer_stalls
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
-from .replay import read_pass, replay_layer
+from .prefetch import read_buffer
+from .replay import replay_layer
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
-from .writes import NO_PROFILE, exact_pairs, write_buffers
+from .writes import NO_PROFILE, drains, exact_user, write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -278,18 +280,11 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
         calc_exact(dfr, Rr, Cr, 50 * (words(cfg["ifmap_sram_kb"])[rows, 0] // 100),
                    50 * (words(cfg["filter_sram_kb"])[rows, 0] // 100), lay["gemm_m"], lay["gemm_n"], lay["gemm_k"],
                    lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
-        # ifmaps whose pixels recur and that overflow an epoch: the address-by-address pass (remembered)
-        E_if = 50 * (words(cfg["ifmap_sram_kb"])[rows, 0] // 100)
-        walk = (lay["single_copy"][None, :] == 0) & (lay["ifmap_distinct"][None, :] >= E_if[:, None])
-        for n, j in np.argwhere(walk).tolist():
-            geo = tuple(int(lay[g][j]) for g in _GEO)
-            c_if[n, j] = read_pass(0, int(dfr[n]), int(Rr[n]), int(Cr[n]), int(words(cfg["ifmap_sram_kb"])[rows[n], 0]),
-                                   False, int(lay["gemm_m"][j]), int(lay["gemm_n"][j]), int(lay["gemm_k"][j]), geo)[1]
         none = np.zeros(c_of.shape, dtype=np.int64)
         B_of = np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0])
-        every = np.ones(c_of.shape, dtype=np.bool_)  # drain by drain: exact DRAM writes and drain waits
+        few = drains(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"]) <= MAX_CALC_DRAINS
         write_buffers(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE,
-                      NO_PROFILE, none, none, every)
+                      NO_PROFILE, none, none, few)
         dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = c_if, c_f, c_of, c_st
     if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
@@ -319,65 +314,63 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
 
 def _user_memory(cfg, lay, rows):
     """USER-mode DRAM reads (ifmap, filter), stall cycles and DRAM ofmap writes of designs ``rows`` on
-    every layer, as (designs, layers) arrays, exactly (SCALE-Sim's figures).
+    every layer, as (designs, layers) arrays. Designs that share dataflow, array shape and SRAM size
+    share their read-buffer replays, so this is best called on a whole batch at once.
 
-    Every window advance of both read buffers is found at its demand line and played together with
-    the ofmap write buffer, drain by drain (:func:`.writes.exact_pairs`). Where every ifmap address
-    occurs once the advances follow in closed form run by run (:mod:`.events`); a convolution ifmap
-    whose windows overlap (or reach past its edge) and whose buffer advances is walked address by
-    address once per (dataflow, array, SRAM size, layer) (:func:`.replay.read_pass`, remembered
-    across calls): which lines advance does not depend on the bandwidth or the stalls."""
+    Where neither read buffer ever stalls the array, the ofmap write buffer alone sets the stall and
+    is replayed event by event (:mod:`.writes`, exact); elsewhere its drains are combined with the
+    read buffers' stall profiles (:mod:`.drain`). The DRAM ofmap writes are always the event
+    replay's (exact without read stalls; a read stall only moves the drains' partial lines)."""
     R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
     M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
-    word = lambda name: np.ascontiguousarray(cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows])  # noqa: E731
-    w_if, w_f, B = word("ifmap_sram_kb"), word("filter_sram_kb"), word("ofmap_sram_kb")
-    bw_if, bw_f, bw = (np.ascontiguousarray(cfg[k][rows]) for k in ("ifmap_bandwidth", "filter_bandwidth", "bandwidth"))
-    D, J = len(rows), len(M)
-    shape = (D, J)
-    stall, dram_of, k_if, k_f, need_ov = (np.zeros(shape, dtype=np.int64) for _ in range(5))
-    ov_idx = np.full(shape, -1, dtype=np.int64)
-    need = np.ones(shape, dtype=np.bool_)
-    args = (df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, lay["ifmap_valid"], lay["single_copy"])
-    exact_pairs(*args, need, ov_idx, np.zeros(1, np.int64), np.zeros((0, 2), np.int64), dram_of, stall, k_if, k_f,
-                need_ov)
-    if need_ov.any():
-        pairs = np.argwhere(need_ov)
-        evs = []
-        for i, (n, j) in enumerate(pairs.tolist()):
-            geo = tuple(int(lay[g][j]) for g in _GEO)
-            evs.append(read_pass(0, int(df[n]), int(R[n]), int(C[n]), int(w_if[n]), True, int(M[j]), int(N[j]),
-                                 int(K[j]), geo)[0])
-            ov_idx[n, j] = i
-        ptr = np.zeros(len(evs) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in evs], out=ptr[1:])
-        ov_ev = np.ascontiguousarray(np.concatenate(evs).reshape(-1, 2).astype(np.int64))
-        exact_pairs(*args, need_ov.astype(np.bool_), ov_idx, ptr, ov_ev, dram_of, stall, k_if, k_f,
-                    np.zeros(shape, dtype=np.int64))
-    reads = []
-    for op, (w, b, k) in enumerate(((w_if, bw_if, k_if), (w_f, bw_f, k_f))):
-        active = -(-w // 2)
-        n_req = -(-(w - active) // b)
-        matrix = _prefetch_entries(op, df, R, C, M, N, K)
-        bb = b[:, None]
-        first = np.minimum(-(-active[:, None] // bb), -(-matrix // bb)) * bb
-        reads.append(first + k * (n_req * b)[:, None])
-    return reads[0], reads[1], stall, dram_of
+    word = lambda name: cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows]  # noqa: E731
+    out, prof, adv = [], [], []
+    for op, (kb, bw, stream) in enumerate((("ifmap_sram_kb", "ifmap_bandwidth", lay["ifmap_valid"]),
+                                           ("filter_sram_kb", "filter_bandwidth", K * N))):
+        reads, p, row, k = read_buffer(op, df, R, C, word(kb), cfg[bw][rows], M, N, K, stream)
+        out.append(reads)
+        adv.append(k)
+        prof.append((p, np.ascontiguousarray(row)))
+    stall = np.zeros((len(rows), len(M)), dtype=np.int64)
+    B, bw = np.ascontiguousarray(word("ofmap_sram_kb")), np.ascontiguousarray(cfg["bandwidth"][rows])
+    dram_of = np.zeros_like(stall)
+    n_drains = drains(df, R, C, B, bw, M, N, K)
+    # few advances and drains: the three buffers replayed together, advance by advance and drain by drain
+    done = np.zeros_like(stall)
+    need = (adv[0] <= MAX_ADVANCES) & (adv[1] <= MAX_ADVANCES) & (n_drains <= MAX_DRAINS)
+    if need.any():
+        exact_user(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
+                   cfg["filter_bandwidth"][rows], B, bw, M, N, K, lay["ifmap_valid"], lay["single_copy"], need,
+                   MAX_ADVANCES, dram_of, stall, done)
+    rest = done == 0
+    if not rest.any():
+        return out[0], out[1], stall, dram_of
+    # elsewhere: the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
+    # never stall) while the drains are few, the drain model's stall where the reads stall
+    reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
+    few = rest & (n_drains <= MAX_DRAINS) & ~reads_stall
+    of_stall = np.zeros_like(stall)
+    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1], few)
+    model = rest & (reads_stall | ~few)
+    est = np.zeros_like(stall)
+    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], est, model)
+    many = rest & ~few  # every output written out once per fold, without the line padding
+    if many.any():
+        plain = np.where(df[:, None] == 0, M * N, -(-K[None, :] // R[:, None]) * (M * N)[None, :]) + 0 * dram_of
+        dram_of[many] = plain[many]
+    stall = np.where(model, est, np.where(few, of_stall, stall))
+    return out[0], out[1], stall, dram_of
 
 
-#: layer columns of the ifmap geometry a read pass needs (:func:`.replay.read_pass`)
-_GEO = ("ifmap_h", "ifmap_w", "filter_w", "channels", "stride_h", "stride_w", "ofmap_w")
-
-
-def _prefetch_entries(op, df, R, C, M, N, K):
-    """Entries (padding included) of SCALE-Sim's USER-mode prefetch matrix of read operand ``op``,
-    (designs, layers): the ifmap is rf x K x R (os), rf x M x R (ws), cf x K x C (is); the filter
-    cf x K x C (os, ws), rf x N x R (is)."""
-    d, R, C = df[:, None], R[:, None], C[:, None]
-    M, N, K = M[None, :], N[None, :], K[None, :]
-    if op == 0:
-        return np.where(d == 0, _cdiv(M, R) * K * R, np.where(d == 1, _cdiv(K, R) * M * R, _cdiv(M, C) * K * C))
-    return np.where(d == 2, _cdiv(K, R) * N * R, _cdiv(N, C) * K * C)
-
+#: USER mode, per (design, layer): with at most MAX_ADVANCES window advances per read operand and
+#: MAX_DRAINS ofmap drains the three buffers are replayed together event by event (exact; an ifmap
+#: whose pixels recur must not advance at all); beyond, the run replay's stall profiles and the drain
+#: model estimate the stall. The bounds keep the cost of a design per layer within a few microseconds.
+MAX_DRAINS = 16
+MAX_ADVANCES = 32
+#: CALC mode: layers with more ofmap drains than this keep every output written once per fold (no
+#: line padding, no drain waits) instead of the drain-by-drain replay (a few ns per drain)
+MAX_CALC_DRAINS = 4096
 
 _SUMMED = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
            "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "macs", "energy_uj",

@@ -318,62 +318,6 @@ def exact_user(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single,
 
 
 @njit(cache=True)
-def exact_pairs(df, R, C, w_if, w_f, bw_if, bw_f, B, bw, M, N, K, stream, single, need, ov_idx, ov_ptr, ov_ev,
-                dram_out, stall_out, k_if_out, k_f_out, need_ov):
-    """USER-mode stall, DRAM ofmap writes and window advances of both read operands (``k_if_out``,
-    ``k_f_out``), exactly, for designs ``n`` x layers ``j`` where ``need[n, j]``: every advance at its
-    demand line, played with the ofmap write buffer (:func:`joint_buffers`), without a budget.
-
-    The filter's advances (every address occurs once) come from :func:`.events.advance_events`, and
-    so do the ifmap's where every address occurs once and no window reaches past the ifmap's edge
-    (``single[j]`` and ``stream[j] == M K``) or where it never advances. Other ifmaps hold pixels
-    several times and SCALE-Sim hits at any copy in the window: their advances are the
-    address-by-address pass's (:func:`.replay.read_pass`), rows ``ov_ptr[i] .. ov_ptr[i+1]`` of
-    ``ov_ev`` for ``i = ov_idx[n, j] >= 0``; a pair that needs them and has none gets
-    ``need_ov[n, j] = 1`` and is left alone."""
-    big = np.int64(1) << np.int64(62)
-    ev_if = np.empty((64, 2), dtype=np.int64)
-    ev_f = np.empty((64, 2), dtype=np.int64)
-    q = np.empty((16, 2), dtype=np.int64)
-    for n in range(df.size):
-        a_if = (w_if[n] + 1) // 2
-        c_if = (w_if[n] - a_if + bw_if[n] - 1) // bw_if[n] + 1
-        a_f = (w_f[n] + 1) // 2
-        c_f = (w_f[n] - a_f + bw_f[n] - 1) // bw_f[n] + 1
-        for j in range(M.size):
-            if not need[n, j]:
-                continue
-            i = ov_idx[n, j]
-            if i < 0:
-                ev_if, n_if = advance_events(0, df[n], R[n], C[n], M[j], N[j], K[j], w_if[n], stream[j], big, ev_if)
-                if n_if > 0 and (not single[j] or stream[j] != M[j] * K[j]):
-                    need_ov[n, j] = 1
-                    continue
-            ev_f, n_f = advance_events(1, df[n], R[n], C[n], M[j], N[j], K[j], w_f[n], K[j] * N[j], big, ev_f)
-            k_f = 0
-            for r in range(n_f):
-                k_f += ev_f[r, 1]
-            k_if = 0
-            if i < 0:
-                for r in range(n_if):
-                    k_if += ev_if[r, 1]
-                d, s, q = joint_buffers(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], ev_if, n_if, c_if, ev_f,
-                                        n_f, c_f, q)
-            else:
-                lo = ov_ptr[i]
-                hi = ov_ptr[i + 1]
-                ov = ov_ev[lo:hi]
-                for r in range(hi - lo):
-                    k_if += ov[r, 1]
-                d, s, q = joint_buffers(df[n], R[n], C[n], M[j], N[j], K[j], B[n], bw[n], ov, hi - lo, c_if, ev_f,
-                                        n_f, c_f, q)
-            dram_out[n, j] = d
-            stall_out[n, j] = s
-            k_if_out[n, j] = k_if
-            k_f_out[n, j] = k_f
-
-
-@njit(cache=True)
 def _drain(q, qh, qn, tl0, pos, bw, drain_start, lines):
     """Close a partial line and drain from ``drain_start``: (q, qh, qn, tl0, pos, end, data)."""
     if pos % bw != 0:  # the partial line goes out padded
