@@ -37,6 +37,11 @@ from typing import Any
 import numpy as np
 
 from archgym.core.env import InfeasibleDesign
+from archgym.simulators.dataflow.architecture import ArchitectureError
+from archgym.simulators.dataflow.energy_table import ComponentError
+from archgym.simulators.dataflow.mapper import Mapper
+from archgym.simulators.dataflow.mapping import MappingError
+from archgym.simulators.systolic import model
 from archgym.surrogates.features import FeatureEncoder, declared_features
 from archgym.surrogates.models import make_estimator
 from archgym.surrogates.surrogate import SurrogateError, limit_threads
@@ -113,7 +118,6 @@ class SystolicLayers(LayerAdapter):
         """Each distinct layer as a one-layer workload through the batched path of the environment
         (its network totals are then that layer's figures; the same numbers as ``per_layer=True``,
         which replays every design's buffers separately and is far slower)."""
-        from archgym.simulators.systolic import model
 
         env = self.env(self.workloads[0])
         cfg = env._config_columns(list(designs))
@@ -173,10 +177,6 @@ class DataflowLayers(LayerAdapter):
         return shapes, np.asarray(reps)
 
     def simulate_layers(self, designs, shapes):
-        from archgym.simulators.dataflow.architecture import ArchitectureError
-        from archgym.simulators.dataflow.energy_table import ComponentError
-        from archgym.simulators.dataflow.mapper import Mapper
-        from archgym.simulators.dataflow.mapping import MappingError
 
         env = self.env(self.workloads[0])
         out = np.full((len(designs), len(shapes), len(self.metrics)), np.nan)
