@@ -35,6 +35,7 @@ from .base import Agent
 from .choices import ChoiceGrid
 from .gaussian_process import GaussianProcess
 from .genetic_operators import random_unseen
+from .reward_warp import fill_infeasible, log_gap
 
 try:  # one BLAS thread: faster on these small matrices, and immune to an oversubscribed machine
     from threadpoolctl import threadpool_limits
@@ -44,7 +45,6 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
 ACQUISITIONS = ("ei", "ucb")
 MAX_NEIGHBOURS_PER_PARAM = 32  # an incumbent's neighbours along a parameter with more choices: a random 32
 Y_TRANSFORMS = ("standard", "rank", "log")
-LOG_SCALE = 0.1  # "log" warp: -log(1 + gap / (LOG_SCALE * median gap)), gap = best reward - reward
 
 
 class BayesianOptimization(Agent):
@@ -121,20 +121,12 @@ class BayesianOptimization(Agent):
     def _targets(self) -> np.ndarray:
         """What the GP models: rewards with infeasible designs set to the worst feasible reward,
         then warped by ``y_transform``."""
-        y = np.array(self.rewards, dtype=float)
-        ok = np.array(self.feasible) & np.isfinite(y)
-        if ok.any():
-            y[~ok] = y[ok].min()
-        else:
-            y[:] = 0.0
+        y = fill_infeasible(self.rewards, self.feasible)
         if self.y_transform == "rank":
             ranks = rankdata(y, method="average")
             return ndtri((ranks - 0.5) / len(y))
         if self.y_transform == "log":
-            top = y.max()
-            gap = top - y
-            scale = np.median(gap[gap > 0]) if (gap > 0).any() else 1.0
-            return -np.log1p(gap / (LOG_SCALE * scale))
+            return log_gap(y)
         return y
 
     def _fit(self) -> None:

@@ -44,10 +44,10 @@ from archgym.core.spaces import Categorical, DesignSpace
 from .base import Agent
 from .choices import ChoiceGrid
 from .genetic_operators import random_unseen
+from .reward_warp import fill_infeasible, log_gap
 
 ACQUISITIONS = ("ei", "lcb")
 Y_TRANSFORMS = ("log", "rank", "none")
-LOG_SCALE = 0.1  # "log" warp: -log(1 + gap / (LOG_SCALE * median gap)), gap = best reward - reward
 
 
 class SurrogateSearch(Agent):
@@ -150,15 +150,11 @@ class SurrogateSearch(Agent):
     # -- 2. the model ---------------------------------------------------------------------------
     def targets(self) -> np.ndarray:
         """What the trees fit: rewards, infeasible ones set to the worst feasible reward, warped."""
-        y = np.array(self.rewards, dtype=float)
-        ok = np.array(self.feasible, dtype=bool) & np.isfinite(y)
-        y[~ok] = y[ok].min() if ok.any() else 0.0
+        y = fill_infeasible(self.rewards, self.feasible)
         if self.y_transform == "rank":
             return (np.argsort(np.argsort(y, kind="stable"), kind="stable") + 0.5) / len(y)
         if self.y_transform == "log":
-            gap = y.max() - y
-            scale = np.median(gap[gap > 0]) if (gap > 0).any() else 1.0
-            return -np.log1p(gap / (LOG_SCALE * scale))
+            return log_gap(y)
         return y
 
     def fit(self) -> np.ndarray:
