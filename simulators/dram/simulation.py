@@ -108,7 +108,7 @@ class PreparedChannel:
         self.bank = np.ascontiguousarray(d["bank"])
         self.row = np.ascontiguousarray(d["row"])
         self.stack = np.ascontiguousarray(d["stack"])
-        self.rule_idx, self.rules = constraint_arrays(self.spec)
+        self.rule_idx, self.rules = ctl.drop_dominated(*constraint_arrays(self.spec))
         self.spec_vec = ctl.build_spec_vector(self.spec)
         self.n_reads = int(self.n - np.count_nonzero(self.is_write))
         self._ranks = nearest_ranks(self.n_reads, PERCENTILES)

@@ -48,6 +48,8 @@ from .layout import (
     build_config,
     build_spec_vector,
 )
+from .timing_table import drop_dominated
 
 __all__ = ["ARBITER_CODES", "BUFFER_CODES", "INF", "PAGE_CODES", "PD_CODES", "REFRESH_CODES", "RESPQ_CODES",
-           "SCHED_CODES", "build_config", "build_spec_vector", "buffer_capacity", "run_channel"]
+           "SCHED_CODES", "build_config", "build_spec_vector", "buffer_capacity", "drop_dominated",
+           "run_channel"]

@@ -111,3 +111,32 @@ def record_command(c, t, b, g, r, st, rule_idx, rule_off, rule_delay, chk, chkf,
                 w = chkf[j]
                 if s2 != st and v > w:
                     chkf[j] = v
+
+
+def drop_dominated(index: np.ndarray, rules: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rules of :func:`..timing.constraint_arrays` without those a wider scope's rule already implies.
+
+    A bank command's earliest time is the maximum over its bank, bank-group and rank columns, so a same-bank
+    rule (second command x, delay d) adds nothing when a same-group or same-rank rule of the same first
+    command gives x a delay of at least d, nor a same-group rule when a same-rank one does (the bank lies in
+    its group, the group in its rank). Dropping them changes no earliest time and spares the loop their
+    updates (DDR4: 4 of the 19-20 rules a RD or WR pushes). Returns ``(index, rules)`` in the same layout."""
+    keep_rows = []
+    new_index = np.zeros_like(index)
+    start = 0
+    for c in range(index.shape[0]):
+        new_index[c, 0] = start
+        wider = [dict() for _ in range(3)]  # per scope 0..2: second command -> largest delay
+        for s in range(3):
+            for i in range(index[c, s], index[c, s + 1]):
+                x, d = int(rules[i, 0]), int(rules[i, 1])
+                wider[s][x] = max(d, wider[s].get(x, d))
+        for s in range(index.shape[1] - 1):
+            for i in range(index[c, s], index[c, s + 1]):
+                x, d = int(rules[i, 0]), int(rules[i, 1])
+                if s < 2 and any(wider[w].get(x, -1) >= d for w in range(s + 1, 3)):
+                    continue
+                keep_rows.append((x, d))
+                start += 1
+            new_index[c, s + 1] = start
+    return new_index, np.array(keep_rows, dtype=np.int64).reshape(-1, 2)
