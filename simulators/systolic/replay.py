@@ -54,12 +54,25 @@ def _ifmap_addr(p, j, geo):
 
 
 @njit(cache=True)
+def _kept(j, geo):
+    """Window element of compressed column j under N:M pruning (geo[7] = N, geo[8] = M): SCALE-Sim
+    keeps the first N of every M window elements, so column j is element (j // N) * M + j % N."""
+    n, m = geo[7], geo[8]
+    if n == m:
+        return j
+    q = j // n
+    return q * m + (j - q * n)
+
+
+@njit(cache=True)
 def _addr(op, a, b, geo, K, N):
-    """op 0: ifmap(pixel a, window b); 1: filter(window a, filter b); 2: ofmap(pixel a, filter b)."""
+    """op 0: ifmap(pixel a, window b); 1: filter(window a, filter b); 2: ofmap(pixel a, filter b).
+    Window indices are those of the (possibly N:M-compressed) operand; geo[9] is the uncompressed
+    window size, the filter's address stride."""
     if op == 0:
-        return _ifmap_addr(a, b, geo)
+        return _ifmap_addr(a, _kept(b, geo), geo)
     if op == 1:
-        return b * K + a
+        return b * geo[9] + _kept(a, geo)
     return a * N + b
 
 
@@ -407,8 +420,8 @@ def _grow(a):
 
 # ---- entry point ---------------------------------------------------------------------------------
 
-def _dims(df: int, layer: Layer):
-    M, N, K = layer.gemm_m, layer.gemm_n, layer.gemm_k
+def _dims(df: int, layer: Layer, sparse: bool = False):
+    M, N, K = layer.gemm_m, layer.gemm_n, (layer.sparse_k if sparse else layer.gemm_k)
     if df == _OS:
         return M, N, K
     if df == _WS:
@@ -417,17 +430,22 @@ def _dims(df: int, layer: Layer):
 
 
 def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
-    """SCALE-Sim's DRAM counts, stall cycles and total cycles for one layer on one design, exactly."""
+    """SCALE-Sim's DRAM counts, stall cycles and total cycles for one layer on one design, exactly.
+
+    On a design with ``sparsity_support`` an ``N:M`` layer runs as SCALE-Sim runs it: its window
+    shrinks to :attr:`Layer.sparse_k` compressed elements, each standing for a kept original one."""
     df = ("os", "ws", "is").index(config.dataflow)
     R, C = config.array_rows, config.array_cols
-    Sr, Sc, T = _dims(df, layer)
-    K, N = layer.gemm_k, layer.gemm_n
+    sparse = config.sparsity_support
+    Sr, Sc, T = _dims(df, layer, sparse)
+    K, N = (layer.sparse_k if sparse else layer.gemm_k), layer.gemm_n
+    n, m = (layer.sparsity_n, layer.sparsity_m) if sparse else (1, 1)
     geo = np.array([layer.ifmap_h, layer.ifmap_w, layer.filter_w, layer.channels, layer.stride_h, layer.stride_w,
-                    layer.ofmap_w], dtype=np.int64)
+                    layer.ofmap_w, n, m, layer.gemm_k], dtype=np.int64)
     wsz = config.word_size_bytes
     words = [kb * 1024 // wsz for kb in (config.ifmap_sram_kb, config.filter_sram_kb, config.ofmap_sram_kb)]
     space_if = layer.ifmap_h * layer.ifmap_w * layer.channels
-    space_f = K * N
+    space_f = layer.gemm_k * N
     user = config.bandwidth_mode == "USER"
     states, ptrs, sids = [], [], []
     for op, (total, bw, space) in enumerate(((words[0], config.ifmap_bandwidth, space_if),

@@ -12,8 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 DATAFLOWS = ("os", "ws", "is")
 BANDWIDTH_MODES = ("CALC", "USER")
+#: SCALE-Sim 3.0's filter compression formats ([sparsity] SparseRep); they differ only in the metadata counted
+SPARSE_REPS = ("ellpack_block", "csr", "csc")
 
 
 def _check_int(owner: str, name: str, value, low: int = 1, high: int | None = None) -> int:
@@ -52,6 +56,13 @@ class SystolicConfig:
         bytes per operand word (SCALE-Sim fixes 1).
     frequency_mhz:
         clock, used only to turn cycles into time and power.
+    sparsity_support:
+        SCALE-Sim's [sparsity] ``SparsitySupport``: layers with an ``N:M`` ratio keep N of every M
+        window elements (filter rows and ifmap columns) and the filter is stored compressed; off,
+        the ratios are ignored (as SCALE-Sim ignores them).
+    sparse_rep:
+        ``SparseRep``, the compression format whose metadata is counted: ``"ellpack_block"``,
+        ``"csr"`` or ``"csc"``.
     """
 
     array_rows: int = 32
@@ -66,6 +77,8 @@ class SystolicConfig:
     filter_bandwidth: int | None = None
     word_size_bytes: int = 1
     frequency_mhz: float = 1000.0
+    sparsity_support: bool = False
+    sparse_rep: str = "ellpack_block"
 
     def __post_init__(self) -> None:
         o = "SystolicConfig"
@@ -90,6 +103,13 @@ class SystolicConfig:
         if not isinstance(f, (int, float)) or isinstance(f, bool) or not math.isfinite(f) or f <= 0:
             raise ValueError(f"{o}.frequency_mhz: value {f!r} is not allowed; allowed: a finite number > 0")
         object.__setattr__(self, "frequency_mhz", float(f))
+        if not isinstance(self.sparsity_support, (bool, np.bool_)):
+            raise ValueError(f"{o}.sparsity_support: value {self.sparsity_support!r} is not allowed; allowed: True, False")
+        object.__setattr__(self, "sparsity_support", bool(self.sparsity_support))
+        rep = str(self.sparse_rep).lower() if isinstance(self.sparse_rep, str) else self.sparse_rep
+        if rep not in SPARSE_REPS:
+            raise ValueError(f"{o}.sparse_rep: value {self.sparse_rep!r} is not allowed; allowed: {list(SPARSE_REPS)}")
+        object.__setattr__(self, "sparse_rep", rep)
         for name in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"):
             if getattr(self, name) * 1024 // self.word_size_bytes < 100:
                 raise ValueError(
@@ -102,7 +122,12 @@ class SystolicConfig:
         return self.array_rows * self.array_cols
 
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The fields; the sparsity ones only when sparsity is on (a dense design's record is unchanged)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not self.sparsity_support:
+            d.pop("sparsity_support")
+            d.pop("sparse_rep")
+        return d
 
 
 @dataclass(frozen=True)
@@ -113,6 +138,10 @@ class Layer:
 
     ``repeat`` counts identical copies (SCALE-Sim runs a depth-wise ``DP`` layer as one
     single-channel layer per channel; they are identical, so they are kept once with a count).
+
+    ``sparsity_n : sparsity_m`` is the layer's ``N:M`` structured-sparsity ratio (SCALE-Sim's
+    optional ninth topology column; ``1:1`` is dense). It takes effect only on a design with
+    ``sparsity_support``: then N of every M consecutive window elements are kept.
     """
 
     name: str
@@ -126,6 +155,8 @@ class Layer:
     stride_w: int | None = None
     kind: str = "conv"
     repeat: int = 1
+    sparsity_n: int = 1
+    sparsity_m: int = 1
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +165,8 @@ class Layer:
             raise ValueError(f"{o}.kind: value {self.kind!r} is not allowed; allowed: ['conv', 'gemm']")
         for name in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride_h", "repeat"):
             object.__setattr__(self, name, _check_int(o, name, getattr(self, name), 1, 1 << 31))
+        object.__setattr__(self, "sparsity_m", _check_int(o, "sparsity_m", self.sparsity_m, 1, 1 << 16))
+        object.__setattr__(self, "sparsity_n", _check_int(o, "sparsity_n", self.sparsity_n, 1, self.sparsity_m))
         sw = self.stride_h if self.stride_w is None else self.stride_w
         object.__setattr__(self, "stride_w", _check_int(o, "stride_w", sw, 1, 1 << 31))
         if self.filter_h > self.ifmap_h:
@@ -142,11 +175,12 @@ class Layer:
             raise ValueError(f"{o}.filter_w: value {self.filter_w} is larger than ifmap_w {self.ifmap_w}; allowed: <= ifmap_w")
 
     @classmethod
-    def gemm(cls, name: str, m: int, n: int, k: int, repeat: int = 1) -> Layer:
-        """A GEMM ``(M x K) @ (K x N)`` laid out as SCALE-Sim's GEMM reader does."""
+    def gemm(cls, name: str, m: int, n: int, k: int, repeat: int = 1, sparsity: tuple[int, int] = (1, 1)) -> Layer:
+        """A GEMM ``(M x K) @ (K x N)`` laid out as SCALE-Sim's GEMM reader does (``sparsity``: N:M)."""
         for fname, v in (("M", m), ("N", n), ("K", k)):
             _check_int(f"Layer {name!r}", fname, v, 1, 1 << 31)
-        return cls(name, int(m), int(k), 1, int(k), 1, int(n), 1, 1, kind="gemm", repeat=repeat)
+        return cls(name, int(m), int(k), 1, int(k), 1, int(n), 1, 1, kind="gemm", repeat=repeat,
+                   sparsity_n=sparsity[0], sparsity_m=sparsity[1])
 
     # -- derived sizes (SCALE-Sim's topology arithmetic) ------------------------------------
     @property
@@ -172,6 +206,13 @@ class Layer:
         return self.filter_h * self.filter_w * self.channels
 
     @property
+    def sparse_k(self) -> int:
+        """Window elements left after ``N:M`` pruning (SCALE-Sim keeps the first N of every M, the
+        last partial block keeping at most N): the compressed filter's rows."""
+        n, m, k = self.sparsity_n, self.sparsity_m, self.gemm_k
+        return (k // m) * n + min(k % m, n)
+
+    @property
     def windows_overlap(self) -> bool:
         """Whether some ifmap word lies in more than one convolution window (then it occurs several
         times in the im2col operand; never for a GEMM or a 1x1 / stride >= filter convolution)."""
@@ -184,6 +225,13 @@ class Layer:
         return self.gemm_m * self.gemm_n * self.gemm_k
 
     def to_dict(self) -> dict:
+        """The fields; ``sparsity`` (``"N:M"``) only for a sparse layer (a dense layer's record is unchanged)."""
+        d = self._fields_dict()
+        if (self.sparsity_n, self.sparsity_m) != (1, 1):
+            d["sparsity"] = f"{self.sparsity_n}:{self.sparsity_m}"
+        return d
+
+    def _fields_dict(self) -> dict:
         if self.kind == "gemm":
             return {"name": self.name, "kind": "gemm", "M": self.gemm_m, "N": self.gemm_n, "K": self.gemm_k,
                     "repeat": self.repeat}

@@ -101,7 +101,6 @@ def test_config_round_trip(tmp_path):
     ("ArrayHeight:    256", "ArrayHeight:    abc", "ArrayHeight", "not an integer"),
     ("ArrayWidth:     256", "ArrayWidth:     0", "ArrayWidth", "allowed: integers >= 1"),
     ("Bandwidth : 10", "Bandwidth : ten", "Bandwidth", "not an integer"),
-    ("SparsitySupport : false", "SparsitySupport : true", "SparsitySupport", "sparsity is not modelled"),
     ("IfmapCustomLayout: False", "IfmapCustomLayout: True", "IfmapCustomLayout", "custom SRAM layouts"),
     ("FilterCustomLayout: False", "FilterCustomLayout: yes", "FilterCustomLayout", "not a boolean"),
     ("UseRamulatorTrace: False", "UseRamulatorTrace: True", "UseRamulatorTrace", "Ramulator"),
@@ -182,7 +181,9 @@ def test_header_detection():
     ("Conv1, 224, 224, 3, 3, 3, 0, 2,", "field 'Num Filter'", "allowed: integers >= 1"),
     ("Conv1, 224, 224, 3, 3, 3,", None, "expected 8 fields"),
     ("Conv1, 4, 4, 5, 3, 3, 8, 1,", "field 'Filter Height'", "larger than ifmap_h"),
-    ("Conv1, 8, 8, 1, 1, 4, 4, 1, 2:4,", "field 'Sparsity'", "not modelled"),
+    ("Conv1, 8, 8, 1, 1, 4, 4, 1, 3:2,", "field 'Sparsity'", "allowed: N:M with 1 <= N <= M"),
+    ("Conv1, 8, 8, 1, 1, 4, 4, 1, 0:4,", "field 'Sparsity'", "out of range"),
+    ("Conv1, 8, 8, 1, 1, 4, 4, 1, half,", "field 'Sparsity'", "not an N:M ratio"),
     (", 8, 8, 1, 1, 4, 4, 1,", "field 'Layer name'", "empty layer name"),
 ])
 def test_topology_errors_name_file_line_and_field(tmp_path, row, line_field, words):
@@ -212,3 +213,57 @@ def test_topology_round_trip(tmp_path):
     assert [(l.gemm_m, l.gemm_n, l.gemm_k) for l in back] == [(l.gemm_m, l.gemm_n, l.gemm_k) for l in layers]
     write_topology([layers[1]], tmp_path / "g.csv")
     assert read_topology(tmp_path / "g.csv")[0].kind == "gemm"
+
+
+SPARSE_CFG = GOOGLE_CFG.replace("SparsitySupport : false", "SparsitySupport : true")
+
+
+def test_sparse_cfg_is_read(tmp_path):
+    cfg = read_config(_write(tmp_path, "s.cfg", SPARSE_CFG.replace("SparseRep : ellpack_block", "SparseRep : csc"))).config
+    assert cfg.sparsity_support and cfg.sparse_rep == "csc"
+    assert not read_config(_write(tmp_path, "d.cfg", GOOGLE_CFG)).config.sparsity_support
+    write_config(cfg, tmp_path / "back.cfg")
+    assert read_config(tmp_path / "back.cfg").config == cfg
+
+
+@pytest.mark.parametrize("old,new,field,words", [
+    ("OptimizedMapping : false", "OptimizedMapping : true", "OptimizedMapping", "optimized sparse mapping"),
+    ("SparseRep : ellpack_block", "SparseRep : coo", "SparseRep", "allowed: ['ellpack_block', 'csr', 'csc']"),
+    ("FilterOffset:   10000000", "FilterOffset:   0", "FilterOffset", "filter address 0 for a pruned weight"),
+])
+def test_sparse_cfg_refusals_name_file_line_and_field(tmp_path, old, new, field, words):
+    text = SPARSE_CFG.replace(old, new)
+    line = text.splitlines().index(new) + 1
+    p = _write(tmp_path, "bad.cfg", text)
+    with pytest.raises(SystolicFileError) as e:
+        read_config(p)
+    msg = str(e.value)
+    assert str(p) in msg and f"line {line}" in msg and repr(field) in msg and words in msg, msg
+
+
+def test_sparse_cfg_needs_the_keys_scalesim_reads(tmp_path):
+    p = _write(tmp_path, "m.cfg", SPARSE_CFG.replace("RandomNumberGeneratorSeed : 40\n", ""))
+    with pytest.raises(SystolicFileError, match="'RandomNumberGeneratorSeed': missing key in \\[sparsity\\]"):
+        read_config(p)
+
+
+def test_shipped_sparse_topologies_read_with_their_ratios():
+    """SCALE-Sim's own topologies/sparsity files: each row's N:M ratio reaches the layer."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "reference" / "scalesim_v3" / "topologies" / "sparsity"
+    conv = read_topology(root / "conv.csv")
+    assert [(l.sparsity_n, l.sparsity_m, l.gemm_k, l.sparse_k) for l in conv] == [(2, 4, 18, 10)]
+    gemm = read_topology(root / "gemm.csv")
+    assert [(l.kind, l.sparsity_n, l.sparsity_m, l.gemm_k, l.sparse_k) for l in gemm] == [
+        ("gemm", 3, 4, 16, 12), ("gemm", 1, 4, 16, 4)]
+    (alex,) = read_topology(root / "alexnet_part.csv")
+    assert (alex.sparsity_n, alex.sparsity_m, alex.gemm_k, alex.sparse_k) == (1, 4, 363, 91)
+
+
+def test_sparse_layers_written_for_scalesim(tmp_path):
+    layers = [Layer("a", 8, 8, 3, 3, 4, 4, 1, sparsity_n=2, sparsity_m=4), Layer("b", 8, 8, 1, 1, 4, 4, 1)]
+    write_topology(layers, tmp_path / "t.csv")
+    assert read_topology(tmp_path / "t.csv") == layers
+    gemms = [Layer.gemm("g", 3, 5, 16, sparsity=(3, 4))]
+    write_topology(gemms, tmp_path / "g.csv")
+    assert read_topology(tmp_path / "g.csv") == gemms

@@ -2,12 +2,14 @@
 
 - topology CSV (convolutions): header ``Layer name, IFMAP Height, IFMAP Width, Filter Height,
   Filter Width, Channels, Num Filter, Strides,`` then one row per layer (an optional ninth field is
-  an ``N:M`` sparsity ratio). As in SCALE-Sim, a layer whose name contains ``DP`` is depth-wise:
+  the layer's ``N:M`` sparsity ratio, 1 <= N <= M; the GEMM CSV's optional fifth). As in
+  SCALE-Sim, a layer whose name contains ``DP`` is depth-wise:
   it runs as one single-channel layer per channel (kept here as one :class:`Layer` with ``repeat``).
 - GEMM CSV: header ``Layer, M, N, K,`` then one row per layer.
 - cfg: sections [general], [architecture_presets], [layout], [sparsity], [run_presets] (and the
-  older [network_presets]). Features the model does not simulate (sparsity, custom SRAM layouts,
-  Ramulator DRAM traces) are refused, not ignored.
+  older [network_presets]). N:M sparsity (SparsitySupport, per-layer ratios, OptimizedMapping
+  false) is read; features the model does not simulate (optimized sparse mapping, custom SRAM
+  layouts, Ramulator DRAM traces) are refused by name, not ignored.
 
 The two CSV formats are told apart by their header. Every error is a :class:`SystolicFileError`
 naming the file, the line and the field.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...textfile import decode_error
-from ..spec import Layer, SystolicConfig
+from ..spec import SPARSE_REPS, Layer, SystolicConfig
 
 
 class SystolicFileError(ValueError):
@@ -70,19 +72,23 @@ def _int_field(path, line: int, field: str, text: str) -> int:
     return v
 
 
-def _check_sparsity(path, line: int, text: str, heading: str | None = None) -> None:
+def _sparsity(path, line: int, text: str, heading: str | None = None) -> tuple[int, int]:
+    """The ``N:M`` ratio of a topology row's column after the layer fields (SCALE-Sim reads that
+    column as the ratio whatever its heading): 1 <= N <= M."""
     ratio = text.replace(" ", "")
     parts = ratio.split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         if heading and heading.replace(" ", "").lower() != "sparsity":
             raise SystolicFileError(path, line, heading,
-                                    f"value {text!r} in the column after Strides, headed {heading!r}: SCALE-Sim reads that "
-                                    "column as the layer's N:M sparsity ratio whatever its heading, so it must be one; "
-                                    "allowed: '1:1' (dense) or no such column")
-        raise SystolicFileError(path, line, "Sparsity", f"value {text!r} is not an N:M ratio; allowed: '1:1' (dense)")
-    if parts[0] != parts[1]:
-        raise SystolicFileError(path, line, "Sparsity",
-                                f"sparsity ratio {text!r} is not modelled; allowed: dense layers ('1:1' or no ratio)")
+                                    f"value {text!r} in the column after the layer fields, headed {heading!r}: SCALE-Sim "
+                                    "reads that column as the layer's N:M sparsity ratio whatever its heading, so it must "
+                                    "be one; allowed: an N:M ratio with 1 <= N <= M (1:1 is dense) or no such column")
+        raise SystolicFileError(path, line, "Sparsity", f"value {text!r} is not an N:M ratio; allowed: N:M with 1 <= N <= M")
+    n, m = int(parts[0]), int(parts[1])
+    if not 1 <= n <= m:
+        raise SystolicFileError(path, line, "Sparsity", f"ratio {text!r} out of range; allowed: N:M with 1 <= N <= M "
+                                "(SCALE-Sim keeps N of every M window elements)")
+    return n, m
 
 
 def read_topology(path: str | Path) -> list[Layer]:
@@ -117,18 +123,17 @@ def read_topology(path: str | Path) -> list[Layer]:
         if not name:
             raise SystolicFileError(path, lineno, names[0], "empty layer name")
         vals = [_int_field(path, lineno, f, t) for f, t in zip(names[1:], parts[1:len(names)])]
-        if len(parts) > len(names):
-            _check_sparsity(path, lineno, parts[len(names)], extra_heading)
+        sp_n, sp_m = _sparsity(path, lineno, parts[len(names)], extra_heading) if len(parts) > len(names) else (1, 1)
         try:
             if kind == "gemm":
                 m, n, k = vals
-                layers.append(Layer.gemm(name, m, n, k))
+                layers.append(Layer.gemm(name, m, n, k, sparsity=(sp_n, sp_m)))
             else:
                 ih, iw, fh, fw, ch, nf, st = vals
                 if "DP" in name:  # SCALE-Sim: depth-wise, one single-channel layer per channel
-                    layers.append(Layer(name, ih, iw, fh, fw, 1, nf, st, st, repeat=ch))
+                    layers.append(Layer(name, ih, iw, fh, fw, 1, nf, st, st, repeat=ch, sparsity_n=sp_n, sparsity_m=sp_m))
                 else:
-                    layers.append(Layer(name, ih, iw, fh, fw, ch, nf, st, st))
+                    layers.append(Layer(name, ih, iw, fh, fw, ch, nf, st, st, sparsity_n=sp_n, sparsity_m=sp_m))
         except ValueError as e:
             msg = str(e)
             field = None
@@ -258,9 +263,28 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         if as_bool("layout", key):
             raise SystolicFileError(path, get("layout", key)[1], key,
                                     "custom SRAM layouts (bank conflicts) are not modelled; allowed: False")
-    if as_bool("sparsity", "SparsitySupport"):
-        raise SystolicFileError(path, get("sparsity", "SparsitySupport")[1], "SparsitySupport",
-                                "sparsity is not modelled; allowed: false")
+    sparse = as_bool("sparsity", "SparsitySupport")
+    rep = "ellpack_block"
+    if sparse:  # SCALE-Sim then reads SparseRep, OptimizedMapping and RandomNumberGeneratorSeed
+        for key in ("SparseRep", "OptimizedMapping", "RandomNumberGeneratorSeed"):
+            if ("sparsity", key) not in vals:
+                raise SystolicFileError(path, get("sparsity", "SparsitySupport")[1], key,
+                                        "missing key in [sparsity]: SCALE-Sim reads it when SparsitySupport is true")
+        rep_text, rep_line = get("sparsity", "SparseRep")
+        rep = str(rep_text).strip()
+        if rep not in SPARSE_REPS:
+            raise SystolicFileError(path, rep_line, "SparseRep", f"value {rep!r} is not allowed; allowed: {list(SPARSE_REPS)} "
+                                    "(SCALE-Sim counts no metadata for any other name)")
+        if as_bool("sparsity", "OptimizedMapping"):
+            raise SystolicFileError(path, get("sparsity", "OptimizedMapping")[1], "OptimizedMapping",
+                                    "SCALE-Sim's optimized sparse mapping (a seeded random N:BlockSize ratio per filter, "
+                                    "two row tiles per fold) is not modelled; allowed: false (each layer's own N:M ratio)")
+        as_int("sparsity", "RandomNumberGeneratorSeed", low=0)
+        fo_line = get("architecture_presets", "FilterOffset")[1]
+        if as_int("architecture_presets", "FilterOffset", 0, low=0) == 0:
+            raise SystolicFileError(path, fo_line, "FilterOffset",
+                                    "value 0 with SparsitySupport: SCALE-Sim then takes filter address 0 for a pruned weight "
+                                    "and reorders the first filter's first block, which is not modelled; allowed: >= 1")
     if as_bool("run_presets", "UseRamulatorTrace"):
         raise SystolicFileError(path, get("run_presets", "UseRamulatorTrace")[1], "UseRamulatorTrace",
                                 "Ramulator DRAM latency traces are not modelled; allowed: False")
@@ -312,7 +336,7 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         kw[field] = as_int("architecture_presets", key)
     try:
         cfg = SystolicConfig(dataflow=df, bandwidth_mode=mode, bandwidth=bandwidth, ifmap_bandwidth=if_bw,
-                             filter_bandwidth=f_bw, **kw)
+                             filter_bandwidth=f_bw, sparsity_support=sparse, sparse_rep=rep, **kw)
     except ValueError as e:
         msg = str(e)
         key, line = None, None
@@ -359,8 +383,8 @@ FilterSRAMBankNum: {_banks(c.filter_bandwidth)}
 FilterSRAMBankPort: 2
 
 [sparsity]
-SparsitySupport : false
-SparseRep : ellpack_block
+SparsitySupport : {"true" if c.sparsity_support else "false"}
+SparseRep : {c.sparse_rep}
 OptimizedMapping : false
 BlockSize : 8
 RandomNumberGeneratorSeed : 40
@@ -380,17 +404,20 @@ def _banks(bw: int) -> int:
 def write_topology(layers: list[Layer], path: str | Path) -> None:
     """Write layers as a SCALE-Sim CSV: the GEMM format if every layer is a GEMM, else the conv format."""
     rows = []
+    sparse = any((l.sparsity_n, l.sparsity_m) != (1, 1) for l in layers)
+    ratio = (lambda l: f" {l.sparsity_n}:{l.sparsity_m},") if sparse else (lambda l: "")  # noqa: E731
+    head = " Sparsity," if sparse else ""
     if all(l.kind == "gemm" for l in layers):
-        rows.append("Layer, M, N, K,")
+        rows.append("Layer, M, N, K," + head)
         for l in layers:
-            rows += [f"{l.name}, {l.gemm_m}, {l.gemm_n}, {l.gemm_k},"] * l.repeat
+            rows += [f"{l.name}, {l.gemm_m}, {l.gemm_n}, {l.gemm_k}," + ratio(l)] * l.repeat
     else:
-        rows.append(", ".join(CONV_FIELDS) + ",")
+        rows.append(", ".join(CONV_FIELDS) + "," + head)
         for l in layers:
             if l.stride_h != l.stride_w:
                 raise ValueError(f"layer {l.name!r}: SCALE-Sim's topology format has one stride, got {l.stride_h}x{l.stride_w}")
             ch = l.repeat if "DP" in l.name else l.channels
             n = 1 if "DP" in l.name else l.repeat
             rows += [f"{l.name}, {l.ifmap_h}, {l.ifmap_w}, {l.filter_h}, {l.filter_w}, {ch}, {l.num_filters}, "
-                     f"{l.stride_h},"] * n
+                     f"{l.stride_h}," + ratio(l)] * n
     Path(path).write_text("\n".join(rows) + "\n")

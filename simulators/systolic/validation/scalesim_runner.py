@@ -27,6 +27,10 @@ DETAIL_COLUMNS = ("sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap
                   "dram_ofmap_stop_cycle", "dram_ofmap_writes")
 
 
+SPARSE_COLUMNS = ("sparsity_representation", "original_filter_storage", "new_filter_storage", "filter_metadata_storage",
+                  "avg_filter_metadata_sram_bw")
+
+
 def _report(path: Path, names: Sequence[str]) -> list[dict]:
     rows = []
     with open(path, newline="") as fh:
@@ -36,13 +40,14 @@ def _report(path: Path, names: Sequence[str]) -> list[dict]:
             vals = [v.strip() for v in row if v.strip() != ""]
             if not vals:
                 continue
-            rows.append({n: float(v) for n, v in zip(names, vals[1:])})
+            rows.append({n: (v if n == "sparsity_representation" else float(v)) for n, v in zip(names, vals[1:])})
     return rows
 
 
 def run_scalesim(config: SystolicConfig, layers: Sequence[Layer], workdir: str | Path | None = None) -> dict:
     """Per-layer SCALE-Sim figures (``layers``: list of dicts with the names of
-    :data:`COMPUTE_COLUMNS` and :data:`DETAIL_COLUMNS`, ``compute_cycles`` added) and ``seconds``.
+    :data:`COMPUTE_COLUMNS` and :data:`DETAIL_COLUMNS`, and :data:`SPARSE_COLUMNS` when the design has
+    sparsity support; ``compute_cycles`` added) and ``seconds``.
 
     Layers with ``repeat > 1`` are written out as that many rows (as SCALE-Sim would run them).
     """
@@ -69,9 +74,10 @@ def run_scalesim(config: SystolicConfig, layers: Sequence[Layer], workdir: str |
         report = work / "out" / "run"
         comp = _report(report / "COMPUTE_REPORT.csv", COMPUTE_COLUMNS)
         det = _report(report / "DETAILED_ACCESS_REPORT.csv", DETAIL_COLUMNS)
+        sparse = _report(report / "SPARSE_REPORT.csv", SPARSE_COLUMNS) if config.sparsity_support else [{}] * len(comp)
     out = []
-    for c, d in zip(comp, det):
-        row = {**c, **d}
+    for c, d, sp in zip(comp, det, sparse):
+        row = {**c, **d, **sp}
         row["compute_cycles"] = row["total_cycles"] - row["stall_cycles"]
         out.append(row)
     return {"layers": out, "seconds": seconds}

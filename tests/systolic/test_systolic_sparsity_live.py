@@ -1,0 +1,91 @@
+"""N:M sparse layers against SCALE-Sim 3.0 itself, run live (the test extra installs ``scalesim``).
+
+SCALE-Sim runs with ``SparsitySupport: true`` (``OptimizedMapping: false``: each layer's own N:M
+ratio from its topology row) and the model (``simulate``: sparse layers are always replayed
+exactly; ``memory="replay"`` here so that the dense layers among them are too) must give
+every figure SCALE-Sim reports for them with zero differences: total and stall cycles, the three
+utilisations, SRAM and DRAM reads and writes (COMPUTE_REPORT, DETAILED_ACCESS_REPORT counts) and
+the whole SPARSE_REPORT (representation, original and new filter storage, metadata, metadata SRAM
+bandwidth). Percentages and the fractional figures SCALE-Sim computes in floating point are
+compared to 1e-12 relative (float rounding only); every count must be equal.
+
+Default run: one small layer set on each dataflow in USER and CALC mode and each compression
+format (about a minute). ``-m slow`` adds a seeded random sweep of 36 (design, layers) cases.
+"""
+
+import math
+import random
+
+import pytest
+
+from archgym.simulators.systolic import Layer, SystolicConfig, simulate
+
+pytest.importorskip("scalesim")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SCALE-Sim's own numpy idioms
+from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim  # noqa: E402
+
+COUNTS = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
+          "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "original_filter_storage")
+FLOATS = ("overall_util_pct", "mapping_eff_pct", "compute_util_pct", "new_filter_storage", "filter_metadata_storage",
+          "avg_filter_metadata_sram_bw")
+
+LAYERS = [
+    Layer("conv3x3_2of4", 12, 12, 3, 3, 8, 16, 1, sparsity_n=2, sparsity_m=4),
+    Layer("conv1x1_1of3", 8, 8, 1, 1, 13, 10, 1, sparsity_n=1, sparsity_m=3),
+    Layer("conv3x3_s2_2of3", 9, 9, 3, 3, 5, 7, 2, sparsity_n=2, sparsity_m=3),
+    Layer("dense_3x3", 7, 7, 3, 3, 4, 6, 1),
+    Layer.gemm("gemm_3of8", 10, 12, 30, sparsity=(3, 8)),
+]
+
+
+def _compare(config, layers, tmp_path):
+    ref = run_scalesim(config, layers, tmp_path)["layers"]
+    got = simulate(config, layers, memory="replay")["layers"]
+    assert len(ref) == len(layers) == len(got)
+    for layer, r, g in zip(layers, ref, got):
+        where = f"{layer.name} ({layer.sparsity_n}:{layer.sparsity_m}) on {config}"
+        assert g["sparsity_representation"] == r["sparsity_representation"], where
+        for k in COUNTS:
+            assert g[k] == r[k], f"{where} {k}: model {g[k]} != SCALE-Sim {r[k]} (exact match required)"
+        for k in FLOATS:
+            assert math.isclose(g[k], r[k], rel_tol=1e-12), \
+                f"{where} {k}: model {g[k]} != SCALE-Sim {r[k]} (1e-12 relative: float rounding only)"
+
+
+@pytest.mark.parametrize("mode,bw,rep", [("USER", 10, "ellpack_block"), ("USER", 4, "csr"), ("CALC", 10, "csc")],
+                         ids=["USER10-ellpack", "USER4-csr", "CALC-csc"])
+@pytest.mark.parametrize("df", ["os", "ws", "is"])
+def test_sparse_layers_match_scalesim(df, mode, bw, rep, tmp_path):
+    config = SystolicConfig(8, 8, df, 1, 1, 1, bandwidth_mode=mode, bandwidth=bw, sparsity_support=True, sparse_rep=rep)
+    _compare(config, LAYERS, tmp_path)
+
+
+def _random_case(rng: random.Random):
+    """A random design (array, SRAMs, bandwidth, dataflow, format) and three random sparse layers."""
+    df = rng.choice(["os", "ws", "is"])
+    mode = rng.choice(["CALC", "USER"])
+    bw = rng.choice([2, 5, 10, 20])
+    config = SystolicConfig(rng.choice([2, 4, 8, 16]), rng.choice([2, 4, 8, 16]), df, rng.choice([1, 2]),
+                            rng.choice([1, 2]), rng.choice([1, 2]), bandwidth_mode=mode, bandwidth=bw,
+                            sparsity_support=True, sparse_rep=rng.choice(["ellpack_block", "csr", "csc"]))
+    layers = []
+    for i in range(3):
+        m = rng.randint(1, 8)
+        n = rng.randint(1, m)
+        if rng.random() < 0.3:
+            layers.append(Layer.gemm(f"g{i}", rng.randint(1, 24), rng.randint(1, 24), rng.randint(1, 40), sparsity=(n, m)))
+        else:
+            f = rng.choice([1, 2, 3])
+            size = rng.randint(f, 12)
+            layers.append(Layer(f"c{i}", size, size, f, f, rng.randint(1, 9), rng.randint(1, 20), rng.choice([1, 2]),
+                                sparsity_n=n, sparsity_m=m))
+    if all(l.kind == "gemm" for l in layers) or not any(l.kind == "gemm" for l in layers):
+        return config, layers
+    return config, [l for l in layers if l.kind == "conv"]  # SCALE-Sim reads one topology format per run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(36))
+def test_random_sparse_cases_match_scalesim(seed, tmp_path):
+    config, layers = _random_case(random.Random(1000 + seed))
+    _compare(config, layers, tmp_path)
