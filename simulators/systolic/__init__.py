@@ -2,7 +2,8 @@
 
 Layout, one concept per file:
 
-* :mod:`.spec` - the configuration (array, SRAMs, dataflow, bandwidth) and the layer shape;
+* :mod:`.spec` - the configuration (array, SRAMs, dataflow, bandwidth, sparsity) and the layer shape;
+* :mod:`.sparsity` - SCALE-Sim's N:M structured sparsity: pruned layers and the storage it reports;
 * :mod:`.model` - the vectorised analytic model (:func:`simulate`, :func:`simulate_batch`);
 * :mod:`.prefetch`, :mod:`.drain`, :mod:`.traffic` - its USER-mode read buffers, write buffer and
   stalls, and CALC-mode DRAM traffic; :mod:`.events`, :mod:`.writes` - the same buffers event by
@@ -30,7 +31,8 @@ from .model import (
     simulate,
     simulate_batch,
 )
-from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
+from .sparsity import SPARSE_FIELDS
+from .spec import BANDWIDTH_MODES, DATAFLOWS, SPARSE_REPS, Layer, SystolicConfig
 
 __all__ = [
     "BANDWIDTH_MODES",
@@ -44,6 +46,8 @@ __all__ = [
     "Layer",
     "MODEL_VERSION",
     "SystolicConfig",
+    "SPARSE_FIELDS",
+    "SPARSE_REPS",
     "SystolicFileError",
     "TOTAL_FIELDS",
     "area_mm2",
