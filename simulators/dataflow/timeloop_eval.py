@@ -1,0 +1,254 @@
+"""One Timeloop-style evaluation: specification files in, per-level counts, cycles, utilisation, energy out.
+
+``load_spec(paths)`` merges the files as Timeloop does (architecture, components, variables, problem,
+mapping, constraints, mapper in any split); :func:`evaluate` runs :class:`.timeloop_counts.NestAnalysis`
+on the fixed mapping and returns a :class:`Result` whose ``counts[level][data space]`` holds
+``reads``, ``fills``, ``updates``, ``utilized_capacity`` and ``partition_size`` per instance, as in
+Timeloop's stats. Cycles are the MAC's temporal iterations (Timeloop's cycle count before bandwidth
+throttling); utilisation is MACs used over MACs present. Energy, when an Accelergy ERT is given, is
+per action: reads at ``read`` energy, fills and updates at ``write``/``update`` energy, one ``compute``
+per MAC -- each per word (the ERT's per-access energy divided by the block size, as Timeloop does).
+
+:func:`read_stats` reads Timeloop's ``timeloop-model.stats.txt``/``timeloop-mapper.stats.txt`` back
+(per level and data space ``reads``, ``fills``, ``updates``, ``utilized_capacity``, ``partition_size``,
+``energy_pj``; the summary's cycles, utilisation, energy and computes) for comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .timeloop_counts import NestAnalysis
+from .timeloop_spec import (
+    Hierarchy,
+    LevelMapping,
+    Problem,
+    constraints_as_mapping,
+    read_constraints,
+    read_hierarchy,
+    read_mapper,
+    read_mapping,
+    read_problem,
+)
+from .timeloop_yaml import SpecError, load, load_merged
+
+TOP_KEYS = {"architecture", "components", "compound_components", "variables", "problem", "mapping", "mapper",
+            "mapspace_constraints", "constraints", "mapspace", "architecture_constraints", "globals", "sparse_optimizations",
+            "architecture_extensions"}
+
+
+@dataclass
+class Spec:
+    problem: Problem
+    hierarchy: Hierarchy
+    mapping: list | None
+    constraints: list = field(default_factory=list)
+    mapper: object = None
+    source: str = ""
+
+
+@dataclass
+class Result:
+    counts: dict  # level name -> data-space name -> {reads, fills, updates, utilized_capacity, partition_size}
+    cycles: int
+    utilization: float
+    computes: int
+    mac_instances_used: int
+    energy_pj: dict | None = None  # level name -> pJ (None without an ERT); "total" key too
+
+
+def load_spec(paths, jinja_variables: dict | None = None) -> Spec:
+    """Read and validate the specification files (a path or a list of paths)."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    data = load_merged(paths, jinja_variables)
+    src = ", ".join(str(p) for p in paths)
+    for k in data:
+        if k not in TOP_KEYS:
+            raise SpecError(f"{data.files[k]}: top-level key {k!r} is not known; allowed: {sorted(TOP_KEYS)}")
+    if "sparse_optimizations" in data:
+        raise SpecError(f"{data.files['sparse_optimizations']}: sparse_optimizations (Sparseloop) are not supported")
+    problem = read_problem(data, src)
+    hier = read_hierarchy(data, src, dict(zip(problem.dims, problem.bounds)))
+    constraints = read_constraints(data, problem, hier, src)
+    mapper = read_mapper(data, src) if "mapper" in data else None
+    mapping = read_mapping(data, problem, hier, src) if "mapping" in data else None
+    if mapping is None and constraints:
+        mapping = constraints_as_mapping(constraints, problem, hier, src)
+    return Spec(problem, hier, mapping, constraints, mapper, src)
+
+
+def evaluate(spec: Spec, ert: dict | None = None) -> Result:
+    """Timeloop's counts for the spec's fixed mapping (an error if it has none)."""
+    if spec.mapping is None:
+        raise SpecError(f"{spec.source}: no fixed mapping (a 'mapping' list, or constraints that pin every factor); "
+                        f"a mapper run is needed")
+    hier, problem = spec.hierarchy, spec.problem
+    names = [d.name for d in problem.data_spaces]
+    mapping: list[LevelMapping] = spec.mapping
+    keeps = []
+    for lv, lm in zip(reversed(hier.levels), reversed(mapping)):
+        kept = lm.keep if lm.keep is not None else (frozenset() if lv.dummy else frozenset(names))
+        if lv.dummy and kept:
+            kept = frozenset()  # a spatial container's level holds nothing
+        keeps.append([n in kept for n in names])
+    outer_keep = keeps[-1]
+    if not all(outer_keep):
+        missing = [n for n, k in zip(names, outer_keep) if not k]
+        raise SpecError(f"{spec.source}: the outermost level {hier.levels[0].name!r} must keep every data space "
+                        f"(Timeloop's backing store); it bypasses {missing}")
+    na = NestAnalysis(problem, hier, mapping)
+    tiles = na.run(keeps)
+    counts = {}
+    for s, lv in enumerate(reversed(hier.levels)):
+        if lv.dummy:
+            continue
+        counts[lv.name] = {}
+        for ds, name in enumerate(names):
+            if not keeps[s][ds]:
+                continue
+            t = tiles[s][ds]
+            counts[lv.name][name] = {"reads": t.reads, "fills": t.fills, "updates": t.updates,
+                                     "utilized_capacity": t.size, "partition_size": t.partition_size,
+                                     "instances": t.replication_factor}
+    for s, lv in enumerate(reversed(hier.levels)):
+        if lv.size_words is not None:
+            used = sum(tiles[s][ds].size for ds in range(len(names)) if keeps[s][ds])
+            mb = lv.number("multiple_buffering", "multiple-buffering", default=1) or 1
+            if used > lv.size_words / mb:
+                raise SpecError(f"{lv.where}: the mapping's tiles need {used} words at {lv.name!r}, more than its "
+                                f"{lv.size_words} (depth x block size)")
+    cycles = na.temporal_iterations
+    used = na.spatial_instances
+    util = used / hier.compute.instances
+    res = Result(counts, cycles, util, problem.macs, used)
+    if ert is not None:
+        res.energy_pj = energy(res, hier, ert)
+    return res
+
+
+def read_ert(path) -> dict:
+    """Accelergy's ERT (``ERT: {tables: [{name, actions: [{name, energy}]}]}``): component -> action -> pJ."""
+    data = load(path)
+    ert = data.get("ERT")
+    if not isinstance(ert, dict) or not isinstance(ert.get("tables"), list):
+        raise SpecError(f"{path}: not an Accelergy ERT (expected ERT: {{tables: [...]}})")
+    out = {}
+    for t in ert["tables"]:
+        name = str(t.get("name", "")).split(".")[-1]
+        name = name.split("[")[0]
+        acts = {}
+        for a in t.get("actions") or []:
+            acts[str(a.get("name"))] = float(a.get("energy", 0.0))
+        out[name] = acts
+    return out
+
+
+def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
+    """Energy per level in pJ from an ERT: per-word accesses times per-access energy / block size."""
+    out = {}
+    for lv in hier.levels:
+        if lv.dummy or lv.name not in res.counts:
+            continue
+        acts = ert.get(lv.name)
+        if acts is None:
+            raise SpecError(f"ERT has no table for level {lv.name!r}; tables: {sorted(ert)}")
+        rd = acts.get("read", 0.0)
+        wr = acts.get("write", acts.get("update", rd))
+        up = acts.get("update", wr)
+        total = 0.0
+        for c in res.counts[lv.name].values():
+            per_inst = c["reads"] * rd + c["fills"] * wr + c["updates"] * up
+            total += per_inst * c["instances"] / lv.block_size
+        out[lv.name] = total
+    acts = ert.get(hier.compute.name, {})
+    out[hier.compute.name] = res.computes * acts.get("compute", acts.get("mac_random", 0.0))
+    out["total"] = sum(out.values())
+    return out
+
+FIELDS = {
+    "Scalar reads (per-instance)": "reads", "Scalar fills (per-instance)": "fills",
+    "Scalar updates (per-instance)": "updates", "Utilized capacity": "utilized_capacity",
+    "Partition size": "partition_size", "Energy (total)": "energy_pj", "Utilized instances (max)": "instances",
+    "Temporal reductions (per-instance)": "temporal_reductions",
+}
+LEVEL_FIELDS = {"Cycles": "cycles", "Computes (total)": "computes", "Utilized instances": "instances",
+                "Energy (total)": "energy_pj", "Vector access energy": "vector_access_energy_pj",
+                "Word bits": "word_bits", "Block size": "block_size", "Size": "size", "Instances": "instances_spec"}
+
+
+@dataclass
+class LevelStats:
+    name: str
+    values: dict = field(default_factory=dict)  # level-wide numbers
+    tensors: dict = field(default_factory=dict)  # data space -> {field: number}
+
+
+@dataclass
+class Stats:
+    levels: dict  # name -> LevelStats, innermost (the MAC) first
+    cycles: int
+    utilization: float
+    energy_uj: float
+    computes: int
+
+
+def _num(text: str) -> float:
+    m = re.match(r"\s*([-+]?[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?)", text)
+    return float(m.group(1)) if m else float("nan")
+
+
+def read_stats(path) -> Stats:
+    """Parse one stats file; a file without the summary block is an error naming it."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read: {e.strerror}") from None
+    levels: dict[str, LevelStats] = {}
+    cur: LevelStats | None = None
+    tensor = None
+    summary = {}
+    in_summary = False
+    in_levels = True
+    for line in lines:
+        s = line.strip()
+        if s.startswith("Networks") or s.startswith("Operational Intensity Stats"):
+            in_levels = False
+            cur = None
+        if s.startswith("Summary Stats"):
+            in_summary = True
+            continue
+        m = re.fullmatch(r"=== (.+) ===", s)
+        if m and in_levels:
+            cur = levels.setdefault(m.group(1), LevelStats(m.group(1)))
+            tensor = None
+            continue
+        if in_summary:
+            for key in ("Utilization", "Cycles", "Energy", "Computes"):
+                if re.match(rf"{key}\s*[:=]", s) and key not in summary:
+                    summary[key] = s.split(":" if ":" in s else "=", 1)[1]
+            continue
+        if cur is None:
+            continue
+        m = re.fullmatch(r"(Weights|Inputs|Outputs|[A-Za-z_][A-Za-z_0-9]*):", s)
+        if m and line.startswith("    ") and not line.startswith("        "):
+            tensor = m.group(1)
+            cur.tensors.setdefault(tensor, {})
+            continue
+        if ":" not in s:
+            continue
+        key, val = (x.strip() for x in s.split(":", 1))
+        if tensor is not None and line.startswith("        ") and key in FIELDS:
+            cur.tensors[tensor][FIELDS[key]] = _num(val)
+        elif key in LEVEL_FIELDS:
+            if key in ("Cycles", "Energy (total)") or LEVEL_FIELDS[key] not in cur.values:
+                cur.values[LEVEL_FIELDS[key]] = _num(val)
+            tensor = None if key == "Cycles" else tensor
+    if not {"Cycles", "Utilization", "Energy", "Computes"} <= set(summary):
+        raise SpecError(f"{path}: no 'Summary Stats' block with Cycles, Utilization, Energy and Computes")
+    return Stats(levels, int(_num(summary["Cycles"])), _num(summary["Utilization"]) / 100.0,
+                 _num(summary["Energy"]), int(_num(summary["Computes"])))
+
+__all__ = ["Spec", "Result", "load_spec", "evaluate", "read_ert", "energy", "read_stats", "Stats", "LevelStats"]
