@@ -9,9 +9,12 @@ exercises' statistics are Timeloop's. The rules reproduced here (Timeloop ``nest
 * Every loop keeps the working set (a box in each data space, from the corners of the operation box
   its sub-nest walks) of its last invocation; an invocation's *delta* is the new box minus the last
   one. Summing deltas over time is what gives sliding-window reuse (a window moved by one brings in
-  one column) and stationarity (a tile that did not move brings in nothing). When a tile moves with a
-  different stride than its previous move (a sliding window wrapping round), Timeloop keeps nothing:
-  the delta is the whole tile (its reset-on-stride-change rule, on for problems without flattening).
+  one column) and stationarity (a tile that did not move brings in nothing). Reset on stride change
+  (on for problems without flattening): the first move after a fresh start fixes the tile's stride --
+  staying put is a stride of zero -- and a later move with another stride (a sliding window wrapping
+  round, or a window moving after a stationary step) keeps nothing: the delta is the whole tile and
+  the stride is forgotten. (Counting a stationary step as a stride is what reproduces the shipped
+  statistics of the Eyeriss exercises; Timeloop's current source skips zero strides.)
 * Temporal extrapolation: a loop runs its iteration 0 and iteration 1, and counts iteration 1's delta
   for iterations 1..n-1 (so inner working sets are left at iteration 1, as in Timeloop).
 * Spatial loops: only the first element is analysed; the others get its delta translated by one
@@ -220,10 +223,10 @@ class NestAnalysis:
                 delta.append((b,) if _box_size(b) else ())
                 st.last[ds] = b
                 continue
-            tr = _translation_between(prev, b)
-            if not any(tr) or st.last_tr[ds] is None or tr == st.last_tr[ds]:
+            tr = _translation_between(prev, b)  # a zero vector when the tile stayed put
+            if st.last_tr[ds] is None or tr == st.last_tr[ds]:
                 delta.append(_subtract(b, prev))
-                if any(tr) and st.last_tr[ds] is None:
+                if st.last_tr[ds] is None:
                     st.last_tr[ds] = tr
             else:  # the tile changed its stride: Timeloop discards what it held (reset on stride change)
                 delta.append((b,) if _box_size(b) else ())

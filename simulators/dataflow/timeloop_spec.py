@@ -29,6 +29,7 @@ they give the one mapping. The mapper file is validated into :class:`MapperSetti
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from .timeloop_yaml import NAME_RANGE, SpecError, TagList, check_keys, evaluate, place
@@ -372,15 +373,17 @@ def read_problem(spec: dict, where: str) -> Problem:
     inst = prob.get("instance") or {}
     allowed = set(dims) | set(coefs) | {"densities"}
     for k, v in inst.items():
-        if k not in allowed:
-            raise SpecError(f"{place(inst, k, pw)}: problem.instance key {k!r} is neither a dimension {dims} nor a "
-                            f"coefficient {sorted(coefs)}")
+        if k not in allowed:  # Timeloop ignores such keys (the 2024 tutorial's H, W, Hpad ...): so do we, loudly
+            warnings.warn(f"{place(inst, k, pw)}: problem.instance key {k!r} is neither a dimension {dims} nor a "
+                          f"coefficient {sorted(coefs)}; ignored, as Timeloop ignores it", stacklevel=2)
+            continue
         if k == "densities":
             raise SpecError(f"{place(inst, k, pw)}: problem.instance.densities (sparse tensors) is not supported")
         if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k in dims else 0):
             raise SpecError(f"{place(inst, k, pw)}: problem.instance {k} = {v!r} must be an integer "
                             f">= {1 if k in dims else 0}")
     coefs.update({k: v for k, v in inst.items() if k in coefs})
+    inst = {k: v for k, v in inst.items() if k in allowed}
     bounds = tuple(int(inst.get(d, 1)) for d in dims)
     spaces = []
     raw_spaces = shape.get("data_spaces", shape.get("data-spaces")) or []

@@ -57,16 +57,22 @@ def _loader_class(file: str):
         pass
 
     def mapping(loader, node, tag=None):
-        loader.flatten_mapping(node)
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        loader.flatten_mapping(node)  # merged (<<) pairs first; an explicit key overrides a merged one
         out = Node()
         out.file, out.line, out.tag = file, node.start_mark.line + 1, tag
         out.key_lines = {}
+        from_merge = set()
         for k_node, v_node in node.value:
             key = loader.construct_object(k_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise SpecError(f"{file}, line {k_node.start_mark.line + 1}: a mapping key must be a scalar")
-            if key in out:
+            if key in out and key not in from_merge:
                 raise SpecError(f"{file}, line {k_node.start_mark.line + 1}: key {key!r} appears twice")
+            if id(k_node) not in explicit:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)
             out[key] = loader.construct_object(v_node, deep=True)
             out.key_lines[key] = k_node.start_mark.line + 1
         return out
@@ -142,11 +148,32 @@ def load_merged(paths, jinja_variables: dict | None = None) -> Node:
     for p in paths:
         data = load(p, jinja_variables)
         for k, v in data.items():
+            if k in MERGED_LISTS and k in out and isinstance(v, dict) and isinstance(out[k], dict):
+                out[k] = _merge_classes(out[k], v, data.where(k))  # component libraries split over files
+                continue
             if k in out:
                 raise SpecError(f"{data.where(k)}: top-level key {k!r} is also given in {files[k]}")
             out[k] = v
             files[k] = data.where(k)
     out.files = files
+    return out
+
+
+MERGED_LISTS = ("components", "compound_components")
+
+
+def _merge_classes(a: dict, b: dict, where: str) -> Node:
+    out = Node(a)
+    out.file, out.line, out.tag, out.key_lines = getattr(a, "file", "?"), getattr(a, "line", 0), None, {}
+    for k, v in b.items():
+        if k == "classes":
+            if not isinstance(v, list) or not isinstance(out.get("classes", []), list):
+                raise SpecError(f"{where}: 'classes' must be a list")
+            out["classes"] = list(out.get("classes", [])) + v
+        elif k == "version" and str(out.get("version", v)) == str(v):
+            out[k] = v
+        else:
+            raise SpecError(f"{where}: key {k!r} of a component library is given in two files")
     return out
 
 
