@@ -16,6 +16,7 @@ per MAC -- each per word (the ERT's per-access energy divided by the block size,
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,8 +137,7 @@ def read_ert(path) -> dict:
         raise SpecError(f"{path}: not an Accelergy ERT (expected ERT: {{tables: [...]}})")
     out = {}
     for t in ert["tables"]:
-        name = str(t.get("name", "")).split(".")[-1]
-        name = name.split("[")[0]
+        name = re.sub(r"\[\d+\.\.\d+\]$", "", str(t.get("name", ""))).split(".")[-1]
         acts = {}
         for a in t.get("actions") or []:
             acts[str(a.get("name"))] = float(a.get("energy", 0.0))
@@ -146,7 +146,10 @@ def read_ert(path) -> dict:
 
 
 def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
-    """Energy per level in pJ from an ERT: per-word accesses times per-access energy / block size."""
+    """Energy per level in pJ from an ERT, as Timeloop charges it: per data space, each of reads, fills
+    and updates in whole blocks (``ceil(words / block_size)`` vector accesses at the ERT's ``read``,
+    ``write`` and ``update`` energies) on every utilised instance, plus ``leak`` per cycle and instance;
+    the MAC: one ``compute`` per MAC plus its leak. ``"total"`` is the sum."""
     out = {}
     for lv in hier.levels:
         if lv.dummy or lv.name not in res.counts:
@@ -157,15 +160,20 @@ def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
         rd = acts.get("read", 0.0)
         wr = acts.get("write", acts.get("update", rd))
         up = acts.get("update", wr)
+        bs = lv.block_size
         total = 0.0
         for c in res.counts[lv.name].values():
-            per_inst = c["reads"] * rd + c["fills"] * wr + c["updates"] * up
-            total += per_inst * c["instances"] / lv.block_size
-        out[lv.name] = total
-    acts = ert.get(hier.compute.name, {})
-    out[hier.compute.name] = res.computes * acts.get("compute", acts.get("mac_random", 0.0))
+            vec = math.ceil(c["reads"] / bs) * rd + math.ceil(c["fills"] / bs) * wr + math.ceil(c["updates"] / bs) * up
+            total += vec * c["instances"]
+        out[lv.name] = total + acts.get("leak", 0.0) * res.cycles * lv.instances
+    acts = ert.get(hier.compute.name)
+    if acts is None:
+        raise SpecError(f"ERT has no table for the MAC {hier.compute.name!r}; tables: {sorted(ert)}")
+    out[hier.compute.name] = res.computes * acts.get("compute", 0.0) \
+        + acts.get("leak", 0.0) * res.cycles * hier.compute.instances
     out["total"] = sum(out.values())
     return out
+
 
 FIELDS = {
     "Scalar reads (per-instance)": "reads", "Scalar fills (per-instance)": "fills",
@@ -192,6 +200,7 @@ class Stats:
     utilization: float
     energy_uj: float
     computes: int
+    energy_pj: float  # from the fJ/Compute total (more digits than the summary's uJ)
 
 
 def _num(text: str) -> float:
@@ -226,6 +235,9 @@ def read_stats(path) -> Stats:
             tensor = None
             continue
         if in_summary:
+            m = re.match(r"Total\s*=\s*([-+0-9.eE]+)", s)
+            if m and "fJ_per_compute" not in summary:
+                summary["fJ_per_compute"] = m.group(1)
             for key in ("Utilization", "Cycles", "Energy", "Computes"):
                 if re.match(rf"{key}\s*[:=]", s) and key not in summary:
                     summary[key] = s.split(":" if ":" in s else "=", 1)[1]
@@ -248,7 +260,9 @@ def read_stats(path) -> Stats:
             tensor = None if key == "Cycles" else tensor
     if not {"Cycles", "Utilization", "Energy", "Computes"} <= set(summary):
         raise SpecError(f"{path}: no 'Summary Stats' block with Cycles, Utilization, Energy and Computes")
+    computes = int(_num(summary["Computes"]))
+    fj = _num(summary.get("fJ_per_compute", "nan"))
     return Stats(levels, int(_num(summary["Cycles"])), _num(summary["Utilization"]) / 100.0,
-                 _num(summary["Energy"]), int(_num(summary["Computes"])))
+                 _num(summary["Energy"]), computes, fj * computes / 1000.0)
 
 __all__ = ["Spec", "Result", "load_spec", "evaluate", "read_ert", "energy", "read_stats", "Stats", "LevelStats"]
