@@ -149,7 +149,7 @@ def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
     """Energy per level in pJ from an ERT, as Timeloop charges it: per data space, each of reads, fills
     and updates in whole blocks (``ceil(words / block_size)`` vector accesses at the ERT's ``read``,
     ``write`` and ``update`` energies) on every utilised instance, plus ``leak`` per cycle and instance;
-    the MAC: one ``compute`` per MAC plus its leak. ``"total"`` is the sum."""
+    the MAC: one ``compute`` per MAC (no leakage, as in Timeloop's stats). ``"total"`` is the sum."""
     out = {}
     for lv in hier.levels:
         if lv.dummy or lv.name not in res.counts:
@@ -169,8 +169,7 @@ def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
     acts = ert.get(hier.compute.name)
     if acts is None:
         raise SpecError(f"ERT has no table for the MAC {hier.compute.name!r}; tables: {sorted(ert)}")
-    out[hier.compute.name] = res.computes * acts.get("compute", 0.0) \
-        + acts.get("leak", 0.0) * res.cycles * hier.compute.instances
+    out[hier.compute.name] = res.computes * acts.get("compute", 0.0)  # Timeloop charges no MAC leakage
     out["total"] = sum(out.values())
     return out
 
@@ -201,6 +200,7 @@ class Stats:
     energy_uj: float
     computes: int
     energy_pj: float  # from the fJ/Compute total (more digits than the summary's uJ)
+    level_energy_pj: dict = field(default_factory=dict)  # level -> pJ, from the fJ/Compute lines
 
 
 def _num(text: str) -> float:
@@ -219,6 +219,7 @@ def read_stats(path) -> Stats:
     cur: LevelStats | None = None
     tensor = None
     summary = {}
+    per_level_fj = {}
     in_summary = False
     in_levels = True
     for line in lines:
@@ -235,9 +236,11 @@ def read_stats(path) -> Stats:
             tensor = None
             continue
         if in_summary:
-            m = re.match(r"Total\s*=\s*([-+0-9.eE]+)", s)
-            if m and "fJ_per_compute" not in summary:
-                summary["fJ_per_compute"] = m.group(1)
+            m = re.match(r"(\S+)\s*=\s*([-+0-9.eE]+)$", s)
+            if m and m.group(1) == "Total" and "fJ_per_compute" not in summary:
+                summary["fJ_per_compute"] = m.group(2)
+            elif m and m.group(1) != "Computes" and "fJ_per_compute" not in summary:
+                per_level_fj[m.group(1)] = _num(m.group(2))
             for key in ("Utilization", "Cycles", "Energy", "Computes"):
                 if re.match(rf"{key}\s*[:=]", s) and key not in summary:
                     summary[key] = s.split(":" if ":" in s else "=", 1)[1]
@@ -263,6 +266,7 @@ def read_stats(path) -> Stats:
     computes = int(_num(summary["Computes"]))
     fj = _num(summary.get("fJ_per_compute", "nan"))
     return Stats(levels, int(_num(summary["Cycles"])), _num(summary["Utilization"]) / 100.0,
-                 _num(summary["Energy"]), computes, fj * computes / 1000.0)
+                 _num(summary["Energy"]), computes, fj * computes / 1000.0,
+                 {k: v * computes / 1000.0 for k, v in per_level_fj.items()})
 
 __all__ = ["Spec", "Result", "load_spec", "evaluate", "read_ert", "energy", "read_stats", "Stats", "LevelStats"]

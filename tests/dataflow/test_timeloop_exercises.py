@@ -1,0 +1,247 @@
+"""The Timeloop/Accelergy tutorial exercises as shipped, against the statistics Timeloop printed for them.
+
+Every exercise under ``tests/reference/timeloop_exercises`` (see its README for provenance) is walked:
+its files are read (or refused with a message naming file, line and feature), and every run with a
+fixed mapping -- the ``NN-model-*`` mappings, and for the mapper exercises the mapping the mapper
+chose (``timeloop-mapper.map.yaml``) -- is evaluated and compared figure by figure with the shipped
+``ref-output`` stats: per level and data space, scalar reads, fills, updates, utilised capacity and
+partition size exactly (to 0.5 word); cycles and utilisation exactly; energy from the shipped ERT
+within 5 % per level and in total.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from archgym.simulators.dataflow.timeloop_eval import evaluate, load_spec, read_ert, read_stats
+from archgym.simulators.dataflow.timeloop_spec import read_hierarchy, read_mapper, read_problem
+from archgym.simulators.dataflow.timeloop_yaml import SpecError, load
+
+REF = Path(__file__).resolve().parents[1] / "reference" / "timeloop_exercises"
+TL = REF / "ispass2020" / "timeloop"
+TA = REF / "ispass2020" / "timeloop+accelergy"
+DSE = REF / "dse2024"
+FIELDS = ("reads", "fills", "updates", "utilized_capacity", "partition_size")
+ENERGY_TOL = 0.05
+
+
+def _run(name, files, stats, jinja=None):
+    return pytest.param(files, stats, jinja, id=name)
+
+
+def _model(ex, arch, mp, prob, out, arch_dir="arch"):
+    return _run(f"{ex}-{out or 'model'}", [TL / ex / arch_dir / arch, TL / ex / "map" / mp, TL / ex / "prob" / prob],
+                TL / ex / "ref-output" / (out or "") / "timeloop-model.stats.txt")
+
+
+C1, C1OC, C1OCIC = "conv1d.prob.yaml", "conv1d+oc.prob.yaml", "conv1d+oc+ic.prob.yaml"
+M05 = "05-mapper-conv1d+oc-3level"
+M06 = "06-mapper-convlayer-eyeriss"
+TA_JINJA = {"intmac": {"mac_class": "intmac", "input_weight_datawidth": 8, "psum_datawidth": 16},
+            "fpmac": {"mac_class": "fpmac", "input_weight_datawidth": 32, "psum_datawidth": 32}}
+RUNS = [
+    _model("00-model-conv1d-1level", "1level.arch.yaml", "conv1d-1level.map.yaml", C1, ""),
+    _model("01-model-conv1d-2level", "2level.arch.yaml", "conv1d-2level-os.map.yaml", C1, "os"),
+    _model("01-model-conv1d-2level", "2level.arch.yaml", "conv1d-2level-ws.map.yaml", C1, "ws"),
+    _model("02-model-conv1d+oc-2level", "2level.arch.yaml", "conv1d+oc-2level-os.map.yaml", C1OC, "no-tiling"),
+    _model("02-model-conv1d+oc-2level", "2level.arch.yaml", "conv1d+oc-2level-os-tiled.map.yaml", C1OC, "tiling"),
+    _model("03-model-conv1d+oc-3level", "3level.arch.yaml", "conv1d+oc-3level.map.yaml", C1OC, "no-bypass"),
+    _model("03-model-conv1d+oc-3level", "3level.arch.yaml", "conv1d+oc-3level-bypass.map.yaml", C1OC, "bypass"),
+    # ref-output was produced before upstream moved the PE container (README): compare on that architecture
+    _model("04-model-conv1d+oc-3levelspatial", "3levelspatial.arch.yaml", "conv1d+oc+ic-3levelspatial-cp-ws.map.yaml",
+           C1OCIC, "cp", arch_dir="arch-as-run"),
+    _model("04-model-conv1d+oc-3levelspatial", "3levelspatial.arch.yaml", "conv1d+oc+ic-3levelspatial-kp-ws.map.yaml",
+           C1OCIC, "kp", arch_dir="arch-as-run"),
+    *[_run(f"{M05}-{c}", [TL / M05 / "arch/3level.arch.yaml", TL / M05 / "prob" / C1OC,
+                           TL / M05 / "mapper/exhaustive.mapper.yaml",
+                           TL / M05 / "constraints" / f"{cons}.constraints.yaml",
+                           TL / M05 / "ref-output" / c / "timeloop-mapper.map.yaml"],
+           TL / M05 / "ref-output" / c / "timeloop-mapper.stats.txt")
+      for c, cons in (("null", "null"), ("freebypass", "conv1d+oc-3level-freebypass"),
+                      ("baked", "conv1d+oc-3level-1mapping"))],
+    # the 1-mapping constraints pin every factor: they are the mapping, without the mapper's output file
+    _run(f"{M05}-baked-from-constraints", [TL / M05 / "arch/3level.arch.yaml", TL / M05 / "prob" / C1OC,
+                                           TL / M05 / "constraints/conv1d+oc-3level-1mapping.constraints.yaml"],
+         TL / M05 / "ref-output/baked/timeloop-mapper.stats.txt"),
+    _run(M06, [TL / M06 / "arch/eyeriss_like.yaml", TL / M06 / "prob/VGG02_layer5.yaml", TL / M06 / "mapper/mapper.yaml",
+               TL / M06 / "ref-output/timeloop-mapper.map.yaml"], TL / M06 / "ref-output/timeloop-mapper.stats.txt"),
+    *[_run(f"timeloop+accelergy-{mac}", [TA / "arch/arch.yaml", *sorted((TA / "arch/components").glob("*.yaml")),
+                                          TA / "prob/prob.yaml", TA / "mapper/mapper.yaml",
+                                          TA / "ref-output" / mac / "timeloop-mapper.map.yaml"],
+           TA / "ref-output" / mac / "timeloop-mapper.stats.txt", TA_JINJA[mac]) for mac in ("intmac", "fpmac")],
+    # the shipped outputs are the notebook's run without the optional register level
+    _run("dse2024", [*(DSE / "inputs" / f for f in ("arch.yaml", "components.yaml", "mapper.yaml", "problem.yaml",
+                                                   "variables.yaml")), DSE / "outputs/timeloop-mapper.map.yaml"],
+         DSE / "outputs/timeloop-mapper.stats.txt", {"reg_enabled": False}),
+]
+
+
+@pytest.mark.filterwarnings("ignore:.*problem.instance key.*:UserWarning")
+@pytest.mark.parametrize("files, stats_path, jinja", RUNS)
+def test_exercise_counts_equal_timeloop_ref_output(files, stats_path, jinja):
+    ert_path = next(stats_path.parent.glob("timeloop-*.ERT.yaml"))
+    res = evaluate(load_spec(files, jinja_variables=jinja), read_ert(ert_path))
+    ref = read_stats(stats_path)
+    compared, wrong = 0, []
+    for level, tensors in res.counts.items():
+        assert level in ref.levels, f"level {level!r} not in {stats_path.name}: {sorted(ref.levels)}"
+        assert set(tensors) == set(ref.levels[level].tensors), f"{level}: data spaces kept differ from Timeloop's"
+        for ds, ours in tensors.items():
+            for f in FIELDS:
+                compared += 1
+                theirs = ref.levels[level].tensors[ds][f]
+                if abs(ours[f] - theirs) > 0.5:
+                    wrong.append(f"{level}.{ds}.{f}: {ours[f]} vs Timeloop {theirs}")
+    assert compared >= 15
+    assert not wrong, f"{len(wrong)} of {compared} figures differ from ref-output (tolerance: exact, 0.5 word): {wrong}"
+    assert res.cycles == ref.cycles, "cycles (tolerance: exact)"
+    assert res.utilization == pytest.approx(ref.utilization, abs=5e-5), "utilisation (tolerance: the printed 0.01 %)"
+    assert res.computes == ref.computes, "computes (tolerance: exact)"
+    for level, pj in res.energy_pj.items():
+        if level == "total":
+            continue
+        assert pj == pytest.approx(ref.level_energy_pj[level], rel=ENERGY_TOL, abs=0.01 * ref.computes / 1000), \
+            f"{level} energy vs Timeloop+Accelergy (tolerance: 5 %)"
+    assert res.energy_pj["total"] == pytest.approx(ref.energy_pj, rel=ENERGY_TOL), \
+        "total energy vs Timeloop+Accelergy (tolerance: 5 %)"
+
+
+def _spec_files():
+    for p in sorted(REF.rglob("*")):
+        if p.suffix in (".yaml", ".jinja") and "ERT" not in p.name:
+            yield p
+
+
+@pytest.mark.filterwarnings("ignore:.*problem.instance key.*:UserWarning")
+@pytest.mark.parametrize("path", list(_spec_files()), ids=lambda p: str(p.relative_to(REF)))
+def test_every_shipped_file_reads_or_is_refused_by_name(path):
+    """Each input file on its own: architectures, problems and mapper files are read in full; templates
+    are refused without their variables, naming the file, the line and the feature."""
+    text = path.read_text()
+    if "{{" in text or "{%" in text:
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if "{{" in s or "{%" in s)
+        with pytest.raises(SpecError, match=rf"{path.name}, line {line}: the file is a Jinja2 template"):
+            load(path)
+        return
+    data = load(path)
+    where = str(path)
+    if "architecture" in data:
+        hier = read_hierarchy(data, where, {})
+        assert hier.levels and hier.compute.instances >= 1
+    if "problem" in data:
+        prob = read_problem(data, where)
+        assert prob.macs >= 1
+    if "mapper" in data:
+        assert read_mapper(data, where).budget >= 1
+    assert data  # mappings and constraints are read against their exercise in the test above
+
+
+def test_v03_eyeriss_architectures_read_with_their_instances():
+    """The v0.3 Eyeriss files shipped beside the v0.4 one: 168 PEs, a 14-wide DummyBuffer row, word bits."""
+    for name, bits in (("eyeriss_like-int16.yaml", 16), ("eyeriss_like-float32.yaml", 32)):
+        hier = read_hierarchy(load(TA / "arch" / name), name)
+        by = {lv.name: lv for lv in hier.levels}
+        assert [lv.name for lv in hier.levels] == ["DRAM", "shared_glb", "DummyBuffer", "ifmap_spad", "weights_spad",
+                                                   "psum_spad"]
+        assert by["DummyBuffer"].instances == 14 and by["psum_spad"].instances == 168
+        assert hier.compute.instances == 168 and hier.fanout(2) == (1, 12) and hier.fanout(1) == (14, 1)
+        assert by["shared_glb"].word_bits == bits and by["psum_spad"].word_bits == bits
+
+
+def test_shipped_04_architecture_reads_with_one_global_buffer():
+    """The architecture as shipped now (after upstream's fix): one GlobalBuffer over 16 PEs."""
+    ex = TL / "04-model-conv1d+oc-3levelspatial"
+    spec = load_spec([ex / "arch/3levelspatial.arch.yaml", ex / "map/conv1d+oc+ic-3levelspatial-kp-ws.map.yaml",
+                      ex / "prob" / C1OCIC])
+    by = {lv.name: lv for lv in spec.hierarchy.levels}
+    assert by["GlobalBuffer"].instances == 1 and by["RegisterFile"].instances == 16
+    res = evaluate(spec)
+    assert res.utilization == 1.0 and res.cycles == 3072  # 32*32*3*16 MACs on 16 MACs
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+ARCH = """architecture:
+  version: 0.4
+  nodes:
+  - !Container
+    name: System
+  - !Component
+    name: MainMemory
+    class: DRAM
+    attributes: {width: 64, datawidth: 8}
+  - !Container
+    name: PE
+    spatial: {meshX: 4}
+  - !Component
+    name: Buffer
+    class: regfile
+    attributes: {depth: 64, width: 8, datawidth: 8}
+  - !Component
+    name: MACC
+    class: intmac
+"""
+PROB = """problem:
+  version: 0.4
+  shape:
+    name: Conv1D
+    dimensions: [ K, R, P ]
+    data_spaces:
+    - {name: Weights, projection: [ [[K]], [[R]] ]}
+    - {name: Inputs, projection: [ [[R], [P]] ]}
+    - {name: Outputs, projection: [ [[K]], [[P]] ], read_write: True}
+  instance: {K: 4, R: 3, P: 8}
+"""
+
+
+def test_refusals_name_file_line_and_feature(tmp_path):
+    arch = _write(tmp_path, "arch.yaml", ARCH)
+    prob = _write(tmp_path, "prob.yaml", PROB)
+    ok = _write(tmp_path, "map.yaml", "mapping:\n- {target: PE, type: spatial, factors: K=4}\n"
+                                     "- {target: Buffer, type: temporal, factors: R=3 P=8, permutation: RP}\n")
+    assert evaluate(load_spec([arch, prob, ok])).mac_instances_used == 4
+    cases = [
+        ("bad.yaml", "mapping:\n- {target: PE, type: spatial, factors: K=8 P=1}\n", r"exceed the fan-out below 'PE'"),
+        ("bad.yaml", "mapping:\n- {target: Buffer, type: temporal, factors: R=3 P=4}\n",
+         r"the factors of K multiply to 1, not its bound 4"),
+        ("bad.yaml", "mapping:\n- {target: Nowhere, type: temporal, factors: R=3}\n",
+         r"bad.yaml, line 2: target 'Nowhere' is not a storage level"),
+        ("bad.yaml", "mapping:\n- {target: Buffer, type: temporal, factors: Z=3}\n", r"factor 'Z=3' is not DIM=N"),
+        ("bad.yaml", "mapping:\n- {target: Buffer, type: sideways}\n", r"directive type 'sideways' is not known"),
+        ("bad.yaml", "mapping:\n- {target: Buffer, type: bypass, keep: [Psums]}\n", r"keep names data space 'Psums'"),
+    ]
+    for name, text, msg in cases:
+        with pytest.raises(SpecError, match=msg):
+            load_spec([arch, prob, _write(tmp_path, name, text)])
+    bad_arch = [
+        (ARCH.replace("!Container\n    name: PE", "!Box\n    name: PE"), r"arch.yaml, line 10: YAML tag !Box is not known"),
+        (ARCH.replace("    class: regfile\n", "    class: regfile\n    colour: blue\n"),
+         r"unknown key\(s\) \['colour'\]"),
+        (ARCH.replace("{meshX: 4}", "{meshX: 0}"), r"spatial meshX = 0 must be an integer >= 1"),
+        (ARCH.replace("    class: intmac\n", "    class: SRAM\n    attributes: {depth: 4, width: 8}\n"),
+         r"innermost component 'MACC' \(class 'SRAM'\) must be the arithmetic unit"),
+        (ARCH.replace("{depth: 64,", "{depth: 64 * nonesuch,"), r"uses 'nonesuch', which is not a variable"),
+        (ARCH.replace("version: 0.4", "version: 0.5"), r"architecture version '0.5' is not supported"),
+        (ARCH.replace("  - !Container\n    name: PE", "  - !Pipelined\n    nodes: []\n  - !Container\n    name: PE"),
+         r"!Pipelined nodes are not supported"),
+    ]
+    for text, msg in bad_arch:
+        with pytest.raises(SpecError, match=msg):
+            load_spec([_write(tmp_path, "arch.yaml", text), prob, ok])
+    arch = _write(tmp_path, "arch.yaml", ARCH)
+    with pytest.raises(SpecError, match=r"prob.yaml, line \d+: problem.instance K = 0 must be an integer >= 1"):
+        load_spec([arch, _write(tmp_path, "prob.yaml", PROB.replace("K: 4", "K: 0")), ok])
+    with pytest.raises(SpecError, match=r"projection uses 'X', not a dimension"):
+        load_spec([arch, _write(tmp_path, "prob.yaml", PROB.replace("[[K]], [[R]]", "[[X]], [[R]]")), ok])
+    with pytest.raises(SpecError, match=r"mapper algorithm 'greedy' is not known"):
+        load_spec([arch, _write(tmp_path, "prob.yaml", PROB), ok,
+                   _write(tmp_path, "mapper.yaml", "mapper: {algorithm: greedy}\n")])
+    with pytest.raises(SpecError, match=r"top-level key 'mapping' is also given"):
+        load_spec([arch, prob, ok, _write(tmp_path, "map2.yaml", "mapping: []\n")])
+    with pytest.raises(SpecError, match=r"tiles need 21 words at 'Buffer', more than its 8"):
+        small = ARCH.replace("{depth: 64, width: 8, datawidth: 8}", "{depth: 2, width: 32, datawidth: 8}")
+        evaluate(load_spec([_write(tmp_path, "arch.yaml", small), prob, ok]))
