@@ -30,6 +30,8 @@ for _c, _p in ((ACT, P_ACT), (PRE, P_PRE), (PREA, P_PREA), (RD, P_RD), (WR, P_WR
                (REF, P_REF), (PDEA, P_PDN_S_ACT), (PDEP, P_PDN_S_PRE), (PDXA, P_PUP_ACT), (PDXP, P_PUP_PRE),
                (SREFEN, P_SREN), (SREFEX, P_SREX)):
     _TO_DRAMPOWER[_c] = _p
+_IDENTITY = np.arange(13, dtype=np.int64)  # DRAMPower codes to themselves
+_NO_NOP = np.zeros(0, dtype=np.int64)  # the stream already ends with its NOP
 
 # counter vector layout
 (K_ACTS, K_PRES, K_READS, K_WRITES, K_REFS, K_ACTCYCLES, K_PRECYCLES, K_S_ACT_PD, K_S_PRE_PD, K_PUP_ACT, K_PUP_PRE,
@@ -81,12 +83,10 @@ class StreamBuffers:
         self.act_time = np.zeros(nbanks, dtype=np.int64)
 
 
-@njit(cache=True)
-def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
-    """DRAMPower's view of the first ``ncmd`` commands, written into ``out`` (time, type, bank rows):
-    auto-precharges split off as a PRE at ``max(t + precharge offset, ACT + tRAS)``, everything in time
-    order with PREs first on ties (explicit ones before the split-off ones, each kind in issue order),
-    closed by the end-of-trace NOP. Returns the number of entries."""
+@njit(cache=True, inline="always")
+def split_precharges(cmd_t, cmd_c, cmd_b, ncmd, k, aux, act_time):
+    """The auto-precharges of the first ``ncmd`` commands as PREs at ``max(t + precharge offset, ACT + tRAS)``
+    in ``aux`` (times, banks), sorted by time (stable: ties in issue order). Returns their number."""
     rd_offset = k[S_RD_OFFSET]
     wr_offset = k[S_WR_OFFSET]
     t_ras = k[S_RAS]
@@ -95,12 +95,9 @@ def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
     # auto-precharges in issue order, each after the latest ACT of its bank
     act_time[:] = 0
     na = 0
-    strict = True  # at most one command per cycle (the controller's case): a simpler merge
     for i in range(ncmd):
         c = cmd_c[i]
         b = cmd_b[i]
-        if i > 0 and cmd_t[i] <= cmd_t[i - 1]:
-            strict = False
         if c == ACT:
             act_time[b] = cmd_t[i]
         elif c == RDA or c == WRA:
@@ -120,6 +117,22 @@ def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
             j -= 1
         aux_t[j + 1] = vt
         aux_b[j + 1] = vb
+    return na
+
+
+@njit(cache=True)
+def drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
+    """DRAMPower's view of the first ``ncmd`` commands, written into ``out`` (time, type, bank rows):
+    auto-precharges split off as a PRE at ``max(t + precharge offset, ACT + tRAS)``, everything in time
+    order with PREs first on ties (explicit ones before the split-off ones, each kind in issue order),
+    closed by the end-of-trace NOP. Returns the number of entries."""
+    na = split_precharges(cmd_t, cmd_c, cmd_b, ncmd, k, aux, act_time)
+    aux_t = aux[0]
+    aux_b = aux[1]
+    strict = True  # at most one command per cycle (the controller's case): a simpler merge
+    for i in range(1, ncmd):
+        if cmd_t[i] <= cmd_t[i - 1]:
+            strict = False
     # merge: per time, the issued PREs, then the split-off PREs, then the other issued commands
     out_t = out[0]
     out_typ = out[1]
@@ -212,11 +225,34 @@ def drampower_command_list(cmd_t: np.ndarray, cmd_c: np.ndarray, cmd_b: np.ndarr
 
 
 @njit(cache=True)
-def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time):
-    """DRAMPower's command counts and state cycles of the first ``ncmd`` issued commands."""
-    m = drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time)
-    return command_analysis(out[0, :m], out[1, :m], out[2, :m], k[S_NBANKS], k[S_RFC], k[S_RP], k[S_RCD], k[S_XP],
-                            k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE], k[S_WR_DONE])
+def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time, counts):
+    """DRAMPower's command counts and state cycles of the first ``ncmd`` issued commands; ``counts[c]`` gets
+    the number of issued commands of each controller command ``c``.
+
+    At most one command per cycle (the DDR3/DDR4 controller's case): the split-off auto-precharges are merged
+    into the analysis on the fly (no stream is written, one pass less). Otherwise the stream of
+    :func:`drampower_stream` is built first."""
+    counts[:] = 0
+    strict = True
+    for i in range(ncmd):
+        counts[cmd_c[i]] += 1
+        if i > 0 and cmd_t[i] <= cmd_t[i - 1]:
+            strict = False
+    if not strict:
+        m = drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time)
+        return command_analysis(out[0], out[1], out[2], m, aux[0], aux[1], 0, _IDENTITY, _NO_NOP, k[S_NBANKS],
+                                k[S_RFC], k[S_RP], k[S_RCD], k[S_XP], k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE],
+                                k[S_WR_DONE])
+    na = split_precharges(cmd_t, cmd_c, cmd_b, ncmd, k, aux, act_time)
+    done = np.zeros(P_NOP + 1, dtype=np.int64)
+    done[P_RD] = k[S_DONE_RD]
+    done[P_WR] = k[S_DONE_WR]
+    done[P_ACT] = k[S_DONE_ACT]
+    done[P_PRE] = k[S_DONE_PRE]
+    done[P_PREA] = k[S_DONE_PRE]
+    return command_analysis(cmd_t, cmd_c, cmd_b, ncmd, aux[0], aux[1], na, _TO_DRAMPOWER, done, k[S_NBANKS],
+                            k[S_RFC], k[S_RP], k[S_RCD], k[S_XP], k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE],
+                            k[S_WR_DONE])
 
 
 @njit(cache=True, inline="always")
@@ -254,8 +290,15 @@ def _idle_pre(ts, latest_pre_cycle, t_rp):
 
 
 @njit(cache=True)
-def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll, t_xs, t_xsdll, rd_done, wr_done):
-    """DRAMPower's CommandAnalysis over a sorted command list: command counts and state cycles."""
+def command_analysis(time, typ, bank, n, aux_t, aux_b, na, codes, nop_done, nbanks, t_rfc, t_rp, t_rcd, t_xp,
+                     t_xpdll, t_xs, t_xsdll, rd_done, wr_done):
+    """DRAMPower's CommandAnalysis: command counts and state cycles.
+
+    Its input is the first ``n`` commands (``time``, type ``codes[typ]``, ``bank``; one per cycle when
+    ``na`` > 0) merged with ``na`` split-off PREs (``aux_t``, ``aux_b``, sorted), a cycle's PREs first
+    (issued before split-off), then closed by the end-of-trace NOP at the last entry + ``nop_done[its type]``
+    - 1; an empty ``nop_done`` means the list is already DRAMPower's whole stream (see
+    :func:`drampower_stream`)."""
     k = np.zeros(K_N, dtype=np.int64)
     active = np.zeros(nbanks, dtype=np.bool_)
     last_state = np.zeros(nbanks, dtype=np.bool_)
@@ -272,10 +315,31 @@ def command_analysis(time, typ, bank, nbanks, t_rfc, t_rp, t_rcd, t_xp, t_xpdll,
     pdn_cycle = 0
     sref_cycle = 0
     mem_state = 0  # 0 not in power-down, 1 active slow-exit PD, 2 precharged slow-exit PD, 3 self refresh
-    for i in range(time.shape[0]):
-        ts = time[i]
-        c = typ[i]
-        b = bank[i]
+    i = 0
+    j = 0
+    nop = nop_done.shape[0] > 0
+    last_t = np.int64(0)
+    last_c = -1
+    while True:
+        if j < na and (i >= n or aux_t[j] < time[i] or (aux_t[j] == time[i] and codes[typ[i]] != P_PRE)):
+            ts = aux_t[j]
+            c = P_PRE
+            b = aux_b[j]
+            j += 1
+        elif i < n:
+            ts = time[i]
+            c = codes[typ[i]]
+            b = bank[i]
+            i += 1
+        elif nop and last_c >= 0:
+            ts = last_t + nop_done[last_c] - 1
+            c = P_NOP
+            b = 0
+            nop = False
+        else:
+            break
+        last_t = ts
+        last_c = c
         if c == P_ACT:
             if not active[b]:
                 k[K_ACTS] += 1

@@ -142,7 +142,6 @@ class PreparedChannel:
         spec = self.spec
         ws = self._ws
         cmd_t, cmd_c, cmd_b = ws.cmd[0], ws.cmd[1], ws.cmd[2]
-        counts = np.bincount(cmd_c[:ncmd], minlength=len(COMMAND_NAMES))
         pct = np.zeros(len(PERCENTILES), dtype=np.int64)
         while True:
             st = request_stats(self.is_write, ws.req_begin, ws.req_accept, ws.resp_ctrl, ws.needed_act, self._ranks,
@@ -150,10 +149,12 @@ class PreparedChannel:
             if st[R_HIST_NEEDED] == 0:
                 break
             ws.hist = np.zeros(2 * int(st[R_HIST_NEEDED]), dtype=np.int64)
-        if self._drampower:
+        counts = ws.counts
+        if self._drampower:  # the command counts come with DRAMPower's pass over the commands
             power = energy_from_counters(drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, self._stream_k, ws.stream.out,
-                                                            ws.stream.aux, ws.stream.act_time), spec)
+                                                            ws.stream.aux, ws.stream.act_time, counts), spec)
         else:
+            counts = np.bincount(cmd_c[:ncmd], minlength=len(COMMAND_NAMES))
             power = current_energy(cmd_t, cmd_c, cmd_b, ncmd, end, spec)
         reads = int(st[R_READS])
         avg_lat = float(st[R_LAT_SUM]) / reads if reads else 0.0
@@ -218,6 +219,7 @@ class _Workspace:
         self.needed_act = np.zeros(n, dtype=np.bool_)
         self.scratch = np.zeros((6, n), dtype=np.int64)
         self.hist = np.zeros(4096, dtype=np.int64)
+        self.counts = np.zeros(len(COMMAND_NAMES), dtype=np.int64)  # issued commands by kind
         self.nbanks = nbanks
         self._commands(cap)
 
