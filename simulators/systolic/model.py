@@ -74,6 +74,15 @@ LAYER_FIELDS = (
 #: network totals: the per-layer fields summed (utilisations re-derived), plus area, power, time
 TOTAL_FIELDS = LAYER_FIELDS + ("area_mm2", "power_mw", "latency_ms", "dram_bandwidth_words_per_cycle")
 
+#: what only the exact replay gives, per layer (``simulate(..., memory="replay")`` and N:M-pruned layers):
+#: SCALE-Sim's COMPUTE_REPORT total with prefetch, DETAILED_ACCESS_REPORT start/stop cycles, BANDWIDTH_REPORT
+TRACE_FIELDS = ("total_cycles_incl_prefetch", "sram_ifmap_start_cycle", "sram_ifmap_stop_cycle",
+                "sram_filter_start_cycle", "sram_filter_stop_cycle", "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle",
+                "dram_ifmap_start_cycle", "dram_ifmap_stop_cycle", "dram_filter_start_cycle", "dram_filter_stop_cycle",
+                "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle")
+BANDWIDTH_FIELDS = ("avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw", "avg_ifmap_dram_bw",
+                    "avg_filter_dram_bw", "avg_ofmap_dram_bw")
+
 _DF_CODE = {d: i for i, d in enumerate(DATAFLOWS)}
 
 
@@ -487,6 +496,7 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
     check_counts(cfg, lay)
     per = _core(cfg, lay, table)
     pruned = [j for j, layer in enumerate(layers) if is_pruned(config, layer)]
+    traces: dict[int, dict] = {}  # replayed layers: SCALE-Sim's start/stop cycles
     if memory == "replay" or pruned:
         executed = per["macs"].copy()
         if pruned:  # N:M layers: the fold arithmetic of their compressed window, memory replayed exactly
@@ -500,6 +510,7 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
             r = replay_layer(config, layers[j])
             for k in ("total_cycles", "stall_cycles", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes"):
                 per[k][0, j] = r[k]
+            traces[j] = {k: r[k] for k in TRACE_FIELDS}
         per["compute_cycles"] = per["total_cycles"] - per["stall_cycles"]
         if pruned and config.dataflow == "ws":  # ws reads each ifmap block M/N times (SCALE-Sim's float sum)
             reads = per["sram_ifmap_reads"].astype(np.float64)
@@ -515,6 +526,9 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
         row.update({"gemm_m": layer.gemm_m, "gemm_n": layer.gemm_n, "gemm_k": layer.gemm_k})
         for k in LAYER_FIELDS:
             row[k] = _py(per[k][0, j])
+        if j in traces:
+            row.update(traces[j])
+            row.update(_bandwidths(row))
         if config.sparsity_support:
             row.update(sparse_report(config, layer, row["total_cycles"]))
         rows.append(row)
@@ -524,6 +538,18 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
         "layers": rows,
         "total": {k: _py(tot[k][0]) for k in TOTAL_FIELDS},
     }
+
+
+def _bandwidths(row: dict) -> dict:
+    """SCALE-Sim's BANDWIDTH_REPORT of a replayed layer: SRAM accesses per total cycle, DRAM accesses
+    per cycle of the operand's DRAM trace span (first to last cycle, inclusive)."""
+    cycles = max(row["total_cycles"], 1)
+    out = {f"avg_{op}_sram_bw": row[f"sram_{op}_{rw}"] / cycles
+           for op, rw in (("ifmap", "reads"), ("filter", "reads"), ("ofmap", "writes"))}
+    for op, rw in (("ifmap", "reads"), ("filter", "reads"), ("ofmap", "writes")):
+        span = row[f"dram_{op}_stop_cycle"] - row[f"dram_{op}_start_cycle"] + 1
+        out[f"avg_{op}_dram_bw"] = row[f"dram_{op}_{rw}"] / span
+    return out
 
 
 def _refresh_derived(per: dict, cfg: dict, table: EnergyTable, executed=None) -> None:

@@ -31,6 +31,7 @@ from numba import njit
 from .spec import Layer, SystolicConfig
 
 _OS, _WS, _IS = 0, 1, 2
+_NONE = -(1 << 62)  # a trace cycle not (yet) seen
 
 
 # ---- operand addresses (SCALE-Sim's operand matrices, offsets dropped: each SRAM sees one operand) --
@@ -270,19 +271,23 @@ def _user_hit(a, ptr, sid, s, e):
 
 @njit(cache=True)
 def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, user, ptr, sid, prm, st, ep):
-    """One demand line of operand ``op`` through its read buffer; returns the line's stall cycles.
+    """One demand line of operand ``op`` through its read buffer; returns the line's stall cycles and
+    whether it held a request.
 
     USER: ``prm`` = [nsets, active sets, prefetch sets, prefetch lines, bandwidth], ``st`` =
     [window start, window end, last prefetch cycle, DRAM reads]. CALC: ``prm[0]`` = epoch capacity,
-    ``st`` = [epoch, insertions this epoch, DRAM reads], ``ep`` = epoch of each address's insertion.
+    ``st`` = [epoch, insertions this epoch, DRAM reads, cycle of the last epoch change], ``ep`` =
+    epoch of each address's insertion.
     """
     c0, c1 = _col_range(df, op, l, R, C, T, width)
+    seen = False
     if user:
         off = 1
         for c in range(c0, c1):
             a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
             if a < 0:
                 continue
+            seen = True
             while not _user_hit(a, ptr, sid, st[0], st[1]):
                 st[0] = (st[0] + prm[2]) % prm[0]
                 st[1] = (st[0] + prm[1]) % prm[0]
@@ -292,10 +297,13 @@ def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, 
                 off += pot
                 if pot > 0:
                     off += pot
-        return off - 1
+        return off - 1, seen
     for c in range(c0, c1):
         a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
-        if a < 0 or ep[a] == st[0]:
+        if a < 0:
+            continue
+        seen = True
+        if ep[a] == st[0]:
             continue
         ep[a] = st[0]
         st[2] += 1
@@ -303,7 +311,8 @@ def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, 
         if st[1] == prm[0]:
             st[0] += 1
             st[1] = 0
-    return 0
+            st[3] = cycle
+    return 0, seen
 
 
 @njit(cache=True)
@@ -322,8 +331,11 @@ def _drained(start, lines, trace_lines, bw, pq_line, pq_fill, pq):
 
 @njit(cache=True)
 def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr, f_sid, f_prm,
-            of_total, of_drain, of_bw, space_if, space_f):
-    """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts."""
+            of_total, of_drain, of_bw, space_if, space_f, trace):
+    """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts and
+    the last USER prefetch cycles of the ifmap and filter buffers. ``trace`` (filled): SRAM start/stop
+    cycles of ifmap, filter, ofmap, the ofmap DRAM start/stop, and in CALC mode each read buffer's
+    completed epochs and the cycle of its last one."""
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
@@ -353,6 +365,7 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
 
     stall = 0
     total = 0
+    last_cur = 0
     for f in range(rf * cf):
         fc = f // rf
         fr = f - fc * rf
@@ -360,16 +373,27 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
         cu = min(C, Sc - fc * C)
         for l in range(L):
             cycle = f * L + l + stall
-            s = _service_reads(df, 0, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_if, cycle, user, if_ptr, if_sid,
-                               if_prm, st_if, ep_if)
-            s = max(s, _service_reads(df, 1, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_f, cycle, user, f_ptr,
-                                      f_sid, f_prm, st_f, ep_f))
+            s_if, seen = _service_reads(df, 0, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_if, cycle, user, if_ptr,
+                                        if_sid, if_prm, st_if, ep_if)
+            if seen:  # SRAM start/stop: the serviced cycle of the first and last line with a request
+                if trace[0] == _NONE:
+                    trace[0] = cycle + s_if + 1
+                trace[1] = cycle + s_if + 1
+            s_f, seen = _service_reads(df, 1, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_f, cycle, user, f_ptr,
+                                       f_sid, f_prm, st_f, ep_f)
+            if seen:
+                if trace[2] == _NONE:
+                    trace[2] = cycle + s_f + 1
+                trace[3] = cycle + s_f + 1
+            s = max(s_if, s_f)
             # --- ofmap writes ---
             cur = cycle
             c0, c1 = _col_range(df, 2, l, R, C, T, C)
+            wrote = False
             for c in range(c0, c1):
                 if _demand(df, 2, l, c, fr, fc, ru, cu, R, C, T, geo, K, N) < 0:
                     continue
+                wrote = True
                 line_idx += 1
                 free -= 1
                 if line_idx == of_bw:
@@ -391,9 +415,17 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
                     end, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
                     dram_of += data
                     free += data
+                    if trace[6] == _NONE:
+                        trace[6] = cur
                     drain_end = cur + (end - drain_start) - 1  # one line per cycle
+                    trace[7] = drain_end
                     drain_start = end
+            if wrote:
+                if trace[4] == _NONE:
+                    trace[4] = cur
+                trace[5] = cur
             total = max(total, cur)
+            last_cur = cur
             stall += max(s, cur - cycle)
 
     # flush the ofmap buffer (SCALE-Sim's empty_all_buffers): every stored line goes to DRAM
@@ -405,10 +437,19 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
         pq_fill[pq[1]] = line_idx
         pq[1] += 1
         trace_lines += 1
+    flush = last_cur  # the flush drains back to back from the last demand line's cycle
     while drain_start < trace_lines:
-        drain_start, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
+        end, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
         dram_of += data
-    return total, stall, st_if[3] if user else st_if[2], st_f[3] if user else st_f[2], dram_of
+        if trace[6] == _NONE:
+            trace[6] = flush
+        flush += end - drain_start  # the next drain starts the cycle after this one's last line
+        trace[7] = max(trace[7], flush - 1)  # an earlier drain may still end later
+        drain_start = end
+    if not user:  # estimate mode: epochs completed and the cycle of the last one, per read buffer
+        trace[8], trace[9], trace[10], trace[11] = st_if[0], st_if[3], st_f[0], st_f[3]
+    return total, stall, st_if[3] if user else st_if[2], st_f[3] if user else st_f[2], dram_of, \
+        st_if[2] if user else 0, st_f[2] if user else 0
 
 
 @njit(cache=True)
@@ -472,8 +513,39 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
     of_total = words[2]
     of_drain = of_total - (-(-of_total // 2))
     of_bw = config.bandwidth if user else C
-    total, stall, d_if, d_f, d_of = _replay(
+    trace = np.full(12, _NONE, dtype=np.int64)
+    total, stall, d_if, d_f, d_of, last_if, last_f = _replay(
         df, R, C, T, Sr, Sc, K, N, geo, user, ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1],
-        of_total, of_drain, of_bw, space_if, space_f)
-    return {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
-            "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
+        of_total, of_drain, of_bw, space_if, space_f, trace)
+    out = {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
+           "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
+    for i, name in enumerate(("sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_filter_start_cycle",
+                              "sram_filter_stop_cycle", "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle",
+                              "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle")):
+        out[name] = int(trace[i]) if trace[i] != _NONE else 0  # SCALE-Sim's default for a stream never seen
+    for op, (name, reads, last, total_words) in enumerate((("ifmap", d_if, last_if, words[0]),
+                                                           ("filter", d_f, last_f, words[1]))):
+        if user:  # the active half is fetched in the lines before cycle 0, the rest on misses
+            start, stop = -(int(states[op][5]) // int(states[op][4])), int(last)
+        else:
+            start, stop = _calc_dram_span(int(reads), total_words // 100, int(trace[8 + 2 * op]),
+                                          int(trace[9 + 2 * op]), out[f"sram_{name}_start_cycle"] - 1)
+        out[f"dram_{name}_start_cycle"], out[f"dram_{name}_stop_cycle"] = start, stop
+    out["total_cycles_incl_prefetch"] = out["dram_ofmap_stop_cycle"] - min(out["dram_ifmap_start_cycle"],
+                                                                           out["dram_filter_start_cycle"])
+    return out
+
+
+#: estimate mode: words/cycle of SCALE-Sim's first (active-buffer) ifmap/filter prefetch, and its set counts
+_CALC_BW, _CALC_SETS = 10, 50
+
+
+def _calc_dram_span(reads: int, per_set: int, epochs: int, last_epoch_cycle: int, first_request: int):
+    """Estimate mode: first and last cycle of a read buffer's DRAM trace. The active buffer's sets are
+    fetched at 10 words/cycle, ending two cycles before the first request (or before cycle 0 when no
+    epoch ever completes); each later fetch spans the cycles since the previous one, the last ending a
+    cycle after the last completed epoch (the read port adds one cycle)."""
+    if epochs == 0:
+        sets = -(-reads // per_set)
+        return -(-(sets * per_set) // _CALC_BW) * -1, -1
+    return first_request - (-(-(_CALC_SETS * per_set) // _CALC_BW)), last_epoch_cycle + 1

@@ -3,11 +3,12 @@
 SCALE-Sim runs with ``SparsitySupport: true`` (``OptimizedMapping: false``: each layer's own N:M
 ratio from its topology row) and the model (``simulate``: sparse layers are always replayed
 exactly; ``memory="replay"`` here so that the dense layers among them are too) must give
-every figure SCALE-Sim reports for them with zero differences: total and stall cycles, the three
-utilisations, SRAM and DRAM reads and writes (COMPUTE_REPORT, DETAILED_ACCESS_REPORT counts) and
-the whole SPARSE_REPORT (representation, original and new filter storage, metadata, metadata SRAM
-bandwidth). Percentages and the fractional figures SCALE-Sim computes in floating point are
-compared to 1e-12 relative (float rounding only); every count must be equal.
+every figure SCALE-Sim reports for them with zero differences: the whole COMPUTE_REPORT (total
+cycles with and without prefetch, stall cycles, the three utilisations), DETAILED_ACCESS_REPORT
+(SRAM and DRAM start/stop cycles, reads and writes), BANDWIDTH_REPORT (incl. the filter-metadata
+SRAM bandwidth) and SPARSE_REPORT (representation, original and new filter storage, metadata).
+Percentages and the fractional figures SCALE-Sim computes in floating point are compared to 1e-12
+relative (float rounding only); every count and cycle must be equal.
 
 Default run: one small layer set on each dataflow in USER and CALC mode and each compression
 format (about a minute). ``-m slow`` adds a seeded random sweep of 36 (design, layers) cases.
@@ -19,15 +20,17 @@ import random
 import pytest
 
 from archgym.simulators.systolic import Layer, SystolicConfig, simulate
+from archgym.simulators.systolic.model import BANDWIDTH_FIELDS, TRACE_FIELDS
 
 pytest.importorskip("scalesim")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SCALE-Sim's own numpy idioms
 from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim  # noqa: E402
 
 COUNTS = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
-          "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes", "original_filter_storage")
+          "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes",
+          "original_filter_storage") + TRACE_FIELDS
 FLOATS = ("overall_util_pct", "mapping_eff_pct", "compute_util_pct", "new_filter_storage", "filter_metadata_storage",
-          "avg_filter_metadata_sram_bw")
+          "avg_filter_metadata_sram_bw") + BANDWIDTH_FIELDS
 
 LAYERS = [
     Layer("conv3x3_2of4", 12, 12, 3, 3, 8, 16, 1, sparsity_n=2, sparsity_m=4),

@@ -27,6 +27,9 @@ DETAIL_COLUMNS = ("sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap
                   "dram_ofmap_stop_cycle", "dram_ofmap_writes")
 
 
+BANDWIDTH_COLUMNS = ("avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw", "avg_ifmap_dram_bw",
+                     "avg_filter_dram_bw", "avg_ofmap_dram_bw")
+SPARSE_BANDWIDTH_COLUMNS = BANDWIDTH_COLUMNS[:2] + ("avg_filter_metadata_sram_bw",) + BANDWIDTH_COLUMNS[2:]
 SPARSE_COLUMNS = ("sparsity_representation", "original_filter_storage", "new_filter_storage", "filter_metadata_storage",
                   "avg_filter_metadata_sram_bw")
 
@@ -46,7 +49,7 @@ def _report(path: Path, names: Sequence[str]) -> list[dict]:
 
 def run_scalesim(config: SystolicConfig, layers: Sequence[Layer], workdir: str | Path | None = None) -> dict:
     """Per-layer SCALE-Sim figures (``layers``: list of dicts with the names of
-    :data:`COMPUTE_COLUMNS` and :data:`DETAIL_COLUMNS`, and :data:`SPARSE_COLUMNS` when the design has
+    :data:`COMPUTE_COLUMNS`, :data:`DETAIL_COLUMNS`, :data:`BANDWIDTH_COLUMNS`, and :data:`SPARSE_COLUMNS` when the design has
     sparsity support; ``compute_cycles`` added) and ``seconds``.
 
     Layers with ``repeat > 1`` are written out as that many rows (as SCALE-Sim would run them).
@@ -75,9 +78,11 @@ def run_scalesim(config: SystolicConfig, layers: Sequence[Layer], workdir: str |
         comp = _report(report / "COMPUTE_REPORT.csv", COMPUTE_COLUMNS)
         det = _report(report / "DETAILED_ACCESS_REPORT.csv", DETAIL_COLUMNS)
         sparse = _report(report / "SPARSE_REPORT.csv", SPARSE_COLUMNS) if config.sparsity_support else [{}] * len(comp)
+        bw = _report(report / "BANDWIDTH_REPORT.csv",
+                     SPARSE_BANDWIDTH_COLUMNS if config.sparsity_support else BANDWIDTH_COLUMNS)
     out = []
-    for c, d, sp in zip(comp, det, sparse):
-        row = {**c, **d, **sp}
+    for c, d, sp, b in zip(comp, det, sparse, bw):
+        row = {**c, **d, **b, **sp}
         row["compute_cycles"] = row["total_cycles"] - row["stall_cycles"]
         out.append(row)
     return {"layers": out, "seconds": seconds}
