@@ -11,13 +11,22 @@ import csv
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from archgym.simulators.dataflow.access_counts import analyse_mapping
 from archgym.simulators.dataflow.cost import evaluate
-from archgym.simulators.dataflow.formats.zigzag import parse_spatial, parse_temporal, zigzag_convention_energy
-from archgym.simulators.dataflow.formats.zigzag_workload import read_workload_yaml
-from archgym.simulators.dataflow.formats.zigzag_yaml import ZigzagInputError, read_hardware, read_mapping
+from archgym.simulators.dataflow.formats.zigzag import (
+    ZIGZAG_BITS,
+    parse_spatial,
+    parse_temporal,
+    zigzag_convention_energy,
+)
+from archgym.simulators.dataflow.formats.zigzag_workload import read_onnx, read_workload_yaml
+from archgym.simulators.dataflow.formats.zigzag_yaml import ZIGZAG_DIMS, ZigzagInputError, read_hardware, read_mapping
 from archgym.simulators.dataflow.mapping import MappingError
+from archgym.simulators.dataflow.validation import zigzag_bridge as zz
+from archgym.simulators.dataflow.workload import Layer
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ROOT / "tests" / "reference" / "zigzag_inputs"
@@ -114,8 +123,6 @@ def test_resnet18_on_tpu_like_gives_zigzags_energy():
     columns); this model's own energy (partial sums read once fewer per output) is 0.4 % lower at most, and on
     the FC 7.1e-6 higher."""
     pytest.importorskip("onnx")
-    from archgym.simulators.dataflow.formats.zigzag_workload import read_onnx
-
     hw = _quiet(read_hardware, INPUTS / "hardware" / "tpu_like.yaml")
     maps = read_mapping(INPUTS / "mapping" / "tpu_like.yaml")
     wl = _quiet(read_onnx, INPUTS / "workload" / "resnet18.onnx")
@@ -135,8 +142,6 @@ def test_resnet18_on_tpu_like_gives_zigzags_energy():
 
 def test_onnx_files_read_with_non_mac_nodes_skipped_as_zigzag_does():
     pytest.importorskip("onnx")
-    from archgym.simulators.dataflow.formats.zigzag_workload import read_onnx
-
     counts = {"resnet18": (21, 28), "mobilenetv2": (53, 117), "alexnet": (8, 16)}
     for model, (n_layers, n_skipped) in counts.items():
         with pytest.warns(UserWarning, match="without MACs skipped"):
@@ -150,8 +155,6 @@ def test_onnx_layers_match_known_shapes():
     """ResNet-18's first convolution (7x7, stride 2, 224 x 224 input, 64 channels) and MobileNet-V2's first
     depthwise layer (32 channels, 3x3 on 112 x 112), at ZigZag's precisions (8-bit operands, 16-bit sums)."""
     pytest.importorskip("onnx")
-    from archgym.simulators.dataflow.formats.zigzag_workload import read_onnx
-
     conv1 = _quiet(read_onnx, INPUTS / "workload" / "resnet18.onnx").layers[0]
     assert conv1.dims == {"N": 1, "G": 1, "K": 64, "C": 3, "P": 112, "Q": 112, "R": 7, "S": 7}
     assert conv1.stride == (2, 2) and conv1.input_size == (224, 224)
@@ -261,9 +264,6 @@ def test_live_zigzag_parses_the_same_layers():
     pytest.importorskip("six")
     from zigzag.parser.onnx.onnx_model_parser import ONNXModelParser
 
-    from archgym.simulators.dataflow.formats.zigzag_workload import read_onnx
-    from archgym.simulators.dataflow.formats.zigzag_yaml import ZIGZAG_DIMS
-
     for model in ("resnet18", "mobilenetv2", "alexnet"):
         path = INPUTS / "workload" / f"{model}.onnx"
         nodes = {n.name: n for n in _quiet(ONNXModelParser(str(path), str(INPUTS / "mapping" / "default.yaml")).run)
@@ -295,3 +295,65 @@ def test_live_zigzag_reads_the_same_memories():
             double = 2 if z.memory_instance.force_double_buffering else 1
             assert lv.capacity_bits * double == pytest.approx(z.memory_instance.size), f"{name} {lv.name}"
             assert (lv.read_energy, lv.write_energy) == (z.read_energy, z.write_energy)
+
+
+def test_live_zigzag_cost_model_on_eyeriss_like_random_mappings():
+    """eyeriss_like read from its file (three PE registers, a 14 x 12 array, separate O and W SRAMs below the shared
+    one): ZigZag's cost model (milliseconds a mapping) and this model give the same element counts for every
+    operand, memory and direction, and the same energy with ZigZag's conventions (1e-9), on 30 random mappings
+    that this chain of levels can express."""
+    pytest.importorskip("zigzag")
+    pytest.importorskip("six")
+    from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
+
+    path = INPUTS / "hardware" / "eyeriss_like.yaml"
+    za = _quiet(read_hardware, path).architecture()
+
+    acc = _quiet(AcceleratorParserStage.parse_accelerator, str(path))
+    layer = Layer("c", dict(K=56, C=24, P=6, Q=4, R=3, S=3), bits=ZIGZAG_BITS)
+    node = _quiet(zz.layer_node, layer)
+    spatial = {"D1": [("K", 14)], "D2": [("C", 12)]}
+    loops = [("K", 2), ("K", 2), ("C", 2), ("OY", 2), ("OY", 3), ("OX", 2), ("OX", 2), ("FY", 3), ("FX", 3)]
+    rng = np.random.default_rng(19)
+    for trial in range(30):
+        order = [loops[i] for i in rng.permutation(len(loops))]
+        n = len(order)
+        s = int(rng.integers(0, n + 1))
+        a_i, a_w, a_o = (int(x) for x in rng.integers(0, s + 1, size=3))
+        b_w, b_o = (int(x) for x in rng.integers(s, n + 1, size=2))
+        c = int(rng.integers(b_o, n + 1))
+        temporal = {"O": [order[:a_o], order[a_o:b_o], order[b_o:c], order[c:]],
+                    "W": [order[:a_w], order[a_w:b_w], order[b_w:]],
+                    "I": [order[:a_i], order[a_i:c], order[c:]]}
+        cme = _quiet(zz.cost_model, node, acc, spatial, temporal)
+        arch, mapping = za.mapping(temporal, spatial)
+        mine, _ = analyse_mapping(layer.arrays(), arch.arrays(), mapping.arrays())
+        theirs = zz.counts(cme, {op: list(v) for op, v in za.memories.items()}, arch.level_index)
+        bad = [(arch.levels[lv].name, op, kind, v, mine[lv, "WIO".index(op), kind])
+               for (lv, op, kind), v in theirs.items() if v != mine[lv, "WIO".index(op), kind]]
+        assert len(theirs) == 4 * 10 and any(v > 0 for v in theirs.values())
+        assert not bad, f"trial {trial} {temporal}: (level, operand, kind, ZigZag, model) {bad}"
+        assert zigzag_convention_energy(arch, layer, mapping) == pytest.approx(cme.energy_total, rel=1e-9), trial
+
+
+def test_live_zigzag_parses_the_same_workload_yaml(tmp_path):
+    """ZigZag's own workload parser on the same YAML file: the same loop sizes and precisions per layer, and
+    the same input extent (ZigZag's ``pr_layer_dim_sizes``) for the convolution."""
+    pytest.importorskip("zigzag")
+    pytest.importorskip("six")
+    from zigzag.stages.parser.workload_parser import WorkloadParserStage
+
+    p = tmp_path / "w.yaml"
+    p.write_text(CONV_YAML)
+    stage = WorkloadParserStage([lambda *a, **k: None], workload=str(p),
+                                mapping=str(INPUTS / "mapping" / "default.yaml"))
+    nodes = {n.name: n for n in _quiet(stage.parse_workload).node_list}
+    for ly in read_workload_yaml(p).layers:
+        n = nodes[ly.name]
+        theirs = {str(d): s for d, s in n.layer_dim_sizes.items()}
+        assert {d: ly.dims[ZIGZAG_DIMS[d]] for d in theirs} == theirs, ly.name
+        assert {str(k): v for k, v in n.operand_precision.data.items()} == \
+            {k: ly.bits[k] for k in ("W", "I", "O", "O_final")}, ly.name
+        if ly.kind == "conv":
+            pr = {str(k): v for k, v in n.pr_layer_dim_sizes.items()}
+            assert (pr["IY"], pr["IX"]) == ly.input_size
