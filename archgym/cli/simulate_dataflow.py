@@ -17,7 +17,7 @@ from archgym.cli.options import fail
     help=(
         "Cost of a DNN workload on a loop-nest dataflow accelerator: cycles, energy, EDP, utilization, area, per "
         "layer and in total.\n\n"
-        "The accelerator is archgym/Dataflow-v0's Eyeriss-like baseline unless --arch gives a Timeloop v0.3 "
+        "The accelerator is archgym/Dataflow-v0's Eyeriss-like baseline unless --arch gives a Timeloop v0.3 or v0.4 "
         "architecture YAML (with --bypass, a file of Timeloop bypass directives saying which tensors each level "
         "keeps). The workload is a network (alexnet, resnet50, mobilenetv2 or a layer-table CSV) or --problem, a "
         "Timeloop CNN-layer problem YAML. Each layer is mapped by the mapper unless --mapping gives a Timeloop "
@@ -26,7 +26,7 @@ from archgym.cli.options import fail
     ),
 )
 def simulate_dataflow(
-    arch: Path | None = typer.Option(None, "--arch", "-a", help="Timeloop v0.3 architecture YAML"),
+    arch: Path | None = typer.Option(None, "--arch", "-a", help="Timeloop v0.3 or v0.4 architecture YAML"),
     bypass: Path | None = typer.Option(None, "--bypass", help="YAML with bypass directives (keep/bypass)"),
     workload: str = typer.Option("alexnet", "--workload", "-w", help="alexnet, resnet50, mobilenetv2 or a CSV"),
     problem: Path | None = typer.Option(None, "--problem", "-p", help="Timeloop problem YAML (one layer)"),
@@ -46,6 +46,7 @@ def simulate_dataflow(
     from archgym.simulators.dataflow.eyeriss import eyeriss_like
     from archgym.simulators.dataflow.formats.timeloop import (
         SpecError,
+        layer_bits,
         mapping_to_yaml,
         read_architecture,
         read_bypass,
@@ -63,7 +64,7 @@ def simulate_dataflow(
         keeps = read_bypass(bypass) if bypass is not None else None
         accel = read_architecture(arch, keeps) if arch is not None else eyeriss_like()
         if problem is not None:
-            layers, name = [read_problem(problem)], problem.stem
+            layers, name = [read_problem(problem, layer_bits(accel) if arch is not None else 16)], problem.stem
         else:
             name, path = resolve_workload(workload)
             layers = load_layers(path)

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from archgym.simulators.dataflow import cost
+from archgym.simulators.dataflow.formats import timeloop as tl_format
+from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.timeloop_eval import evaluate, load_spec, read_ert, read_stats
 from archgym.simulators.dataflow.timeloop_spec import read_hierarchy, read_mapper, read_problem
 from archgym.simulators.dataflow.timeloop_yaml import SpecError, load
@@ -245,3 +248,50 @@ def test_refusals_name_file_line_and_feature(tmp_path):
     with pytest.raises(SpecError, match=r"tiles need 21 words at 'Buffer', more than its 8"):
         small = ARCH.replace("{depth: 64, width: 8, datawidth: 8}", "{depth: 2, width: 32, datawidth: 8}")
         evaluate(load_spec([_write(tmp_path, "arch.yaml", small), prob, ok]))
+
+
+@pytest.mark.parametrize("files, stats_path, jinja", [r for r in RUNS if r.values[2] is None and len(r.values[0]) <= 5])
+def test_exercise_files_feed_the_loop_nest_model(files, stats_path, jinja):
+    """The same files through formats.timeloop into the ZigZag-validated model: it reads every v0.4
+    architecture, problem and mapping, and its cycles and utilisation equal Timeloop's (exact)."""
+    arch_f = next(f for f in files if "arch" in f.parts[-2])
+    prob_f = next(f for f in files if f.parts[-2] == "prob")
+    map_f = next(f for f in files if f.name.endswith("map.yaml") or "constraints" in f.parts[-2] and "1mapping" in f.name)
+    arch = tl_format.read_architecture(arch_f, tl_format.read_bypass(map_f))
+    layer = tl_format.read_problem(prob_f, tl_format.layer_bits(arch))
+    ev = cost.evaluate(arch, layer, tl_format.read_mapping(map_f, arch))
+    ref = read_stats(stats_path)
+    assert ev.cycles == ref.cycles, "cycles (tolerance: exact)"
+    assert ev.utilization == pytest.approx(ref.utilization, abs=5e-5), "utilisation (tolerance: the printed 0.01 %)"
+
+
+def test_v03_gaps_dimension_k_instances_subclass_reg_storage_word_bits(tmp_path):
+    arch = _write(tmp_path, "a.yaml", """architecture:
+  version: 0.3
+  subtree:
+  - name: sys
+    local:
+    - {name: DRAM, class: DRAM, attributes: {width: 64, word-bits: 8}}
+    - {name: buf, class: SRAM, subclass: big, attributes: {depth: 256, width: 64, word-bits: 8}}
+    subtree:
+    - name: PE
+      local:
+      - {name: rf, class: reg_storage, attributes: {depth: 32, width: 8, word-bits: 8, instances: 4, meshX: 4}}
+      - {name: mac, class: intmac, attributes: {datawidth: 8, instances: 4, meshX: 4}}
+""")
+    a = tl_format.read_architecture(arch)
+    assert [(lv.name, lv.instances, lv.word_bits, lv.block_size, lv.component_class) for lv in a.levels] == \
+        [("rf", 4, 8, 1, "regfile"), ("buf", 1, 8, 8, "SRAM"), ("DRAM", 1, 8, 8, "DRAM")]
+    assert a.compute.instances == 4
+    assert tl_format.layer_bits(a) == {"W": 8, "I": 8, "O": 8, "O_final": 8}
+    prob = _write(tmp_path, "p.yaml", PROB)  # dimensions K, R, P
+    ly = tl_format.read_problem(prob, 8)
+    assert (ly.dims["K"], ly.dims["R"], ly.dims["P"], ly.dims["C"]) == (4, 3, 8, 1)
+    m = _write(tmp_path, "m.yaml", "mapping:\n- {target: rf, type: spatial, factors: K4}\n"
+                                   "- {target: rf, type: temporal, factors: R=3 P=8, permutation: RP}\n")
+    with pytest.raises(MappingError, match=r"level 'rf': spatial-X factors \{'K': 4\} use 4 instances, the fan-out is 1"):
+        cost.evaluate(a, ly, tl_format.read_mapping(m, a))  # rf has no fan-out below it: refused, not ignored
+    m.write_text("mapping:\n- {target: buf, type: spatial, factors: K4}\n"
+                 "- {target: rf, type: temporal, factors: R=3 P=8, permutation: RP}\n")
+    ev = cost.evaluate(a, ly, tl_format.read_mapping(m, a))
+    assert ev.cycles == 24 and ev.utilization == 1.0  # 96 MACs on 4 MACs

@@ -1,5 +1,13 @@
 """Timeloop-style YAML: read architecture, problem and mapping specifications (and write mappings).
 
+Both Timeloop formats are read into this package's loop-nest model (:class:`Architecture`,
+:class:`Layer`, :class:`Mapping`). v0.4 files (``nodes:`` lists with ``!Container``/``!Component``/
+``!Parallel`` tags, ``spatial`` meshes, expressions, ``constraints: {dataspace: ...}`` on components,
+problems with any dimension names such as the tutorial's Conv1D ``K, R, P``) go through
+:mod:`..timeloop_spec`; a spatial container becomes a level that keeps nothing (Timeloop's
+``inter_<name>_spatial``). Timeloop's own counting of these files is :mod:`..timeloop_counts`; this
+reader feeds the ZigZag-validated cost model.
+
 * Architecture (Timeloop v0.3 tree): ``architecture: {version, subtree: [{name, attributes, local:
   [components], subtree: [...]}]}``. Components are listed outermost first; a ``name[0..N-1]`` suffix
   makes N instances of a subtree or component, ``meshX`` their mesh width. Storage classes:
@@ -28,23 +36,31 @@ from ...yaml12 import safe_load as yaml12_load
 from .. import energy_table as table
 from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ..mapping import LevelLoops, Mapping, MappingError
+from ..timeloop_spec import read_hierarchy as read_v04_hierarchy
+from ..timeloop_spec import read_problem as read_v04_problem
+from ..timeloop_yaml import SpecError as V04SpecError
+from ..timeloop_yaml import load as load_tagged
 from ..workload import Layer, WorkloadError
 
 DATASPACES = {"Weights": "W", "Inputs": "I", "Outputs": "O"}
 TENSOR_NAMES = {v: k for k, v in DATASPACES.items()}
 STORAGE_CLASSES = ("DRAM", "SRAM", "regfile", "smartbuffer_SRAM", "smartbuffer_RF")
+CLASS_ALIASES = {"reg_storage": "regfile", "register": "regfile", "storage": "SRAM"}  # Timeloop's other spellings
 COMPUTE_CLASSES = ("intmac", "mac", "fpmac")
 STORAGE_ATTRIBUTES = {
     "depth", "memory_depth", "width", "memory_width", "word-bits", "word_bits", "datawidth", "block-size",
     "block_size", "read_bandwidth", "write_bandwidth", "n_banks", "meshX", "multiple-buffering",
     "multiple_buffering", "technology", "type", "update_fifo_depth", "n_rdwr_ports", "n_rd_ports", "n_wr_ports",
     "n_buffets", "latency", "read_energy", "write_energy", "area", "access_granularity_bits", "cluster-size",
+    "instances", "global_cycle_seconds", "n_ports", "ports", "metadata_storage_depth",
 }
-COMPUTE_ATTRIBUTES = {"datawidth", "meshX", "technology", "energy", "area", "latency"}
+COMPUTE_ATTRIBUTES = {"datawidth", "meshX", "technology", "energy", "area", "latency", "instances", "width",
+                      "multiplier_width", "adder_width", "word-bits", "word_bits", "global_cycle_seconds"}
 NODE_KEYS = {"name", "attributes", "local", "subtree"}
-COMPONENT_KEYS = {"name", "class", "attributes"}
+COMPONENT_KEYS = {"name", "class", "subclass", "attributes", "required_actions"}
 DIRECTIVE_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}
-DIRECTIVE_TYPES = ("temporal", "spatial", "bypass")
+DIRECTIVE_TYPES = ("temporal", "spatial", "bypass", "dataspace", "datatype")
+BYPASS_TYPES = ("bypass", "dataspace", "datatype")
 
 
 class SpecError(ValueError):
@@ -88,6 +104,13 @@ def _count(name: str) -> tuple[str, int]:
 def read_architecture(path, keeps: dict | None = None, name: str | None = None) -> Architecture:
     """Architecture of a Timeloop v0.3 YAML tree. ``keeps``: level name -> tensors it keeps
     (e.g. from :func:`read_bypass`); unlisted levels keep every tensor."""
+    try:
+        tagged = load_tagged(path)
+    except V04SpecError:
+        tagged = None  # not v0.4: the v0.3 reader below says what is wrong
+    v04 = tagged.get("architecture") if tagged is not None else None
+    if isinstance(v04, dict) and (str(v04.get("version")) == "0.4" or "nodes" in v04):
+        return _from_v04(path, keeps, name)
     data = _load(path)
     _unknown(data, {"architecture"}, f"{path}")
     arch = data["architecture"]
@@ -105,6 +128,12 @@ def read_architecture(path, keeps: dict | None = None, name: str | None = None) 
                 raise SpecError(f"{where}: a local component must be a mapping, got {comp!r}")
             cname, n = _count(str(comp.get("name", "")))
             _unknown(comp, COMPONENT_KEYS, f"{where}/{cname}")
+            inst = (comp.get("attributes") or {}).get("instances")
+            if inst is not None:  # v0.2/v0.3 spelling: the component's total instance count
+                if isinstance(inst, bool) or not isinstance(inst, int) or inst < 1 or inst % mult:
+                    raise SpecError(f"{where}/{cname}: attribute instances = {inst!r} must be a positive multiple of "
+                                    f"the {mult} instances of its subtree")
+                n = inst // mult
             components.append((comp, mult * n, f"{where}/{cname}"))
         for sub in node.get("subtree", []) or []:
             sname, n = _count(str(sub.get("name", "")))
@@ -113,8 +142,8 @@ def read_architecture(path, keeps: dict | None = None, name: str | None = None) 
     walk(arch, 1, str(path))
     storage, compute = [], None
     for comp, n, where in components:
-        cls = comp.get("class")
-        attrs = comp.get("attributes") or {}
+        cls = CLASS_ALIASES.get(comp.get("class"), comp.get("class"))
+        attrs = {k: v for k, v in (comp.get("attributes") or {}).items() if k != "instances"}
         cname, _ = _count(str(comp["name"]))
         if cls in COMPUTE_CLASSES:
             _unknown(attrs, COMPUTE_ATTRIBUTES, where)
@@ -169,16 +198,87 @@ def _storage(name, cls, attrs, n, where, keeps) -> StorageLevel:
         access_granularity_bits=num("access_granularity_bits"))
 
 
+def _from_v04(path, keeps, name) -> Architecture:
+    """A v0.4 architecture through :mod:`..timeloop_spec`, as this package's :class:`Architecture`."""
+    try:
+        hier = read_v04_hierarchy(load_tagged(path), str(path))
+    except V04SpecError as e:
+        raise SpecError(str(e)) from None
+    storage = []
+    for lv in hier.levels:
+        kept = ("W", "I", "O")
+        ds = (lv.constraints or {}).get("dataspace") or {}
+        if lv.dummy:
+            kept = ()
+        elif ds:
+            where = f"{lv.where}: constraints.dataspace of {lv.name!r}"
+            drop = set(_tensors(ds.get("bypass"), where))
+            keep = set(_tensors(ds.get("keep"), where)) if "keep" in ds else {"W", "I", "O"}
+            kept = tuple(t for t in ("W", "I", "O") if t in keep and t not in drop)
+        if keeps and lv.name in keeps:
+            kept = tuple(keeps[lv.name])
+        if lv.dummy:
+            storage.append(StorageLevel(lv.name, kept, depth=None, instances=lv.instances, mesh_x=lv.mesh_x,
+                                        component_class="regfile"))
+            continue
+        cls = CLASS_ALIASES.get(lv.cls, lv.cls)
+        if cls not in STORAGE_CLASSES:
+            raise SpecError(f"{lv.where}: class {lv.cls!r} of {lv.name!r} is not known; allowed: "
+                            f"{list(STORAGE_CLASSES) + sorted(CLASS_ALIASES)}")
+        attrs = {k: v for k, v in lv.attributes.items() if k in STORAGE_ATTRIBUTES}
+        attrs["word-bits"] = lv.word_bits
+        attrs.pop("datawidth", None)
+        if lv.width_bits:
+            attrs["width"] = lv.width_bits
+        attrs.pop("meshX", None)
+        storage.append(_storage(lv.name, cls, attrs, lv.instances, lv.where, None))
+        storage[-1] = replace_keeps(storage[-1], kept, lv.mesh_x)
+    c = hier.compute
+    bits = int(c.number("datawidth", "multiplier_width", default=16))
+    compute = ComputeUnit(c.name, c.instances, c.mesh_x, float(c.number("energy", default=table.mac_energy(bits))),
+                          float(c.number("area", default=table.mac_area(bits))))
+    if keeps:
+        missing = sorted(set(keeps) - {s.name for s in storage})
+        if missing:
+            raise SpecError(f"{path}: bypass directives name level(s) {missing} that the architecture lacks; "
+                            f"levels: {[s.name for s in storage]}")
+    try:
+        return Architecture(name or Path(path).stem, tuple(reversed(storage)), compute)
+    except ArchitectureError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
+def layer_bits(arch: Architecture) -> dict:
+    """Per tensor, the word bits of the innermost level keeping it (outputs: partial sums there, final
+    outputs at the outermost level): a problem read for ``arch`` is sized in its own words, not 16 bits."""
+    out = {}
+    for t in ("W", "I", "O"):
+        lv = next((lv for lv in arch.levels if t in lv.keeps), arch.levels[-1])
+        out[t] = lv.word_bits
+    out["O_final"] = arch.levels[-1].word_bits
+    return out
+
+
+def replace_keeps(level: StorageLevel, kept, mesh_x) -> StorageLevel:
+    """``level`` keeping ``kept`` on a mesh ``mesh_x`` wide."""
+    return StorageLevel(**{**level.__dict__, "keeps": tuple(kept), "mesh_x": mesh_x})
+
+
 # -- problem ---------------------------------------------------------------------------------------
 CNN_DIMS = {"C": "C", "M": "K", "R": "R", "S": "S", "N": "N", "P": "P", "Q": "Q", "G": "G"}
 COEFFICIENTS = ("Wstride", "Hstride", "Wdilation", "Hdilation")
 
 
 def read_problem(path, bits: int | dict = 16) -> Layer:
-    """The layer of a Timeloop CNN-layer problem YAML."""
+    """The layer of a Timeloop problem YAML: the CNN layer, or any shape whose dimensions take CNN roles
+    (v0.4 spelling, or other names such as the tutorial's Conv1D ``K, R, P``)."""
     data = _load(path)
     _unknown(data, {"problem"}, f"{path}")
     prob = data["problem"]
+    shape = prob.get("shape") if isinstance(prob, dict) else None
+    if isinstance(prob, dict) and ("version" in prob or (isinstance(shape, dict) and (
+            "data_spaces" in shape or any(d not in CNN_DIMS for d in shape.get("dimensions") or [])))):
+        return _generic_layer(path, bits)
     _unknown(prob, {"shape", "instance"}, f"{path}: problem")
     inst = prob.get("instance") or {}
     shape = prob.get("shape") or {}
@@ -217,6 +317,60 @@ def read_problem(path, bits: int | dict = 16) -> Layer:
         raise SpecError(f"{path}: {e}") from None
 
 
+def _generic_layer(path, bits) -> Layer:
+    """Each dimension's CNN role from the data spaces it indexes: in Weights and Outputs only -> K (output
+    channels), Weights and Inputs -> C, Inputs and Outputs -> N, all three -> G; an Inputs axis
+    ``out*stride + filt*dilation`` pairs an output dimension (P, then Q) with a filter one (R, then S)."""
+    try:
+        prob = read_v04_problem(load_tagged(path), str(path))
+    except V04SpecError as e:
+        raise SpecError(str(e)) from None
+    spaces = {ds.name: ds for ds in prob.data_spaces}
+    missing = sorted({"Weights", "Inputs", "Outputs"} - set(spaces))
+    if missing or len(spaces) != 3:
+        raise SpecError(f"{path}: the loop-nest model takes the data spaces Weights, Inputs, Outputs; got "
+                        f"{sorted(spaces)}")
+    used = {n: {d for axis in ds.axes for d, _ in axis} for n, ds in spaces.items()}
+    pairs = []
+    for axis in spaces["Inputs"].axes:
+        if len(axis) == 2:
+            (d1, c1), (d2, c2) = axis
+            if d1 in used["Outputs"] and d2 in used["Weights"]:
+                pairs.append((d1, d2, c1, c2))
+            elif d2 in used["Outputs"] and d1 in used["Weights"]:
+                pairs.append((d2, d1, c2, c1))
+            else:
+                raise SpecError(f"{path}: Inputs axis {[prob.dims[d] for d, _ in axis]} does not pair an output "
+                                f"dimension with a filter dimension")
+        elif len(axis) > 2:
+            raise SpecError(f"{path}: Inputs axis with {len(axis)} terms is not a convolution axis")
+    if len(pairs) > 2:
+        raise SpecError(f"{path}: more than two sliding-window axes (P/R, Q/S) are not supported")
+    role = {}
+    for (out, filt, _, _), (po, pf) in zip(pairs, (("P", "R"), ("Q", "S"))):
+        role[out], role[filt] = po, pf
+    for d in range(len(prob.dims)):
+        if d in role:
+            continue
+        key = (d in used["Weights"], d in used["Inputs"], d in used["Outputs"])
+        r = {(True, False, True): "K", (True, True, False): "C", (False, True, True): "N",
+             (True, True, True): "G"}.get(key)
+        if r is None or r in role.values():
+            raise SpecError(f"{path}: dimension {prob.dims[d]!r} has no CNN role (it indexes "
+                            f"{[n for n, k in zip(('Weights', 'Inputs', 'Outputs'), key) if k]})")
+        role[d] = r
+    dims = {role[d]: prob.bounds[d] for d in range(len(prob.dims))}
+    stride = [1, 1]
+    dilation = [1, 1]
+    for k, (_, _, cs, cd) in enumerate(pairs):
+        stride[k], dilation[k] = cs, cd
+    prec = bits if isinstance(bits, dict) else {"W": bits, "I": bits, "O": bits, "O_final": bits}
+    try:
+        return Layer(Path(path).stem, dims, "conv", tuple(stride), tuple(dilation), bits=prec)
+    except WorkloadError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
 # -- mapping ---------------------------------------------------------------------------------------
 def _directives(path) -> list:
     data = _load(path)
@@ -246,7 +400,7 @@ def read_bypass(path) -> dict:
     keeps = {}
     for i, dv in enumerate(_directives(path)):
         _unknown(dv, DIRECTIVE_KEYS, f"{path}: directive {i}")
-        if dv.get("type") == "bypass":
+        if dv.get("type") in BYPASS_TYPES:
             where = f"{path}: bypass directive for {dv.get('target')}"
             keep = set(_tensors(dv.get("keep"), where))
             drop = set(_tensors(dv.get("bypass"), where))
@@ -254,16 +408,19 @@ def read_bypass(path) -> dict:
     return keeps
 
 
+MAP_DIMS = {**CNN_DIMS, "K": "K"}  # mapping files may also name output channels K (the tutorial's Conv1D)
+
+
 def _factors(text, where) -> dict:
     out = {}
-    for tok in str(text or "").split():
-        m = re.fullmatch(r"([A-Za-z]+)=(\d+)", tok)
-        if not m or m.group(1) not in CNN_DIMS:
-            raise SpecError(f"{where}: factor {tok!r} is not DIM=N with DIM one of {list(CNN_DIMS)}")
+    for tok in (text if isinstance(text, list) else str(text or "").split()):
+        m = re.fullmatch(r"([A-Za-z]+)=?(\d+)", str(tok).strip())  # "C=3" (v0.3) or "C3" (v0.4 mapper output)
+        if not m or m.group(1) not in MAP_DIMS:
+            raise SpecError(f"{where}: factor {tok!r} is not DIM=N with DIM one of {list(MAP_DIMS)}")
         if int(m.group(2)) < 1:
             raise SpecError(f"{where}: factor {tok!r} must be >= 1 (a mapping is explicit; 0 only means "
                             f"'the rest' in constraints)")
-        out[CNN_DIMS[m.group(1)]] = int(m.group(2))
+        out[MAP_DIMS[m.group(1)]] = int(m.group(2))
     return out
 
 
@@ -277,12 +434,15 @@ def read_mapping(path, arch: Architecture) -> Mapping:
         where = f"{path}: directive {i} ({typ} at {target})"
         if typ not in DIRECTIVE_TYPES:
             raise SpecError(f"{where}: type {typ!r} is not known; allowed: {list(DIRECTIVE_TYPES)}")
+        if target not in names and f"inter_{target}_spatial" in names:
+            target = f"inter_{target}_spatial"  # a v0.4 spatial container, targeted by its own name
         if target not in names:
             raise SpecError(f"{where}: target {target!r} is not a level of {arch.name!r}; levels: {names}")
-        if typ == "bypass":
+        if typ in BYPASS_TYPES:
             continue
         fac = _factors(dv.get("factors"), where)
-        perm = [CNN_DIMS.get(c, c) for c in str(dv.get("permutation", ""))]
+        raw = dv.get("permutation", "")
+        perm = [MAP_DIMS.get(c, c) for c in (raw if isinstance(raw, list) else str(raw))]
         bad = [c for c in perm if c not in CNN_DIMS.values()]
         if bad:
             raise SpecError(f"{where}: permutation has unknown dimension(s) {bad}")
