@@ -40,6 +40,14 @@ def accelerator(name: str = "tpu_like"):
     return AcceleratorParserStage.parse_accelerator(shipped_path("inputs", "hardware", f"{name}.yaml"))
 
 
+def accelerator_from(path: str):
+    """ZigZag's accelerator object of a hardware YAML file."""
+    _zigzag()
+    from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
+
+    return AcceleratorParserStage.parse_accelerator(str(path))
+
+
 def onnx_layers(model: str = "resnet18", mapping: str = "tpu_like") -> dict:
     """ZigZag's layer nodes of one of its shipped ONNX models, by name."""
     _zigzag()
@@ -115,6 +123,22 @@ def mapping_of(cme) -> tuple[dict, dict]:
     temporal = {str(op): [[(names.get(str(d), str(d)), int(f)) for d, f in lv] for lv in levels]
                 for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
     return spatial, temporal
+
+
+def spatial_mappings(node, acc, spatial: dict):
+    """ZigZag's (SpatialMappingInternal, its integer form) of ``spatial`` {array dim: [(dim, factor)]} on ``acc``;
+    sets it as the node's spatial mapping (pass a copy of a shared node)."""
+    _zigzag()
+    from zigzag.datatypes import LayerDim, OADimension
+    from zigzag.mapping.spatial_mapping import MappingSingleOADim, SpatialMapping
+    from zigzag.stages.mapping.spatial_mapping_conversion import SpatialMappingConversionStage
+
+    usm = SpatialMapping({OADimension(oa): MappingSingleOADim({LayerDim(d): f for d, f in loops})
+                          for oa, loops in spatial.items()})
+    usm.initialize_oa_dims(acc.operational_array.dimension_sizes)
+    node.spatial_mapping = usm
+    conv = SpatialMappingConversionStage([lambda *a, **k: None], accelerator=acc, layer=node)
+    return conv.convert_user_spatial_mapping(usm)
 
 
 def cost_model(node, acc, spatial: dict, temporal: dict):

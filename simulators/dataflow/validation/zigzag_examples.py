@@ -24,9 +24,10 @@ import numpy as np
 
 from ..access_counts import DRAINS, FILLS, READS, UPDATES, analyse
 from ..cost import level_bits, moved_bits
-from ..formats.zigzag import parse_spatial, parse_temporal
+from ..formats.zigzag import layer_from_loop_sizes, parse_spatial, parse_temporal
 from ..formats.zigzag_workload import read_onnx
 from ..formats.zigzag_yaml import read_hardware, read_mapping
+from . import zigzag_bridge
 
 #: (experiment, hardware file, mapping file, workload file) under ZigZag's ``inputs/``
 EXAMPLES = (
@@ -96,6 +97,39 @@ def measure(inputs: Path, experiment: str, hardware: str, mapping: str, workload
     return layers, accesses
 
 
+#: (hardware, mapping file, its entry with a complete temporal_ordering, the layer it is for)
+ORDERING_EXAMPLE = ("hardware/tpu_like.yaml", "mapping/tpu_like.yaml", "example_name_of_layer0",
+                    "B=1 K=64 C=32 OY=112 OX=112 FY=7 FX=7")
+ORDERING_FIELDS = ("hardware", "mapping", "entry", "loop_sizes", "spatial_mapping", "temporal_ordering",
+                   "temporal_mapping", "energy_total_pJ", "mac_energy_pJ", "latency_total2_cycles", "zigzag_version")
+
+
+def measure_ordering(inputs: Path, hardware: str, mapping: str, entry: str, loop_sizes: str) -> dict:
+    """ZigZag's ``MemoryAllocator`` on a mapping-file entry's complete ``temporal_ordering`` and its cost model on
+    the result: the row of ``zigzag_ordering_example.csv``."""
+    from importlib.metadata import version
+
+    from zigzag.datatypes import LayerDim
+    from zigzag.mapping.temporal_mapping import TemporalMappingType
+    from zigzag.opt.loma.memory_allocator import MemoryAllocator
+
+    e = read_mapping(inputs / mapping).entry_for(entry)
+    layer = layer_from_loop_sizes(entry, loop_sizes)
+    acc = zigzag_bridge.accelerator_from(str(inputs / hardware))
+    node = zigzag_bridge.layer_node(layer)
+    sm, sm_int = zigzag_bridge.spatial_mappings(node, acc, e.spatial)
+    tm = MemoryAllocator(acc, node, sm, [(LayerDim(d), f) for d, f in e.temporal_ordering],
+                         TemporalMappingType.UNEVEN).run()
+    temporal = {str(op): [[(str(d), int(f)) for d, f in lv] for lv in lvs] for op, lvs in tm.mapping_dic_origin.items()}
+    cme = zigzag_bridge.cost_model(node, acc, e.spatial, temporal)
+    return {"hardware": hardware, "mapping": mapping, "entry": entry, "loop_sizes": loop_sizes,
+            "spatial_mapping": spatial_text({k: dict(v) for k, v in e.spatial.items()}),
+            "temporal_ordering": " ".join(f"{d}={f}" for d, f in e.temporal_ordering),
+            "temporal_mapping": temporal_text(temporal), "energy_total_pJ": cme.energy_total,
+            "mac_energy_pJ": cme.mac_energy, "latency_total2_cycles": cme.latency_total2,
+            "zigzag_version": version("zigzag-dse")}
+
+
 def model_rows(inputs: Path, layer_rows: list[dict], hardware: str, mapping: str, workload: str) -> list[dict]:
     """This model's access rows (the form of :func:`measure`'s) for ZigZag's mappings ``layer_rows``.
 
@@ -158,7 +192,7 @@ def _write(path: Path, fields, rows) -> None:
 
 
 def main(argv=None) -> int:
-    """``zigzag_examples OUT_DIR [INPUTS_DIR]``: measure every example with ZigZag and write the two CSVs."""
+    """``zigzag_examples OUT_DIR [INPUTS_DIR]``: measure every example with ZigZag and write the three CSVs."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         print(main.__doc__)
@@ -179,6 +213,7 @@ def main(argv=None) -> int:
         accesses += b
     _write(out / "zigzag_example_layers.csv", LAYER_FIELDS, layers)
     _write(out / "zigzag_example_accesses.csv", ACCESS_FIELDS, accesses)
+    _write(out / "zigzag_ordering_example.csv", ORDERING_FIELDS, [measure_ordering(inputs, *ORDERING_EXAMPLE)])
     return 0
 
 
