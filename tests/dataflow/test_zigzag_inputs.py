@@ -36,7 +36,7 @@ REF_CSV = ROOT / "tests" / "reference" / "dataflow" / "zigzag_reference.csv"
 HARDWARE = {
     "aimc.yaml": (127, "in-memory computing"),
     "dimc.yaml": (127, "in-memory computing"),
-    "ascend_like.yaml": (None, "most to fewest instances"),
+    "ascend_like.yaml": (60, "most to fewest instances"),
     "edge_tpu_like.yaml": (4, "crossing array dimensions"),
     "meta_prototype.yaml": (4, "crossing array dimensions"),
     "gemm_l1.yaml": (46, "ports of different widths"),

@@ -205,8 +205,12 @@ class ZigzagHardware:
             listed = [m.name for m in self.memories if op in m.operands]
             chained = [m.name for m in order if op in m.operands]
             if listed != chained:
-                raise ZigzagInputError(f"{self.path}: operand {op}'s memories {listed} are not listed from most to "
-                                       f"fewest instances; this model nests each level in the one above")
+                first = next(m for m in self.memories if op in m.operands and
+                             m.name == next(a for a, b in zip(listed, chained) if a != b))
+                raise ZigzagInputError(
+                    f"{self.path}:{first.line}: operand {op}'s memories {listed} (from memory {first.name!r} on) are "
+                    f"not listed from most to fewest instances {[self.unroll(m) for m in self.memories if op in m.operands]}"
+                    f"; this model nests each level in the one above")
         for lo, hi in zip(order, order[1:]):
             if not set(lo.served) <= set(hi.served):
                 raise ZigzagInputError(
