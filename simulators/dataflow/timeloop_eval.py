@@ -148,7 +148,8 @@ def read_ert(path) -> dict:
 def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
     """Energy per level in pJ from an ERT, as Timeloop charges it: per data space, each of reads, fills
     and updates in whole blocks (``ceil(words / block_size)`` vector accesses at the ERT's ``read``,
-    ``write`` and ``update`` energies) on every utilised instance, plus ``leak`` per cycle and instance;
+    ``write`` and ``update`` energies) on every utilised instance (per cluster in use where
+    ``cluster_size`` > 1), plus ``leak`` per cycle and utilised instance;
     the MAC: one ``compute`` per MAC (no leakage, as in Timeloop's stats). ``"total"`` is the sum."""
     out = {}
     for lv in hier.levels:
@@ -161,11 +162,17 @@ def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
         wr = acts.get("write", acts.get("update", rd))
         up = acts.get("update", wr)
         bs = lv.block_size
+        cluster = int(lv.number("cluster_size", "cluster-size", default=1) or 1)
         total = 0.0
+        used = 1  # Timeloop: leakage of max(1, utilised instances), each instance power-gated on its own
         for c in res.counts[lv.name].values():
             vec = math.ceil(c["reads"] / bs) * rd + math.ceil(c["fills"] / bs) * wr + math.ceil(c["updates"] / bs) * up
-            total += vec * c["instances"]
-        out[lv.name] = total + acts.get("leak", 0.0) * res.cycles * lv.instances
+            # a cluster of instances shares one wide access: charge per cluster in use
+            # (approximation: as many clusters as exist, at most one per utilised instance)
+            payers = c["instances"] if cluster == 1 else min(c["instances"], max(1, lv.instances // cluster))
+            total += vec * payers
+            used = max(used, c["instances"])
+        out[lv.name] = total + acts.get("leak", 0.0) * res.cycles * used  # leakage of the utilised instances
     acts = ert.get(hier.compute.name)
     if acts is None:
         raise SpecError(f"ERT has no table for the MAC {hier.compute.name!r}; tables: {sorted(ert)}")

@@ -42,8 +42,7 @@ GROUP_KEYS = {"nodes", "name"}
 SPATIAL_KEYS = {"meshX", "meshY"}
 V03_NODE_KEYS = {"name", "attributes", "local", "subtree", "version"}
 V03_COMPONENT_KEYS = {"name", "class", "subclass", "attributes", "required_actions"}
-REFUSED_ATTRIBUTES = {"cluster-size": "clustered storage (cluster-size)",
-                      "network_fill_latency": "network latencies", "metadata_storage_width": "sparse metadata"}
+REFUSED_ATTRIBUTES = {"network_fill_latency": "network latencies", "metadata_storage_width": "sparse metadata"}
 
 
 @dataclass
@@ -82,8 +81,10 @@ class Level:
 
     @property
     def block_size(self) -> int:
+        """Words per access of one instance: a cluster of ``cluster_size`` instances shares the width."""
         w = self.width_bits
-        return max(1, w // self.word_bits) if w else int(self.number("block-size", "block_size", default=1))
+        cluster = int(self.number("cluster_size", "cluster-size", default=1) or 1)
+        return max(1, w // self.word_bits // cluster) if w else int(self.number("block-size", "block_size", default=1))
 
     @property
     def depth(self) -> int | None:

@@ -24,6 +24,7 @@ REF = Path(__file__).resolve().parents[1] / "reference" / "timeloop_exercises"
 TL = REF / "ispass2020" / "timeloop"
 TA = REF / "ispass2020" / "timeloop+accelergy"
 DSE = REF / "dse2024"
+ED = REF / "example_designs"
 FIELDS = ("reads", "fills", "updates", "utilized_capacity", "partition_size")
 ENERGY_TOL = 0.05
 
@@ -76,6 +77,11 @@ RUNS = [
     _run("dse2024", [*(DSE / "inputs" / f for f in ("arch.yaml", "components.yaml", "mapper.yaml", "problem.yaml",
                                                    "variables.yaml")), DSE / "outputs/timeloop-mapper.map.yaml"],
          DSE / "outputs/timeloop-mapper.stats.txt", {"reg_enabled": False}),
+    # the dense example designs shipped beside the exercises (stride-2 layer; Simba's !Nothing, 3 fan-outs)
+    *[_run(f"example-{d}", [ED / d / "arch.yaml", ED / "_include/default_problem.yaml", ED / "_include/mapper.yaml",
+                            ED / d / "ref_outputs/default_problem/timeloop-mapper.map.yaml"],
+           ED / d / "ref_outputs/default_problem/timeloop-mapper.stats.txt")
+      for d in ("simple_output_stationary", "simple_weight_stationary", "eyeriss_like", "simba_like")],
 ]
 
 
@@ -128,6 +134,10 @@ def test_every_shipped_file_reads_or_is_refused_by_name(path):
         return
     data = load(path)
     where = str(path)
+    if "sparse" in path.parent.name:  # Sparseloop's metadata and densities: refused by name
+        with pytest.raises(SpecError, match=rf"{path.name}, line \d+: .*sparse .*is not supported"):
+            read_hierarchy(data, where, {}) if "architecture" in data else read_problem(data, where)
+        return
     if "architecture" in data:
         hier = read_hierarchy(data, where, {})
         assert hier.levels and hier.compute.instances >= 1
@@ -137,6 +147,13 @@ def test_every_shipped_file_reads_or_is_refused_by_name(path):
     if "mapper" in data:
         assert read_mapper(data, where).budget >= 1
     assert data  # mappings and constraints are read against their exercise in the test above
+
+
+def test_sparse_example_design_is_refused_by_name():
+    ed = ED / "sparse_tensor_core_like"
+    with pytest.raises(SpecError, match=r"problem.yaml, line \d+: problem.instance.densities \(sparse tensors\) is "
+                                        r"not supported"):
+        load_spec([ed / "arch.yaml", ed / "problem.yaml"])
 
 
 def test_v03_eyeriss_architectures_read_with_their_instances():
@@ -250,12 +267,13 @@ def test_refusals_name_file_line_and_feature(tmp_path):
         evaluate(load_spec([_write(tmp_path, "arch.yaml", small), prob, ok]))
 
 
+@pytest.mark.filterwarnings("ignore:.*problem.instance key.*:UserWarning")
 @pytest.mark.parametrize("files, stats_path, jinja", [r for r in RUNS if r.values[2] is None and len(r.values[0]) <= 5])
 def test_exercise_files_feed_the_loop_nest_model(files, stats_path, jinja):
     """The same files through formats.timeloop into the ZigZag-validated model: it reads every v0.4
     architecture, problem and mapping, and its cycles and utilisation equal Timeloop's (exact)."""
-    arch_f = next(f for f in files if "arch" in f.parts[-2])
-    prob_f = next(f for f in files if f.parts[-2] == "prob")
+    arch_f = next(f for f in files if "arch" in f.parts[-2] or f.name == "arch.yaml")
+    prob_f = next(f for f in files if f.parts[-2] == "prob" or f.name == "default_problem.yaml")
     map_f = next(f for f in files if f.name.endswith("map.yaml") or "constraints" in f.parts[-2] and "1mapping" in f.name)
     arch = tl_format.read_architecture(arch_f, tl_format.read_bypass(map_f))
     layer = tl_format.read_problem(prob_f, tl_format.layer_bits(arch))
