@@ -4,8 +4,9 @@
 mapping, constraints, mapper in any split); :func:`evaluate` runs :class:`.timeloop_counts.NestAnalysis`
 on the fixed mapping and returns a :class:`Result` whose ``counts[level][data space]`` holds
 ``reads``, ``fills``, ``updates``, ``utilized_capacity`` and ``partition_size`` per instance, as in
-Timeloop's stats. Cycles are the MAC's temporal iterations (Timeloop's cycle count before bandwidth
-throttling); utilisation is MACs used over MACs present. Energy, when an Accelergy ERT is given, is
+Timeloop's stats. Cycles: the MAC's temporal iterations, stretched by the worst level's bandwidth
+shortfall (Timeloop's throttling: words per cycle per instance against ``read_bandwidth``,
+``write_bandwidth``, ``shared_bandwidth``); utilisation: MACs / (cycles x MAC instances). Energy, when an Accelergy ERT is given, is
 per action: reads at ``read`` energy, fills and updates at ``write``/``update`` energy, one ``compute``
 per MAC -- each per word (the ERT's per-access energy divided by the block size, as Timeloop does).
 
@@ -58,6 +59,7 @@ class Result:
     computes: int
     mac_instances_used: int
     energy_pj: dict | None = None  # level name -> pJ (None without an ERT); "total" key too
+    level_cycles: dict = field(default_factory=dict)  # level (and MAC) name -> cycles after bandwidth throttling
 
 
 def load_spec(paths, jinja_variables: dict | None = None) -> Spec:
@@ -120,13 +122,32 @@ def evaluate(spec: Spec, ert: dict | None = None) -> Result:
             if used > lv.size_words / mb:
                 raise SpecError(f"{lv.where}: the mapping's tiles need {used} words at {lv.name!r}, more than its "
                                 f"{lv.size_words} (depth x block size)")
-    cycles = na.temporal_iterations
+    compute_cycles = na.temporal_iterations
+    level_cycles = {hier.compute.name: compute_cycles}
+    for lv in hier.levels:
+        if lv.name in counts:
+            level_cycles[lv.name] = _throttled_cycles(lv, counts[lv.name], compute_cycles)
+    cycles = max(level_cycles.values())
     used = na.spatial_instances
-    util = used / hier.compute.instances
-    res = Result(counts, cycles, util, problem.macs, used)
+    util = problem.macs / (cycles * hier.compute.instances)
+    res = Result(counts, cycles, util, problem.macs, used, level_cycles=level_cycles)
     if ert is not None:
         res.energy_pj = energy(res, hier, ert)
     return res
+
+
+def _throttled_cycles(lv, tensors: dict, compute_cycles: int) -> int:
+    """Timeloop's bandwidth check: words read (and written: fills + updates) per cycle per instance
+    against ``read_bandwidth``/``write_bandwidth``/``shared_bandwidth``; the level slows the run down
+    by the worst ratio."""
+    rd = sum(c["reads"] for c in tensors.values()) / compute_cycles
+    wr = sum(c["fills"] + c["updates"] for c in tensors.values()) / compute_cycles
+    slow = 1.0
+    for bw, need in ((lv.number("read_bandwidth"), rd), (lv.number("write_bandwidth"), wr),
+                     (lv.number("shared_bandwidth"), rd + wr)):
+        if bw is not None and bw < need:
+            slow = min(slow, bw / need)
+    return int(math.ceil(compute_cycles / slow))
 
 
 def read_ert(path) -> dict:

@@ -104,6 +104,8 @@ def test_exercise_counts_equal_timeloop_ref_output(files, stats_path, jinja):
     assert compared >= 15
     assert not wrong, f"{len(wrong)} of {compared} figures differ from ref-output (tolerance: exact, 0.5 word): {wrong}"
     assert res.cycles == ref.cycles, "cycles (tolerance: exact)"
+    for level, cyc in res.level_cycles.items():
+        assert cyc == ref.levels[level].values["cycles"], f"{level} cycles after bandwidth throttling (exact)"
     assert res.utilization == pytest.approx(ref.utilization, abs=5e-5), "utilisation (tolerance: the printed 0.01 %)"
     assert res.computes == ref.computes, "computes (tolerance: exact)"
     for level, pj in res.energy_pj.items():
@@ -313,3 +315,20 @@ def test_v03_gaps_dimension_k_instances_subclass_reg_storage_word_bits(tmp_path)
                  "- {target: rf, type: temporal, factors: R=3 P=8, permutation: RP}\n")
     ev = cost.evaluate(a, ly, tl_format.read_mapping(m, a))
     assert ev.cycles == 24 and ev.utilization == 1.0  # 96 MACs on 4 MACs
+
+
+def test_bandwidth_throttling_stretches_cycles(tmp_path):
+    """Timeloop's rule, worked by hand: cycles = ceil(compute cycles / (bandwidth / words per cycle)).
+    No shipped exercise is bandwidth-bound (all print throttling 1.00), so this case is made up."""
+    arch = _write(tmp_path, "arch.yaml", ARCH.replace("{depth: 64, width: 8, datawidth: 8}",
+                                                      "{depth: 64, width: 8, datawidth: 8, read_bandwidth: 0.5}"))
+    prob = _write(tmp_path, "prob.yaml", PROB)
+    mp = _write(tmp_path, "map.yaml", "mapping:\n- {target: PE, type: spatial, factors: K=4}\n"
+                                      "- {target: Buffer, type: temporal, factors: R=3 P=8, permutation: RP}\n")
+    res = evaluate(load_spec([arch, prob, mp]))
+    c = res.counts["Buffer"]
+    # per PE: 24 MACs; reads: weights 24, inputs 24, outputs 24 - 8 (first read elided) = 16 -> 64 words
+    assert (c["Weights"]["reads"], c["Inputs"]["reads"], c["Outputs"]["reads"]) == (24, 24, 16)
+    assert res.level_cycles["MACC"] == 24
+    assert res.level_cycles["Buffer"] == 128 == res.cycles  # 64 words at 0.5 word/cycle
+    assert res.utilization == pytest.approx(96 / (128 * 4))
