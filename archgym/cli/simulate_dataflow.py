@@ -32,6 +32,8 @@ def simulate_dataflow(
     problem: Path | None = typer.Option(None, "--problem", "-p", help="Timeloop problem YAML (one layer)"),
     mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Timeloop mapping YAML for --problem"),
     budget: int = typer.Option(1200, "--budget", help="mapper: candidate mappings per layer"),
+    mapper_spec: Path | None = typer.Option(None, "--mapper-spec", help="Timeloop mapper YAML: its search size x "
+                                            "threads sets --budget, its first metric --objective"),
     objective: str = typer.Option("edp", "--objective", help="mapper objective: edp, energy or delay"),
     search: str = typer.Option("hybrid", "--search", help="mapper search: hybrid or random-pruned"),
     seed: int = typer.Option(0, "--seed", help="mapper seed"),
@@ -56,8 +58,17 @@ def simulate_dataflow(
     from archgym.simulators.dataflow.mapper import Mapper
     from archgym.simulators.dataflow.mapping import MappingError
     from archgym.simulators.dataflow.network import NetworkCost, load_layers
+    from archgym.simulators.dataflow.timeloop_spec import read_mapper
+    from archgym.simulators.dataflow.timeloop_yaml import SpecError as TimeloopSpecError
+    from archgym.simulators.dataflow.timeloop_yaml import load as load_timeloop
     from archgym.simulators.dataflow.workload import WorkloadError
 
+    if mapper_spec is not None:
+        try:
+            settings = read_mapper(load_timeloop(mapper_spec), str(mapper_spec))
+        except TimeloopSpecError as e:
+            fail(str(e))
+        budget, objective = settings.budget, settings.objective
     if mapping is not None and problem is None:
         fail("--mapping needs --problem (a mapping is for one layer)")
     try:

@@ -457,6 +457,11 @@ class MapperSettings:
     timeout: int | None = None
 
     @property
+    def objective(self) -> str:
+        """The first of Timeloop's metrics this package's mapper optimises (``edp``, ``energy``, ``delay``)."""
+        return next((m for m in self.metrics if m in ("edp", "energy", "delay")), "edp")
+
+    @property
     def budget(self) -> int:
         """Mappings to evaluate: Timeloop's per-thread search size times threads (else the victory condition)."""
         per = self.search_size or self.victory_condition or 500
