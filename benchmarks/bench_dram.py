@@ -1,6 +1,7 @@
 """Speed of the DRAM controller model: requests/s per reference trace, env evaluations/s, compile time.
 
-    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR] [--dramsys BINARY] [--save]
+    .venv/bin/python benchmarks/bench_dram.py [--repeats 3] [--quick] [--compare-with DIR] [--dramsys BINARY]
+        [--env-designs 200] [--save]
 
 For each of the 15 reference traces (unpacked from tests/reference/dram/traces into a temp
 dir) and each of the 12 reference controller configurations, the best-of-``repeats`` wall time of
@@ -13,7 +14,8 @@ and trace parse, simulation; database recording off, PowerAnalysis on as the mod
 ``repeats`` as for the model; its total cycles are checked against the model's. The build type is read from
 the ``CMakeCache.txt`` of the binary's build tree and recorded with the commit (``--dramsys-commit``).
 CPU (process) time is reported beside wall time: on a shared machine it is the steadier figure.
-Environment evaluations/s: archgym/DRAM-v0 stepping random designs (result cache off). The numba
+Environment evaluations/s: archgym/DRAM-v0 stepping random designs (result cache off), per workload, and on its
+default workload over a fixed seeded set of ``--env-designs`` designs. The numba
 compile time of a first call is measured in a child process with an empty cache directory.
 
 ``--compare-with DIR`` times another copy of the simulator package (a ``simulators/dram`` folder, e.g. an
@@ -204,9 +206,11 @@ def bench_traces(repeats: int, quick: bool, before=None, dramsys: Path | None = 
                     ds_cfg.write_text(json.dumps(_dramsys_config(trace, mc, tck_ps)))
                 best: dict = {}
                 ds_runs = []
-                for _ in range(repeats):  # interleaved: all versions see the same load
+                for rep in range(repeats):  # interleaved: all versions see the same load (order alternating)
+                    if old is not None and rep % 2:
+                        _time(old.run, mc, 1, best, "before")
                     _time(ch.run, mc, 1, best, "now")
-                    if old is not None:
+                    if old is not None and not rep % 2:
                         _time(old.run, mc, 1, best, "before")
                     if ds_cfg is not None:
                         ds_runs.append(run_dramsys(dramsys, ds_cfg, Path(d)))
@@ -294,6 +298,57 @@ def bench_env(n_steps: int, before=None) -> list[dict]:
     return out
 
 
+DESIGN_SEED = 2026
+
+
+def bench_env_designs(n_designs: int, before=None) -> dict:
+    """archgym/DRAM-v0 on its default workload over a fixed set of ``n_designs`` designs (action space seeded
+    with ``DESIGN_SEED``; simulation times vary about 10x between designs, so a fixed set is what compares runs):
+    designs/s of whole ``env.step`` calls (wall and CPU, result cache off, one pass) and, with ``before``, the
+    simulation alone of both versions interleaved design by design (CPU time, best of 3), their metrics equal."""
+    import gymnasium as gym
+
+    import archgym  # noqa: F401
+    from archgym import datasets
+    from archgym.core import gym_spaces
+    from archgym.envs.dram import MEMORIES
+
+    env = gym.make("archgym/DRAM-v0", cache_size=0)
+    env.reset(seed=0)
+    env.action_space.seed(DESIGN_SEED)
+    actions = [env.action_space.sample() for _ in range(n_designs)]
+    env.step(actions[0])
+    t0, c0 = time.perf_counter(), time.process_time()
+    for a in actions:
+        env.step(a)
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    out = {"workload": env.unwrapped.workload, "designs": n_designs, "seed": DESIGN_SEED,
+           "designs_per_s": n_designs / dt, "cpu_designs_per_s": n_designs / dc}
+    if before is not None:
+        u = env.unwrapped
+        designs = [gym_spaces.decode(u.design_space, a) for a in actions]
+        spec_file, map_file = MEMORIES[u.memory]
+        old = before.PreparedChannel(datasets.path("dram", spec_file), _request_array(u.channel),
+                                     datasets.path("dram", map_file))
+        old.run(designs[0])
+        total = {"now": 0.0, "before": 0.0}
+        for d in designs:
+            best = {"now": float("inf"), "before": float("inf")}
+            for rep in range(3):  # the order alternates: the version run second finds the caches warmer
+                pair = (("now", u.channel), ("before", old))
+                for key, ch in (pair if rep % 2 == 0 else pair[::-1]):
+                    c0 = time.process_time()
+                    ch.run(d)
+                    best[key] = min(best[key], time.process_time() - c0)
+            if old.run(d).metrics != u.channel.run(d).metrics:
+                sys.exit(f"DRAM-v0 design {d}: the compared version gives different metrics")
+            for key in best:
+                total[key] += best[key]
+        out.update(sim_cpu_designs_per_s=n_designs / total["now"],
+                   before_sim_cpu_designs_per_s=n_designs / total["before"])
+    return out
+
+
 def _request_array(channel):
     """The channel's trace as a request array (cycles, directions, addresses), for another version to decode."""
     from archgym.simulators.dram.traces import make_requests
@@ -305,6 +360,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--env-steps", type=int, default=40)
+    ap.add_argument("--env-designs", type=int, default=200,
+                    help="DRAM-v0 designs of the fixed seeded set (default workload)")
     ap.add_argument("--quick", action="store_true", help="two controller variants instead of twelve")
     ap.add_argument("--compare-with", type=Path, default=None, metavar="DIR",
                     help="another copy of simulators/dram to time side by side (before/after)")
@@ -332,6 +389,7 @@ def main() -> None:
     comp = None if a.no_compile else compile_time()
     rows = bench_traces(a.repeats, a.quick, before, a.dramsys)
     env = bench_env(a.env_steps, before)
+    env_designs = bench_env_designs(a.env_designs, before)
     df = pd.DataFrame(rows)
     aggs = {"requests_per_s": ("requests_per_s", "median"), "cpu_requests_per_s": ("cpu_requests_per_s", "median"),
             "dramsys_requests_per_s": ("dramsys_requests_per_s", "median")}
@@ -376,7 +434,7 @@ def main() -> None:
             median_cpu_speedup_vs_before=float((df.cpu_requests_per_s / df.before_cpu_requests_per_s).median()),
             before_runs_meeting_goal_cpu_time=int((df.before_cpu_requests_per_s >= 2e6).sum()))
     result = {"compile": comp, "summary": summary, "per_trace": per_trace.to_dict("records"), "runs": rows,
-              "env": env,
+              "env": env, "env_designs": env_designs,
               "note": "DRAMSys figures are the reference's own measurements on this kind of machine (wall_s, "
                       "requests_per_s columns of dramsys_full.csv), not taken in this run." if dramsys is None else
                       "DRAMSys figures were measured in this run, interleaved with the model: "
@@ -441,6 +499,15 @@ def main() -> None:
         lines.append(line)
     lines += ["", "Environment: random designs, 20,000-request traces, result cache off (designs that differ only in "
               "knobs the controller ignores share one simulation when the cache is on)."]
+    ed = env_designs
+    lines += ["", f"DRAM-v0, default workload ({ed['workload']}), fixed set of {ed['designs']} designs (action space seeded "
+              f"{ed['seed']}), result cache off: {ed['designs_per_s']:.1f} designs/s wall, {ed['cpu_designs_per_s']:.1f} "
+              "by CPU time (whole env.step)."]
+    if before is not None:
+        lines[-1] += (f" Simulation alone, interleaved, CPU time best of 3 per design: before "
+                      f"{ed['before_sim_cpu_designs_per_s']:.1f}, after {ed['sim_cpu_designs_per_s']:.1f} designs/s "
+                      f"({ed['sim_cpu_designs_per_s'] / ed['before_sim_cpu_designs_per_s']:.2f}x); equal metrics on "
+                      "every design.")
     if comp is not None:
         lines += ["", f"numba first call: {comp['cold_cache']['first_call_s']} s with an empty cache (compile), "
                   f"{comp['warm_cache']['first_call_s']} s with the cache warm."]
