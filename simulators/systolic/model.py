@@ -49,6 +49,7 @@ import numpy as np
 from .drain import layer_stalls
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
+from .optimized import simulate_layer as optimized_layer
 from .prefetch import read_buffer
 from .replay import replay_layer
 from .sparsity import is_pruned, sparse_report, ws_ifmap_reads
@@ -442,6 +443,9 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     """
     if isinstance(configs, SystolicConfig):
         configs = [configs]
+    if not isinstance(configs, Mapping) and any(c.optimized_mapping for c in configs):
+        raise ValueError("simulate_batch: configs with optimized_mapping (SCALE-Sim's optimized sparse mapping) are not "
+                         "modelled in the batch path; allowed: simulate() per design, which runs them exactly")
     if not isinstance(configs, Mapping) and any(c.sparsity_support for c in configs) and (
             isinstance(layers, Mapping) or any(l.sparse_k != l.gemm_k for l in layers)):
         raise ValueError("simulate_batch: configs with sparsity_support and N:M-sparse layers (or layer arrays, "
@@ -497,7 +501,18 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
     per = _core(cfg, lay, table)
     pruned = [j for j, layer in enumerate(layers) if is_pruned(config, layer)]
     traces: dict[int, dict] = {}  # replayed layers: SCALE-Sim's start/stop cycles
-    if memory == "replay" or pruned:
+    if config.optimized_mapping:  # every layer: SCALE-Sim's optimized sparse mapping, matrix by matrix
+        executed = per["macs"].copy()
+        for j, layer in enumerate(layers):
+            r = optimized_layer(config, layer)
+            for k in ("total_cycles", "stall_cycles", "compute_cycles", "dram_ifmap_reads", "dram_filter_reads",
+                      "dram_ofmap_writes", "sram_ifmap_reads", "sram_filter_reads", "sram_ofmap_writes",
+                      "mapping_eff_pct", "compute_util_pct", "folds"):
+                per[k][0, j] = r[k]
+            executed[0, j] = r["executed_macs"]
+            traces[j] = {k: r[k] for k in TRACE_FIELDS}
+        _refresh_derived(per, cfg, table, executed)
+    elif memory == "replay" or pruned:
         executed = per["macs"].copy()
         if pruned:  # N:M layers: the fold arithmetic of their compressed window, memory replayed exactly
             comp = _core(cfg, layer_arrays([Layer.gemm(layers[j].name, layers[j].gemm_m, layers[j].gemm_n,

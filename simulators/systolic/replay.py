@@ -31,7 +31,7 @@ from numba import njit
 from .spec import Layer, SystolicConfig
 
 _OS, _WS, _IS = 0, 1, 2
-_NONE = -(1 << 62)  # a trace cycle not (yet) seen
+NONE = -(1 << 62)  # a trace cycle not (yet) seen
 
 
 # ---- operand addresses (SCALE-Sim's operand matrices, offsets dropped: each SRAM sees one operand) --
@@ -376,13 +376,13 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
             s_if, seen = _service_reads(df, 0, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_if, cycle, user, if_ptr,
                                         if_sid, if_prm, st_if, ep_if)
             if seen:  # SRAM start/stop: the serviced cycle of the first and last line with a request
-                if trace[0] == _NONE:
+                if trace[0] == NONE:
                     trace[0] = cycle + s_if + 1
                 trace[1] = cycle + s_if + 1
             s_f, seen = _service_reads(df, 1, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_f, cycle, user, f_ptr,
                                        f_sid, f_prm, st_f, ep_f)
             if seen:
-                if trace[2] == _NONE:
+                if trace[2] == NONE:
                     trace[2] = cycle + s_f + 1
                 trace[3] = cycle + s_f + 1
             s = max(s_if, s_f)
@@ -415,13 +415,13 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
                     end, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
                     dram_of += data
                     free += data
-                    if trace[6] == _NONE:
+                    if trace[6] == NONE:
                         trace[6] = cur
                     drain_end = cur + (end - drain_start) - 1  # one line per cycle
                     trace[7] = drain_end
                     drain_start = end
             if wrote:
-                if trace[4] == _NONE:
+                if trace[4] == NONE:
                     trace[4] = cur
                 trace[5] = cur
             total = max(total, cur)
@@ -441,7 +441,7 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
     while drain_start < trace_lines:
         end, data = _drained(drain_start, lines_per_drain, trace_lines, of_bw, pq_line, pq_fill, pq)
         dram_of += data
-        if trace[6] == _NONE:
+        if trace[6] == NONE:
             trace[6] = flush
         flush += end - drain_start  # the next drain starts the cycle after this one's last line
         trace[7] = max(trace[7], flush - 1)  # an earlier drain may still end later
@@ -460,6 +460,43 @@ def _grow(a):
 
 
 # ---- entry point ---------------------------------------------------------------------------------
+
+def user_buffer(total: int, bw: int, stream: np.ndarray, entries: int, space: int):
+    """USER-mode read buffer of ``total`` words filled at ``bw`` words/cycle from a prefetch matrix of
+    ``entries`` entries whose valid addresses, in prefetch order, are ``stream``: (parameters for
+    :func:`_service_reads`, CSR address -> prefetch-set ids)."""
+    per_set = -(-total // 100)
+    active = -(-total // 2)
+    prefetch = total - active
+    nsets = stream.size // per_set + 1
+    n_active = min(-(-active // per_set), nsets)
+    n_prefetch = min(-(-prefetch // per_set), nsets - n_active)
+    fetch_rows = -(-entries // bw)
+    first = min(-(-active // bw), fetch_rows) * bw
+    ptr, sid = _set_index(stream, per_set, space)
+    return np.array([nsets, n_active, n_prefetch, -(-prefetch // bw), bw, first], dtype=np.int64), ptr, sid
+
+
+def dram_spans(out: dict, user: bool, states, words, trace, last_if, last_f) -> None:
+    """Add the ifmap/filter DRAM start/stop cycles and the total with prefetch to a layer's ``out``."""
+    for op, (name, reads, last, total_words) in enumerate((("ifmap", out["dram_ifmap_reads"], last_if, words[0]),
+                                                           ("filter", out["dram_filter_reads"], last_f, words[1]))):
+        if user:  # the active half is fetched in the lines before cycle 0, the rest on misses
+            start, stop = -(int(states[op][5]) // int(states[op][4])), int(last)
+        else:
+            start, stop = _calc_dram_span(int(reads), total_words // 100, int(trace[8 + 2 * op]),
+                                          int(trace[9 + 2 * op]), out[f"sram_{name}_start_cycle"] - 1)
+        out[f"dram_{name}_start_cycle"], out[f"dram_{name}_stop_cycle"] = start, stop
+    out["total_cycles_incl_prefetch"] = out["dram_ofmap_stop_cycle"] - min(out["dram_ifmap_start_cycle"],
+                                                                           out["dram_filter_start_cycle"])
+
+
+def trace_cycles(out: dict, trace: np.ndarray) -> None:
+    """Add the SRAM and ofmap DRAM start/stop cycles of a replay's ``trace`` to ``out``."""
+    for i, name in enumerate(("sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_filter_start_cycle",
+                              "sram_filter_stop_cycle", "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle",
+                              "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle")):
+        out[name] = int(trace[i]) if trace[i] != NONE else 0  # SCALE-Sim's default for a stream never seen
 
 def _dims(df: int, layer: Layer, sparse: bool = False):
     M, N, K = layer.gemm_m, layer.gemm_n, (layer.sparse_k if sparse else layer.gemm_k)
@@ -498,41 +535,21 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
             continue
         rows, cols, diag = _prefetch_shape(df, op, R, C, T, Sr, Sc, K, N)
         stream = _prefetch_stream(df, op, rows, cols, diag, R, C, T, Sr, Sc, geo, K, N)
-        per_set = -(-total // 100)
-        active = -(-total // 2)
-        prefetch = total - active
-        nsets = stream.size // per_set + 1
-        n_active = min(-(-active // per_set), nsets)
-        n_prefetch = min(-(-prefetch // per_set), nsets - n_active)
-        fetch_rows = -(-(rows * cols) // bw)
-        first = min(-(-active // bw), fetch_rows) * bw
-        ptr, sid = _set_index(stream, per_set, space)
-        states.append(np.array([nsets, n_active, n_prefetch, -(-prefetch // bw), bw, first], dtype=np.int64))
+        prm, ptr, sid = user_buffer(total, bw, stream, rows * cols, space)
+        states.append(prm)
         ptrs.append(ptr)
         sids.append(sid)
     of_total = words[2]
     of_drain = of_total - (-(-of_total // 2))
     of_bw = config.bandwidth if user else C
-    trace = np.full(12, _NONE, dtype=np.int64)
+    trace = np.full(12, NONE, dtype=np.int64)
     total, stall, d_if, d_f, d_of, last_if, last_f = _replay(
         df, R, C, T, Sr, Sc, K, N, geo, user, ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1],
         of_total, of_drain, of_bw, space_if, space_f, trace)
     out = {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
            "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
-    for i, name in enumerate(("sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_filter_start_cycle",
-                              "sram_filter_stop_cycle", "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle",
-                              "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle")):
-        out[name] = int(trace[i]) if trace[i] != _NONE else 0  # SCALE-Sim's default for a stream never seen
-    for op, (name, reads, last, total_words) in enumerate((("ifmap", d_if, last_if, words[0]),
-                                                           ("filter", d_f, last_f, words[1]))):
-        if user:  # the active half is fetched in the lines before cycle 0, the rest on misses
-            start, stop = -(int(states[op][5]) // int(states[op][4])), int(last)
-        else:
-            start, stop = _calc_dram_span(int(reads), total_words // 100, int(trace[8 + 2 * op]),
-                                          int(trace[9 + 2 * op]), out[f"sram_{name}_start_cycle"] - 1)
-        out[f"dram_{name}_start_cycle"], out[f"dram_{name}_stop_cycle"] = start, stop
-    out["total_cycles_incl_prefetch"] = out["dram_ofmap_stop_cycle"] - min(out["dram_ifmap_start_cycle"],
-                                                                           out["dram_filter_start_cycle"])
+    trace_cycles(out, trace)
+    dram_spans(out, user, states, words, trace, last_if, last_f)
     return out
 
 

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .optimized import filter_storage as optimized_storage
 from .spec import Layer, SystolicConfig
 
 #: per-layer figures of SCALE-Sim's SPARSE_REPORT (its column names, lower-cased)
@@ -61,6 +62,6 @@ def filter_storage(config: SystolicConfig, layer: Layer) -> tuple[int, float, fl
 
 def sparse_report(config: SystolicConfig, layer: Layer, total_cycles: int) -> dict:
     """The layer's SPARSE_REPORT row (:data:`SPARSE_FIELDS`)."""
-    orig, new, meta = filter_storage(config, layer)
+    orig, new, meta = (optimized_storage if config.optimized_mapping else filter_storage)(config, layer)
     return {"sparsity_representation": config.sparse_rep, "original_filter_storage": orig, "new_filter_storage": new,
             "filter_metadata_storage": meta, "avg_filter_metadata_sram_bw": meta / max(total_cycles, 1)}

@@ -63,6 +63,11 @@ class SystolicConfig:
     sparse_rep:
         ``SparseRep``, the compression format whose metadata is counted: ``"ellpack_block"``,
         ``"csr"`` or ``"csc"``.
+    optimized_mapping, block_size, sparsity_seed:
+        ``OptimizedMapping``, ``BlockSize``, ``RandomNumberGeneratorSeed``: SCALE-Sim's optimized
+        sparse mapping (weight-stationary only) ignores the layers' ratios and keeps, in each
+        filter, a seeded random ``n`` of every ``block_size`` weights (1 <= n <= block_size/2),
+        packing two row tiles into one fold (:mod:`.optimized`).
     """
 
     array_rows: int = 32
@@ -79,6 +84,9 @@ class SystolicConfig:
     frequency_mhz: float = 1000.0
     sparsity_support: bool = False
     sparse_rep: str = "ellpack_block"
+    optimized_mapping: bool = False
+    block_size: int = 4
+    sparsity_seed: int = 40
 
     def __post_init__(self) -> None:
         o = "SystolicConfig"
@@ -110,6 +118,24 @@ class SystolicConfig:
         if rep not in SPARSE_REPS:
             raise ValueError(f"{o}.sparse_rep: value {self.sparse_rep!r} is not allowed; allowed: {list(SPARSE_REPS)}")
         object.__setattr__(self, "sparse_rep", rep)
+        if not isinstance(self.optimized_mapping, (bool, np.bool_)):
+            raise ValueError(f"{o}.optimized_mapping: value {self.optimized_mapping!r} is not allowed; allowed: True, False")
+        object.__setattr__(self, "optimized_mapping", bool(self.optimized_mapping))
+        object.__setattr__(self, "block_size", _check_int(o, "block_size", self.block_size, 2, 1 << 16))
+        object.__setattr__(self, "sparsity_seed", _check_int(o, "sparsity_seed", self.sparsity_seed, 0, 2**32 - 1))
+        if self.optimized_mapping:
+            if not self.sparsity_support:
+                raise ValueError(f"{o}.optimized_mapping: True needs sparsity_support (SCALE-Sim reads it only then)")
+            if self.dataflow != "ws":
+                raise ValueError(f"{o}.optimized_mapping: not allowed with dataflow {self.dataflow!r}: SCALE-Sim stops "
+                                 "with 'Dimension mismatch between operands' (its optimized mapping compresses the filter "
+                                 "but not the ifmap); allowed: dataflow 'ws'")
+            if self.block_size > self.array_rows:
+                raise ValueError(f"{o}.block_size: value {self.block_size} is larger than array_rows {self.array_rows}; "
+                                 "SCALE-Sim stops with 'Invalid block size'; allowed: <= array_rows")
+            if self.block_size % 2 or (2 * self.array_rows) % self.block_size:
+                raise ValueError(f"{o}.block_size: value {self.block_size} with array_rows {self.array_rows} is not "
+                                 "modelled; allowed: an even block size dividing 2 * array_rows")
         for name in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"):
             if getattr(self, name) * 1024 // self.word_size_bytes < 100:
                 raise ValueError(
@@ -125,8 +151,8 @@ class SystolicConfig:
         """The fields; the sparsity ones only when sparsity is on (a dense design's record is unchanged)."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         if not self.sparsity_support:
-            d.pop("sparsity_support")
-            d.pop("sparse_rep")
+            for k in ("sparsity_support", "sparse_rep", "optimized_mapping", "block_size", "sparsity_seed"):
+                d.pop(k)
         return d
 
 

@@ -218,6 +218,15 @@ def test_topology_round_trip(tmp_path):
 SPARSE_CFG = GOOGLE_CFG.replace("SparsitySupport : false", "SparsitySupport : true")
 
 
+def test_optimized_mapping_cfg_is_read(tmp_path):
+    text = SPARSE_CFG.replace("OptimizedMapping : false", "OptimizedMapping : true").replace(
+        "RandomNumberGeneratorSeed : 40", "RandomNumberGeneratorSeed : 7")
+    cfg = read_config(_write(tmp_path, "o.cfg", text)).config
+    assert (cfg.optimized_mapping, cfg.block_size, cfg.sparsity_seed) == (True, 8, 7)
+    write_config(cfg, tmp_path / "back.cfg")
+    assert read_config(tmp_path / "back.cfg").config == cfg
+
+
 def test_sparse_cfg_is_read(tmp_path):
     cfg = read_config(_write(tmp_path, "s.cfg", SPARSE_CFG.replace("SparseRep : ellpack_block", "SparseRep : csc"))).config
     assert cfg.sparsity_support and cfg.sparse_rep == "csc"
@@ -227,13 +236,17 @@ def test_sparse_cfg_is_read(tmp_path):
 
 
 @pytest.mark.parametrize("old,new,field,words", [
-    ("OptimizedMapping : false", "OptimizedMapping : true", "OptimizedMapping", "optimized sparse mapping"),
+    ("Dataflow : ws", "Dataflow : os", "OptimizedMapping", "'Dimension mismatch between operands'"),
+    ("BlockSize : 8", "BlockSize : 512", "BlockSize", "'Invalid block size'"),
+    ("BlockSize : 8", "BlockSize : 6", "BlockSize", "an even block size dividing 2 * array_rows"),
     ("SparseRep : ellpack_block", "SparseRep : coo", "SparseRep", "allowed: ['ellpack_block', 'csr', 'csc']"),
     ("FilterOffset:   10000000", "FilterOffset:   0", "FilterOffset", "filter address 0 for a pruned weight"),
 ])
 def test_sparse_cfg_refusals_name_file_line_and_field(tmp_path, old, new, field, words):
-    text = SPARSE_CFG.replace(old, new)
-    line = text.splitlines().index(new) + 1
+    base = SPARSE_CFG.replace("OptimizedMapping : false", "OptimizedMapping : true") if "Block" in old or "Dataflow" in old \
+        else SPARSE_CFG
+    text = base.replace(old, new)
+    line = text.splitlines().index(new if field != "OptimizedMapping" else "OptimizedMapping : true") + 1
     p = _write(tmp_path, "bad.cfg", text)
     with pytest.raises(SystolicFileError) as e:
         read_config(p)

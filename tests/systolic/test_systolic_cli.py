@@ -76,9 +76,9 @@ def test_topology_from_cfg_network_presets(files, tmp_path):
 
 @pytest.mark.parametrize("edit,words", [
     (("Dataflow : ws", "Dataflow : rs"), "field 'Dataflow': value 'rs' is not allowed; allowed: os, ws, is"),
-    (("SparsitySupport : false\nSparseRep : ellpack_block\nOptimizedMapping : false",
-      "SparsitySupport : true\nSparseRep : ellpack_block\nOptimizedMapping : true"),
-     "field 'OptimizedMapping': SCALE-Sim's optimized sparse mapping"),
+    (("SparsitySupport : false\nSparseRep : ellpack_block\nOptimizedMapping : false\nBlockSize : 4",
+      "SparsitySupport : true\nSparseRep : ellpack_block\nOptimizedMapping : true\nBlockSize : 99"),
+     "field 'BlockSize': SystolicConfig.block_size: value 99 is larger than array_rows"),
     (("IfmapCustomLayout: False", "IfmapCustomLayout: True"), "custom SRAM layouts (bank conflicts) are not modelled"),
     (("ArrayWidth:     8", "ArraWidth:     8"), "the section has the unknown key 'ArraWidth' on line"),
 ])

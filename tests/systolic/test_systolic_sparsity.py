@@ -40,3 +40,15 @@ def test_batch_path_refuses_sparse_layers_by_name():
         simulate_batch([config], [Layer.gemm("g", 4, 4, 8, sparsity=(1, 2))])
     out = simulate_batch([config], [Layer.gemm("g", 4, 4, 8)])  # dense layers: the batch path as usual
     assert out["total_cycles"][0] > 0
+
+
+def test_optimized_mapping_validation_uses_scalesims_reasons():
+    with pytest.raises(ValueError, match="Dimension mismatch between operands"):
+        SystolicConfig(8, 8, "is", sparsity_support=True, optimized_mapping=True)
+    with pytest.raises(ValueError, match="Invalid block size"):
+        SystolicConfig(4, 8, "ws", sparsity_support=True, optimized_mapping=True, block_size=8)
+    with pytest.raises(ValueError, match="needs sparsity_support"):
+        SystolicConfig(8, 8, "ws", optimized_mapping=True)
+    with pytest.raises(ValueError, match=r"simulate_batch: configs with optimized_mapping"):
+        simulate_batch([SystolicConfig(8, 8, "ws", sparsity_support=True, optimized_mapping=True)],
+                       [Layer.gemm("g", 4, 4, 8)])

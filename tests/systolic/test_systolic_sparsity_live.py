@@ -10,12 +10,21 @@ SRAM bandwidth) and SPARSE_REPORT (representation, original and new filter stora
 Percentages and the fractional figures SCALE-Sim computes in floating point are compared to 1e-12
 relative (float rounding only); every count and cycle must be equal.
 
+Both of SCALE-Sim's sparse mappings: each layer's own N:M ratio (``OptimizedMapping: false``, every
+dataflow) and the optimized mapping (``OptimizedMapping: true``, weight-stationary: seeded random
+kept weights per filter, two row tiles per fold), including SCALE-Sim's shipped ``sparsity.cfg``
+on its shipped sparse topologies, run from the files themselves.
+
 Default run: one small layer set on each dataflow in USER and CALC mode and each compression
-format (about a minute). ``-m slow`` adds a seeded random sweep of 36 (design, layers) cases.
+format, the optimized mapping on three array/block shapes, the shipped files (about 15 s).
+``-m slow`` adds seeded random sweeps: 36 per-layer-ratio cases and 30 optimized-mapping cases.
 """
 
+import contextlib
+import io
 import math
 import random
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +33,17 @@ from archgym.simulators.systolic.model import BANDWIDTH_FIELDS, TRACE_FIELDS
 
 pytest.importorskip("scalesim")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SCALE-Sim's own numpy idioms
-from archgym.simulators.systolic.validation.scalesim_runner import run_scalesim  # noqa: E402
+from archgym.simulators.systolic.formats.scalesim import read_config, read_topology  # noqa: E402
+from archgym.simulators.systolic.validation.scalesim_runner import (  # noqa: E402
+    COMPUTE_COLUMNS,
+    DETAIL_COLUMNS,
+    SPARSE_BANDWIDTH_COLUMNS,
+    SPARSE_COLUMNS,
+    _report,
+    run_scalesim,
+)
+
+SHIPPED = Path(__file__).resolve().parents[1] / "reference" / "scalesim_v3"
 
 COUNTS = ("total_cycles", "stall_cycles", "compute_cycles", "sram_ifmap_reads", "sram_filter_reads",
           "sram_ofmap_writes", "dram_ifmap_reads", "dram_filter_reads", "dram_ofmap_writes",
@@ -41,8 +60,8 @@ LAYERS = [
 ]
 
 
-def _compare(config, layers, tmp_path):
-    ref = run_scalesim(config, layers, tmp_path)["layers"]
+def _compare(config, layers, tmp_path, ref=None):
+    ref = run_scalesim(config, layers, tmp_path)["layers"] if ref is None else ref
     got = simulate(config, layers, memory="replay")["layers"]
     assert len(ref) == len(layers) == len(got)
     for layer, r, g in zip(layers, ref, got):
@@ -91,4 +110,56 @@ def _random_case(rng: random.Random):
 @pytest.mark.parametrize("seed", range(36))
 def test_random_sparse_cases_match_scalesim(seed, tmp_path):
     config, layers = _random_case(random.Random(1000 + seed))
+    _compare(config, layers, tmp_path)
+
+
+@pytest.mark.parametrize("mode,bw,rep", [("USER", 10, "ellpack_block"), ("USER", 4, "csr"), ("CALC", 10, "csc")],
+                         ids=["USER10-ellpack", "USER4-csr", "CALC-csc"])
+@pytest.mark.parametrize("rows,cols,block", [(8, 8, 4), (4, 8, 2), (8, 4, 8)], ids=["8x8-B4", "4x8-B2", "8x4-B8"])
+def test_optimized_mapping_matches_scalesim(rows, cols, block, mode, bw, rep, tmp_path):
+    config = SystolicConfig(rows, cols, "ws", 1, 1, 1, bandwidth_mode=mode, bandwidth=bw, sparsity_support=True,
+                            sparse_rep=rep, optimized_mapping=True, block_size=block, sparsity_seed=40)
+    _compare(config, LAYERS, tmp_path)
+
+
+def _run_files(cfg: Path, topo: Path, work: Path) -> list[dict]:
+    """SCALE-Sim on its own cfg and topology files, unchanged; its per-layer report rows."""
+    from scalesim.scale_sim import scalesim
+
+    layout = work / "layout.csv"
+    layout.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n")
+    gemm = topo.read_text().split(",")[1].strip().upper() == "M"
+    with contextlib.redirect_stdout(io.StringIO()):
+        sim = scalesim(save_disk_space=True, verbose=False, config=str(cfg), topology=str(topo), layout=str(layout),
+                       input_type_gemm=gemm)
+        sim.run_scale(top_path=str(work / "out"))
+    (report,) = (work / "out").iterdir()
+    rows = [{**c, **d, **b, **sp} for c, d, b, sp in zip(
+        _report(report / "COMPUTE_REPORT.csv", COMPUTE_COLUMNS), _report(report / "DETAILED_ACCESS_REPORT.csv", DETAIL_COLUMNS),
+        _report(report / "BANDWIDTH_REPORT.csv", SPARSE_BANDWIDTH_COLUMNS), _report(report / "SPARSE_REPORT.csv", SPARSE_COLUMNS))]
+    for r in rows:
+        r["compute_cycles"] = r["total_cycles"] - r["stall_cycles"]
+    return rows
+
+
+@pytest.mark.parametrize("topology", ["conv.csv", "gemm.csv"])
+def test_shipped_sparsity_cfg_matches_scalesim(topology, tmp_path):
+    """SCALE-Sim's configs/sparsity.cfg (128x128 ws, USER, optimized mapping, BlockSize 8) on its
+    topologies/sparsity files, both read by archgym from the same files."""
+    cfg, topo = SHIPPED / "configs" / "sparsity.cfg", SHIPPED / "topologies" / "sparsity" / topology
+    ref = _run_files(cfg, topo, tmp_path)
+    _compare(read_config(cfg).config, read_topology(topo), tmp_path, ref=ref)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(30))
+def test_random_optimized_mapping_cases_match_scalesim(seed, tmp_path):
+    rng = random.Random(5000 + seed)
+    config, layers = _random_case(rng)
+    rows = rng.choice([2, 4, 8, 16])
+    block = rng.choice([b for b in (2, 4, 8, 16) if b <= rows and (2 * rows) % b == 0])
+    config = SystolicConfig(rows, config.array_cols, "ws", config.ifmap_sram_kb, config.filter_sram_kb,
+                            config.ofmap_sram_kb, bandwidth_mode=config.bandwidth_mode, bandwidth=config.bandwidth,
+                            sparsity_support=True, sparse_rep=config.sparse_rep, optimized_mapping=True,
+                            block_size=block, sparsity_seed=rng.randint(0, 1000))
     _compare(config, layers, tmp_path)

@@ -7,9 +7,9 @@
   it runs as one single-channel layer per channel (kept here as one :class:`Layer` with ``repeat``).
 - GEMM CSV: header ``Layer, M, N, K,`` then one row per layer.
 - cfg: sections [general], [architecture_presets], [layout], [sparsity], [run_presets] (and the
-  older [network_presets]). N:M sparsity (SparsitySupport, per-layer ratios, OptimizedMapping
-  false) is read; features the model does not simulate (optimized sparse mapping, custom SRAM
-  layouts, Ramulator DRAM traces) are refused by name, not ignored.
+  older [network_presets]). N:M sparsity (SparsitySupport, per-layer ratios, SparseRep, and the
+  optimized mapping: OptimizedMapping, BlockSize, RandomNumberGeneratorSeed) is read; features
+  the model does not simulate (custom SRAM layouts, Ramulator DRAM traces) are refused by name.
 
 The two CSV formats are told apart by their header. Every error is a :class:`SystolicFileError`
 naming the file, the line and the field.
@@ -265,6 +265,7 @@ def read_config(path: str | Path) -> ScaleSimConfig:
                                     "custom SRAM layouts (bank conflicts) are not modelled; allowed: False")
     sparse = as_bool("sparsity", "SparsitySupport")
     rep = "ellpack_block"
+    sparse_kw: dict = {}
     if sparse:  # SCALE-Sim then reads SparseRep, OptimizedMapping and RandomNumberGeneratorSeed
         for key in ("SparseRep", "OptimizedMapping", "RandomNumberGeneratorSeed"):
             if ("sparsity", key) not in vals:
@@ -275,11 +276,15 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         if rep not in SPARSE_REPS:
             raise SystolicFileError(path, rep_line, "SparseRep", f"value {rep!r} is not allowed; allowed: {list(SPARSE_REPS)} "
                                     "(SCALE-Sim counts no metadata for any other name)")
-        if as_bool("sparsity", "OptimizedMapping"):
-            raise SystolicFileError(path, get("sparsity", "OptimizedMapping")[1], "OptimizedMapping",
-                                    "SCALE-Sim's optimized sparse mapping (a seeded random N:BlockSize ratio per filter, "
-                                    "two row tiles per fold) is not modelled; allowed: false (each layer's own N:M ratio)")
-        as_int("sparsity", "RandomNumberGeneratorSeed", low=0)
+        optimized = as_bool("sparsity", "OptimizedMapping")
+        if optimized:  # SCALE-Sim reads BlockSize only then
+            if ("sparsity", "BlockSize") not in vals:
+                raise SystolicFileError(path, get("sparsity", "OptimizedMapping")[1], "BlockSize",
+                                        "missing key in [sparsity]: SCALE-Sim reads it when OptimizedMapping is true")
+            sparse_kw = {"optimized_mapping": True, "block_size": as_int("sparsity", "BlockSize"),
+                         "sparsity_seed": as_int("sparsity", "RandomNumberGeneratorSeed", low=0)}
+        else:
+            as_int("sparsity", "RandomNumberGeneratorSeed", low=0)
         fo_line = get("architecture_presets", "FilterOffset")[1]
         if as_int("architecture_presets", "FilterOffset", 0, low=0) == 0:
             raise SystolicFileError(path, fo_line, "FilterOffset",
@@ -336,10 +341,14 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         kw[field] = as_int("architecture_presets", key)
     try:
         cfg = SystolicConfig(dataflow=df, bandwidth_mode=mode, bandwidth=bandwidth, ifmap_bandwidth=if_bw,
-                             filter_bandwidth=f_bw, sparsity_support=sparse, sparse_rep=rep, **kw)
+                             filter_bandwidth=f_bw, sparsity_support=sparse, sparse_rep=rep, **sparse_kw, **kw)
     except ValueError as e:
         msg = str(e)
         key, line = None, None
+        for field, k, sec in (("optimized_mapping", "OptimizedMapping", "sparsity"), ("block_size", "BlockSize", "sparsity"),
+                              ("sparsity_seed", "RandomNumberGeneratorSeed", "sparsity")):
+            if f".{field}:" in msg:
+                key, line = k, get(sec, k)[1]
         for field, k in (("array_rows", "ArrayHeight"), ("array_cols", "ArrayWidth"), ("ifmap_sram_kb", "IfmapSramSzkB"),
                          ("filter_sram_kb", "FilterSramSzkB"), ("ofmap_sram_kb", "OfmapSramSzkB")):
             if f".{field}:" in msg:
@@ -385,9 +394,9 @@ FilterSRAMBankPort: 2
 [sparsity]
 SparsitySupport : {"true" if c.sparsity_support else "false"}
 SparseRep : {c.sparse_rep}
-OptimizedMapping : false
-BlockSize : 8
-RandomNumberGeneratorSeed : 40
+OptimizedMapping : {"true" if c.optimized_mapping else "false"}
+BlockSize : {c.block_size}
+RandomNumberGeneratorSeed : {c.sparsity_seed}
 
 [run_presets]
 InterfaceBandwidth: {c.bandwidth_mode}
