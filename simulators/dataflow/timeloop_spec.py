@@ -42,6 +42,9 @@ GROUP_KEYS = {"nodes", "name"}
 SPATIAL_KEYS = {"meshX", "meshY"}
 V03_NODE_KEYS = {"name", "attributes", "local", "subtree", "version"}
 V03_COMPONENT_KEYS = {"name", "class", "subclass", "attributes", "required_actions"}
+POSITIVE_ATTRIBUTES = ("depth", "memory_depth", "width", "memory_width", "datawidth", "word-bits", "word_bits",
+                       "block-size", "block_size", "cluster_size", "cluster-size", "read_bandwidth",
+                       "write_bandwidth", "shared_bandwidth", "n_banks", "multiple_buffering", "multiple-buffering")
 REFUSED_ATTRIBUTES = {"network_fill_latency": "network latencies", "metadata_storage_width": "sparse metadata"}
 
 
@@ -172,6 +175,11 @@ def read_hierarchy(spec: dict, where: str, problem_instance: dict | None = None)
                         f"allowed: 0.3, 0.4")
     if not components:
         raise SpecError(f"{place(arch, None, where)}: the architecture has no components")
+    for lv in components:
+        for k in POSITIVE_ATTRIBUTES:
+            v = lv.attributes.get(k)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+                raise SpecError(f"{lv.where}: attribute {k} of {lv.name!r} = {v!r} must be a number > 0")
     *storage, compute = components
     if compute.cls not in COMPUTE_CLASSES or compute.dummy:
         raise SpecError(f"{compute.where}: the innermost component {compute.name!r} (class {compute.cls!r}) must be "
@@ -363,13 +371,21 @@ def read_problem(spec: dict, where: str) -> Problem:
     if not isinstance(shape, dict):
         raise SpecError(f"{pw}: problem.shape must be a mapping or 'cnn-layer'")
     check_keys(shape, {"name", "dimensions", "coefficients", "data_spaces", "data-spaces"}, "problem.shape")
-    dims = [str(d) for d in shape.get("dimensions") or []]
+    raw_dims = shape.get("dimensions") or []
+    if not isinstance(raw_dims, list):
+        raise SpecError(f"{place(shape, 'dimensions', pw)}: problem.shape.dimensions must be a list, got {raw_dims!r}")
+    dims = [str(d) for d in raw_dims]
     if not dims or len(set(dims)) != len(dims):
         raise SpecError(f"{place(shape, 'dimensions', pw)}: problem.shape.dimensions must list distinct names, "
                         f"got {dims}")
     coefs = {}
-    for c in shape.get("coefficients") or []:
+    raw_coefs = shape.get("coefficients") or []
+    if not isinstance(raw_coefs, list):
+        raise SpecError(f"{place(shape, 'coefficients', pw)}: problem.shape.coefficients must be a list")
+    for c in raw_coefs:
         check_keys(c, {"name", "default"}, "coefficient")
+        if "name" not in c:
+            raise SpecError(f"{place(c, None, pw)}: a coefficient needs a 'name'")
         coefs[str(c["name"])] = c.get("default", 1)
     inst = prob.get("instance") or {}
     allowed = set(dims) | set(coefs) | {"densities"}
@@ -613,6 +629,8 @@ def read_constraints(spec: dict, problem: Problem, hier: Hierarchy, where: str) 
             if kind not in ("dataspace", "temporal", "spatial"):
                 raise SpecError(f"{lv.where}: constraints of {lv.name!r}: {kind!r} is not known; allowed: "
                                 f"dataspace, temporal, spatial")
+            if not isinstance(c, dict):
+                raise SpecError(f"{lv.where}: constraints.{kind} of {lv.name!r} must be a mapping, got {c!r}")
             dv = dict(c)
             dv.update({"target": lv.name, "type": kind})
             check_keys(dv, CONSTRAINT_KEYS, f"constraints of {lv.name}")
