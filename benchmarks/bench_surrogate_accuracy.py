@@ -130,10 +130,11 @@ def bench_env(env_name: str, args) -> dict:
                                                                     "n_feasible": int(data.feasible.sum()),
                                                                     "dataset_hash": data.dataset_hash},
            "n_train": int(tr.size), "n_test": int(te.size), "models": {}}
+    fitted = {}
     for model in args.models.split(","):
         if model != "auto" and model not in available_models():
             continue
-        rep, _ = score_model(data, tr, test, env, model, args.seed, speed=False)
+        rep, fitted[model] = score_model(data, tr, test, env, model, args.seed, speed=False)
         out["models"][model] = rep
         s = rep["summary"]
         print(f"   {model:5s} fit {rep['fit_seconds']:6.1f} s  worst RMSE {s['max_rmse_pct_mean']:8.3f} % "
@@ -141,12 +142,13 @@ def bench_env(env_name: str, args) -> dict:
     best = min(out["models"], key=lambda m: _worst(out["models"][m]))
     out["best_model"] = best
     if not args.quick:
-        _, sur = score_model(data, tr, test, env, best, args.seed, speed=False)
+        sur = fitted[best]
         sp = measure_speed(sur, env, test, batch=20_000, repeat=1, single=50, sim_budget_s=1.0)
         out["speed"] = {k: sp[k] for k in ("speedup_batched", "surrogate_single_s_per_design",
                                            "surrogate_batched_designs_per_s", "sim_batched_s_per_design") if k in sp}
     if args.curves:
-        out["learning_curve"] = curve(env_name, best, args)
+        selection = fitted[best].metadata["training"].get("auto") if best == "auto" else None
+        out["learning_curve"] = curve(env_name, best, args, selection)
     return out
 
 
@@ -155,10 +157,11 @@ def _worst(rep: dict) -> float:
     return v if np.isfinite(v) else float("inf")
 
 
-def curve(env_name: str, model: str, args) -> dict:
+def curve(env_name: str, model: str, args, selection: dict | None = None) -> dict:
     """Held-out RMSE % of mean per metric and reward tau of ``model`` at nested training sizes, on one
     larger dataset (20 % of it held out); sizes whose dataset would take longer than
-    ``--curve-gen-seconds`` to simulate are skipped."""
+    ``--curve-gen-seconds`` to simulate are skipped. ``auto`` keeps the per-metric choice it made on
+    the 3,000-design training split (``selection``) at every size, so the curve shows data alone."""
     env_id = f"archgym/{env_name}"
     per = probe_seconds_per_design(env_id, args.seed)
     sizes = [s for s in args.curve_sizes if s <= args.curve_max]
@@ -182,7 +185,7 @@ def curve(env_name: str, model: str, args) -> dict:
             info["rows"].append({"n_train": int(n), "error": "fewer than 10 feasible training designs"})
             continue
         t0 = time.perf_counter()
-        sur = fit(data, idx, env, model, seed=args.seed)
+        sur = fit(data, idx, env, model, seed=args.seed, selection=selection)
         rep = evaluate(sur, test, env, topk=())
         row = {"n_train": int(idx.size), "n_train_feasible": int(data.feasible[idx].sum()),
                "fit_seconds": time.perf_counter() - t0,

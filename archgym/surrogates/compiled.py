@@ -163,6 +163,32 @@ class CompiledEnsemble:
         return out
 
 
+@dataclass
+class CompiledSum:
+    """Ensembles whose outputs add up (one per input precision, for a surrogate that mixes XGBoost and
+    scikit-learn boosting across its metrics); the same interface as :class:`CompiledEnsemble`."""
+
+    parts: tuple[CompiledEnsemble, ...]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.parts[0].n_outputs
+
+    @property
+    def n_trees(self) -> int:
+        return sum(p.n_trees for p in self.parts)
+
+    @property
+    def n_nodes(self) -> int:
+        return sum(p.n_nodes for p in self.parts)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        out = self.parts[0].predict(X)
+        for p in self.parts[1:]:
+            out += p.predict(X)
+        return out
+
+
 class _Builder:
     def __init__(self, width: int, n_outputs: int, float32_inputs: bool):
         self.width, self.float32 = width, float32_inputs
@@ -279,12 +305,30 @@ def compile_regressors(estimators: dict, metric_names: list[str]) -> CompiledEns
             return _compile_joint(estimators["*"], len(metric_names))
         estimators = {m: _unwrap(estimators[m]) for m in metric_names}
         kinds = {_kind(estimators[m]) for m in metric_names}
-        if len(kinds) != 1 or None in kinds:
+        if None in kinds:
             return None
-        kind = kinds.pop()
-        b = _Builder(1, len(metric_names), float32_inputs=kind != "hgb")
+        # scikit-learn's histogram boosting compares float64 features, XGBoost and forests float32 ones:
+        # one ensemble for each input precision, their outputs added (each leaves the other's columns at 0)
+        exact = [m for m in metric_names if _kind(estimators[m]) == "hgb"]
+        rounded = [m for m in metric_names if _kind(estimators[m]) != "hgb"]
+        if exact and rounded:
+            parts = [_compile_per_metric({m: estimators[m] for m in group}, metric_names) for group in (exact, rounded)]
+            return None if None in parts else CompiledSum(tuple(parts))
+        return _compile_per_metric(estimators, metric_names)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        return None
+
+
+def _compile_per_metric(estimators: dict, metric_names: list[str]) -> CompiledEnsemble | None:
+    """One ensemble of per-metric estimators of one input precision (the metrics not in ``estimators``
+    predict 0)."""
+    try:
+        b = _Builder(1, len(metric_names), float32_inputs=_kind(next(iter(estimators.values()))) != "hgb")
         for j, m in enumerate(metric_names):
+            if m not in estimators:
+                continue
             est = estimators[m]
+            kind = _kind(est)
             if kind == "xgb":
                 _add_xgb(b, est, j)
             elif kind == "hgb":
@@ -388,4 +432,4 @@ def _kind(est) -> str | None:
     return None
 
 
-__all__ = ["CompiledEnsemble", "compile_regressors", "compile_classifier"]
+__all__ = ["CompiledEnsemble", "CompiledSum", "compile_regressors", "compile_classifier"]

@@ -56,6 +56,8 @@ class DerivedFeatures:
     replaces: tuple[str, ...] = ()
     prepare: Callable[[Mapping[str, Any]], tuple] | None = None
     source: str = "environment"  # "environment" (its method) or "archgym.surrogates.features"
+    #: metric -> {feature name: +1 (the metric never falls as the feature grows) or -1}, where the physics is monotone
+    monotone: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.kernel is not None and self.function is None:
@@ -110,9 +112,12 @@ class Declaration:
     prepare: Callable[[Mapping[str, Any]], tuple]
     kernel: Callable[..., np.ndarray]
     replaces: tuple[str, ...] = ()
+    #: metric -> {feature name (a parameter's or a declared one): +1 / -1} where the metric is monotone in it
+    monotone: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def derived(self, spec: Mapping[str, Any]) -> DerivedFeatures:
-        return DerivedFeatures(list(self.names), None, dict(spec), self.kernel, tuple(self.replaces), self.prepare)
+        return DerivedFeatures(list(self.names), None, dict(spec), self.kernel, tuple(self.replaces), self.prepare,
+                               monotone={m: dict(c) for m, c in self.monotone.items()})
 
 
 def declared_features(env) -> DerivedFeatures | None:
@@ -147,6 +152,23 @@ def derived_for(env_id: str, names: Sequence[str], spec: Mapping[str, Any], sour
     if fn is None:
         raise DesignError(f"{env_id} declares no surrogate features in this archgym; retrain the surrogate")
     return DerivedFeatures(list(names), fn, dict(spec))
+
+
+def monotone_constraints(encoder: FeatureEncoder, metric: str) -> list[int] | None:
+    """Per feature of ``encoder``: +1 / -1 where ``metric`` is declared monotone in it, else 0; None when
+    nothing is declared for ``metric``. A declared feature the encoder does not have is an error."""
+    derived = encoder.derived
+    declared = derived.monotone.get(metric) if derived is not None else None
+    if not declared:
+        return None
+    names = encoder.feature_names
+    unknown = sorted(set(declared) - set(names))
+    if unknown:
+        raise DesignError(f"monotone constraints of {metric!r} name feature(s) {unknown} the encoder does not have")
+    bad = {k: v for k, v in declared.items() if v not in (-1, 1)}
+    if bad:
+        raise DesignError(f"monotone constraints of {metric!r}: {bad}; allowed signs: -1, +1")
+    return [int(declared.get(n, 0)) for n in names]
 
 
 class FeatureEncoder:
@@ -562,18 +584,25 @@ def _dram_prepare(spec: Mapping[str, Any]) -> tuple:
 
 
 #: Mapping-v0: each dimension's loop position (0 outermost) at both levels, replacing the 720-valued
-#: one-hot loop orders; per level the log2 of the tile volume, of the iterations over the layer (the
-#: tile count), of the parallel dimension's tile and of the tile's words (inputs + weights + outputs)
-#: against the level's buffer; PEs the parallel dimension can use
+#: one-hot loop orders; then the mapping the genome stands for, by the genome's own scheduling rules
+#: (the L1 tile of a dimension is cut to its gcd with the L2 tile; the L1 parallel dimension spreads
+#: over the largest divisor of its L2/L1 tile ratio that the PEs hold, the L2 one over the largest
+#: divisor of its layer/L2 ratio that the PEs left hold): per level the log2 of the tile volume, of the
+#: iterations over the layer (the tile count), of the parallel dimension's tile and of the tile's words
+#: (inputs + weights + outputs) against the level's buffer; the log2 of the spatial fan-outs, of the
+#: PEs used and of the temporal steps (MACs / PEs used: the cycles of a compute-bound mapping), the
+#: share of the PEs used and the L2 / L1 tile volume
 _MAP_DIMS = ("K", "C", "Y", "X", "R", "S")
 MAPPING_FEATURES = tuple(f"{lvl}_pos_{d}" for lvl in ("l2", "l1") for d in _MAP_DIMS) + tuple(
-    f"{lvl}_{f}" for lvl in ("l2", "l1") for f in ("log2_tile", "log2_iters", "log2_par_tile", "log2_fill")) + (
-    "log2_pes_used", "log2_l2_over_l1")
+    f"{lvl}_{f}" for lvl in ("l2", "l1eff") for f in ("log2_tile", "log2_iters", "log2_par_tile", "log2_fill")) + (
+    "log2_l1_spatial", "log2_l2_spatial", "log2_pes_used", "log2_temporal_steps", "pe_use_share",
+    "log2_l2_over_l1eff")
 
 
 def _mapping_spec(env) -> dict:
     space = env.design_space
-    spec: dict[str, Any] = {"sizes": [float(env.sizes[d]) for d in _MAP_DIMS]}
+    spec: dict[str, Any] = {"sizes": [float(env.sizes[d]) for d in _MAP_DIMS],
+                            "batch": float(env.layer.dims.get("N", 1))}
     for lvl in ("l2", "l1"):
         orders = list(space[f"{lvl}_order"].values)
         spec[f"{lvl}_positions"] = [[float(o.index(d)) / 5.0 for d in _MAP_DIMS] for o in orders]
@@ -586,35 +615,65 @@ def _mapping_spec(env) -> dict:
 
 
 @njit(cache=True)
-def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col, words):  # pragma: no cover
+def _gcd(a, b):  # pragma: no cover - compiled
+    a, b = int(a), int(b)
+    while b:
+        a, b = b, a % b
+    return float(a)
+
+
+@njit(cache=True)
+def _largest_divisor_upto(n, cap):  # pragma: no cover - compiled
+    n, top = int(n), int(min(n, cap))
+    for d in range(top, 0, -1):
+        if n % d == 0:
+            return float(d)
+    return 1.0
+
+
+@njit(cache=True)
+def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col, words, batch):  # pragma: no cover
     n = codes.shape[0]
     K, C, Y, X, R, S = sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]
+    full = sizes[:4]
+    macs = K * C * Y * X * R * S * batch
     out = np.empty((n, len(MAPPING_FEATURES)))
+    t2 = np.empty(4)
+    t1 = np.empty(4)
     for i in range(n):
+        pes = codes[i, pes_col]
+        p2 = int(par2[int(codes[i, cols2[1]])])
+        p1 = int(par1[int(codes[i, cols1[1]])])
+        for d in range(4):
+            t2[d] = codes[i, cols2[2 + d]]
+            t1[d] = _gcd(codes[i, cols1[2 + d]], t2[d])
+        s1 = _largest_divisor_upto(t2[p1] / t1[p1], pes)
+        s2 = _largest_divisor_upto(full[p2] / t2[p2], max(1.0, float(int(pes) // int(s1))))
         vols = np.empty(2)
-        par_tiles = np.empty(2)
         for li in range(2):
             cols = cols2 if li == 0 else cols1
             pos = pos2 if li == 0 else pos1
-            par = par2 if li == 0 else par1
             order = int(codes[i, cols[0]])
             for d in range(6):
                 out[i, 6 * li + d] = pos[order, d]
-            tk, tc, ty, tx = codes[i, cols[2]], codes[i, cols[3]], codes[i, cols[4]], codes[i, cols[5]]
-            p = int(par[int(codes[i, cols[1]])])
-            pt = tk if p == 0 else (tc if p == 1 else (ty if p == 2 else tx))
+            t = t2 if li == 0 else t1
+            p = p2 if li == 0 else p1
+            tk, tc, ty, tx = t[0], t[1], t[2], t[3]
             vol = tk * tc * ty * tx
             iters = math.ceil(K / tk) * math.ceil(C / tc) * math.ceil(Y / ty) * math.ceil(X / tx)
             w = tk * tc * R * S + tc * (ty + R - 1) * (tx + S - 1) + tk * ty * tx
             base = 12 + 4 * li
             out[i, base] = math.log2(vol)
             out[i, base + 1] = math.log2(iters)
-            out[i, base + 2] = math.log2(pt)
+            out[i, base + 2] = math.log2(t[p])
             out[i, base + 3] = math.log2(w / words[li])
             vols[li] = vol
-            par_tiles[li] = pt
-        out[i, 20] = math.log2(min(codes[i, pes_col], par_tiles[0]))
-        out[i, 21] = math.log2(vols[0] / vols[1])
+        out[i, 20] = math.log2(s1)
+        out[i, 21] = math.log2(s2)
+        out[i, 22] = math.log2(s1 * s2)
+        out[i, 23] = math.log2(macs / (s1 * s2))
+        out[i, 24] = s1 * s2 / pes
+        out[i, 25] = math.log2(vols[0] / vols[1])
     return out
 
 
@@ -622,15 +681,17 @@ def _mapping_prepare(spec: Mapping[str, Any]) -> tuple:
     i64 = lambda k: np.asarray(spec[k], dtype=np.int64)  # noqa: E731
     f64 = lambda k: np.ascontiguousarray(spec[k], dtype=np.float64)  # noqa: E731
     return (f64("sizes"), f64("l2_positions"), f64("l1_positions"), f64("l2_parallel"), f64("l1_parallel"),
-            i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"))
+            i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"), float(spec.get("batch", 1.0)))
 
 
 #: Dataflow-v0: words held by each buffer level (the scratchpads once per PE, the global buffer across
-#: its banks) and by all buffers of each memory class, PE-mesh height, bytes read per cycle per PE
+#: its banks) and by all buffers of each memory class, PE-mesh height, bytes read per cycle per PE,
+#: words in SRAM-cell buffers (SRAM, smartbuffer_SRAM) and in register-file ones (regfile, smartbuffer_RF)
 _DF_BUFFERS = ("ifmap_spad", "weights_spad", "psum_spad", "dummy_buffer", "shared_glb")
 _DF_CLASSES = ("regfile", "smartbuffer_SRAM", "smartbuffer_RF", "SRAM")
 DATAFLOW_FEATURES = tuple(f"log2_{b}_words" for b in _DF_BUFFERS) + tuple(
-    f"log2_{c}_words" for c in _DF_CLASSES) + ("log2_mesh_y", "log2_spad_words", "log2_spad_read_bw_per_pe")
+    f"log2_{c}_words" for c in _DF_CLASSES) + ("log2_mesh_y", "log2_spad_words", "log2_spad_read_bw_per_pe",
+                                               "log2_sram_like_words", "log2_rf_like_words")
 
 
 def _dataflow_spec(env) -> dict:
@@ -676,18 +737,41 @@ def _dataflow_kernel(codes, pes_col, mesh_col, cols, class_codes):  # pragma: no
         out[i, nb + nc] = math.log2(pes / codes[i, mesh_col])
         out[i, nb + nc + 1] = math.log2(spad)
         out[i, nb + nc + 2] = math.log2(spad_bw)
+        # storage by cell type (area per bit differs between SRAM and register-file cells)
+        out[i, nb + nc + 3] = math.log2(1.0 + per_class[1] + per_class[3])
+        out[i, nb + nc + 4] = math.log2(1.0 + per_class[0] + per_class[2])
     return out
 
 
 #: features declared for surrogates, by environment id (derived from the design and the workload's
 #: shape only). An environment not listed may declare its own (``surrogate_features``).
+#: where the physics is monotone (metric -> {feature: sign}), given the other features: area grows with
+#: every PE and every stored bit (a wider or deeper array or buffer, more banks); a systolic array's
+#: cycles and stalls do not grow with DRAM bandwidth. ``--model auto`` tries these constraints and keeps
+#: them only for the metrics where cross-validation on the training split says they help.
+_SYSTOLIC_MONOTONE = {
+    "area_mm2": {"ArrayHeight": 1, "ArrayWidth": 1, "IfmapSramSzkB": 1, "FilterSramSzkB": 1, "OfmapSramSzkB": 1,
+                 "log2_pes": 1, "log2_sram_bytes": 1},
+    "cycles": {"DramBandwidth": -1},
+    "stall_cycles": {"DramBandwidth": -1},
+}
+_DATAFLOW_MONOTONE = {"area_mm2": {"num_pes": 1, "shared_glb_n_banks": 1, "log2_sram_like_words": 1,
+                                   "log2_rf_like_words": 1,
+                                   **{f"{b}_{k}": 1 for b in _DF_BUFFERS for k in ("depth", "block_size")}}}
+_MAPPING_MONOTONE = {"area_mm2": {"num_pes": 1}}
+
+#: features declared for surrogates, by environment id (derived from the design and the workload's
+#: shape only). An environment not listed may declare its own (``surrogate_features``).
 DECLARATIONS: dict[str, Declaration] = {
-    "archgym/SystolicArray-v0": Declaration(SYSTOLIC_FEATURES, _systolic_spec, _systolic_prepare, _systolic_kernel),
+    "archgym/SystolicArray-v0": Declaration(SYSTOLIC_FEATURES, _systolic_spec, _systolic_prepare, _systolic_kernel,
+                                            monotone=_SYSTOLIC_MONOTONE),
     "archgym/DRAM-v0": Declaration(DRAM_FEATURES, _dram_spec, _dram_prepare, _dram_kernel),
-    "archgym/Dataflow-v0": Declaration(DATAFLOW_FEATURES, _dataflow_spec, _dataflow_prepare, _dataflow_kernel),
+    "archgym/Dataflow-v0": Declaration(DATAFLOW_FEATURES, _dataflow_spec, _dataflow_prepare, _dataflow_kernel,
+                                       monotone=_DATAFLOW_MONOTONE),
     "archgym/Mapping-v0": Declaration(MAPPING_FEATURES, _mapping_spec, _mapping_prepare, _mapping_kernel,
-                                      replaces=("l2_order", "l1_order")),
+                                      replaces=("l2_order", "l1_order"), monotone=_MAPPING_MONOTONE),
 }
 
 
-__all__ = ["DECLARATIONS", "Declaration", "DerivedFeatures", "FeatureEncoder", "declared_features", "derived_for"]
+__all__ = ["DECLARATIONS", "Declaration", "DerivedFeatures", "FeatureEncoder", "declared_features", "derived_for",
+           "monotone_constraints"]

@@ -185,15 +185,21 @@ MODELS: dict[str, ModelSpec] = {
 
 
 #: ``--model auto``: the candidates (model, hyper-parameters) compared by cross-validation on the
-#: training designs; the one with the lowest mean CV RMSE (standardised targets, over the metrics) wins
+#: training designs only; each metric gets the candidate with its lowest CV RMSE (standardised, on the
+#: transformed scale). ``"monotone": True`` adds the monotonic constraints the environment declares for
+#: the metric (:data:`MONOTONE`, see :func:`archgym.surrogates.features.monotone_constraints`); a
+#: model that takes none (rf) is not given the key
 AUTO = "auto"
+MONOTONE = "monotone"
 AUTO_CANDIDATES: tuple[tuple[str, dict], ...] = (
-    ("xgb", {"n_estimators": 500, "learning_rate": 0.1, "max_depth": 6}),
-    ("xgb", {"n_estimators": 800, "learning_rate": 0.05, "max_depth": 8, "colsample_bytree": 0.8}),
-    ("xgb", {"n_estimators": 400, "learning_rate": 0.1, "max_depth": 4}),
     ("hgb", {}),
-    ("rf", {}),
+    ("hgb", {"learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 3, "max_iter": 2000}),
+    ("hgb", {MONOTONE: True}),
+    ("xgb", {"n_estimators": 500, "learning_rate": 0.1, "max_depth": 6}),
+    ("xgb", {"n_estimators": 1000, "learning_rate": 0.05, "max_depth": 4, MONOTONE: True}),
 )
+#: models that take monotonic constraints (scikit-learn's ``monotonic_cst``, XGBoost's ``monotone_constraints``)
+MONOTONE_MODELS = {"hgb": "monotonic_cst", "xgb": "monotone_constraints"}
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -228,5 +234,6 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, seed: int
                          f"allowed: {allowed}") from None
 
 
-__all__ = ["AUTO", "AUTO_CANDIDATES", "MODELS", "ModelSpec", "ModelError", "model_spec", "make_estimator", "is_available",
+__all__ = ["AUTO", "AUTO_CANDIDATES", "MONOTONE", "MONOTONE_MODELS", "MODELS", "ModelSpec", "ModelError", "model_spec",
+           "make_estimator", "is_available",
            "available_models"]

@@ -26,14 +26,23 @@ from archgym.surrogates.data import (
     split,
     subsample,
 )
-from archgym.surrogates.features import FeatureEncoder, declared_features
+from archgym.surrogates.features import FeatureEncoder, declared_features, monotone_constraints
 from archgym.surrogates.metrics import (
     DEFAULT_TOPK,
     metric_report,
     regression_report,
     worst,
 )
-from archgym.surrogates.models import AUTO, AUTO_CANDIDATES, ModelError, is_available, make_estimator, model_spec
+from archgym.surrogates.models import (
+    AUTO,
+    AUTO_CANDIDATES,
+    MONOTONE,
+    MONOTONE_MODELS,
+    ModelError,
+    is_available,
+    make_estimator,
+    model_spec,
+)
 from archgym.surrogates.speed import measure_speed
 from archgym.surrogates.surrogate import (
     DEFAULT_THREADS,
@@ -110,22 +119,34 @@ def environment_for(data: TrainingData, env: ArchGymEnv | None = None) -> ArchGy
 def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str = "hgb", *,
         params: Mapping[str, Any] | None = None, per_metric: bool | None = None, target_transform: str = "auto",
         seed: int = 0, search: int = 0, max_train: int | None = None, classifier: bool = True,
-        threads: int | None = DEFAULT_THREADS, features: str = "declared") -> Surrogate:
+        threads: int | None = DEFAULT_THREADS, features: str = "declared",
+        select_max_train: int | None = None, selection: Mapping[str, Any] | None = None) -> Surrogate:
     """Fit a surrogate on the rows ``train_index`` of ``data`` (feasible rows for the regressors, all of
     them for the feasibility classifier). ``search`` > 0 runs a randomised hyper-parameter search
     of that many candidates (3-fold cross-validation on the training rows only). ``features``:
     ``"declared"`` adds the features the environment declares from its design space and workload
-    (:func:`~archgym.surrogates.features.declared_features`), ``"space"`` uses the design space's alone."""
+    (:func:`~archgym.surrogates.features.declared_features`), ``"space"`` uses the design space's alone.
+    ``model="auto"`` gives every metric the candidate of :func:`select_model` with its lowest CV error
+    (on at most ``select_max_train`` training designs, all of them by default); a candidate with
+    ``"monotone": True`` takes the monotonic constraints the environment declares for the metric;
+    ``selection`` (a :func:`select_model` result) reuses an earlier choice instead of selecting again."""
     if features not in FEATURE_SETS:
         raise SurrogateError(f"features {features!r} is not known; allowed: {list(FEATURE_SETS)}")
     auto = None
+    chosen: dict[str, dict] = {}
     if model == AUTO:
-        auto = select_model(data, train_index, env, seed=seed, target_transform=target_transform,
-                            max_train=max_train, threads=threads, features=features)
-        model, params = auto["model"], {**auto["params"], **dict(params or {})}
-    spec = model_spec(model)
-    per_metric = spec.per_metric if per_metric is None else bool(per_metric)
-    cap = min(x for x in (max_train, spec.max_train, train_index.size) if x is not None)
+        auto = selection if selection is not None else select_model(
+            data, train_index, env, seed=seed, target_transform=target_transform,
+            max_train=select_max_train or max_train, threads=threads, features=features)
+        chosen = {m: {"model": c["model"], "params": {**c["params"], **dict(params or {})}}
+                  for m, c in auto["per_metric"].items()}
+        caps = [model_spec(c["model"]).max_train for c in chosen.values()]
+        cap = min(x for x in [max_train, train_index.size] + caps if x is not None)
+        per_metric = True
+    else:
+        spec = model_spec(model)
+        per_metric = spec.per_metric if per_metric is None else bool(per_metric)
+        cap = min(x for x in (max_train, spec.max_train, train_index.size) if x is not None)
     idx = subsample(np.asarray(train_index), cap, seed)
     frame = data.frame.iloc[idx]
     feasible = frame["feasible"].to_numpy(dtype=bool)
@@ -146,10 +167,16 @@ def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str
     t0 = time.perf_counter()
     searched: dict[str, Any] = {}
     with limit_threads(threads):
-        if per_metric:
+        if chosen:
             estimators = {}
             for j, m in enumerate(names):
-                estimators[m], searched[m] = _fit_one(model, params, seed, X, Z[:, j], search)
+                estimators[m], searched[m] = _fit_one(chosen[m]["model"], chosen[m]["params"], seed, X, Z[:, j], search,
+                                                      monotone=monotone_constraints(encoder, m))
+        elif per_metric:
+            estimators = {}
+            for j, m in enumerate(names):
+                estimators[m], searched[m] = _fit_one(model, params, seed, X, Z[:, j], search,
+                                                      monotone=monotone_constraints(encoder, m))
         else:
             est, searched["*"] = _fit_one(model, params, seed, X, Z if len(names) > 1 else Z[:, 0], search)
             estimators = {"*": est}
@@ -166,14 +193,17 @@ def fit(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, model: str
                      "searched_params": searched if search else {}, "fit_seconds": fit_seconds,
                      "target_transform": target_transform, "features": features,
                      "n_features": encoder.n_features},
-        "libraries": library_versions(model),
+        "libraries": library_versions("xgb" if any(c["model"] == "xgb" for c in chosen.values()) else model),
     }
     if auto is not None:
         metadata["training"]["auto"] = auto
+        metadata["training"]["per_metric_models"] = {m: _describe(c) for m, c in chosen.items()}
     sur = Surrogate(env.design_space, {m: {"unit": env.metrics[m].unit, "sense": env.metrics[m].sense} for m in names},
                      {"env_id": env.env_id, "env_version": env.version,
                       "simulator_version": data.simulator_version or env.simulator_version, "workload": env.workload},
-                     model, {**model_spec(model).defaults, **dict(params or {})}, estimators, transforms, clf, metadata,
+                     model, ({m: {"model": c["model"], "params": {**model_spec(c["model"]).defaults, **c["params"]}}
+                              for m, c in chosen.items()} if chosen else {**model_spec(model).defaults, **dict(params or {})}),
+                     estimators, transforms, clf, metadata,
                      derived=derived)
     sur.threads = threads
     return sur
@@ -184,20 +214,24 @@ def select_model(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, *
                  threads: int | None = DEFAULT_THREADS, features: str = "declared") -> dict:
     """``--model auto``: k-fold cross-validation of every available candidate of
     :data:`~archgym.surrogates.models.AUTO_CANDIDATES` on the training designs only (the held-out
-    designs are never seen). Score: the mean over metrics of the CV RMSE of the standardised
-    (log-scale for positive metrics) targets; the lowest wins. Returns the winner and every score."""
+    designs are never seen), one metric at a time. Score: the CV RMSE of the standardised
+    (log-scale for positive metrics) target. ``per_metric`` holds each metric's winner; ``model`` /
+    ``params`` the candidate with the lowest mean score over the metrics. A ``"monotone"`` candidate
+    is scored only on metrics with declared constraints (elsewhere it is its unconstrained twin)."""
     from sklearn.model_selection import KFold
 
     idx = subsample(np.asarray(train_index), max_train, seed)
     frame = data.frame.iloc[idx]
     feasible = frame["feasible"].to_numpy(dtype=bool)
     derived = declared_features(env) if features == "declared" else None
-    X = FeatureEncoder(env.design_space, derived).encode(frame)[feasible]
+    encoder = FeatureEncoder(env.design_space, derived)
+    X = encoder.encode(frame)[feasible]
     names = list(env.metrics)
     Y = frame.loc[feasible, [METRIC_PREFIX + m for m in names]].to_numpy(dtype=float)
     if X.shape[0] < 2 * folds:
         raise DatasetError(f"--model auto needs at least {2 * folds} feasible training designs, got {X.shape[0]}")
     splits = list(KFold(folds, shuffle=True, random_state=seed).split(X))
+    cst = {m: monotone_constraints(encoder, m) for m in names}
     scores = []
     t0 = time.perf_counter()
     with limit_threads(threads):
@@ -205,27 +239,61 @@ def select_model(data: TrainingData, train_index: np.ndarray, env: ArchGymEnv, *
             if not is_available(name):
                 continue
             spec = model_spec(name)
-            errs = np.zeros(len(names))
-            for tr, va in splits:
-                tf = {m: TargetTransform.fit(m, Y[tr, j], target_transform) for j, m in enumerate(names)}
-                Z = np.column_stack([tf[m].forward(Y[:, j]) for j, m in enumerate(names)])
-                if spec.per_metric:
-                    P = np.column_stack([_fit_one(name, params, seed, X[tr], Z[tr, j], 0)[0].predict(X[va])
-                                         for j in range(len(names))])
-                else:
-                    est = _fit_one(name, params, seed, X[tr], Z[tr] if len(names) > 1 else Z[tr, 0], 0)[0]
-                    P = np.asarray(est.predict(X[va])).reshape(len(va), -1)
-                errs += np.sqrt(np.mean((P - Z[va]) ** 2, axis=0)) / folds
-            scores.append({"model": name, "params": dict(params), "cv_rmse_std_units": float(errs.mean()),
-                           "cv_rmse_per_metric": dict(zip(names, errs.tolist()))})
+            mono = bool(params.get(MONOTONE))
+            if mono and (name not in MONOTONE_MODELS or not any(c is not None for c in cst.values())):
+                continue
+            errs = np.full(len(names), np.nan)
+            for j, m in enumerate(names):
+                if mono and cst[m] is None:
+                    continue
+                e = 0.0
+                for tr, va in splits:
+                    tf = TargetTransform.fit(m, Y[tr, j], target_transform)
+                    z = tf.forward(Y[:, j])
+                    if spec.per_metric or mono:
+                        est = _fit_one(name, params, seed, X[tr], z[tr], 0, monotone=cst[m])[0]
+                        p = np.asarray(est.predict(X[va])).reshape(-1)
+                    else:  # a multi-output model is scored on this metric alone here
+                        p = np.asarray(_fit_one(name, params, seed, X[tr], z[tr], 0)[0].predict(X[va])).reshape(-1)
+                    e += float(np.sqrt(np.mean((p - z[va]) ** 2))) / folds
+                errs[j] = e
+            scored = errs[np.isfinite(errs)]
+            scores.append({"model": name, "params": dict(params),
+                           "cv_rmse_std_units": float(scored.mean()) if scored.size else float("nan"),
+                           "cv_rmse_per_metric": {m: (float(v) if np.isfinite(v) else None)
+                                                  for m, v in zip(names, errs.tolist())}})
     if not scores:
         raise ModelError("--model auto: none of its candidate models is available")
-    best = min(scores, key=lambda r: r["cv_rmse_std_units"])
-    return {"model": best["model"], "params": best["params"], "folds": folds, "seconds": time.perf_counter() - t0,
-            "candidates": scores}
+    complete = [r for r in scores if all(v is not None for v in r["cv_rmse_per_metric"].values())] or scores
+    best = min(complete, key=lambda r: r["cv_rmse_std_units"])
+    per_metric = {}
+    for m in names:
+        ok = [r for r in scores if r["cv_rmse_per_metric"][m] is not None]
+        win = min(ok, key=lambda r: r["cv_rmse_per_metric"][m])
+        per_metric[m] = {"model": win["model"], "params": dict(win["params"]),
+                         "cv_rmse_std_units": win["cv_rmse_per_metric"][m]}
+    return {"model": best["model"], "params": best["params"], "per_metric": per_metric, "folds": folds,
+            "n_designs": int(X.shape[0]), "seconds": time.perf_counter() - t0, "candidates": scores}
 
 
-def _fit_one(model: str, params, seed: int, X: np.ndarray, z: np.ndarray, search: int):
+def _describe(choice: Mapping[str, Any]) -> str:
+    """``xgb(max_depth=4, monotone)``: a model choice in a report."""
+    p = choice["params"]
+    inner = ", ".join(MONOTONE if k == MONOTONE else f"{k}={v}" for k, v in p.items() if k != MONOTONE or v)
+    return f"{choice['model']}({inner})" if inner else choice["model"]
+
+
+def _fit_one(model: str, params, seed: int, X: np.ndarray, z: np.ndarray, search: int,
+             monotone: Sequence[int] | None = None):
+    """One fitted estimator; ``params`` may hold ``"monotone": True``, which applies ``monotone`` (one
+    sign per feature, from the environment's declaration) through the library's own constraint."""
+    params = dict(params or {})
+    if params.pop(MONOTONE, False):
+        if model not in MONOTONE_MODELS:
+            raise ModelError(f"model {model!r} takes no monotonic constraints; models that do: {sorted(MONOTONE_MODELS)}")
+        if monotone is not None:
+            key = MONOTONE_MODELS[model]
+            params[key] = list(monotone) if model == "hgb" else "(" + ",".join(str(int(c)) for c in monotone) + ")"
     est = make_estimator(model, params, seed, X.shape[1])
     try:
         if search and search > 0:
