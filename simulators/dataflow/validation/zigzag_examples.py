@@ -34,6 +34,7 @@ EXAMPLES = (
     ("tpu_like_resnet18", "hardware/tpu_like.yaml", "mapping/tpu_like.yaml", "workload/resnet18.onnx"),
     ("generic_array_alexnet", "hardware/generic_array_cacti.yaml", "mapping/default.yaml", "workload/alexnet.onnx"),
     ("tesla_npu_like_alexnet", "hardware/tesla_npu_like.yaml", "mapping/tesla_npu_like.yaml", "workload/alexnet.onnx"),
+    ("tpu_like_mobilenetv2", "hardware/tpu_like.yaml", "mapping/tpu_like.yaml", "workload/mobilenetv2.onnx"),
 )
 #: ZigZag's data directions and this model's count kinds
 DIRECTIONS = {"rd_out_to_low": READS, "wr_in_by_high": FILLS, "wr_in_by_low": UPDATES, "rd_out_to_high": DRAINS}
