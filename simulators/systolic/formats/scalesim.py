@@ -262,7 +262,9 @@ def read_config(path: str | Path) -> ScaleSimConfig:
     for key in ("IfmapCustomLayout", "FilterCustomLayout"):
         if as_bool("layout", key):
             raise SystolicFileError(path, get("layout", key)[1], key,
-                                    "custom SRAM layouts (bank conflicts) are not modelled; allowed: False")
+                                    "custom SRAM layouts (bank conflicts) are not modelled: SCALE-Sim 3.0 then lays the "
+                                    "operand out from the first row of its layout CSV and puts each word in the bank given "
+                                    "by its position in a Python set's iteration order; allowed: False")
     sparse = as_bool("sparsity", "SparsitySupport")
     rep = "ellpack_block"
     sparse_kw: dict = {}
