@@ -285,6 +285,11 @@ def test_exercise_files_feed_the_loop_nest_model(files, stats_path, jinja):
     assert ev.utilization == pytest.approx(ref.utilization, abs=5e-5), "utilisation (tolerance: the printed 0.01 %)"
 
 
+def test_format_reader_refuses_templates_by_name():
+    with pytest.raises(tl_format.SpecError, match=r"arch.yaml, line 38: the file is a Jinja2 template; render it first"):
+        tl_format.read_architecture(DSE / "inputs/arch.yaml")
+
+
 def test_v03_gaps_dimension_k_instances_subclass_reg_storage_word_bits(tmp_path):
     arch = _write(tmp_path, "a.yaml", """architecture:
   version: 0.3

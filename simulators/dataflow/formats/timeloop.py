@@ -76,6 +76,11 @@ def _load(path) -> dict:
     except UnicodeDecodeError as e:
         raise SpecError(f"{path}: {decode_error(e)}") from None
     except yaml.YAMLError as e:
+        text = path.read_text()
+        jinja = next((i for i, s in enumerate(text.splitlines(), 1) if "{%" in s or "{{" in s), None)
+        if jinja is not None:
+            raise SpecError(f"{path}, line {jinja}: the file is a Jinja2 template; render it first (for Timeloop's "
+                            f"own counting, timeloop_eval.load_spec(..., jinja_variables=...) renders it)") from None
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
         raise SpecError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
