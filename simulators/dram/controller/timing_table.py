@@ -85,13 +85,13 @@ def record_command(c, t, b, g, r, st, rule_idx, rule_off, rule_delay, chk, chkf,
         v = t + rule_delay[i]
         w = chkf[j]
         chkf[j] = v if v > w else w
-    for i in range(rule_idx[c, 3], rule_idx[c, 4]):  # the other ranks
+    for i in range(rule_idx[c, 3], rule_idx[c, 4]):  # the other ranks (branch-free: v > w is data-dependent)
         v = t + rule_delay[i]
         for r2 in range(ranks):
-            j = rule_off[i] + roff + r2
-            w = chkf[j]
-            if r2 != r and v > w:
-                chkf[j] = v
+            if r2 != r:
+                j = rule_off[i] + roff + r2
+                w = chkf[j]
+                chkf[j] = v if v > w else w
     if c == ACT:
         # four-activate window: the 5th ACT waits for the 1st + tFAW
         faw_q[r, faw_n[r]] = t
