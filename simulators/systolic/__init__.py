@@ -4,6 +4,7 @@ Layout, one concept per file:
 
 * :mod:`.spec` - the configuration (array, SRAMs, dataflow, bandwidth, sparsity) and the layer shape;
 * :mod:`.sparsity` - SCALE-Sim's N:M structured sparsity: pruned layers and the storage it reports;
+  :mod:`.optimized` - its optimized sparse mapping (demand matrices built and replayed);
 * :mod:`.model` - the vectorised analytic model (:func:`simulate`, :func:`simulate_batch`);
 * :mod:`.prefetch`, :mod:`.drain`, :mod:`.traffic` - its USER-mode read buffers, write buffer and
   stalls, and CALC-mode DRAM traffic; :mod:`.events`, :mod:`.writes` - the same buffers event by
@@ -18,10 +19,12 @@ Nothing here imports gymnasium or the rest of ``archgym``.
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_config, read_topology, write_config, write_topology
 from .model import (
+    BANDWIDTH_FIELDS,
     COUNT_LIMIT,
     LAYER_FIELDS,
     MODEL_VERSION,
     TOTAL_FIELDS,
+    TRACE_FIELDS,
     CountOverflow,
     config_arrays,
     count_bound,
@@ -35,6 +38,7 @@ from .sparsity import SPARSE_FIELDS
 from .spec import BANDWIDTH_MODES, DATAFLOWS, SPARSE_REPS, Layer, SystolicConfig
 
 __all__ = [
+    "BANDWIDTH_FIELDS",
     "BANDWIDTH_MODES",
     "COUNT_LIMIT",
     "CountOverflow",
@@ -50,6 +54,7 @@ __all__ = [
     "SPARSE_REPS",
     "SystolicFileError",
     "TOTAL_FIELDS",
+    "TRACE_FIELDS",
     "area_mm2",
     "config_arrays",
     "distinct_layers",

@@ -488,7 +488,11 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
 
     ``memory="analytic"`` (default) estimates DRAM traffic and stalls in closed form;
     ``memory="replay"`` replays SCALE-Sim's SRAM/DRAM buffer state machines (numba) and reproduces
-    its DRAM counts, stall and total cycles exactly (slower: proportional to the simulated cycles).
+    its DRAM counts, stall and total cycles exactly (slower: proportional to the simulated cycles),
+    and adds SCALE-Sim's start/stop cycles and bandwidth averages (:data:`TRACE_FIELDS`,
+    :data:`BANDWIDTH_FIELDS`) to each layer's row. On a design with ``sparsity_support``, N:M-pruned
+    layers (and every layer under ``optimized_mapping``) are always replayed exactly, with those
+    fields, and every row carries SCALE-Sim's SPARSE_REPORT figures (:mod:`.sparsity`).
     """
     if not isinstance(config, SystolicConfig):
         raise TypeError(f"config must be a SystolicConfig, got {type(config).__name__}")
