@@ -289,6 +289,11 @@ def _walk_v03(arch, scope, where) -> list:
             check_keys(comp, V03_COMPONENT_KEYS, f"component {cname}")
             cattrs = _attributes(comp.get("attributes"), scope2, cw)
             inst = mult * n
+            if "instances" in cattrs:  # v0.2/v0.3 spelling of the total instance count
+                inst = cattrs.pop("instances")
+                if isinstance(inst, bool) or not isinstance(inst, int) or inst < 1 or inst % mult:
+                    raise SpecError(f"{cw}: attribute instances = {inst!r} of {cname!r} must be a positive multiple "
+                                    f"of its subtree's {mult} instances")
             meshx = cattrs.get("meshX") or inst  # Timeloop: a mesh one row high unless meshX says otherwise
             if inst % int(meshx):
                 raise SpecError(f"{cw}: meshX {meshx} of {cname!r} does not divide its {inst} instances")
