@@ -380,9 +380,10 @@ class NestAnalysis:
         self.transform[lp.dim] = saved
 
     # -- the whole nest, collapsed into storage levels ---------------------------------------------
-    def run(self, keeps: list) -> list:
+    def run(self, keeps: list, first_fill_elision: bool = True) -> list:
         """``keeps[s][ds]``: whether storage level ``s`` (innermost 0) keeps data space ``ds``. Returns
-        ``tiles[s][ds]`` (:class:`Tile`)."""
+        ``tiles[s][ds]`` (:class:`Tile`). ``first_fill_elision=False``: Timeloop as of 2020, whose
+        read-write fills were the whole parent share (the exercises' v0.3 reference outputs)."""
         self.space_stamp = []
         self.deltas(len(self.loops) - 1)
         n = len(self.loops)
@@ -406,7 +407,8 @@ class NestAnalysis:
                 if tiles:
                     tiles[-1].denom = per_loop[inner].max_size[ds] if self.master[inner] else tiles[-1].size
                 tiles.append(t)
-            self._post_process(tiles, [keeps[s][ds] for s in range(self.nlev)], self.problem.data_spaces[ds].read_write)
+            self._post_process(tiles, [keeps[s][ds] for s in range(self.nlev)], self.problem.data_spaces[ds].read_write,
+                               first_fill_elision)
             for s in range(self.nlev):
                 out[s][ds] = tiles[s]
         return out
@@ -423,7 +425,7 @@ class NestAnalysis:
         return avg
 
     @staticmethod
-    def _post_process(tiles: list, mask: list, read_write: bool):
+    def _post_process(tiles: list, mask: list, read_write: bool, first_fill_elision: bool = True):
         n = len(tiles)
         # partition sizes
         part = tiles[-1].size
@@ -480,7 +482,7 @@ class NestAnalysis:
                 t.updates = round(t.content_accesses)
                 t.reads = round(t.content_accesses + t.peer_accesses - t.partition_size)
                 t.temporal_reductions = t.reads
-                outermost = all(tiles[o].size == 0 for o in range(cur + 1, n))
+                outermost = all(tiles[o].size == 0 for o in range(cur + 1, n)) or not first_fill_elision
                 t.fills = round(t.parent_access_share + t.peer_fills - (0 if outermost else t.partition_size))
             else:
                 t.reads = round(t.content_accesses + t.peer_accesses)

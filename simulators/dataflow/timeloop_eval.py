@@ -82,8 +82,9 @@ def load_spec(paths, jinja_variables: dict | None = None) -> Spec:
     return Spec(problem, hier, mapping, constraints, mapper, src)
 
 
-def evaluate(spec: Spec, ert: dict | None = None) -> Result:
-    """Timeloop's counts for the spec's fixed mapping (an error if it has none)."""
+def evaluate(spec: Spec, ert: dict | None = None, first_fill_elision: bool = True) -> Result:
+    """Timeloop's counts for the spec's fixed mapping (an error if it has none). ``first_fill_elision``:
+    False reproduces Timeloop as of 2020 (read-write fills not reduced by the partition size)."""
     if spec.mapping is None:
         raise SpecError(f"{spec.source}: no fixed mapping (a 'mapping' list, or constraints that pin every factor); "
                         f"a mapper run is needed")
@@ -102,7 +103,7 @@ def evaluate(spec: Spec, ert: dict | None = None) -> Result:
         raise SpecError(f"{spec.source}: the outermost level {hier.levels[0].name!r} must keep every data space "
                         f"(Timeloop's backing store); it bypasses {missing}")
     na = NestAnalysis(problem, hier, mapping)
-    tiles = na.run(keeps)
+    tiles = na.run(keeps, first_fill_elision)
     counts = {}
     for s, lv in enumerate(reversed(hier.levels)):
         if lv.dummy:
@@ -160,8 +161,9 @@ def read_ert(path) -> dict:
     for t in ert["tables"]:
         name = re.sub(r"\[\d+\.\.\d+\]$", "", str(t.get("name", ""))).split(".")[-1]
         acts = {}
-        for a in t.get("actions") or []:
-            acts[str(a.get("name"))] = float(a.get("energy", 0.0))
+        for a in t.get("actions") or []:  # v0.3 ERTs list an action per argument set: Timeloop takes the random
+            n = str(a.get("name"))        # (address and data change) one, the largest
+            acts[n] = max(acts.get(n, 0.0), float(a.get("energy", 0.0)))
         out[name] = acts
     return out
 
@@ -197,7 +199,8 @@ def energy(res: Result, hier: Hierarchy, ert: dict) -> dict:
     acts = ert.get(hier.compute.name)
     if acts is None:
         raise SpecError(f"ERT has no table for the MAC {hier.compute.name!r}; tables: {sorted(ert)}")
-    out[hier.compute.name] = res.computes * acts.get("compute", 0.0)  # Timeloop charges no MAC leakage
+    mac = acts.get("compute", acts.get("mac_random", 0.0))  # v0.3 ERTs name the MAC's action mac_random
+    out[hier.compute.name] = res.computes * mac  # Timeloop charges no MAC leakage
     out["total"] = sum(out.values())
     return out
 
@@ -248,6 +251,7 @@ def read_stats(path) -> Stats:
     tensor = None
     summary = {}
     per_level_fj = {}
+    scale = 1.0  # to fJ per compute
     in_summary = False
     in_levels = True
     for line in lines:
@@ -264,11 +268,15 @@ def read_stats(path) -> Stats:
             tensor = None
             continue
         if in_summary:
-            m = re.match(r"(\S+)\s*=\s*([-+0-9.eE]+)$", s)
-            if m and m.group(1) == "Total" and "fJ_per_compute" not in summary:
-                summary["fJ_per_compute"] = m.group(2)
-            elif m and m.group(1) != "Computes" and "fJ_per_compute" not in summary:
-                per_level_fj[m.group(1)] = _num(m.group(2))
+            if s in ("pJ/MACC", "pJ/Compute"):  # older Timeloop: per-MAC energies in pJ, not fJ
+                scale = 1000.0
+            m = re.match(r"(.+?)\s*=\s*([-+0-9.eE]+)$", s)
+            if m and m.group(1) == "MACCs":
+                summary.setdefault("Computes", m.group(2))
+            elif m and m.group(1) == "Total" and "fJ_per_compute" not in summary:
+                summary["fJ_per_compute"] = str(_num(m.group(2)) * scale)
+            elif m and m.group(1) != "Computes" and "<==>" not in m.group(1) and "fJ_per_compute" not in summary:
+                per_level_fj[m.group(1)] = _num(m.group(2)) * scale
             for key in ("Utilization", "Cycles", "Energy", "Computes"):
                 if re.match(rf"{key}\s*[:=]", s) and key not in summary:
                     summary[key] = s.split(":" if ":" in s else "=", 1)[1]
@@ -293,7 +301,8 @@ def read_stats(path) -> Stats:
         raise SpecError(f"{path}: no 'Summary Stats' block with Cycles, Utilization, Energy and Computes")
     computes = int(_num(summary["Computes"]))
     fj = _num(summary.get("fJ_per_compute", "nan"))
-    return Stats(levels, int(_num(summary["Cycles"])), _num(summary["Utilization"]) / 100.0,
+    util = _num(summary["Utilization"]) / (100.0 if "%" in summary["Utilization"] else 1.0)  # older: a fraction
+    return Stats(levels, int(_num(summary["Cycles"])), util,
                  _num(summary["Energy"]), computes, fj * computes / 1000.0,
                  {k: v * computes / 1000.0 for k, v in per_level_fj.items()})
 
