@@ -23,6 +23,7 @@ times are this run's.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import math
@@ -311,6 +312,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "archgym-bench-surrogate-accuracy"))
     ap.add_argument("--quick", action="store_true", help="smoke test: 300 training designs, hgb, no curves or speed")
     ap.add_argument("--save", action="store_true")
+    ap.add_argument("--curves-only", action="store_true",
+                    help="learning curves of the best model of the saved --label run (its auto selection kept)")
     args = ap.parse_args(argv)
     if args.quick:
         args.n_train, args.models, args.curve_max = 300, "hgb", 1000
@@ -323,15 +326,28 @@ def main(argv=None) -> int:
     run = {"command": " ".join([Path(sys.argv[0]).name] + list(argv if argv is not None else sys.argv[1:])),
            "models": args.models, "n_train": args.n_train, "seed": args.seed, "environments": {}}
     t0 = time.perf_counter()
-    for e in envs:
-        run["environments"][e] = bench_env(e, args)
+    if args.curves_only:
+        saved = json.loads((RESULTS / f"{STEM}.json").read_text())["runs"][args.label]["environments"]
+        for e in envs:
+            res = dict(saved[e])
+            sel = res["models"]["auto"].get("auto") if res["best_model"] == "auto" else None
+            print(f"== {e}: learning curve of {res['best_model']}", flush=True)
+            res["learning_curve"] = curve(e, res["best_model"], args, sel)
+            run["environments"][e] = res
+    else:
+        for e in envs:
+            run["environments"][e] = bench_env(e, args)
     run["seconds"] = time.perf_counter() - t0
     if args.save and not args.quick:
         jpath = RESULTS / f"{STEM}.json"
+        lock = open(RESULTS / f".{STEM}.lock", "w")  # two runs (different --envs) merge one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
         results = json.loads(jpath.read_text()) if jpath.is_file() else {"runs": {}}
         results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
         prev = results["runs"].get(args.label, {"environments": {}})
         prev["environments"].update(run["environments"])
+        if args.curves_only:
+            run = {**prev, "curves_command": run["command"]}
         run["environments"] = prev["environments"]
         results["runs"][args.label] = run
         _write_atomic(jpath, json.dumps(results, indent=1, default=float))
@@ -339,6 +355,7 @@ def main(argv=None) -> int:
         for e, res in run["environments"].items():
             if res.get("learning_curve"):
                 plot_curve(e, res, RESULTS / f"{STEM}_curve_{e}.png")
+        lock.close()
     elif args.quick:
         print(markdown({"runs": {args.label: run}}))
     return 0

@@ -512,10 +512,11 @@ def _systolic_prepare(spec: Mapping[str, Any]) -> tuple:
 #: flight (none with the Simple arbiter), request-buffer entries (per bank for Bankwise, DRAMSys's 8 + 8
 #: for ReadWrite), the requests that can queue at the scheduler (the smaller of the two), refresh
 #: postponing / pulling-in (none without refresh) --, open-page, reordering and power-down flags, and
-#: the queue under the Closed page policy (where latency grows with it)
+#: the queue under the Closed page policy (where latency grows with it), and under that policy the
+#: buffer entries, an unlimited (Simple) arbiter and in-order (Fifo) responses
 DRAM_FEATURES = ("log2_inflight", "log2_buffer_entries", "log2_queue_depth", "refresh_on", "refresh_postponed",
                  "refresh_pulledin", "page_open", "page_adaptive", "reorders", "power_down", "in_order_responses",
-                 "closed_log2_queue_depth")
+                 "closed_log2_queue_depth", "closed_log2_buffer_entries", "closed_unlimited", "closed_fifo_responses")
 _DRAM_PARAMS = ("PagePolicy", "Scheduler", "SchedulerBuffer", "RequestBufferSize", "RefreshPolicy",
                 "RefreshMaxPostponed", "RefreshMaxPulledin", "PowerDownPolicy", "Arbiter", "MaxActiveTransactions",
                 "RespQueue")
@@ -568,7 +569,13 @@ def _dram_kernel(codes, cols, sets, banks):  # pragma: no cover - compiled
         out[i, 8] = reorder
         out[i, 9] = powerdown
         out[i, 10] = fifo_resp
-        out[i, 11] = queue * (1.0 - is_open) * (1.0 - adaptive)  # a closed page pays every queued request's ACT
+        closed = (1.0 - is_open) * (1.0 - adaptive)
+        out[i, 11] = queue * closed  # a closed page pays every queued request's ACT
+        # the deep-queue tail of the Closed policy: how many requests the buffers hold, whether the
+        # arbiter lets them all in, whether responses wait for their turn
+        out[i, 12] = math.log2(entries) * closed
+        out[i, 13] = simple * closed
+        out[i, 14] = fifo_resp * closed
     return out
 
 
@@ -583,7 +590,8 @@ def _dram_prepare(spec: Mapping[str, Any]) -> tuple:
     return np.asarray(spec["columns"], dtype=np.int64), sets, float(spec["banks"])
 
 
-#: Mapping-v0: each dimension's loop position (0 outermost) at both levels, replacing the 720-valued
+#: Mapping-v0: each dimension's loop position (0 innermost: an order lists its loops inner to outer) at both
+#: levels, replacing the 720-valued
 #: one-hot loop orders; then the mapping the genome stands for, by the genome's own scheduling rules
 #: (the L1 tile of a dimension is cut to its gcd with the L2 tile; the L1 parallel dimension spreads
 #: over the largest divisor of its L2/L1 tile ratio that the PEs hold, the L2 one over the largest
@@ -591,12 +599,21 @@ def _dram_prepare(spec: Mapping[str, Any]) -> tuple:
 #: iterations over the layer (the tile count), of the parallel dimension's tile and of the tile's words
 #: (inputs + weights + outputs) against the level's buffer; the log2 of the spatial fan-outs, of the
 #: PEs used and of the temporal steps (MACs / PEs used: the cycles of a compute-bound mapping), the
-#: share of the PEs used and the L2 / L1 tile volume
+#: share of the PEs used and the L2 / L1 tile volume; and the DRAM words of each operand by the
+#: classic refetch rule (an operand's L2 tile -- the parallel dimension's spread over its PEs -- is
+#: fetched again at every iteration of the loops outside the innermost DRAM-level loop it depends on),
+#: their sum, and the cycles bound max(temporal steps, DRAM words / off-chip words per cycle); the same
+#: rule one level down (L1 tiles over the DRAM-level then the L2-level loops, one copy per PE used) for
+#: the words that fill the L1 buffers
 _MAP_DIMS = ("K", "C", "Y", "X", "R", "S")
 MAPPING_FEATURES = tuple(f"{lvl}_pos_{d}" for lvl in ("l2", "l1") for d in _MAP_DIMS) + tuple(
     f"{lvl}_{f}" for lvl in ("l2", "l1eff") for f in ("log2_tile", "log2_iters", "log2_par_tile", "log2_fill")) + (
     "log2_l1_spatial", "log2_l2_spatial", "log2_pes_used", "log2_temporal_steps", "pe_use_share",
-    "log2_l2_over_l1eff")
+    "log2_l2_over_l1eff", "log2_dram_weights", "log2_dram_inputs", "log2_dram_outputs", "log2_dram_words",
+    "log2_dram_bound_cycles", "log2_l1_fill_weights", "log2_l1_fill_inputs", "log2_l1_fill_outputs",
+    "log2_l1_fill_words")
+#: the dimensions each operand's footprint depends on (K, C, Y, X, R, S), for the refetch estimate
+_MAP_RELEVANT = np.array([[1, 1, 0, 0, 1, 1], [0, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]], dtype=np.float64)
 
 
 def _mapping_spec(env) -> dict:
@@ -611,6 +628,7 @@ def _mapping_spec(env) -> dict:
                                   + [_index(env, f"{lvl}_tile_{d}") for d in "KCYX"])
     spec["num_pes"] = _index(env, "num_pes")
     spec["words"] = [float(env.accel["l2_words"]), float(env.accel["l1_words"])]
+    spec["offchip_bw"] = float(env.accel["offchip_bw"])
     return spec
 
 
@@ -632,7 +650,8 @@ def _largest_divisor_upto(n, cap):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col, words, batch):  # pragma: no cover
+def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col, words, batch, offchip_bw,
+                    relevant):  # pragma: no cover
     n = codes.shape[0]
     K, C, Y, X, R, S = sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]
     full = sizes[:4]
@@ -674,6 +693,60 @@ def _mapping_kernel(codes, sizes, pos2, pos1, par2, par1, cols2, cols1, pes_col,
         out[i, 23] = math.log2(macs / (s1 * s2))
         out[i, 24] = s1 * s2 / pes
         out[i, 25] = math.log2(vols[0] / vols[1])
+        # DRAM-level loops: outermost first, counts layer / (L2 tile, the parallel one times its spread)
+        order = int(codes[i, cols2[0]])
+        tile = np.empty(6)
+        count = np.empty(6)
+        for d in range(6):
+            tile[d] = sizes[d] if d >= 4 else t2[d] * (s2 if d == p2 else 1.0)
+            count[d] = sizes[d] / tile[d]
+        at = np.empty(6, dtype=np.int64)
+        for d in range(6):
+            at[5 - int(round(pos2[order, d] * 5.0))] = d  # an order lists its loops inner to outer
+        foot = np.empty(3)
+        foot[0] = tile[0] * tile[1] * R * S
+        foot[1] = tile[1] * (tile[2] + R - 1) * (tile[3] + S - 1) * batch
+        foot[2] = tile[0] * tile[2] * tile[3] * batch
+        total = 0.0
+        for op in range(3):
+            inner = -1
+            for q in range(6):
+                if relevant[op, at[q]] > 0 and count[at[q]] > 1:
+                    inner = q
+            refetch = 1.0
+            for q in range(inner + 1):
+                refetch *= count[at[q]]
+            out[i, 26 + op] = math.log2(foot[op] * refetch)
+            total += foot[op] * refetch
+        out[i, 29] = math.log2(total)
+        out[i, 30] = math.log2(max(macs / (s1 * s2), total / offchip_bw))
+        # L1 fills: the DRAM-level loops (outermost), then the L2-level ones in the L1 order
+        order1 = int(codes[i, cols1[0]])
+        nest_dim = np.empty(12, dtype=np.int64)
+        nest_count = np.empty(12)
+        for q in range(6):
+            nest_dim[q] = at[q]
+            nest_count[q] = count[at[q]]
+        for d in range(6):
+            q = 11 - int(round(pos1[order1, d] * 5.0))
+            nest_dim[q] = d
+            nest_count[q] = 1.0 if d >= 4 else t2[d] / t1[d] / (s1 if d == p1 else 1.0)
+        foot[0] = t1[0] * t1[1] * R * S
+        foot[1] = t1[1] * (t1[2] + R - 1) * (t1[3] + S - 1) * batch
+        foot[2] = t1[0] * t1[2] * t1[3] * batch
+        total = 0.0
+        for op in range(3):
+            inner = -1
+            for q in range(12):
+                if relevant[op, nest_dim[q]] > 0 and nest_count[q] > 1:
+                    inner = q
+            refetch = 1.0
+            for q in range(inner + 1):
+                refetch *= nest_count[q]
+            words1 = foot[op] * refetch * s1 * s2
+            out[i, 31 + op] = math.log2(words1)
+            total += words1
+        out[i, 34] = math.log2(total)
     return out
 
 
@@ -681,7 +754,8 @@ def _mapping_prepare(spec: Mapping[str, Any]) -> tuple:
     i64 = lambda k: np.asarray(spec[k], dtype=np.int64)  # noqa: E731
     f64 = lambda k: np.ascontiguousarray(spec[k], dtype=np.float64)  # noqa: E731
     return (f64("sizes"), f64("l2_positions"), f64("l1_positions"), f64("l2_parallel"), f64("l1_parallel"),
-            i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"), float(spec.get("batch", 1.0)))
+            i64("l2_columns"), i64("l1_columns"), int(spec["num_pes"]), f64("words"), float(spec.get("batch", 1.0)),
+            float(spec.get("offchip_bw", 16.0)), _MAP_RELEVANT)
 
 
 #: Dataflow-v0: words held by each buffer level (the scratchpads once per PE, the global buffer across
@@ -759,13 +833,15 @@ _DATAFLOW_MONOTONE = {"area_mm2": {"num_pes": 1, "shared_glb_n_banks": 1, "log2_
                                    "log2_rf_like_words": 1,
                                    **{f"{b}_{k}": 1 for b in _DF_BUFFERS for k in ("depth", "block_size")}}}
 _MAPPING_MONOTONE = {"area_mm2": {"num_pes": 1}}
+#: under the Closed policy every queued request pays its own activate: latency grows with the queue
+_DRAM_MONOTONE = {m: {"closed_log2_queue_depth": 1} for m in ("latency_ns", "p99_latency_ns")}
 
 #: features declared for surrogates, by environment id (derived from the design and the workload's
 #: shape only). An environment not listed may declare its own (``surrogate_features``).
 DECLARATIONS: dict[str, Declaration] = {
     "archgym/SystolicArray-v0": Declaration(SYSTOLIC_FEATURES, _systolic_spec, _systolic_prepare, _systolic_kernel,
                                             monotone=_SYSTOLIC_MONOTONE),
-    "archgym/DRAM-v0": Declaration(DRAM_FEATURES, _dram_spec, _dram_prepare, _dram_kernel),
+    "archgym/DRAM-v0": Declaration(DRAM_FEATURES, _dram_spec, _dram_prepare, _dram_kernel, monotone=_DRAM_MONOTONE),
     "archgym/Dataflow-v0": Declaration(DATAFLOW_FEATURES, _dataflow_spec, _dataflow_prepare, _dataflow_kernel,
                                        monotone=_DATAFLOW_MONOTONE),
     "archgym/Mapping-v0": Declaration(MAPPING_FEATURES, _mapping_spec, _mapping_prepare, _mapping_kernel,
