@@ -246,6 +246,10 @@ def bench_traces(repeats: int, quick: bool, before=None, dramsys: Path | None = 
     return rows
 
 
+#: issue 15 item 5: the model at >= 5 M requests/s (median; earlier goal 2 M)
+GOAL_REQUESTS_PER_S = 5e6
+
+
 ENV_WORKLOADS = ("stream", "random", "mixed_g32", "conflict_g1")
 
 
@@ -409,9 +413,9 @@ def main() -> None:
         "dramsys_median_requests_per_s": float(df.dramsys_requests_per_s.median()),
         "median_speedup_vs_dramsys": float((df.requests_per_s / df.dramsys_requests_per_s).median()),
         "median_cpu_requests_per_s": float(df.cpu_requests_per_s.median()),
-        "runs_meeting_goal_cpu_time": int((df.cpu_requests_per_s >= 2e6).sum()),
-        "goal_requests_per_s": 2e6,
-        "runs_meeting_goal": int((df.requests_per_s >= 2e6).sum()),
+        "runs_meeting_goal_cpu_time": int((df.cpu_requests_per_s >= GOAL_REQUESTS_PER_S).sum()),
+        "goal_requests_per_s": GOAL_REQUESTS_PER_S,
+        "runs_meeting_goal": int((df.requests_per_s >= GOAL_REQUESTS_PER_S).sum()),
         "runs": len(df),
         "load_average_at_start": load_start,
         "load_average_at_end": os.getloadavg()[0],
@@ -432,7 +436,7 @@ def main() -> None:
             before_median_requests_per_s=float(df.before_requests_per_s.median()),
             before_median_cpu_requests_per_s=float(df.before_cpu_requests_per_s.median()),
             median_cpu_speedup_vs_before=float((df.cpu_requests_per_s / df.before_cpu_requests_per_s).median()),
-            before_runs_meeting_goal_cpu_time=int((df.before_cpu_requests_per_s >= 2e6).sum()))
+            before_runs_meeting_goal_cpu_time=int((df.before_cpu_requests_per_s >= GOAL_REQUESTS_PER_S).sum()))
     result = {"compile": comp, "summary": summary, "per_trace": per_trace.to_dict("records"), "runs": rows,
               "env": env, "env_designs": env_designs,
               "note": "DRAMSys figures are the reference's own measurements on this kind of machine (wall_s, "
@@ -479,7 +483,7 @@ def main() -> None:
                   f"{summary['dramsys_total_cycles_equal']} of {summary['dramsys_runs']} runs."]
     lines += ["", f"median {summary['median_requests_per_s']:,.0f} req/s wall (min {summary['min_requests_per_s']:,.0f}, "
               f"max {summary['max_requests_per_s']:,.0f}); by CPU time median {summary['median_cpu_requests_per_s']:,.0f} "
-              f"req/s; goal 2,000,000 met by {summary['runs_meeting_goal']} of {summary['runs']} runs by wall time, "
+              f"req/s; goal {GOAL_REQUESTS_PER_S:,.0f} met by {summary['runs_meeting_goal']} of {summary['runs']} runs by wall time, "
               f"{summary['runs_meeting_goal_cpu_time']} by CPU time."]
     if before is not None:
         lines.append(f"Before: median {summary['before_median_requests_per_s']:,.0f} req/s wall, "
