@@ -58,9 +58,9 @@ def simulate_dataflow(
     from archgym.simulators.dataflow.mapper import Mapper
     from archgym.simulators.dataflow.mapping import MappingError
     from archgym.simulators.dataflow.network import NetworkCost, load_layers
-    from archgym.simulators.dataflow.timeloop_spec import read_mapper
-    from archgym.simulators.dataflow.timeloop_yaml import SpecError as TimeloopSpecError
-    from archgym.simulators.dataflow.timeloop_yaml import load as load_timeloop
+    from archgym.simulators.dataflow.timeloop.spec import read_mapper
+    from archgym.simulators.dataflow.timeloop.tagged_yaml import SpecError as TimeloopSpecError
+    from archgym.simulators.dataflow.timeloop.tagged_yaml import load as load_timeloop
     from archgym.simulators.dataflow.workload import WorkloadError
 
     if mapper_spec is not None:

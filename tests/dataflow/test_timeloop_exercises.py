@@ -16,9 +16,9 @@ import pytest
 from archgym.simulators.dataflow import cost
 from archgym.simulators.dataflow.formats import timeloop as tl_format
 from archgym.simulators.dataflow.mapping import MappingError
-from archgym.simulators.dataflow.timeloop_eval import evaluate, load_spec, read_ert, read_stats
-from archgym.simulators.dataflow.timeloop_spec import read_hierarchy, read_mapper, read_problem
-from archgym.simulators.dataflow.timeloop_yaml import SpecError, load
+from archgym.simulators.dataflow.timeloop.evaluation import evaluate, load_spec, read_ert, read_stats
+from archgym.simulators.dataflow.timeloop.spec import read_hierarchy, read_mapper, read_problem
+from archgym.simulators.dataflow.timeloop.tagged_yaml import SpecError, load
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "timeloop_exercises"
 TL = REF / "ispass2020" / "timeloop"

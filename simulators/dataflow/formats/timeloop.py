@@ -4,8 +4,8 @@ Both Timeloop formats are read into this package's loop-nest model (:class:`Arch
 :class:`Layer`, :class:`Mapping`). v0.4 files (``nodes:`` lists with ``!Container``/``!Component``/
 ``!Parallel`` tags, ``spatial`` meshes, expressions, ``constraints: {dataspace: ...}`` on components,
 problems with any dimension names such as the tutorial's Conv1D ``K, R, P``) go through
-:mod:`..timeloop_spec`; a spatial container becomes a level that keeps nothing (Timeloop's
-``inter_<name>_spatial``). Timeloop's own counting of these files is :mod:`..timeloop_counts`; this
+:mod:`..timeloop.spec`; a spatial container becomes a level that keeps nothing (Timeloop's
+``inter_<name>_spatial``). Timeloop's own counting of these files is :mod:`..timeloop.counts`; this
 reader feeds the ZigZag-validated cost model.
 
 * Architecture (Timeloop v0.3 tree): ``architecture: {version, subtree: [{name, attributes, local:
@@ -36,10 +36,10 @@ from ...yaml12 import safe_load as yaml12_load
 from .. import energy_table as table
 from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ..mapping import LevelLoops, Mapping, MappingError
-from ..timeloop_spec import read_hierarchy as read_v04_hierarchy
-from ..timeloop_spec import read_problem as read_v04_problem
-from ..timeloop_yaml import SpecError as V04SpecError
-from ..timeloop_yaml import load as load_tagged
+from ..timeloop.spec import read_hierarchy as read_v04_hierarchy
+from ..timeloop.spec import read_problem as read_v04_problem
+from ..timeloop.tagged_yaml import SpecError as V04SpecError
+from ..timeloop.tagged_yaml import load as load_tagged
 from ..workload import Layer, WorkloadError
 
 DATASPACES = {"Weights": "W", "Inputs": "I", "Outputs": "O"}
@@ -80,7 +80,7 @@ def _load(path) -> dict:
         jinja = next((i for i, s in enumerate(text.splitlines(), 1) if "{%" in s or "{{" in s), None)
         if jinja is not None:
             raise SpecError(f"{path}, line {jinja}: the file is a Jinja2 template; render it first (for Timeloop's "
-                            f"own counting, timeloop_eval.load_spec(..., jinja_variables=...) renders it)") from None
+                            f"own counting, timeloop.evaluation.load_spec(..., jinja_variables=...) renders it)") from None
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
         raise SpecError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
@@ -204,7 +204,7 @@ def _storage(name, cls, attrs, n, where, keeps) -> StorageLevel:
 
 
 def _from_v04(path, keeps, name) -> Architecture:
-    """A v0.4 architecture through :mod:`..timeloop_spec`, as this package's :class:`Architecture`."""
+    """A v0.4 architecture through :mod:`..timeloop.spec`, as this package's :class:`Architecture`."""
     try:
         hier = read_v04_hierarchy(load_tagged(path), str(path))
     except V04SpecError as e:

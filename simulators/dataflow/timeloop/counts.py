@@ -1,6 +1,6 @@
 """Timeloop's nest analysis and tile post-processing, written from its documented algorithm.
 
-Why a second counting model: Timeloop counts differently from ZigZag (:mod:`..access_counts`) and the
+Why a second counting model: Timeloop counts differently from ZigZag (:mod:`archgym.simulators.dataflow.access_counts`) and the
 exercises' statistics are Timeloop's. The rules reproduced here (Timeloop ``nest-analysis.cpp`` and
 ``tiling.cpp``, legacy non-ISL path, default settings):
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .timeloop_spec import Hierarchy, LevelMapping, Problem
+from .spec import Hierarchy, LevelMapping, Problem
 
 
 @dataclass

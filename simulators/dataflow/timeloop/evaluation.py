@@ -1,7 +1,7 @@
 """One Timeloop-style evaluation: specification files in, per-level counts, cycles, utilisation, energy out.
 
 ``load_spec(paths)`` merges the files as Timeloop does (architecture, components, variables, problem,
-mapping, constraints, mapper in any split); :func:`evaluate` runs :class:`.timeloop_counts.NestAnalysis`
+mapping, constraints, mapper in any split); :func:`evaluate` runs :class:`.counts.NestAnalysis`
 on the fixed mapping and returns a :class:`Result` whose ``counts[level][data space]`` holds
 ``reads``, ``fills``, ``updates``, ``utilized_capacity`` and ``partition_size`` per instance, as in
 Timeloop's stats. Cycles: the MAC's temporal iterations, stretched by the worst level's bandwidth
@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .timeloop_counts import NestAnalysis
-from .timeloop_spec import (
+from .counts import NestAnalysis
+from .spec import (
     Hierarchy,
     LevelMapping,
     Problem,
@@ -34,7 +34,7 @@ from .timeloop_spec import (
     read_mapping,
     read_problem,
 )
-from .timeloop_yaml import SpecError, load, load_merged
+from .tagged_yaml import SpecError, load, load_merged
 
 TOP_KEYS = {"architecture", "components", "compound_components", "variables", "problem", "mapping", "mapper",
             "mapspace_constraints", "constraints", "mapspace", "architecture_constraints", "globals", "sparse_optimizations",

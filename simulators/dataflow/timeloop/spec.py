@@ -32,7 +32,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-from .timeloop_yaml import NAME_RANGE, SpecError, TagList, check_keys, evaluate, place
+from .tagged_yaml import NAME_RANGE, SpecError, TagList, check_keys, evaluate, place
 
 COMPUTE_CLASSES = ("intmac", "mac", "fpmac", "compute", "intadder", "aladdin_adder")
 COMPONENT_KEYS = {"name", "class", "subclass", "attributes", "spatial", "constraints", "required_actions",

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from ..textfile import decode_error
-from ..yaml12 import Loader as Yaml12Loader
+from ...textfile import decode_error
+from ...yaml12 import Loader as Yaml12Loader
 
 TAGS = ("!Container", "!Component", "!Parallel", "!Hierarchical", "!Nothing", "!Pipelined")
 
