@@ -173,7 +173,7 @@ def curve(env_name: str, model: str, args, selection: dict | None = None) -> dic
                             f"would take more than {args.curve_gen_seconds:.0f} s" if skipped else ""), "rows": []}
     if not affordable:
         return info
-    n_total = int(math.ceil(max(affordable) / (1.0 - args.test_fraction)))
+    n_total = args.curve_n_total or int(math.ceil(max(affordable) / (1.0 - args.test_fraction)))
     path, dinfo = dataset(env_id, n_total, args.seed, Path(args.data_dir))
     info["dataset"] = {k: dinfo[k] for k in ("path", "n", "cached", "collect_wall_s")}
     data = load_training_data(path)
@@ -206,8 +206,10 @@ def markdown(results: dict) -> str:
              "on the training split only (`--model auto` selects by cross-validation on it), scored on the "
              "held-out designs. Row = the best model (lowest worst-metric RMSE % of mean). Goals: every metric's "
              "RMSE <= 2 % of its mean on DRAM-v0, <= 5 % elsewhere; reward Kendall tau >= 0.95.", "",
-             "Reproduce: `.venv/bin/python benchmarks/bench_surrogate_accuracy.py --label after --curves --save` "
-             "(the BEFORE rows: the same command at the commit named in their label).", ""]
+             "Reproduce: `.venv/bin/python benchmarks/bench_surrogate_accuracy.py --label after --save` (this run: "
+             "`--envs` split over two processes), then `... --label after --curves-only --save` for the learning "
+             "curves (the per-metric choice `auto` made at 3,000 designs kept at every size). BEFORE rows: the same "
+             "command with the code of the commit named in their label.", ""]
     runs = results.get("runs", {})
     lines += ["## Summary", "",
               "| environment | run | best model | worst metric RMSE % of mean (metric) | goal | reward tau | "
@@ -309,6 +311,8 @@ def main(argv=None) -> int:
     ap.add_argument("--curve-sizes", type=lambda s: [int(x) for x in s.split(",")], default=list(CURVE_SIZES))
     ap.add_argument("--curve-max", type=int, default=30_000)
     ap.add_argument("--curve-gen-seconds", type=float, default=600.0)
+    ap.add_argument("--curve-n-total", type=int, default=0,
+                    help="designs in the curve's dataset (default: enough for its largest affordable size)")
     ap.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "archgym-bench-surrogate-accuracy"))
     ap.add_argument("--quick", action="store_true", help="smoke test: 300 training designs, hgb, no curves or speed")
     ap.add_argument("--save", action="store_true")
