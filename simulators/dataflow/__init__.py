@@ -11,8 +11,7 @@ In the style of Timeloop/Accelergy and ZigZag, kept apart as they keep them:
 * :mod:`.access_counts` -- the reuse analysis (numba); :mod:`.cost` -- cycles, energy per level and
   tensor, EDP, utilization, area, capacity check; :mod:`.mapper` -- the mapping search.
 * :mod:`.gamma` -- GAMMA/MAESTRO genomes.
-* :mod:`.formats.timeloop`, :mod:`.formats.zigzag` (with ``zigzag_yaml``, ``zigzag_workload``,
-  ``zigzag_allocation``) -- the tools' files into this model: Timeloop v0.3/v0.4 YAML; ZigZag's
+* :mod:`.formats.timeloop`, :mod:`.formats.zigzag` -- the tools' files into this model: Timeloop v0.3/v0.4 YAML; ZigZag's
   hardware, mapping and workload YAML, ONNX models and mappings.
 * :mod:`.timeloop` -- Timeloop's own counting of Timeloop's files (nest analysis, Accelergy ERT energy),
   equal to the statistics the Timeloop/Accelergy exercises ship.

@@ -22,8 +22,8 @@ from archgym.simulators.dataflow.formats.zigzag import (
     parse_temporal,
     zigzag_convention_energy,
 )
-from archgym.simulators.dataflow.formats.zigzag_allocation import allocate
-from archgym.simulators.dataflow.formats.zigzag_yaml import read_hardware, read_mapping
+from archgym.simulators.dataflow.formats.zigzag.allocation import allocate
+from archgym.simulators.dataflow.formats.zigzag.hardware import read_hardware, read_mapping
 from archgym.simulators.dataflow.mapper import prime_factors
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.validation import zigzag_bridge as zz

@@ -2,8 +2,8 @@
 
 The figures are ZigZag 3.9.1's, measured live and committed (tests/reference/zigzag_inputs/README.md):
 per layer the mapping its search chose and its energy; per layer, operand, memory and direction its element
-counts, word accesses and energy. This model reads the same files (formats/zigzag_yaml.py,
-zigzag_workload.py), takes ZigZag's mapping and gives, measured on the 90 layers of the four examples
+counts, word accesses and energy. This model reads the same files (formats/zigzag/hardware.py,
+zigzag/workload.py), takes ZigZag's mapping and gives, measured on the 90 layers of the four examples
 (tpu_like with ResNet-18 and with MobileNet-V2, generic_array_cacti and tesla_npu_like with AlexNet):
 
 * 79 layers expressed (all 21 of ResNet-18, 49 of 53 of MobileNet-V2 with its depthwise layers); 11 refused

@@ -5,7 +5,7 @@ and returns, per layer, the mapping ZigZag chose with its totals, and per layer,
 direction ZigZag's element counts, word accesses and energy: the figures committed under
 ``tests/reference/zigzag_inputs/`` (``python -m archgym.simulators.dataflow.validation.zigzag_examples
 OUT_DIR`` writes them). :func:`model_rows` gives this model's counts and energy for the same layers and
-mappings, read from the same files by :mod:`..formats.zigzag_yaml` and :mod:`..formats.zigzag_workload`,
+mappings, read from the same files by :mod:`..formats.zigzag.hardware` and :mod:`..formats.zigzag.workload`,
 in the same long form, so that both can be compared row by row.
 """
 
@@ -25,8 +25,8 @@ import numpy as np
 from ..access_counts import DRAINS, FILLS, READS, UPDATES, analyse
 from ..cost import level_bits, moved_bits
 from ..formats.zigzag import layer_from_loop_sizes, parse_spatial, parse_temporal
-from ..formats.zigzag_workload import read_onnx
-from ..formats.zigzag_yaml import read_hardware, read_mapping
+from ..formats.zigzag.workload import read_onnx
+from ..formats.zigzag.hardware import read_hardware, read_mapping
 from . import zigzag_bridge
 
 #: (experiment, hardware file, mapping file, workload file) under ZigZag's ``inputs/``
@@ -137,7 +137,7 @@ def model_rows(inputs: Path, layer_rows: list[dict], hardware: str, mapping: str
     ``elements`` are this model's counts; ``word_accesses`` its bits moved over the access width (each
     transfer rounded up to the level's ``bandwidth_min``, as ZigZag rounds) and ``energy_pJ`` its energy.
     ``energy_zigzag_convention_pJ`` charges the same counts as ZigZag does (see
-    ``formats.zigzag.zigzag_convention_energy``): partial sums read back down (and filled back from above)
+    ``formats.zigzag.mappings.zigzag_convention_energy``): partial sums read back down (and filled back from above)
     as many times as they are written (drained), and each total of word accesses truncated to an integer.
     Raises ``MappingError`` for a ZigZag mapping this model cannot express (the message says why)."""
     with warnings.catch_warnings():

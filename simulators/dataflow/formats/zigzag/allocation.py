@@ -11,7 +11,7 @@ spatial) is still above, at the final precision otherwise. The spatial loops of 
 an operand's tiles from the first of its memories that serves that dimension.
 
 :func:`allocate` returns ZigZag's per-operand temporal mapping, which
-:meth:`~.zigzag_yaml.ZigzagArchitecture.mapping` turns into this model's mapping.
+:meth:`~.hardware.ZigzagArchitecture.mapping` turns into this model's mapping.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import math
 
 import numpy as np
 
-from ..access_counts import footprint
-from ..mapping import MappingError
-from ..workload import DIM_INDEX, RELEVANT, TENSORS, Layer
-from .zigzag_yaml import ZigzagArchitecture, model_dim
+from ...access_counts import footprint
+from ...mapping import MappingError
+from ...workload import DIM_INDEX, RELEVANT, TENSORS, Layer
+from .hardware import ZigzagArchitecture, model_dim
 
 
 def allocate(za: ZigzagArchitecture, layer: Layer, spatial: dict, ordering, where: str = "") -> dict:

@@ -41,9 +41,9 @@ from pathlib import Path
 
 import yaml
 
-from ..architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
-from ..mapping import LevelLoops, Mapping, MappingError
-from ..workload import DIM_ALIASES, DIM_INDEX
+from ...architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
+from ...mapping import LevelLoops, Mapping, MappingError
+from ...workload import DIM_ALIASES, DIM_INDEX
 
 MEMORY_OPERANDS = ("I1", "I2", "O")
 #: ZigZag's default memory operand links (its MappingValidator default)

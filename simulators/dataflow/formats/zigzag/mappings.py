@@ -18,11 +18,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..access_counts import DRAINS, FILLS, READS, UPDATES, analyse
-from ..architecture import Architecture, ComputeUnit, StorageLevel
-from ..cost import level_bits, moved_bits
-from ..mapping import LevelLoops, Mapping, MappingError
-from ..workload import DIM_ALIASES, Layer, WorkloadError
+from ...access_counts import DRAINS, FILLS, READS, UPDATES, analyse
+from ...architecture import Architecture, ComputeUnit, StorageLevel
+from ...cost import level_bits, moved_bits
+from ...mapping import LevelLoops, Mapping, MappingError
+from ...workload import DIM_ALIASES, Layer, WorkloadError
 
 #: ZigZag operand names -> this model's tensors
 OPERANDS = {"W": "W", "I": "I", "O": "O"}

@@ -29,8 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..workload import RELEVANT, TENSORS, Layer, WorkloadError
-from .zigzag_yaml import ZIGZAG_DIMS, ZigzagInputError, _line, load_yaml
+from ...workload import RELEVANT, TENSORS, Layer, WorkloadError
+from .hardware import ZIGZAG_DIMS, ZigzagInputError, _line, load_yaml
 
 #: ONNX operators ZigZag turns into layers with MACs
 COMPUTE_OPS = ("Conv", "QLinearConv", "Gemm", "MatMul")

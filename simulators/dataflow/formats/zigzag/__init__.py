@@ -1,0 +1,42 @@
+"""ZigZag's files read into this package's model (``archgym.simulators.dataflow.formats.zigzag``).
+
+* :mod:`.mappings` - ZigZag's Python-style mapping strings and dicts, its tpu_like accelerator, and
+  energy under ZigZag's charging conventions;
+* :mod:`.hardware` - ZigZag's hardware YAML and mapping YAML (``inputs/hardware``, ``inputs/mapping``);
+* :mod:`.workload` - ZigZag's workload YAML and ONNX models (optional ``onnx``);
+* :mod:`.allocation` - a complete temporal ordering allocated to the memories as ZigZag's
+  ``MemoryAllocator`` does.
+"""
+
+from .allocation import allocate
+from .hardware import ZigzagArchitecture, ZigzagInputError, read_hardware, read_mapping
+from .mappings import (
+    TPU_LIKE_MEMORIES,
+    ZIGZAG_BITS,
+    layer_from_loop_sizes,
+    mapping_from_zigzag,
+    parse_spatial,
+    parse_temporal,
+    tpu_like,
+    zigzag_convention_energy,
+)
+from .workload import ZigzagWorkload, read_onnx, read_workload_yaml
+
+__all__ = [
+    "TPU_LIKE_MEMORIES",
+    "ZIGZAG_BITS",
+    "ZigzagArchitecture",
+    "ZigzagInputError",
+    "ZigzagWorkload",
+    "allocate",
+    "layer_from_loop_sizes",
+    "mapping_from_zigzag",
+    "parse_spatial",
+    "parse_temporal",
+    "read_hardware",
+    "read_mapping",
+    "read_onnx",
+    "read_workload_yaml",
+    "tpu_like",
+    "zigzag_convention_energy",
+]
