@@ -262,6 +262,9 @@ def markdown(results: dict) -> str:
                                      " | ".join(f"{r['rmse_pct_mean'][k]:.2f}" for k in ms) +
                                      f" | {r['reward_kendall_tau']:.4f} |")
             lines.append("")
+    notes = results.get("notes", [])
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     lines += ["", f"Machine: {results.get('machine', '')} (2 cores shared by other jobs)."]
     return "\n".join(lines) + "\n"
 
