@@ -39,8 +39,8 @@ import numpy as np
 
 import archgym  # noqa: F401  (registers the environments)
 from archgym.collect import collect
-from archgym.surrogates.data import load_training_data, split, subsample
-from archgym.surrogates.models import available_models
+from archgym.surrogates.data import DatasetError, load_training_data, split, subsample
+from archgym.surrogates.models import ModelError, available_models
 from archgym.surrogates.speed import measure_speed
 from archgym.surrogates.train import environment_for, evaluate, fit
 
@@ -135,11 +135,19 @@ def bench_env(env_name: str, args) -> dict:
     for model in args.models.split(","):
         if model != "auto" and model not in available_models():
             continue
-        rep, fitted[model] = score_model(data, tr, test, env, model, args.seed, speed=False)
+        try:
+            rep, fitted[model] = score_model(data, tr, test, env, model, args.seed, speed=False)
+        except (DatasetError, ModelError) as e:  # e.g. no feasible training design (SoC-v0 at 300 designs)
+            out.setdefault("errors", {})[model] = str(e)
+            print(f"   {model:5s} not fitted: {e}", flush=True)
+            continue
         out["models"][model] = rep
         s = rep["summary"]
         print(f"   {model:5s} fit {rep['fit_seconds']:6.1f} s  worst RMSE {s['max_rmse_pct_mean']:8.3f} % "
               f"({s['worst_metric_rmse']})  reward tau {rep['reward']['kendall_tau']:.4f}", flush=True)
+    if not out["models"]:
+        out["error"] = "; ".join(f"{m}: {e}" for m, e in out.get("errors", {}).items())
+        return out
     best = min(out["models"], key=lambda m: _worst(out["models"][m]))
     out["best_model"] = best
     if not args.quick:
@@ -217,7 +225,7 @@ def markdown(results: dict) -> str:
     for env_name in ENVS:
         for label, run in runs.items():
             res = run["environments"].get(env_name)
-            if res is None:
+            if res is None or "error" in res:
                 continue
             b = res["models"][res["best_model"]]
             s = b["summary"]
@@ -226,7 +234,7 @@ def markdown(results: dict) -> str:
                          f"{b['reward']['kendall_tau']:.4f} | {b['n_train_feasible']} / {b['n_test_feasible']} |")
     for env_name in ENVS:
         sections = [(label, run["environments"][env_name]) for label, run in runs.items()
-                    if env_name in run["environments"]]
+                    if env_name in run["environments"] and "error" not in run["environments"][env_name]]
         if not sections:
             continue
         lines += ["", f"## {env_name}", ""]
@@ -347,7 +355,7 @@ def main(argv=None) -> int:
     run["seconds"] = time.perf_counter() - t0
     if args.save and not args.quick:
         jpath = RESULTS / f"{STEM}.json"
-        lock = open(RESULTS / f".{STEM}.lock", "w")  # two runs (different --envs) merge one at a time
+        lock = open(Path(tempfile.gettempdir()) / f".{STEM}.lock", "w")  # two runs (other --envs) merge in turn
         fcntl.flock(lock, fcntl.LOCK_EX)
         results = json.loads(jpath.read_text()) if jpath.is_file() else {"runs": {}}
         results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
