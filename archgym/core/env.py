@@ -291,9 +291,11 @@ class ArchGymEnv(gym.Env):
             for k, r in zip(todo, self._simulate_batch([valid[i] for i in todo.values()])):
                 fresh[k] = r
                 cache[k] = r
-            while len(cache) > self.cache_size:
-                cache.popitem(last=False)
-        return [fresh[k] if k in fresh else cache[k] for k in keys]
+        # read every result before evicting: a batch larger than the cache evicts its own hits
+        out = [fresh[k] if k in fresh else cache[k] for k in keys]
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
+        return out
 
     def _result(self, design: dict) -> dict | InfeasibleDesign:
         """``_results([design])[0]``, without the batch's bookkeeping (the path of ``step``)."""

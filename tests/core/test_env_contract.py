@@ -66,6 +66,16 @@ def test_results_are_cached_per_instance_bounded_and_reusable():
     assert Counting().evaluate({"x": 1}).metrics == {"cost": 2.0}  # another instance has its own cache
 
 
+def test_a_batch_larger_than_the_cache_returns_its_cached_designs_too():
+    """A batch whose fresh designs overflow the cache used to evict its own cache hits before reading
+    them (KeyError at ``archgym collect``'s 8,192-design chunks against the 4,096-entry cache)."""
+    env = Counting(cache_size=2)
+    env.evaluate({"x": 1})
+    out = env.evaluate_many([{"x": 1}, {"x": 2}, {"x": 3}, {"x": 4}, {"x": 1}])
+    assert [e.metrics["cost"] for e in out] == [2.0, 3.0, 4.0, 5.0, 2.0]
+    assert env.calls == 4 and len(env._cache) == 2
+
+
 def test_cache_can_be_turned_off_and_its_size_is_validated():
     env = Counting(cache_size=0)
     env.evaluate({"x": 1})
