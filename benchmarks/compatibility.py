@@ -1,8 +1,8 @@
 """Which of the reference tools' own shipped files archgym reads: the compatibility table of the README.
 
-Walks the files the tools ship, as they ship them (copied into ``tests/reference/dramsys_configs/`` and
-``tests/reference/scalesim_v3/``, ``timeloop_exercises/``, ``zigzag_inputs/``), reads (or, for DRAMSys's simulation files, simulates) each with
-archgym, and counts what is read and what is refused, grouped by the reason archgym gives.
+Walks the files the tools ship, as they ship them (copied into ``tests/reference/``: ``dramsys_configs/``,
+``scalesim_v3/``, ``timeloop_exercises/``, ``zigzag_inputs/``), reads (or, for DRAMSys's simulation files,
+simulates) each with archgym, and counts what is read and what is refused, grouped by the reason archgym gives.
 
     python benchmarks/compatibility.py           # print the table
     python benchmarks/compatibility.py --save    # also write it into README.md and benchmarks/results/compatibility.md

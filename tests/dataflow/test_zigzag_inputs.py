@@ -22,8 +22,8 @@ from archgym.simulators.dataflow.formats.zigzag import (
     parse_temporal,
     zigzag_convention_energy,
 )
-from archgym.simulators.dataflow.formats.zigzag.workload import read_onnx, read_workload_yaml
 from archgym.simulators.dataflow.formats.zigzag.hardware import ZIGZAG_DIMS, ZigzagInputError, read_hardware, read_mapping
+from archgym.simulators.dataflow.formats.zigzag.workload import read_onnx, read_workload_yaml
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.dataflow.validation import zigzag_bridge as zz
 from archgym.simulators.dataflow.workload import Layer

@@ -25,8 +25,8 @@ import numpy as np
 from ..access_counts import DRAINS, FILLS, READS, UPDATES, analyse
 from ..cost import level_bits, moved_bits
 from ..formats.zigzag import layer_from_loop_sizes, parse_spatial, parse_temporal
-from ..formats.zigzag.workload import read_onnx
 from ..formats.zigzag.hardware import read_hardware, read_mapping
+from ..formats.zigzag.workload import read_onnx
 from . import zigzag_bridge
 
 #: (experiment, hardware file, mapping file, workload file) under ZigZag's ``inputs/``
