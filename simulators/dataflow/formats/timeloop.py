@@ -162,6 +162,12 @@ def read_architecture(path, keeps: dict | None = None, name: str | None = None) 
             raise SpecError(f"{where}: class {cls!r} is not known; allowed: {list(STORAGE_CLASSES + COMPUTE_CLASSES)}")
     if compute is None:
         raise SpecError(f"{path}: no compute component (class one of {list(COMPUTE_CLASSES)})")
+    return _architecture(path, name, storage, compute, keeps)
+
+
+def _architecture(path, name, storage: list, compute: ComputeUnit, keeps: dict | None) -> Architecture:
+    """The architecture of ``storage`` (outermost first) over ``compute``, after checking that every level a
+    bypass directive names exists (both format versions end here)."""
     if keeps:
         missing = sorted(set(keeps) - {s.name for s in storage})
         if missing:
@@ -242,15 +248,7 @@ def _from_v04(path, keeps, name) -> Architecture:
     bits = int(c.number("datawidth", "multiplier_width", default=16))
     compute = ComputeUnit(c.name, c.instances, c.mesh_x, float(c.number("energy", default=table.mac_energy(bits))),
                           float(c.number("area", default=table.mac_area(bits))))
-    if keeps:
-        missing = sorted(set(keeps) - {s.name for s in storage})
-        if missing:
-            raise SpecError(f"{path}: bypass directives name level(s) {missing} that the architecture lacks; "
-                            f"levels: {[s.name for s in storage]}")
-    try:
-        return Architecture(name or Path(path).stem, tuple(reversed(storage)), compute)
-    except ArchitectureError as e:
-        raise SpecError(f"{path}: {e}") from None
+    return _architecture(path, name, storage, compute, keeps)
 
 
 def layer_bits(arch: Architecture) -> dict:
