@@ -74,11 +74,12 @@ class AddressMapping:
         for name, count in need.items():
             if count is None:
                 continue
-            got = 1 << len(self.bits.get(name, ()))
-            if got != count:
+            have = len(self.bits.get(name, ()))
+            need_bits = (count - 1).bit_length()  # ceil(log2(count)), as DRAMSys checks (rows may fall short)
+            if have != need_bits:
                 raise AddressMappingError(
-                    f"{self.source}: {name} has {len(self.bits.get(name, ()))} bit(s) addressing {got}; "
-                    f"the memspec {spec.memory_id} needs {count} ({int(np.log2(count))} bit(s))")
+                    f"{self.source}: {name} has {have} bit(s) addressing {1 << have}; "
+                    f"the memspec {spec.memory_id} needs {count} ({need_bits} bit(s))")
 
     def decode(self, addresses: np.ndarray, spec: MemSpec) -> dict[str, np.ndarray]:
         """Decode byte addresses into channel-global rank/bankgroup/bank indices, row and column."""
@@ -170,7 +171,7 @@ def scheme_mapping(scheme: str, spec: MemSpec) -> AddressMapping:
         raise AddressMappingError(f"address scheme {scheme!r} lacks field(s) {missing}")
     offset_bits = int(np.log2(spec.bus_width_bits // 8))
     widths = {
-        "ROW_BIT": int(np.log2(spec.rows)), "CHANNEL_BIT": 0, "RANK_BIT": int(np.log2(spec.ranks)),
+        "ROW_BIT": (spec.rows - 1).bit_length(), "CHANNEL_BIT": 0, "RANK_BIT": int(np.log2(spec.ranks)),
         "BANK_BIT": int(np.log2(spec.banks_per_group)), "BANKGROUP_BIT": int(np.log2(spec.bank_groups_per_rank)),
         "COLUMN_BIT": int(np.log2(spec.columns)),
     }

@@ -296,10 +296,13 @@ def memspec_from_dict(data: Mapping[str, Any], source: str = "<memspec>") -> Mem
     if stacks & (stacks - 1) or (mtype != "HBM2" and stacks != 1):
         raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfStacks is {stacks}; allowed: a power of two "
                            "for HBM2, 1 for other standards")
-    for k in ("nbrOfBanks", "nbrOfColumns", "nbrOfRanks", "nbrOfRows"):
-        if a[k] & (a[k] - 1):  # the address bits select them: DRAMSys's address mapping needs powers of two
+    # Rows need not be a power of two: DRAMSys (main) maps ceil(log2(rows)) address bits to them
+    # (AddressDecoder::checkMemSpecCompatibility), as for the 6 Gb LPDDR4's 49,152 rows. The others are
+    # numbered from their address bits into bank and rank indices, so they must fill those bits.
+    for k in ("nbrOfBanks", "nbrOfColumns", "nbrOfRanks"):
+        if a[k] & (a[k] - 1):
             raise MemSpecError(f"{source}: field memarchitecturespec.{k} is {a[k]}; allowed: a power of two "
-                               "(rows, columns, banks and ranks are selected by address bits)")
+                               "(columns, banks and ranks are selected by address bits)")
     if groups & (groups - 1):
         raise MemSpecError(f"{source}: field memarchitecturespec.nbrOfBankGroups is {groups}; allowed: a power of two")
     if mtype == "DDR3" and groups != 1:

@@ -212,8 +212,8 @@ def test_trace_numbers_that_do_not_fit_are_named_with_file_and_line(tmp_path, li
 
 def test_a_broken_memspec_is_blamed_on_the_memspec(tmp_path):
     data = json.loads(DDR4.read_text())
-    data["memarchitecturespec"]["nbrOfRows"] = 3
+    data["memarchitecturespec"]["nbrOfColumns"] = 3
     p = tmp_path / "spec.json"
     p.write_text(json.dumps(data))
-    with pytest.raises(MemSpecError, match=r"spec.json: field memarchitecturespec.nbrOfRows is 3; allowed: a power of two"):
+    with pytest.raises(MemSpecError, match=r"spec.json: field memarchitecturespec.nbrOfColumns is 3; allowed: a power of two"):
         load_memspec(p)

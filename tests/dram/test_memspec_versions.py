@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archgym.simulators.dram.addressmap import AddressMappingError
 from archgym.simulators.dram.memspec import MemSpecError, load_memspec, memspec_from_dict
 from archgym.simulators.dram.simulation import simulate
 
@@ -56,8 +57,8 @@ def test_every_shipped_ddr3_ddr4_lpddr4_hbm2_memspec_simulates_and_the_rest_are_
         try:
             _quiet_load(f)
         except MemSpecError as e:
-            if f.name == "MICRON_6Gb_LPDDR4-3200_32bit_A.json":  # 49152 rows: not selectable by address bits
-                assert "nbrOfRows is 49152; allowed: a power of two" in str(e)
+            if f.name == "MICRON_6Gb_LPDDR4-3200_32bit_A.json":  # LPDDR3-era timings: RCab, SR, XSR, CMDCKE... are 0
+                assert "field memtimingspec.CMDCKE is 0; allowed: an integer >= 1" in str(e)
                 continue
             assert f"memoryType is {standard!r}; allowed: ['DDR3', 'DDR4', 'LPDDR4', 'HBM2']" in str(e) and f.name in str(e)
             refused[f.name] = standard
@@ -79,6 +80,30 @@ def test_every_shipped_ddr3_ddr4_lpddr4_hbm2_memspec_simulates_and_the_rest_are_
     placeholders = sorted(f.name for f in MAIN.glob("JEDEC_*Mbx16_LPDDR4-*.json")) + sorted(
         f.name for f in MAIN.glob("JEDEC_*Gbx16_LPDDR4-*.json"))
     assert len(placeholders) == 16 and sorted(nan_energy) == sorted(["HBM2.json", *placeholders]), nan_energy
+
+
+def test_rows_that_are_not_a_power_of_two_take_ceil_log2_row_bits_as_in_dramsys(tmp_path):
+    """A 6 Gb device has 49,152 rows: DRAMSys main maps ceil(log2(49152)) = 16 row bits to them
+    (AddressDecoder::checkMemSpecCompatibility), so the 8 Gb LPDDR4 mapping (16 row bits) fits it, and
+    a 15-bit mapping is refused with the count it needs. (The shipped MICRON_6Gb_LPDDR4 memspec has
+    zero timings and is refused for those; here the JEDEC 8 Gb memspec is given 49,152 rows.)"""
+    data = json.loads((MAIN / "JEDEC_8Gb_LPDDR4-3200_16bit.json").read_text())
+    data["memspec"]["memarchitecturespec"]["nbrOfRows"] = 49152
+    spec = tmp_path / "six_gb.json"
+    spec.write_text(json.dumps(data))
+    am = MAIN.parent / "addressmapping" / "am_lpddr4_8Gbx16_brc.json"
+    trace = _small_trace(tmp_path / "t.stl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the JEDEC file's placeholder currents: energy NaN, warned
+        res = simulate(spec, None, trace, am)
+        ref = simulate(MAIN / "JEDEC_8Gb_LPDDR4-3200_16bit.json", None, trace, am)
+    assert res.metrics["total_cycles"] == ref.metrics["total_cycles"] > 0  # rows below 49,152 only
+    bits = json.loads(am.read_text())
+    bits["addressmapping"]["ROW_BIT"] = bits["addressmapping"]["ROW_BIT"][:-1]
+    short = tmp_path / "am15.json"
+    short.write_text(json.dumps(bits))
+    with pytest.raises(AddressMappingError, match=r"ROW_BIT has 15 bit\(s\) addressing 32768; .* needs 49152 \(16 bit\(s\)\)"):
+        simulate(spec, None, trace, short)
 
 
 def test_currents_that_the_earlier_drampower_lacks_are_named_in_a_warning():
