@@ -12,7 +12,8 @@ per MAC -- each per word (the ERT's per-access energy divided by the block size,
 
 :func:`read_stats` reads Timeloop's ``timeloop-model.stats.txt``/``timeloop-mapper.stats.txt`` back
 (per level and data space ``reads``, ``fills``, ``updates``, ``utilized_capacity``, ``partition_size``,
-``energy_pj``; the summary's cycles, utilisation, energy and computes) for comparison.
+``energy_pj``, per level ``area_um2`` of one instance and the MAC's ``area_total_um2``; the summary's cycles,
+utilisation, energy and computes) for comparison.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .constraints import check_mapping
 from .counts import NestAnalysis
 from .spec import (
     Hierarchy,
@@ -63,7 +65,8 @@ class Result:
 
 
 def load_spec(paths, jinja_variables: dict | None = None) -> Spec:
-    """Read and validate the specification files (a path or a list of paths)."""
+    """Read and validate the specification files (a path or a list of paths); a mapping given with
+    constraints is checked against them (:func:`.constraints.check_mapping`)."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     data = load_merged(paths, jinja_variables)
     src = ", ".join(str(p) for p in paths)
@@ -77,6 +80,8 @@ def load_spec(paths, jinja_variables: dict | None = None) -> Spec:
     constraints = read_constraints(data, problem, hier, src)
     mapper = read_mapper(data, src) if "mapper" in data else None
     mapping = read_mapping(data, problem, hier, src) if "mapping" in data else None
+    if mapping is not None and constraints:
+        check_mapping(mapping, constraints, problem, hier)
     if mapping is None and constraints:
         mapping = constraints_as_mapping(constraints, problem, hier, src)
     return Spec(problem, hier, mapping, constraints, mapper, src)
@@ -213,7 +218,8 @@ FIELDS = {
 }
 LEVEL_FIELDS = {"Cycles": "cycles", "Computes (total)": "computes", "Utilized instances": "instances",
                 "Energy (total)": "energy_pj", "Vector access energy": "vector_access_energy_pj",
-                "Word bits": "word_bits", "Block size": "block_size", "Size": "size", "Instances": "instances_spec"}
+                "Word bits": "word_bits", "Block size": "block_size", "Size": "size", "Instances": "instances_spec",
+                "Area": "area_um2", "Area (total)": "area_total_um2"}
 
 
 @dataclass
@@ -232,6 +238,7 @@ class Stats:
     computes: int
     energy_pj: float  # from the fJ/Compute total (more digits than the summary's uJ)
     level_energy_pj: dict = field(default_factory=dict)  # level -> pJ, from the fJ/Compute lines
+    topology_area_um2: float | None = None  # older Timeloop's "Total topology area" line (v0.4 prints none)
 
 
 def _num(text: str) -> float:
@@ -254,8 +261,11 @@ def read_stats(path) -> Stats:
     scale = 1.0  # to fJ per compute
     in_summary = False
     in_levels = True
+    topology_area = None
     for line in lines:
         s = line.strip()
+        if s.startswith("Total topology area:"):
+            topology_area = _num(s.split(":", 1)[1])
         if s.startswith("Networks") or s.startswith("Operational Intensity Stats"):
             in_levels = False
             cur = None
@@ -304,6 +314,6 @@ def read_stats(path) -> Stats:
     util = _num(summary["Utilization"]) / (100.0 if "%" in summary["Utilization"] else 1.0)  # older: a fraction
     return Stats(levels, int(_num(summary["Cycles"])), util,
                  _num(summary["Energy"]), computes, fj * computes / 1000.0,
-                 {k: v * computes / 1000.0 for k, v in per_level_fj.items()})
+                 {k: v * computes / 1000.0 for k, v in per_level_fj.items()}, topology_area)
 
 __all__ = ["Spec", "Result", "load_spec", "evaluate", "read_ert", "energy", "read_stats", "Stats", "LevelStats"]

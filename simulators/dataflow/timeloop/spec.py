@@ -619,6 +619,14 @@ def _to_levels(block, problem, hier, where, allowed_keys) -> list:
     return levels
 
 
+class Constraint(dict):
+    """One constraint directive (its keys as read) and ``where``: the file and line it came from."""
+
+    def __init__(self, directive: dict, where: str):
+        super().__init__(directive)
+        self.where = where
+
+
 def read_constraints(spec: dict, problem: Problem, hier: Hierarchy, where: str) -> list:
     """The constraint directives (file-level and on v0.4 components), validated; returned as a list."""
     block, _ = _directive_list(spec, ("mapspace_constraints", "constraints", "mapspace", "architecture_constraints"),
@@ -628,7 +636,7 @@ def read_constraints(spec: dict, problem: Problem, hier: Hierarchy, where: str) 
         dw = place(dv, None, f"{where}: constraint {i}")
         check_keys(dv, CONSTRAINT_KEYS, f"constraint {i}")
         _check_constraint(dv, problem, hier, dw)
-        out.append(dv)
+        out.append(Constraint(dv, dw))
     for lv in hier.levels:
         for kind, c in (lv.constraints or {}).items():
             if kind not in ("dataspace", "temporal", "spatial"):
@@ -636,11 +644,12 @@ def read_constraints(spec: dict, problem: Problem, hier: Hierarchy, where: str) 
                                 f"dataspace, temporal, spatial")
             if not isinstance(c, dict):
                 raise SpecError(f"{lv.where}: constraints.{kind} of {lv.name!r} must be a mapping, got {c!r}")
+            cw = place(c, None, lv.where)
             dv = dict(c)
             dv.update({"target": lv.name, "type": kind})
             check_keys(dv, CONSTRAINT_KEYS, f"constraints of {lv.name}")
-            _check_constraint(dv, problem, hier, lv.where)
-            out.append(dv)
+            _check_constraint(dv, problem, hier, cw)
+            out.append(Constraint(dv, cw))
     return out
 
 
@@ -704,5 +713,5 @@ def read_mapper(spec: dict, where: str) -> MapperSettings:
                           ints["timeout"])
 
 __all__ = ["Level", "Hierarchy", "read_hierarchy", "COMPUTE_CLASSES", "Problem", "DataSpace", "read_problem",
-           "CNN_SHAPE", "LevelMapping", "MapperSettings", "read_mapping", "read_constraints",
+           "CNN_SHAPE", "LevelMapping", "MapperSettings", "read_mapping", "read_constraints", "Constraint",
            "constraints_as_mapping", "read_mapper"]
