@@ -5,10 +5,13 @@
 * :mod:`.hardware` - ZigZag's hardware YAML and mapping YAML (``inputs/hardware``, ``inputs/mapping``);
 * :mod:`.workload` - ZigZag's workload YAML and ONNX models (optional ``onnx``);
 * :mod:`.allocation` - a complete temporal ordering allocated to the memories as ZigZag's
-  ``MemoryAllocator`` does.
+  ``MemoryAllocator`` does;
+* :mod:`.evaluation` - ZigZag's counts and energy for one layer under one ZigZag mapping, its fractional
+  spatial unrolling included.
 """
 
 from .allocation import allocate
+from .evaluation import LayerEvaluation, evaluate_layer, zigzag_unrolling
 from .hardware import ZigzagArchitecture, ZigzagInputError, read_hardware, read_mapping
 from .mappings import (
     TPU_LIKE_MEMORIES,
@@ -24,11 +27,13 @@ from .workload import ZigzagWorkload, read_onnx, read_workload_yaml
 
 __all__ = [
     "TPU_LIKE_MEMORIES",
+    "LayerEvaluation",
     "ZIGZAG_BITS",
     "ZigzagArchitecture",
     "ZigzagInputError",
     "ZigzagWorkload",
     "allocate",
+    "evaluate_layer",
     "layer_from_loop_sizes",
     "mapping_from_zigzag",
     "parse_spatial",
@@ -39,4 +44,5 @@ __all__ = [
     "read_workload_yaml",
     "tpu_like",
     "zigzag_convention_energy",
+    "zigzag_unrolling",
 ]
