@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .layout import LayoutConfig, fetch_order, set_columns
 from .spec import Layer, SystolicConfig
 
 _OS, _WS, _IS = 0, 1, 2
@@ -270,19 +271,37 @@ def _user_hit(a, ptr, sid, s, e):
 
 
 @njit(cache=True)
-def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, user, ptr, sid, prm, st, ep):
+def _bank_wait(keys, n, banks, ports):
+    """Extra cycles of a demand line whose words sit in (SRAM line * banks + bank) ``keys[:n]``: the
+    most loaded bank serves its distinct lines ``ports`` at a time (SCALE-Sim's ``ceil(n/ports) - 1``)."""
+    k = np.sort(keys[:n])
+    count = np.zeros(banks, dtype=np.int64)
+    for i in range(n):
+        if i == 0 or k[i] != k[i - 1]:
+            count[k[i] % banks] += 1
+    most = count.max() if n else 0
+    return (most + ports - 1) // ports - 1
+
+
+@njit(cache=True)
+def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, user, ptr, sid, prm, st, ep,
+                   cols, bank, keys):
     """One demand line of operand ``op`` through its read buffer; returns the line's stall cycles and
     whether it held a request.
 
     USER: ``prm`` = [nsets, active sets, prefetch sets, prefetch lines, bandwidth], ``st`` =
     [window start, window end, last prefetch cycle, DRAM reads]. CALC: ``prm[0]`` = epoch capacity,
     ``st`` = [epoch, insertions this epoch, DRAM reads, cycle of the last epoch change], ``ep`` =
-    epoch of each address's insertion.
+    epoch of each address's insertion. A custom layout (:mod:`.layout`, ``bank[0]`` = 1): ``cols`` =
+    each address's column in its SRAM line, ``bank[1:]`` = [banks, ports, words per bank], ``keys``
+    scratch of ``width`` entries.
     """
     c0, c1 = _col_range(df, op, l, R, C, T, width)
     seen = False
     if user:
         off = 1
+        custom = bank[0] != 0
+        n = 0
         for c in range(c0, c1):
             a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
             if a < 0:
@@ -294,9 +313,15 @@ def _service_reads(df, op, l, fr, fc, ru, cu, R, C, T, geo, K, N, width, cycle, 
                 st[3] += prm[3] * prm[4]
                 st[2] += prm[3] + 1
                 pot = st[2] - (cycle + off)
-                off += pot
+                if not custom:  # the default layout adds any lateness, and a positive one twice
+                    off += pot
                 if pot > 0:
                     off += pot
+            if custom:  # each address is in one set: its line and its bank
+                keys[n] = sid[ptr[a]] * bank[1] + cols[a] // bank[3]
+                n += 1
+        if custom:
+            off += _bank_wait(keys, n, bank[1], bank[2])
         return off - 1, seen
     for c in range(c0, c1):
         a = _demand(df, op, l, c, fr, fc, ru, cu, R, C, T, geo, K, N)
@@ -331,15 +356,18 @@ def _drained(start, lines, trace_lines, bw, pq_line, pq_fill, pq):
 
 @njit(cache=True)
 def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr, f_sid, f_prm,
-            of_total, of_drain, of_bw, space_if, space_f, trace):
+            of_total, of_drain, of_bw, space_if, space_f, trace, if_cols, if_bank, f_cols, f_bank):
     """Run every demand line through the three buffers; returns (total, stall, if, f, of) counts and
     the last USER prefetch cycles of the ifmap and filter buffers. ``trace`` (filled): SRAM start/stop
     cycles of ifmap, filter, ofmap, the ofmap DRAM start/stop, and in CALC mode each read buffer's
-    completed epochs and the cycle of its last one."""
+    completed epochs and the cycle of its last one. ``*_cols``, ``*_bank``: a custom layout's columns
+    and banks (:func:`_service_reads`)."""
     rf = (Sr + R - 1) // R
     cf = (Sc + C - 1) // C
     L = T + R + C - 2 if df == _OS else 2 * R + C + T - 2
     w_if, w_f = (C, R) if df == _IS else (R, C)
+    keys_if = np.empty(w_if, dtype=np.int64)
+    keys_f = np.empty(w_f, dtype=np.int64)
 
     ep_if = np.full(space_if if not user else 1, -1, dtype=np.int32)
     ep_f = np.full(space_f if not user else 1, -1, dtype=np.int32)
@@ -374,13 +402,13 @@ def _replay(df, R, C, T, Sr, Sc, K, N, geo, user, if_ptr, if_sid, if_prm, f_ptr,
         for l in range(L):
             cycle = f * L + l + stall
             s_if, seen = _service_reads(df, 0, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_if, cycle, user, if_ptr,
-                                        if_sid, if_prm, st_if, ep_if)
+                                        if_sid, if_prm, st_if, ep_if, if_cols, if_bank, keys_if)
             if seen:  # SRAM start/stop: the serviced cycle of the first and last line with a request
                 if trace[0] == NONE:
                     trace[0] = cycle + s_if + 1
                 trace[1] = cycle + s_if + 1
             s_f, seen = _service_reads(df, 1, l, fr, fc, ru, cu, R, C, T, geo, K, N, w_f, cycle, user, f_ptr,
-                                       f_sid, f_prm, st_f, ep_f)
+                                       f_sid, f_prm, st_f, ep_f, f_cols, f_bank, keys_f)
             if seen:
                 if trace[2] == NONE:
                     trace[2] = cycle + s_f + 1
@@ -461,11 +489,12 @@ def _grow(a):
 
 # ---- entry point ---------------------------------------------------------------------------------
 
-def user_buffer(total: int, bw: int, stream: np.ndarray, entries: int, space: int):
+def user_buffer(total: int, bw: int, stream: np.ndarray, entries: int, space: int, per_set: int | None = None):
     """USER-mode read buffer of ``total`` words filled at ``bw`` words/cycle from a prefetch matrix of
     ``entries`` entries whose valid addresses, in prefetch order, are ``stream``: (parameters for
-    :func:`_service_reads`, CSR address -> prefetch-set ids)."""
-    per_set = -(-total // 100)
+    :func:`_service_reads`, CSR address -> prefetch-set ids). Sets of ``per_set`` words
+    (SCALE-Sim's default ``ceil(total/100)``; a custom layout's: the bank bandwidth)."""
+    per_set = -(-total // 100) if per_set is None else per_set
     active = -(-total // 2)
     prefetch = total - active
     nsets = stream.size // per_set + 1
@@ -526,8 +555,16 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
     space_f = layer.gemm_k * N
     user = config.bandwidth_mode == "USER"
     states, ptrs, sids = [], [], []
+    banks = [(np.zeros(1, dtype=np.int64), np.zeros(4, dtype=np.int64)) for _ in range(2)]
     for op, (total, bw, space) in enumerate(((words[0], config.ifmap_bandwidth, space_if),
                                              (words[1], config.filter_bandwidth, space_f))):
+        custom = config.layout(op) if isinstance(config, LayoutConfig) else None
+        if user and custom is not None:  # SCALE-Sim's custom layout: its fill order, lines of bw words, banks
+            prm, ptr, sid, banks[op] = _custom_buffer(config, layer, op, custom, total, bw, space)
+            states.append(prm)
+            ptrs.append(ptr)
+            sids.append(sid)
+            continue
         if not user:  # estimate mode: an epoch holds 50 sets of floor(words/100) addresses
             states.append(np.array([50 * (total // 100)], dtype=np.int64))
             ptrs.append(np.zeros(1, dtype=np.int64))
@@ -545,12 +582,28 @@ def replay_layer(config: SystolicConfig, layer: Layer) -> dict:
     trace = np.full(12, NONE, dtype=np.int64)
     total, stall, d_if, d_f, d_of, last_if, last_f = _replay(
         df, R, C, T, Sr, Sc, K, N, geo, user, ptrs[0], sids[0], states[0], ptrs[1], sids[1], states[1],
-        of_total, of_drain, of_bw, space_if, space_f, trace)
+        of_total, of_drain, of_bw, space_if, space_f, trace, banks[0][0], banks[0][1], banks[1][0], banks[1][1])
     out = {"total_cycles": int(total), "stall_cycles": int(stall), "dram_ifmap_reads": int(d_if),
            "dram_filter_reads": int(d_f), "dram_ofmap_writes": int(d_of)}
     trace_cycles(out, trace)
     dram_spans(out, user, states, words, trace, last_if, last_f)
     return out
+
+
+def _custom_buffer(config: LayoutConfig, layer: Layer, op: int, custom, total: int, bw: int, space: int):
+    """USER-mode read buffer of operand ``op`` under a custom layout: :func:`user_buffer`'s
+    parameters for SCALE-Sim's layout fill order in sets of ``bw`` words, and (columns, bank
+    parameters) for :func:`_service_reads`."""
+    if op == 0:
+        dims, offset = (layer.ifmap_h, layer.ifmap_w, layer.channels), 0
+    else:
+        dims, offset = (layer.num_filters, layer.channels, layer.filter_h, layer.filter_w), config.filter_offset
+    order = fetch_order(custom, dims)  # offset-free addresses (the replay's), -1 padding
+    stream = order[order >= 0]
+    prm, ptr, sid = user_buffer(total, bw, stream, order.size, space, per_set=bw)
+    cols = set_columns(stream, bw, space, offset)
+    bank = np.array([1, custom.banks, custom.ports, bw // custom.banks], dtype=np.int64)
+    return prm, ptr, sid, (cols, bank)
 
 
 #: estimate mode: words/cycle of SCALE-Sim's first (active-buffer) ifmap/filter prefetch, and its set counts

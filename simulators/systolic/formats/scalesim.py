@@ -8,8 +8,11 @@
 - GEMM CSV: header ``Layer, M, N, K,`` then one row per layer.
 - cfg: sections [general], [architecture_presets], [layout], [sparsity], [run_presets] (and the
   older [network_presets]). N:M sparsity (SparsitySupport, per-layer ratios, SparseRep, and the
-  optimized mapping: OptimizedMapping, BlockSize, RandomNumberGeneratorSeed) is read; features
-  the model does not simulate (custom SRAM layouts, Ramulator DRAM traces) are refused by name.
+  optimized mapping: OptimizedMapping, BlockSize, RandomNumberGeneratorSeed) is read, and so are
+  custom SRAM layouts (IfmapCustomLayout/FilterCustomLayout with the [layout] banks: the config is then
+  a :class:`~..layout.LayoutConfig`); Ramulator DRAM traces are refused by name.
+- layout CSV (SCALE-Sim's ``-l``): header, then rows ``Layer name`` and 20 integers (:data:`LAYOUT_FIELDS`);
+  SCALE-Sim drops each row's last field (rows end with a comma) and uses the first row for every layer.
 
 The two CSV formats are told apart by their header. Every error is a :class:`SystolicFileError`
 naming the file, the line and the field.
@@ -21,7 +24,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ...textfile import decode_error
+from ..layout import LayoutConfig, OperandLayout
 from ..spec import SPARSE_REPS, Layer, SystolicConfig
 
 
@@ -147,6 +153,117 @@ def read_topology(path: str | Path) -> list[Layer]:
     return layers
 
 
+# ---- layout CSV --------------------------------------------------------------------------------
+
+#: SCALE-Sim 3.0's layout CSV columns after the layer name (its ``write_layout_file`` header)
+LAYOUT_FIELDS = ("IFMAP Height Intraline Factor", "IFMAP Width Intraline Factor", "Filter Height Intraline Factor",
+                 "Filter Width Intraline Factor", "Channel Intraline Factor", "Num Filter Intraline Factor",
+                 "IFMAP Height Intraline Order", "IFMAP Width Intraline Order", "Channel Intraline Order",
+                 "IFMAP Height Interline Order", "IFMAP Width Interline Order", "Channel Interline Order",
+                 "Num Filter Intraline Order", "Channel Intraline Order", "Filter Height Intraline Order",
+                 "Filter Width Intraline Order", "Num Filter Interline Order", "Channel Interline Order",
+                 "Filter Height Interline Order", "Filter Width Interline Order")
+#: SCALE-Sim's default ``-l`` layout file, relative to its repository root (the cfg folder's parent)
+DEFAULT_LAYOUT = Path("layouts") / "conv_nets" / "test.csv"
+
+
+@dataclass
+class LayoutRow:
+    """The layout row SCALE-Sim uses (its first): the values as its ``layout_arrays`` entry holds them."""
+
+    path: str
+    line: int
+    name: str
+    values: list[int]  # entry[1:], 1-based field i of the row is values[i - 1]
+
+    def field(self, i: int) -> str:
+        return LAYOUT_FIELDS[i - 1] if i <= len(LAYOUT_FIELDS) else f"column {i + 1}"
+
+    def operand(self, op: int, banks: int, ports: int) -> OperandLayout:
+        """Operand ``op`` (0 ifmap, 1 filter) as SCALE-Sim's accessors read it from this row."""
+        v = [None, *self.values]
+        idx = ((1, 2, 5), (7, 8, 9), (10, 11, 12)) if op == 0 else ((6, 5, 3, 4), (13, 14, 15, 16),
+                                                                      tuple(range(17, len(v))))
+        need = 13 if op == 0 else 21
+        if len(v) < need or (op == 1 and len(v) != 21):
+            raise SystolicFileError(self.path, self.line, self.field(min(len(v), need - 1)),
+                                    f"the row has {len(v) - 1} values after the layer name (SCALE-Sim drops the "
+                                    f"last field of each row, so a row must end with a comma); allowed: "
+                                    f"{'at least 12' if op == 0 else 'exactly 20'} for the "
+                                    f"{'ifmap' if op == 0 else 'filter'} layout")
+        factors, intra, inter = (tuple(v[i] for i in group) for group in idx)
+        for i in idx[0]:
+            if v[i] < 1:
+                raise SystolicFileError(self.path, self.line, self.field(i), f"value {v[i]} out of range; allowed: "
+                                        "integers >= 1 (an intraline factor)")
+        n = len(factors)
+        if sorted(inter + intra) != list(range(2 * n)):
+            raise SystolicFileError(self.path, self.line, self.field(idx[2][0]),
+                                    f"{'ifmap' if op == 0 else 'filter'} interline order {list(inter)} and intraline "
+                                    f"order {list(intra)} are not a permutation of 0..{2 * n - 1}; allowed: each of "
+                                    f"the {2 * n} axes once (SCALE-Sim transposes by them)")
+        return OperandLayout(factors, intra, inter, banks, ports)
+
+
+def read_layout(path: str | Path) -> LayoutRow:
+    """The layout row SCALE-Sim 3.0 uses from a layout CSV: the first after the header (a depth-wise
+    ``DP`` row counts once per channel, its channel factor set to 1, as SCALE-Sim expands it). As in
+    SCALE-Sim every row's fields but the last must be integers."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise SystolicFileError(path, None, None, f"cannot read the layout file ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise SystolicFileError(path, None, None, decode_error(e)) from None
+    first = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        row = raw.strip()
+        if lineno == 1 or row == "":
+            continue
+        elems = row.split(",")[:-1]
+        if len(elems) < 1:
+            raise SystolicFileError(path, lineno, None, "a row without a comma: SCALE-Sim drops each row's last "
+                                    "field; allowed: 'Layer name, <20 integers>,'")
+        values = []
+        for i, e in enumerate(elems[1:], start=1):
+            try:
+                values.append(int(e.strip()))
+            except ValueError:
+                name = LAYOUT_FIELDS[i - 1] if i <= len(LAYOUT_FIELDS) else f"column {i + 1}"
+                raise SystolicFileError(path, lineno, name, f"value {e.strip()!r} is not an integer; allowed: "
+                                        "integers (SCALE-Sim reads every field of every row as one)") from None
+        if len(elems) < 9 and len(values) >= 7:  # SCALE-Sim repeats field 7 for a short row
+            values.insert(7, values[6])
+        name = elems[0].strip()
+        copies = 1
+        if "DP" in name:
+            if len(values) < 5:
+                raise SystolicFileError(path, lineno, LAYOUT_FIELDS[4], "a depth-wise (DP) row without its channel "
+                                        "count; allowed: 20 integers after the name")
+            copies = values[4]
+            values[4] = 1
+        if first is None and copies >= 1:
+            first = LayoutRow(str(path), lineno, name, values)
+    if first is None:
+        raise SystolicFileError(path, None, None, "no layout row after the header; allowed: one row per layer, "
+                                "SCALE-Sim uses the first")
+    return first
+
+
+def _layout_path(cfg_path: Path, vals: dict, layout) -> Path:
+    """The layout file SCALE-Sim would read: the one given, else ``[network_presets] LayoutCsvLoc``
+    (relative to the cfg), else SCALE-Sim's default ``-l`` (:data:`DEFAULT_LAYOUT`) in the cfg
+    folder's parent, as in SCALE-Sim's repository (configs/ beside layouts/)."""
+    if layout is not None:
+        return Path(layout)
+    loc = vals.get(("network_presets", "LayoutCsvLoc"))
+    if loc is not None:
+        p = Path(loc[0].strip().strip('"').strip("'"))
+        return p if p.is_absolute() else cfg_path.parent / p
+    return cfg_path.resolve().parent.parent / DEFAULT_LAYOUT
+
+
 # ---- cfg ---------------------------------------------------------------------------------------
 
 #: section -> key (lower case) -> canonical spelling; keys SCALE-Sim 3.0 reads or writes
@@ -223,8 +340,10 @@ def _parse_ini(path: Path, unknown: list[tuple[str, str, int]] | None = None) ->
     return out
 
 
-def read_config(path: str | Path) -> ScaleSimConfig:
-    """Parse a SCALE-Sim 3.0 cfg file into a :class:`SystolicConfig` (refusing unmodelled features)."""
+def read_config(path: str | Path, layout: str | Path | None = None) -> ScaleSimConfig:
+    """Parse a SCALE-Sim 3.0 cfg file into a :class:`SystolicConfig` (refusing unmodelled features).
+    With a custom layout the config is a :class:`LayoutConfig` read from ``layout`` (default: see
+    :func:`_layout_path`)."""
     path = Path(path)
     unknown: list[tuple[str, str, int]] = []
     vals = _parse_ini(path, unknown)
@@ -258,13 +377,7 @@ def read_config(path: str | Path) -> ScaleSimConfig:
                 hint = f" (the section has the unknown key {', '.join(near)}: a misspelling?)" if near else ""
                 raise SystolicFileError(path, None, k, f"missing required key in [{section}]{hint}")
 
-    # features the model does not simulate: refuse them with the line that asks for them
-    for key in ("IfmapCustomLayout", "FilterCustomLayout"):
-        if as_bool("layout", key):
-            raise SystolicFileError(path, get("layout", key)[1], key,
-                                    "custom SRAM layouts (bank conflicts) are not modelled: SCALE-Sim 3.0 then lays the "
-                                    "operand out from the first row of its layout CSV and puts each word in the bank given "
-                                    "by its position in a Python set's iteration order; allowed: False")
+    custom = [as_bool("layout", "IfmapCustomLayout"), as_bool("layout", "FilterCustomLayout")]
     sparse = as_bool("sparsity", "SparsitySupport")
     rep = "ellpack_block"
     sparse_kw: dict = {}
@@ -337,13 +450,17 @@ def read_config(path: str | Path) -> ScaleSimConfig:
     for key in ("IfmapOffset", "FilterOffset", "OfmapOffset"):
         as_int("architecture_presets", key, 0, low=0)
 
+    layout_kw: dict = {}
+    if any(custom):
+        layout_kw = _custom_layouts(path, vals, layout, custom, mode, sparse, as_int, get)
     kw = {}
     for field, key in (("array_rows", "ArrayHeight"), ("array_cols", "ArrayWidth"), ("ifmap_sram_kb", "IfmapSramSzkB"),
                        ("filter_sram_kb", "FilterSramSzkB"), ("ofmap_sram_kb", "OfmapSramSzkB")):
         kw[field] = as_int("architecture_presets", key)
     try:
-        cfg = SystolicConfig(dataflow=df, bandwidth_mode=mode, bandwidth=bandwidth, ifmap_bandwidth=if_bw,
-                             filter_bandwidth=f_bw, sparsity_support=sparse, sparse_rep=rep, **sparse_kw, **kw)
+        cls = LayoutConfig if layout_kw else SystolicConfig
+        cfg = cls(dataflow=df, bandwidth_mode=mode, bandwidth=bandwidth, ifmap_bandwidth=if_bw,
+                  filter_bandwidth=f_bw, sparsity_support=sparse, sparse_rep=rep, **sparse_kw, **kw, **layout_kw)
     except ValueError as e:
         msg = str(e)
         key, line = None, None
@@ -361,6 +478,43 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         topo = topo.strip().strip('"').strip("'")
     run_name = str(get("general", "run_name", "scale_run")[0]).strip()
     return ScaleSimConfig(cfg, run_name, vals, topo)
+
+
+def _custom_layouts(path: Path, vals: dict, layout, custom: list[bool], mode: str, sparse: bool, as_int, get) -> dict:
+    """LayoutConfig's extra fields for a cfg with IfmapCustomLayout/FilterCustomLayout, checked as
+    SCALE-Sim checks them (the intraline factors' product against the bank bandwidth)."""
+    keys = ("IfmapCustomLayout", "FilterCustomLayout")
+    on = keys[custom.index(True)]
+    if sparse:
+        raise SystolicFileError(path, get("layout", on)[1], on, "custom layouts together with SparsitySupport are not "
+                                "modelled; allowed: False with SparsitySupport true")
+    if custom[0] and as_int("architecture_presets", "IfmapOffset", 0, low=0) != 0:
+        raise SystolicFileError(path, get("architecture_presets", "IfmapOffset")[1], "IfmapOffset",
+                                f"value {as_int('architecture_presets', 'IfmapOffset', 0, low=0)} with IfmapCustomLayout: "
+                                "SCALE-Sim lays the ifmap out without its offset and then never finds a requested word "
+                                "(it loops forever); allowed: 0")
+    lay_path = _layout_path(path, vals, layout)
+    if not lay_path.is_file():
+        raise SystolicFileError(lay_path, None, None, f"layout file not found (needed by {on} = True in {path}); "
+                                "allowed: an existing SCALE-Sim layout CSV (read_config(..., layout=...))")
+    row = read_layout(lay_path)
+    out: dict = {"filter_offset": as_int("architecture_presets", "FilterOffset", 10000000, low=0)}
+    for op, (name, prefix) in enumerate((("ifmap_layout", "Ifmap"), ("filter_layout", "Filter"))):
+        if not custom[op]:
+            continue
+        banks = as_int("layout", f"{prefix}SRAMBankNum", 10)
+        ports = as_int("layout", f"{prefix}SRAMBankPort", 2)
+        bw = as_int("layout", f"{prefix}SRAMBankBandwidth", 10)
+        lay = row.operand(op, banks, ports)
+        prod = int(np.prod(lay.factors))
+        ok = prod <= bw if op == 0 else prod == bw
+        if not ok:
+            raise SystolicFileError(row.path, row.line, "Intraline Factor",
+                                    f"the {prefix.lower()} intraline factors {list(lay.factors)} multiply to {prod}; "
+                                    f"allowed: {'at most' if op == 0 else 'exactly'} {prefix}SRAMBankBandwidth = {bw} "
+                                    f"of {path} (SCALE-Sim asserts it)")
+        out[name] = lay
+    return out
 
 
 def write_config(config: SystolicConfig, path: str | Path, run_name: str = "archgym_run") -> None:
