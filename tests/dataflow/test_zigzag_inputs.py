@@ -8,6 +8,7 @@ the live ZigZag's parsers (when installed) give the same layer shapes, precision
 """
 
 import csv
+import re
 import warnings
 from pathlib import Path
 
@@ -17,9 +18,12 @@ import pytest
 from archgym.simulators.dataflow.access_counts import analyse_mapping
 from archgym.simulators.dataflow.cost import evaluate
 from archgym.simulators.dataflow.formats.zigzag import (
+    TPU_LIKE_MEMORIES,
     ZIGZAG_BITS,
+    mapping_from_zigzag,
     parse_spatial,
     parse_temporal,
+    tpu_like,
     zigzag_convention_energy,
 )
 from archgym.simulators.dataflow.formats.zigzag.hardware import ZIGZAG_DIMS, ZigzagInputError, read_hardware, read_mapping
@@ -357,3 +361,23 @@ def test_live_zigzag_parses_the_same_workload_yaml(tmp_path):
         if ly.kind == "conv":
             pr = {str(k): v for k, v in n.pr_layer_dim_sizes.items()}
             assert (pr["IY"], pr["IX"]) == ly.input_size
+
+
+@pytest.mark.parametrize("temporal, words", [
+    ({"O": [[("K", 2)], [("C", 4)], []], "W": [[("K", 2), ("C", 4)], []], "I": [[("K", 2)], [("C", 4)]]},
+     "memory 'sram_2MB' holds operands cut at different loops (2 and 1)"),
+    ({"O": [[("K", 2)], [("C", 4)], []], "W": [[("C", 4), ("K", 2)], []], "I": [[("K", 2)], [("C", 4)]]},
+     "operand W's loops [('C', 4), ('K', 2)] are not in the same order as O's [('K', 2), ('C', 4)]"),
+    ({"O": [[("K", 2)], [("C", 4)]], "W": [[("K", 2), ("C", 4)], []], "I": [[("K", 2)], [("C", 4)]]},
+     "operand O has 2 memory levels in the mapping, the hardware 3"),
+])
+def test_both_mapping_readers_check_cuts_with_one_wording(temporal, words):
+    """tpu_like as the Python model (mapping_from_zigzag) and as read from its YAML (ZigzagArchitecture.mapping)
+    refuse the same inconsistent ZigZag mappings with the same message."""
+    with pytest.raises(MappingError, match=re.escape(words)):
+        mapping_from_zigzag(tpu_like(), temporal, {"D1": [("K", 32)]}, TPU_LIKE_MEMORIES, "sram_2MB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        za = read_hardware(INPUTS / "hardware" / "tpu_like.yaml").architecture()
+    with pytest.raises(MappingError, match=re.escape(words)):
+        za.mapping(temporal, {"D1": [("K", 32)]})

@@ -44,6 +44,7 @@ import yaml
 from ...architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ...mapping import LevelLoops, Mapping, MappingError
 from ...workload import DIM_ALIASES, DIM_INDEX
+from .mappings import operand_cuts
 
 MEMORY_OPERANDS = ("I1", "I2", "O")
 #: ZigZag's default memory operand links (its MappingValidator default)
@@ -484,23 +485,7 @@ class ZigzagArchitecture:
         if set(temporal) != set(ops):
             raise MappingError(f"{at}: the temporal mapping gives operands {sorted(temporal)}; expected W, I, O")
         temporal = {op: [[(model_dim(d, at), int(f)) for d, f in lv] for lv in temporal[op]] for op in ops}
-        order = [loop for lv in temporal["O"] for loop in lv]
-        for op in ("W", "I"):
-            other = [loop for lv in temporal[op] for loop in lv]
-            if other != order:
-                raise MappingError(f"{at}: operand {op}'s loops {other} are not in the same order as O's {order}")
-        cuts: dict[str, int] = {}
-        for op in ops:
-            names = self.memories[op]
-            if len(names) != len(temporal[op]):
-                raise MappingError(f"{at}: operand {op} has {len(temporal[op])} memory levels in the mapping, the "
-                                   f"hardware {len(names)}: {list(names)}")
-            n = 0
-            for name, loops in zip(names, temporal[op]):
-                n += len(loops)
-                if cuts.setdefault(name, n) != n:
-                    raise MappingError(f"{at}: memory {name!r} holds operands cut at different loops ({cuts[name]} "
-                                       f"and {n}); this model keeps one tile boundary per level")
+        order, cuts = operand_cuts(temporal, self.memories, at)
         arch = _cut_order(self.arch, cuts)
         unknown = set(spatial) - set(self.hardware.array_dims)
         if unknown:

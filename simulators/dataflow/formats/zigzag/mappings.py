@@ -97,6 +97,34 @@ def parse_spatial(text: str) -> dict:
     return {oa: [(_dim(d), int(f)) for d, f in dims.items()] for oa, dims in raw.items()}
 
 
+def operand_cuts(temporal: dict, memories: dict, where: str = "") -> tuple[list, dict]:
+    """(loop order, {memory: loops it covers}) of ZigZag's per-operand temporal mapping.
+
+    Every operand must list the same loops in the same order (ZigZag's single loop order), and a memory
+    shared by several operands must be cut at the same loop for all of them (this model keeps one tile
+    boundary per level). ``memories``: operand -> names of its memory levels, innermost first."""
+    at = f"{where}: " if where else ""
+    ops = list(temporal)
+    order = [loop for lv in temporal[ops[0]] for loop in lv]
+    for op in ops[1:]:
+        other = [loop for lv in temporal[op] for loop in lv]
+        if other != order:
+            raise MappingError(f"{at}operand {op}'s loops {other} are not in the same order as {ops[0]}'s {order}")
+    cuts: dict[str, int] = {}
+    for op in ops:
+        names = memories[op]
+        if len(names) != len(temporal[op]):
+            raise MappingError(f"{at}operand {op} has {len(temporal[op])} memory levels in the mapping, the "
+                               f"hardware {len(names)}: {list(names)}")
+        n = 0
+        for name, loops in zip(names, temporal[op]):
+            n += len(loops)
+            if cuts.setdefault(name, n) != n:
+                raise MappingError(f"{at}memory {name!r} holds operands cut at different loops ({cuts[name]} and "
+                                   f"{n}); this model keeps one tile boundary per level")
+    return order, cuts
+
+
 def mapping_from_zigzag(arch: Architecture, temporal: dict, spatial: dict, memories: dict,
                         spatial_level: str, array_dims: tuple = ("D1", "D2")) -> tuple[Architecture, Mapping]:
     """(architecture with private PE memories put in cut order, mapping) for a ZigZag mapping.
@@ -104,24 +132,7 @@ def mapping_from_zigzag(arch: Architecture, temporal: dict, spatial: dict, memor
     ``memories``: ZigZag operand -> names of its memory levels in ``arch``, innermost first.
     ``spatial_level``: the level whose fan-out the array dimensions unroll; ``array_dims`` are its X, Y.
     """
-    ops = list(temporal)
-    order = [loop for lv in temporal[ops[0]] for loop in lv]
-    for op in ops[1:]:
-        other = [loop for lv in temporal[op] for loop in lv]
-        if other != order:
-            raise MappingError(f"operand {op}'s loops {other} are not in the same order as {ops[0]}'s {order}")
-    cuts: dict[str, int] = {}
-    for op in ops:
-        names = memories[op]
-        if len(names) != len(temporal[op]):
-            raise MappingError(f"operand {op} has {len(temporal[op])} memory levels in the mapping, "
-                               f"{len(names)} given: {names}")
-        n = 0
-        for name, loops in zip(names, temporal[op]):
-            n += len(loops)
-            if cuts.setdefault(name, n) != n:
-                raise MappingError(f"memory {name!r} holds operands cut at different loops ({cuts[name]} and {n}); "
-                                   f"this model keeps one tile boundary per level")
+    order, cuts = operand_cuts(temporal, memories)
     arch = _cut_order(arch, cuts)
     levels, start = [], 0
     for lv in arch.levels:
