@@ -1,4 +1,4 @@
-"""``archgym simulate dataflow``: one DNN workload on one loop-nest accelerator, with a mapping or the mapper."""
+"""``archgym simulate dataflow``: Timeloop files through Timeloop's own counting, or a DNN workload through archgym's model and mapper."""
 
 from __future__ import annotations
 
@@ -11,36 +11,172 @@ from archgym.cli.app import simulate_app
 from archgym.cli.options import console as _console
 from archgym.cli.options import fail
 
-
-@simulate_app.command(
-    "dataflow",
-    help=(
-        "Cost of a DNN workload on a loop-nest dataflow accelerator: cycles, energy, EDP, utilization, area, per "
-        "layer and in total.\n\n"
-        "The accelerator is archgym/Dataflow-v0's Eyeriss-like baseline unless --arch gives a Timeloop v0.3 or v0.4 "
-        "architecture YAML (with --bypass, a file of Timeloop bypass directives saying which tensors each level "
-        "keeps). The workload is a network (alexnet, resnet50, mobilenetv2 or a layer-table CSV) or --problem, a "
-        "Timeloop CNN-layer problem YAML. Each layer is mapped by the mapper unless --mapping gives a Timeloop "
-        "mapping YAML (then --problem is required); --show-mapping prints the mappings, --write-mapping saves "
-        "the mapper's mapping of a single layer as Timeloop YAML."
-    ),
+HELP = (
+    "Cost of a DNN workload on a loop-nest dataflow accelerator: cycles, energy, EDP, utilization, area.\n\n"
+    "Timeloop files (--arch, --problem, --mapping; v0.3 or v0.4, as the Timeloop/Accelergy exercises ship them; "
+    "--spec adds components, variables, constraints or mapper files) are evaluated with Timeloop's own counting "
+    "(archgym.simulators.dataflow.timeloop): per level and data space reads, fills, updates, cycles, utilisation, "
+    "energy from Accelergy's ERT (--ert, else a *ERT.yaml beside the input files) and area from its ART (--art, "
+    "else a *ART.yaml beside them). Without an ERT/ART, energy and area come from archgym's own table "
+    "(archgym.simulators.dataflow.energy_table), and the output says so. A mapping is checked against the "
+    "constraints given. Timeloop's mapper search is not implemented: give a mapping.\n\n"
+    "Otherwise (--model archgym, or no --mapping) the ZigZag-validated model of archgym/Dataflow-v0 maps each "
+    "layer with archgym's mapper: the accelerator is the Eyeriss-like baseline unless --arch gives a Timeloop "
+    "architecture (with --bypass, a file of keep/bypass directives); the workload is a network (alexnet, resnet50, "
+    "mobilenetv2 or a layer-table CSV) or --problem; --show-mapping prints the mappings, --write-mapping saves a "
+    "single layer's mapping as Timeloop YAML."
 )
+MODELS = ("auto", "timeloop", "archgym")
+
+
+@simulate_app.command("dataflow", help=HELP)
 def simulate_dataflow(
     arch: Path | None = typer.Option(None, "--arch", "-a", help="Timeloop v0.3 or v0.4 architecture YAML"),
-    bypass: Path | None = typer.Option(None, "--bypass", help="YAML with bypass directives (keep/bypass)"),
+    bypass: Path | None = typer.Option(None, "--bypass", help="archgym model: YAML with bypass directives"),
     workload: str = typer.Option("alexnet", "--workload", "-w", help="alexnet, resnet50, mobilenetv2 or a CSV"),
     problem: Path | None = typer.Option(None, "--problem", "-p", help="Timeloop problem YAML (one layer)"),
     mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Timeloop mapping YAML for --problem"),
-    budget: int = typer.Option(1200, "--budget", help="mapper: candidate mappings per layer"),
-    mapper_spec: Path | None = typer.Option(None, "--mapper-spec", help="Timeloop mapper YAML: its search size x "
-                                            "threads sets --budget, its first metric --objective"),
-    objective: str = typer.Option("edp", "--objective", help="mapper objective: edp, energy or delay"),
-    search: str = typer.Option("hybrid", "--search", help="mapper search: hybrid or random-pruned"),
-    seed: int = typer.Option(0, "--seed", help="mapper seed"),
+    spec_files: list[Path] = typer.Option([], "--spec", help="more Timeloop files merged in (components, "
+                                          "variables, constraints, mapper); repeatable"),
+    constraints: Path | None = typer.Option(None, "--constraints", help="Timeloop mapspace constraints YAML: "
+                                            "the mapping is checked against it"),
+    ert: Path | None = typer.Option(None, "--ert", help="Accelergy ERT (energy per action) for Timeloop files"),
+    art: Path | None = typer.Option(None, "--art", help="Accelergy ART (area per component) for Timeloop files"),
+    template_vars: list[str] = typer.Option([], "--template-var", help="KEY=VALUE for Jinja2-templated Timeloop "
+                                            "files (value read as YAML); repeatable"),
+    timeloop_2020: bool = typer.Option(False, "--timeloop-2020", help="count as the Timeloop of 2020 (no "
+                                       "first-fill elision of read-write data), for its v0.3 ref-output"),
+    model: str = typer.Option("auto", "--model", help="auto (Timeloop's counting when a mapping is given), "
+                              "timeloop, or archgym (ZigZag-validated model and mapper)"),
+    budget: int = typer.Option(1200, "--budget", help="archgym mapper: candidate mappings per layer"),
+    mapper_spec: Path | None = typer.Option(None, "--mapper-spec", help="Timeloop mapper YAML; with --model "
+                                            "archgym its search size x threads sets --budget, its metric --objective"),
+    objective: str = typer.Option("edp", "--objective", help="archgym mapper objective: edp, energy or delay"),
+    search: str = typer.Option("hybrid", "--search", help="archgym mapper search: hybrid or random-pruned"),
+    seed: int = typer.Option(0, "--seed", help="archgym mapper seed"),
     show_mapping: bool = typer.Option(False, "--show-mapping", help="print each layer's loop nest"),
     write_mapping: Path | None = typer.Option(None, "--write-mapping", help="save the mapping (one layer) as YAML"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
+    if model not in MODELS:
+        fail(f"--model {model!r} is not known; allowed: {', '.join(MODELS)}")
+    if mapping is not None and problem is None:
+        fail("--mapping needs --problem (a mapping is for one layer)")
+    timeloop_inputs = [f for f in (constraints, ert, art, mapper_spec) if f is not None] + list(spec_files)
+    if model == "timeloop" or (model == "auto" and (mapping is not None or timeloop_inputs)):
+        if arch is None or problem is None:
+            fail("Timeloop's model needs --arch and --problem (and a mapping: --mapping)")
+        for opt, val in (("--bypass", bypass), ("--write-mapping", write_mapping)):
+            if val is not None:
+                fail(f"{opt} is for --model archgym; a Timeloop mapping carries its own bypass directives")
+        files = [arch, *spec_files, problem, *(f for f in (constraints, mapper_spec, mapping) if f is not None)]
+        _simulate_timeloop(files, ert, art, template_vars, timeloop_2020, as_json)
+        return
+    _simulate_archgym(arch, bypass, workload, problem, mapping, budget, mapper_spec, objective, search, seed,
+                      show_mapping, write_mapping, as_json)
+
+
+def _beside(files: list, kind: str, given: Path | None) -> Path | None:
+    """The Accelergy table to use: ``given``, else the one ``*<kind>.yaml`` beside the input files."""
+    if given is not None:
+        return given
+    found = sorted({p for f in files for p in Path(f).parent.glob(f"*{kind}.yaml")})
+    if len(found) > 1:
+        fail(f"more than one Accelergy {kind} beside the input files ({', '.join(map(str, found))}); "
+             f"choose one with --{kind.lower()}")
+    return found[0] if found else None
+
+
+def _simulate_timeloop(files, ert_path, art_path, template_vars, timeloop_2020, as_json) -> None:
+    """Timeloop's counts, cycles, utilisation, energy and area for one fixed mapping."""
+    import yaml
+
+    from archgym.cli.options import parse_key_values
+    from archgym.simulators.dataflow.timeloop.area import area, read_art
+    from archgym.simulators.dataflow.timeloop.constraints import unchecked
+    from archgym.simulators.dataflow.timeloop.evaluation import evaluate, load_spec, read_ert
+    from archgym.simulators.dataflow.timeloop.table_energy import table_art, table_ert
+    from archgym.simulators.dataflow.timeloop.tagged_yaml import SpecError
+
+    jinja = {k: yaml.safe_load(v) for k, v in parse_key_values(template_vars, "--template-var").items()} or None
+    ert_path, art_path = _beside(files, "ERT", ert_path), _beside(files, "ART", art_path)
+    try:
+        spec = load_spec(files, jinja_variables=jinja)
+        if spec.mapping is None:
+            fail(f"mapper search is not implemented; give a mapping (--mapping), or constraints that pin every "
+                 f"factor ({spec.source})")
+        hier = spec.hierarchy
+        ert = read_ert(ert_path) if ert_path else table_ert(hier)
+        res = evaluate(spec, ert, first_fill_elision=not timeloop_2020)
+        ar = area(hier, read_art(art_path), str(art_path)) if art_path else area(hier, table_art(hier), "table")
+    except SpecError as e:
+        fail(str(e))
+    table_name = "archgym.simulators.dataflow.energy_table (archgym's 65 nm table, NOT Timeloop+Accelergy's)"
+    out = {
+        "model": "timeloop" + ("-2020" if timeloop_2020 else ""),
+        "files": [str(f) for f in files],
+        "energy_source": f"ERT {ert_path}" if ert_path else table_name,
+        "area_source": f"ART {art_path}" if art_path else table_name,
+        "cycles": res.cycles, "utilization": res.utilization, "computes": res.computes,
+        "energy_pj": res.energy_pj["total"], "energy_uj": res.energy_pj["total"] * 1e-6,
+        "edp_j_cycles": res.energy_pj["total"] * 1e-12 * res.cycles,
+        "area_um2": ar.total_um2, "area_mm2": ar.total_um2 * 1e-6,
+        "unchecked_constraint_keys": unchecked(spec.constraints),
+        "levels": {},
+    }
+    for name in [hier.compute.name, *(lv.name for lv in reversed(hier.levels) if lv.name in res.counts)]:
+        a = ar.components[name]
+        out["levels"][name] = {"cycles": res.level_cycles.get(name), "energy_pj": res.energy_pj[name],
+                               "instances": a.instances, "area_um2_per_instance": a.per_instance_um2,
+                               "area_um2": a.total_um2, "tensors": res.counts.get(name, {})}
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    _print_timeloop(out, bool(ert_path), bool(art_path))
+
+
+def _print_timeloop(out: dict, have_ert: bool, have_art: bool) -> None:
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"Timeloop model ({out['model']}): {', '.join(out['files'])}", markup=False, highlight=False)
+    for what, have, src in (("energy", have_ert, out["energy_source"]), ("area", have_art, out["area_source"])):
+        if have:
+            console.print(f"{what} source: {src}", markup=False, highlight=False)
+        else:
+            console.print(f"[bold red]WARNING: no Accelergy {'ERT' if what == 'energy' else 'ART'} given: {what} "
+                          f"comes from {src}[/bold red]")
+    table = Table()
+    for col in ("level", "data space", "reads", "fills", "updates", "utilized capacity", "instances", "cycles",
+                "energy pJ", "area um^2"):
+        table.add_column(col, justify="left" if col in ("level", "data space") else "right")
+    for name, lv in out["levels"].items():
+        table.add_row(name, "", "", "", "", "", str(lv["instances"]), f"{lv['cycles']:,}",
+                      f"{lv['energy_pj']:,.2f}", f"{lv['area_um2']:,.2f}")
+        for ds, c in lv["tensors"].items():
+            table.add_row("", ds, *(_n(c[k]) for k in ("reads", "fills", "updates", "utilized_capacity", "instances")),
+                          "", "", "")
+    console.print(table)
+    console.print("Summary Stats")
+    console.print(f"Utilization: {out['utilization']:.2%}\nCycles: {out['cycles']}\nEnergy: {out['energy_uj']:.2f} uJ\n"
+                  f"EDP(J*cycle): {out['edp_j_cycles']:.2e}\nArea: {out['area_mm2']:.2f} mm^2\n"
+                  f"Computes = {out['computes']}", highlight=False)
+    console.print("fJ/Compute", highlight=False)
+    for name, lv in out["levels"].items():
+        console.print(f"    {name:<45} = {lv['energy_pj'] * 1000 / out['computes']:.2f}", highlight=False)
+    console.print(f"    {'Total':<45} = {out['energy_pj'] * 1000 / out['computes']:.2f}", highlight=False)
+    for key in out["unchecked_constraint_keys"]:
+        console.print(f"note: constraint key not checked (it steers Timeloop's mapper): {key}", markup=False,
+                      highlight=False)
+
+
+def _n(x) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def _simulate_archgym(arch, bypass, workload, problem, mapping, budget, mapper_spec, objective, search, seed,
+                      show_mapping, write_mapping, as_json) -> None:
+    """archgym's ZigZag-validated model and mapper (archgym/Dataflow-v0's), its own energy table."""
     from archgym.envs.dataflow import resolve_workload
     from archgym.files.atomic import atomic_path
     from archgym.simulators.dataflow.architecture import ArchitectureError
@@ -69,8 +205,6 @@ def simulate_dataflow(
         except TimeloopSpecError as e:
             fail(str(e))
         budget, objective = settings.budget, settings.objective
-    if mapping is not None and problem is None:
-        fail("--mapping needs --problem (a mapping is for one layer)")
     try:
         keeps = read_bypass(bypass) if bypass is not None else None
         accel = read_architecture(arch, keeps) if arch is not None else eyeriss_like()
@@ -94,18 +228,29 @@ def simulate_dataflow(
         fail(str(e))
     if as_json:
         typer.echo(json.dumps({
+            "model": "archgym", "energy_source": ARCHGYM_SOURCE,
             "workload": name, "architecture": accel.name, "metrics": cost.metrics(),
             "layers": [{"layer": ly.name, "repeat": ly.repeat, **ev.metrics(), "bottleneck": ev.bottleneck,
                         "energy_breakdown_pj": ev.energy_breakdown(), "mapping": ev.mapping.to_dict()}
                        for ly, ev in zip(layers, cost.evaluations)]}, indent=2))
         return
-    _print(name, accel, layers, cost, show_mapping)
+    _print(name, accel, layers, cost, show_mapping, arch is not None)
 
 
-def _print(name, accel, layers, cost, show_mapping) -> None:
+ARCHGYM_SOURCE = ("archgym's ZigZag-validated model (access_counts, cost) and energy table "
+                  "(archgym.simulators.dataflow.energy_table), not Timeloop+Accelergy's")
+
+
+def _print(name, accel, layers, cost, show_mapping, timeloop_arch) -> None:
     from rich.table import Table
 
     console = _console()
+    note = f"model and energy: {ARCHGYM_SOURCE}"
+    if timeloop_arch:
+        console.print(f"[bold red]WARNING: Timeloop files without a mapping: {note}; give --mapping for Timeloop's "
+                      f"own counting[/bold red]")
+    else:
+        console.print(note, markup=False, highlight=False)
     t = cost.metrics()
     console.print(f"[bold]{name}[/bold] on {accel.name} ({accel.compute.instances} MACs): {t['cycles']:,.0f} cycles, "
                   f"{t['energy_uj']:,.2f} uJ, EDP {t['edp']:.4g} uJ*cycles, utilization {t['utilization']:.1%}, "
