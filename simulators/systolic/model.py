@@ -46,16 +46,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .drain import layer_stalls
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
+from .network import FLOAT_FIELDS, INT_FIELDS, network_totals, table_array
 from .optimized import simulate_layer as optimized_layer
 from .prefetch import read_buffer
 from .replay import replay_layer
 from .sparsity import is_pruned, sparse_report, ws_ifmap_reads
 from .spec import BANDWIDTH_MODES, DATAFLOWS, Layer, SystolicConfig
 from .traffic import calc_exact, calc_reads
-from .writes import NO_PROFILE, drains, exact_user, write_buffers
+from .user_stalls import user_stalls
+from .writes import NO_PROFILE, drains, write_buffers
 
 __all__ = [
     "SystolicConfig", "Layer", "load_workload", "simulate", "simulate_batch", "layer_arrays", "config_arrays",
@@ -271,32 +272,13 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
     sram_of = np.where(os_, M * N + folds * (R + C), rf * M * N)
 
     # --- DRAM traffic and stalls ---
-    words = lambda kb: (kb * 1024 // cfg["word_size_bytes"])[:, None]  # noqa: E731
     user = cfg["user"][:, None]
     zero = np.zeros(R.shape[:1] + M.shape[1:], dtype=np.int64)
     dram_of = np.where(os_, M * N, sram_of) + zero  # ws/is write every fold's partial sums out
     dram_if, dram_f, stall = zero.copy(), zero.copy(), zero.copy()
     if not user.all():  # estimate mode (only for the designs that use it)
-        x = {k: lay[k][None, :] for k in ("ifmap_distinct", "ifmap_valid", "rows_t", "cols_t", "vrows", "vcols",
-                                          "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
-        x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
-                  "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100),
-                  "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
-        calc_if, calc_f = calc_reads(x)
-        dram_if = np.rint(calc_if).astype(np.int64) + zero
-        dram_f = np.rint(calc_f).astype(np.int64) + zero
         rows = np.nonzero(~cfg["user"])[0]
-        c_if, c_f, c_of, c_st = (np.ascontiguousarray(a[rows]) for a in (dram_if, dram_f, dram_of, stall))
-        Rr, Cr, dfr = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
-        calc_exact(dfr, Rr, Cr, 50 * (words(cfg["ifmap_sram_kb"])[rows, 0] // 100),
-                   50 * (words(cfg["filter_sram_kb"])[rows, 0] // 100), lay["gemm_m"], lay["gemm_n"], lay["gemm_k"],
-                   lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
-        none = np.zeros(c_of.shape, dtype=np.int64)
-        B_of = np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[rows, 0])
-        few = drains(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"]) <= MAX_CALC_DRAINS
-        write_buffers(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE,
-                      NO_PROFILE, none, none, few)
-        dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = c_if, c_f, c_of, c_st
+        dram_if[rows], dram_f[rows], dram_of[rows], stall[rows] = _calc_memory(cfg, lay, rows)
     if user.any():  # user bandwidth: replay the buffers run by run (prefetch, drain)
         rows = np.nonzero(cfg["user"])[0]
         u_if, u_f, u_stall, u_of = memory if memory is not None else _user_memory(cfg, lay, rows)
@@ -323,6 +305,40 @@ def _core(cfg: dict[str, np.ndarray], lay: dict[str, np.ndarray], table: EnergyT
     }
 
 
+def _calc_memory(cfg, lay, rows):
+    """CALC-mode (estimate bandwidth) DRAM reads (ifmap, filter), DRAM ofmap writes and stall cycles of
+    designs ``rows`` on every layer, as (designs, layers) arrays: the exact epoch recurrence
+    (:func:`.traffic.calc_exact`) where it applies, the estimate (:func:`.traffic.calc_reads`) for
+    the ifmaps of overlapping windows, the ofmap write buffer drain by drain (:mod:`.writes`)."""
+    Rr, Cr, dfr = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
+    R, C, df = Rr[:, None], Cr[:, None], dfr[:, None]
+    os_, ws_, is_ = df == 0, df == 1, df == 2
+    M, N, K = lay["gemm_m"][None, :], lay["gemm_n"][None, :], lay["gemm_k"][None, :]
+    rf = _cdiv(np.where(os_, M, K), R)
+    cf = _cdiv(np.where(is_, M, N), C)
+    words = lambda kb: (kb[rows] * 1024 // cfg["word_size_bytes"][rows])[:, None]  # noqa: E731
+    zero = np.zeros((len(rows), M.shape[1]), dtype=np.int64)
+    x = {k: lay[k][None, :] for k in ("ifmap_distinct", "ifmap_valid", "rows_t", "cols_t", "vrows", "vcols",
+                                      "stride_h", "stride_w", "channels", "filter_h", "filter_w", "ofmap_w")}
+    x.update({"os": os_, "ws": ws_, "is": is_, "M": M, "N": N, "K": K, "R": R, "C": C, "rf": rf, "cf": cf,
+              "epoch_if": 50 * (words(cfg["ifmap_sram_kb"]) // 100),
+              "epoch_f": 50 * (words(cfg["filter_sram_kb"]) // 100)})
+    calc_if, calc_f = calc_reads(x)
+    c_if = np.rint(calc_if).astype(np.int64) + zero
+    c_f = np.rint(calc_f).astype(np.int64) + zero
+    c_of = np.where(os_, M * N, rf * M * N) + zero  # ws/is write every fold's partial sums out
+    c_st = zero.copy()
+    calc_exact(dfr, Rr, Cr, 50 * (words(cfg["ifmap_sram_kb"])[:, 0] // 100),
+               50 * (words(cfg["filter_sram_kb"])[:, 0] // 100), lay["gemm_m"], lay["gemm_n"], lay["gemm_k"],
+               lay["ifmap_valid"], lay["single_copy"], c_if, c_f)
+    none = np.zeros(c_of.shape, dtype=np.int64)
+    B_of = np.ascontiguousarray(words(cfg["ofmap_sram_kb"])[:, 0])
+    few = drains(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"]) <= MAX_CALC_DRAINS
+    write_buffers(dfr, Rr, Cr, B_of, Cr, lay["gemm_m"], lay["gemm_n"], lay["gemm_k"], c_of, c_st, NO_PROFILE,
+                  NO_PROFILE, none, none, few)
+    return c_if, c_f, c_of, c_st
+
+
 def _user_memory(cfg, lay, rows):
     """USER-mode DRAM reads (ifmap, filter), stall cycles and DRAM ofmap writes of designs ``rows`` on
     every layer, as (designs, layers) arrays. Designs that share dataflow, array shape and SRAM size
@@ -343,33 +359,14 @@ def _user_memory(cfg, lay, rows):
         adv.append(k)
         prof.append((p, np.ascontiguousarray(row)))
     stall = np.zeros((len(rows), len(M)), dtype=np.int64)
-    B, bw = np.ascontiguousarray(word("ofmap_sram_kb")), np.ascontiguousarray(cfg["bandwidth"][rows])
     dram_of = np.zeros_like(stall)
-    n_drains = drains(df, R, C, B, bw, M, N, K)
-    # few advances and drains: the three buffers replayed together, advance by advance and drain by drain
-    done = np.zeros_like(stall)
-    need = (adv[0] <= MAX_ADVANCES) & (adv[1] <= MAX_ADVANCES) & (n_drains <= MAX_DRAINS)
-    if need.any():
-        exact_user(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
-                   cfg["filter_bandwidth"][rows], B, bw, M, N, K, lay["ifmap_valid"], lay["single_copy"], need,
-                   MAX_ADVANCES, dram_of, stall, done)
-    rest = done == 0
-    if not rest.any():
-        return out[0], out[1], stall, dram_of
-    # elsewhere: the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
+    # few advances and drains: the three buffers replayed together, advance by advance and drain by drain;
+    # elsewhere the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
     # never stall) while the drains are few, the drain model's stall where the reads stall
-    reads_stall = (prof[0][0][prof[0][1], -1] > 0) | (prof[1][0][prof[1][1], -1] > 0)
-    few = rest & (n_drains <= MAX_DRAINS) & ~reads_stall
-    of_stall = np.zeros_like(stall)
-    write_buffers(df, R, C, B, bw, M, N, K, dram_of, of_stall, prof[0][0], prof[1][0], prof[0][1], prof[1][1], few)
-    model = rest & (reads_stall | ~few)
-    est = np.zeros_like(stall)
-    layer_stalls(df, R, C, M, N, K, B, bw, prof[0][0], prof[0][1], prof[1][0], prof[1][1], est, model)
-    many = rest & ~few  # every output written out once per fold, without the line padding
-    if many.any():
-        plain = np.where(df[:, None] == 0, M * N, -(-K[None, :] // R[:, None]) * (M * N)[None, :]) + 0 * dram_of
-        dram_of[many] = plain[many]
-    stall = np.where(model, est, np.where(few, of_stall, stall))
+    user_stalls(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
+                cfg["filter_bandwidth"][rows], word("ofmap_sram_kb"), cfg["bandwidth"][rows], M, N, K, lay["ifmap_valid"],
+                lay["single_copy"], adv[0], adv[1], prof[0][0], prof[0][1], prof[1][0], prof[1][1], MAX_ADVANCES,
+                MAX_DRAINS, stall, dram_of)
     return out[0], out[1], stall, dram_of
 
 
@@ -462,24 +459,59 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
         out["layers"] = {k: per[k] for k in LAYER_FIELDS}
         return out
     lay = distinct_layers(lay)
-    n = len(cfg["array_rows"])
-    step = max(1, _CHUNK // len(lay["repeat"]))
-    # USER-mode memory of the whole batch in one go (its replays are shared between designs)
-    users = np.nonzero(cfg["user"])[0]
-    u_step = max(1, _USER_CHUNK // len(lay["repeat"]))
-    mem = [np.zeros((n, len(lay["repeat"])), dtype=np.int64) for _ in range(4)]
+    n, J = len(cfg["array_rows"]), len(lay["repeat"])
+    user = cfg["user"]
+    users = np.nonzero(user)[0]
+    if users.size == n:  # USER mode only (the environment's designs): the whole batch's memory in one go
+        dram_if, dram_f, stall, dram_of = _user_memory(cfg, lay, users) if n * J <= _USER_CHUNK else _memory(cfg, lay, users)
+    else:
+        dram_if, dram_f, stall, dram_of = _memory(cfg, lay, users)
+    ints = np.empty((len(INT_FIELDS), n), dtype=np.int64)
+    floats = np.empty((len(FLOAT_FIELDS), n), dtype=np.float64)
+    network_totals(cfg["array_rows"], cfg["array_cols"], cfg["dataflow"], cfg["ifmap_sram_kb"], cfg["filter_sram_kb"],
+                   cfg["ofmap_sram_kb"], cfg["word_size_bytes"], cfg["frequency_mhz"], lay["gemm_m"], lay["gemm_n"],
+                   lay["gemm_k"], lay["repeat"], dram_if, dram_f, stall, dram_of, _table_array(table), ints, floats)
+    out = dict(zip(INT_FIELDS, ints))
+    out.update(zip(FLOAT_FIELDS, floats))
+    return {k: out[k] for k in _TOTALS_ORDER}
+
+
+#: the order of :func:`_totals`'s keys, which :func:`simulate_batch` keeps
+_TOTALS_ORDER = _SUMMED + ("overall_util_pct", "mapping_eff_pct", "compute_util_pct", "area_mm2", "latency_ms",
+                           "power_mw", "dram_bandwidth_words_per_cycle")
+
+
+def _memory(cfg, lay, users):
+    """(designs, layers) DRAM reads (ifmap, filter), stall cycles and DRAM ofmap writes of every design
+    of ``cfg``: USER-mode designs ``users`` in passes of :data:`_USER_CHUNK` (designs in one pass share
+    read-buffer replays), the others in CALC mode in passes of :data:`_CHUNK` (numpy temporaries)."""
+    n, J = len(cfg["array_rows"]), len(lay["repeat"])
+    mem = [np.zeros((n, J), dtype=np.int64) for _ in range(4)]
+    u_step = max(1, _USER_CHUNK // J)
     for i in range(0, len(users), u_step):
-        for m, v in zip(mem, _user_memory(cfg, lay, users[i:i + u_step])):
-            m[users[i:i + u_step]] = v
-    parts = []
-    for i in range(0, n, step):
-        c = {k: v[i:i + step] for k, v in cfg.items()}
-        u = cfg["user"][i:i + step]
-        memory = tuple(m[i:i + step][u] for m in mem)
-        parts.append(_totals(_core(c, lay, table, memory), lay["repeat"], c, table))
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        rows = users[i:i + u_step]
+        for m, v in zip(mem, _user_memory(cfg, lay, rows)):
+            m[rows] = v
+    calc = np.nonzero(~cfg["user"])[0]
+    step = max(1, _CHUNK // J)
+    for i in range(0, len(calc), step):
+        rows = calc[i:i + step]
+        c_if, c_f, c_of, c_st = _calc_memory(cfg, lay, rows)
+        mem[0][rows], mem[1][rows], mem[2][rows], mem[3][rows] = c_if, c_f, c_st, c_of
+    return tuple(mem)
+
+
+_TABLES: dict = {}
+
+
+def _table_array(table: EnergyTable) -> np.ndarray:
+    """:func:`.network.table_array` of ``table``, remembered (tables are frozen dataclasses)."""
+    a = _TABLES.get(table)
+    if a is None:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        a = _TABLES[table] = table_array(table)
+    return a
 
 
 def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTable = DEFAULT_TABLE,
