@@ -7,7 +7,8 @@
 * :mod:`.allocation` - a complete temporal ordering allocated to the memories as ZigZag's
   ``MemoryAllocator`` does;
 * :mod:`.evaluation` - ZigZag's counts and energy for one layer under one ZigZag mapping, its fractional
-  spatial unrolling included.
+  spatial unrolling included;
+* :mod:`.simulation` - :func:`simulate_files`: the three input files to ZigZag's figures per layer.
 """
 
 from .allocation import allocate
@@ -23,6 +24,7 @@ from .mappings import (
     tpu_like,
     zigzag_convention_energy,
 )
+from .simulation import read_workload, simulate_files
 from .workload import ZigzagWorkload, read_onnx, read_workload_yaml
 
 __all__ = [
@@ -41,7 +43,9 @@ __all__ = [
     "read_hardware",
     "read_mapping",
     "read_onnx",
+    "read_workload",
     "read_workload_yaml",
+    "simulate_files",
     "tpu_like",
     "zigzag_convention_energy",
     "zigzag_unrolling",

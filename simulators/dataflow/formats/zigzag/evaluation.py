@@ -106,6 +106,14 @@ class LayerEvaluation:
         """Energy (pJ) as ZigZag charges the counts (its ``energy_total``)."""
         return self.mac_energy_pj + sum(r["energy_zigzag_convention_pJ"] for r in self.rows)
 
+    def to_dict(self) -> dict:
+        """Plain data: layer, totals, utilisation, ZigZag's unrolling and the per-memory rows."""
+        return {"layer": self.layer.name, "energy_zigzag_convention_pJ": self.energy_zigzag_convention_pj,
+                "energy_pJ": self.energy_pj, "mac_energy_pJ": self.mac_energy_pj,
+                "temporal_cycles": self.temporal_cycles, "utilization": self.utilization,
+                "spatial_unrolling": {oa: [[d, f] for d, f in loops] for oa, loops in self.unrolling.items()},
+                "accesses": [dict(r) for r in self.rows]}
+
 
 def _counts(arch, layer: Layer, mapping: Mapping):
     aa, la, ma = arch.arrays(), layer.arrays(), mapping.arrays()
