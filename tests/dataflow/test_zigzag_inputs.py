@@ -40,7 +40,9 @@ REF_CSV = ROOT / "tests" / "reference" / "dataflow" / "zigzag_reference.csv"
 HARDWARE = {
     "aimc.yaml": (127, "in-memory computing"),
     "dimc.yaml": (127, "in-memory computing"),
-    "ascend_like.yaml": (60, "most to fewest instances"),
+    "ascend_like.yaml": (176, "memory 'dram' holds I1 above 'sram_1MB_A' (line 128) but is repeated 4 times "
+                              "(once per position along ['D3', 'D4'], which it does not serve) where 'sram_1MB_A' has "
+                              "1 instance(s): a memory unrolled above one with fewer instances is not modelled"),
     "edge_tpu_like.yaml": (4, "crossing array dimensions"),
     "meta_prototype.yaml": (4, "crossing array dimensions"),
     "gemm_l1.yaml": (46, "ports of different widths"),

@@ -12,7 +12,9 @@ This model's hierarchy is one chain of levels, each nested in the one above. Lev
 ZigZag's order (innermost first, as the file lists them) sorted by instances (most first); the memories'
 served dimensions must then grow along the chain. Hardware whose memories are shared along crossing
 array dimensions (ascend_like, edge_tpu_like, meta_prototype: a weight register shared along D3, D4 below
-an output register shared along D2) has no such chain and is refused, naming the two memories. Also
+an output register shared along D2) has no such chain and is refused, naming the two memories; so is a
+memory repeated more often than one below it for the same operand (ascend_like: DRAM unrolled 4 times,
+along D3, D4, above single-instance SRAMs), naming both and the dimensions it does not serve. Also
 refused by name: in-memory computing arrays (``is_imc``), CACTI cost extraction, and a memory whose
 ports for different operands or directions differ in width (one access width per level here).
 
@@ -203,15 +205,15 @@ class ZigzagHardware:
                                    f"{list(MEMORY_OPERANDS)}")
         order = sorted(self.memories, key=lambda m: -self.unroll(m))  # stable: ZigZag's order among equals
         for op in MEMORY_OPERANDS:
-            listed = [m.name for m in self.memories if op in m.operands]
-            chained = [m.name for m in order if op in m.operands]
-            if listed != chained:
-                first = next(m for m in self.memories if op in m.operands and
-                             m.name == next(a for a, b in zip(listed, chained) if a != b))
-                raise ZigzagInputError(
-                    f"{self.path}:{first.line}: operand {op}'s memories {listed} (from memory {first.name!r} on) are "
-                    f"not listed from most to fewest instances {[self.unroll(m) for m in self.memories if op in m.operands]}"
-                    f"; this model nests each level in the one above")
+            listed = [m for m in self.memories if op in m.operands]
+            for lo, hi in zip(listed, listed[1:]):
+                if self.unroll(hi) > self.unroll(lo):
+                    alone = [d for d in self.array_dims if d not in hi.served]
+                    raise ZigzagInputError(
+                        f"{self.path}:{hi.line}: memory {hi.name!r} holds {op} above {lo.name!r} (line {lo.line}) "
+                        f"but is repeated {self.unroll(hi)} times (once per position along {alone}, which it does not "
+                        f"serve) where {lo.name!r} has {self.unroll(lo)} instance(s): a memory unrolled above one with "
+                        f"fewer instances is not modelled; this model nests each level in the one above")
         for lo, hi in zip(order, order[1:]):
             if not set(lo.served) <= set(hi.served):
                 raise ZigzagInputError(
