@@ -14,14 +14,23 @@ cannot go stale.
 from __future__ import annotations
 
 import argparse
+import csv
 import re
 import warnings
 from collections import Counter
 from pathlib import Path
 
-from archgym.simulators.dataflow.formats.zigzag import read_hardware, read_mapping, read_onnx
+from archgym.simulators.dataflow.formats.zigzag import (
+    evaluate_layer,
+    parse_spatial,
+    parse_temporal,
+    read_hardware,
+    read_mapping,
+    read_onnx,
+)
 from archgym.simulators.dataflow.timeloop.spec import read_hierarchy, read_mapper, read_problem
 from archgym.simulators.dataflow.timeloop.tagged_yaml import load as load_timeloop
+from archgym.simulators.dataflow.validation.zigzag_examples import EXAMPLES as ZIGZAG_EXAMPLES
 from archgym.simulators.dram.mcconfig import load_mcconfig
 from archgym.simulators.dram.memspec import load_memspec
 from archgym.simulators.dram.simulation import simulate_file
@@ -50,6 +59,32 @@ def read_timeloop_file(path: Path) -> None:
 def read_zigzag_hardware(path: Path) -> None:
     """A ZigZag hardware file, as far as this model's architecture (what a simulation needs)."""
     read_hardware(path).architecture()
+
+
+def walk_zigzag_example_layers() -> dict:
+    """ZigZag's own examples layer by layer, with the mappings its search chose (``zigzag_example_layers.csv``,
+    measured on live ZigZag): a layer is read when this model expresses its mapping; its counts and energy
+    then equal ZigZag's (``tests/dataflow/test_zigzag_examples.py``)."""
+    folder = REF / "zigzag_inputs"
+    with (folder / "zigzag_example_layers.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    refused: Counter = Counter()
+    for experiment, hw, mp, wl in ZIGZAG_EXAMPLES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hardware, mapping, workload = read_hardware(folder / hw), read_mapping(folder / mp), read_onnx(folder / wl)
+        layers = {ly.name: ly for ly in workload.layers}
+        for row in (r for r in rows if r["experiment"] == experiment):
+            layer = layers[row["layer"]]
+            za = hardware.architecture(mapping.entry_for(layer.name, workload.operator_type(layer)).links)
+            try:
+                evaluate_layer(za, layer, parse_temporal(row["temporal_mapping"]), parse_spatial(row["spatial_mapping"]),
+                               where=f"{experiment} {layer.name}")
+            except ValueError as e:
+                refused[reason(str(e))] += 1
+    return {"tool": "ZigZag 3.9.1", "kind": "example layer (its chosen mapping)", "files": len(rows),
+            "read": len(rows) - sum(refused.values()),
+            "refused": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 #: (tool and version, kind of file, folder, glob or globs, reader)
@@ -100,6 +135,7 @@ def walk() -> list[dict]:
                     refused[reason(str(e))] += 1
         rows.append({"tool": tool, "kind": kind, "files": len(files), "read": len(files) - sum(refused.values()),
                      "refused": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])))})
+    rows.append(walk_zigzag_example_layers())
     return rows
 
 
