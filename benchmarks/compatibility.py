@@ -35,7 +35,7 @@ from archgym.simulators.dram.mcconfig import load_mcconfig
 from archgym.simulators.dram.memspec import load_memspec
 from archgym.simulators.dram.simulation import simulate_file
 from archgym.simulators.dram.traces import read_stl
-from archgym.simulators.systolic.formats.scalesim import read_config, read_topology
+from archgym.simulators.systolic.formats.scalesim import read_config, read_layout, read_topology
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
@@ -54,6 +54,13 @@ def read_timeloop_file(path: Path) -> None:
         read_problem(data, str(path))
     if "mapper" in data:
         read_mapper(data, str(path))
+
+
+def read_scalesim_layout(path: Path) -> None:
+    """A SCALE-Sim layout CSV as SCALE-Sim uses it: its first row, as an ifmap and as a filter layout."""
+    row = read_layout(path)
+    row.operand(0, 1, 1)
+    row.operand(1, 1, 1)
 
 
 def read_zigzag_hardware(path: Path) -> None:
@@ -95,6 +102,7 @@ WALKS = [
     ("DRAMSys (main `2107966`)", "trace (`.stl`)", "dramsys_configs/traces", "*.stl", read_stl),
     ("SCALE-Sim v3 (`fab89b7`)", "cfg", "scalesim_v3/configs", "*.cfg", read_config),
     ("SCALE-Sim v3 (`fab89b7`)", "topology CSV", "scalesim_v3/topologies", "**/*.csv", read_topology),
+    ("SCALE-Sim v3 (`fab89b7`)", "layout CSV (`-l`)", "scalesim_v3/layouts", "**/*.csv", read_scalesim_layout),
     ("Timeloop/Accelergy exercises (`2d55108`)", "specification YAML (v0.4)", "timeloop_exercises",
      ("ispass2020/**/*.yaml*", "dse2024/**/*.yaml*", "example_designs/**/*.yaml*"), read_timeloop_file),
     ("Timeloop/Accelergy exercises (2020, `1be0685`)", "specification YAML (v0.3)", "timeloop_exercises",

@@ -495,8 +495,11 @@ def _custom_layouts(path: Path, vals: dict, layout, custom: list[bool], mode: st
                                 "(it loops forever); allowed: 0")
     lay_path = _layout_path(path, vals, layout)
     if not lay_path.is_file():
-        raise SystolicFileError(lay_path, None, None, f"layout file not found (needed by {on} = True in {path}); "
-                                "allowed: an existing SCALE-Sim layout CSV (read_config(..., layout=...))")
+        raise SystolicFileError(path, get("layout", on)[1], on,
+                                f"value True: custom SRAM layouts (bank conflicts) are not modelled without SCALE-Sim's "
+                                f"layout CSV, and the layout file {lay_path} does not exist; allowed: False, or a layout "
+                                f"file ({DEFAULT_LAYOUT} in the cfg folder's parent, [network_presets] LayoutCsvLoc, or "
+                                "read_config(..., layout=...))")
     row = read_layout(lay_path)
     out: dict = {"filter_offset": as_int("architecture_presets", "FilterOffset", 10000000, low=0)}
     for op, (name, prefix) in enumerate((("ifmap_layout", "Ifmap"), ("filter_layout", "Filter"))):
@@ -509,8 +512,11 @@ def _custom_layouts(path: Path, vals: dict, layout, custom: list[bool], mode: st
         prod = int(np.prod(lay.factors))
         ok = prod <= bw if op == 0 else prod == bw
         if not ok:
-            raise SystolicFileError(row.path, row.line, "Intraline Factor",
-                                    f"the {prefix.lower()} intraline factors {list(lay.factors)} multiply to {prod}; "
+            first = LAYOUT_FIELDS[0] if op == 0 else LAYOUT_FIELDS[5]
+            raise SystolicFileError(row.path, row.line, first,
+                                    f"the {prefix.lower()} intraline factors {list(lay.factors)} (columns "
+                                    f"{', '.join(row.field(i) for i in ((1, 2, 5) if op == 0 else (6, 5, 3, 4)))}) "
+                                    f"multiply to {prod}; "
                                     f"allowed: {'at most' if op == 0 else 'exactly'} {prefix}SRAMBankBandwidth = {bw} "
                                     f"of {path} (SCALE-Sim asserts it)")
         out[name] = lay
