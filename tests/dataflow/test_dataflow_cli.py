@@ -151,3 +151,26 @@ def test_timeloop_option_errors():
     assert r.exit_code == 2 and "--model 'maestro' is not known" in r.output
     r = _run("--model", "timeloop", "--arch", str(EX06 / "arch/eyeriss_like.yaml"))
     assert r.exit_code == 2 and "needs --arch and --problem" in r.output
+
+
+def test_constraints_that_pin_every_factor_are_the_mapping():
+    r = _run("--arch", str(M05 / "arch/3level.arch.yaml"), "--problem", str(M05 / "prob/conv1d+oc.prob.yaml"),
+             "--constraints", str(M05 / "constraints/conv1d+oc-3level-1mapping.constraints.yaml"),
+             "--ert", str(M05 / "ref-output/baked/timeloop-mapper.ERT.yaml"), "--json")
+    assert r.exit_code == 0, r.output
+    out, ref = json.loads(r.output), read_stats(M05 / "ref-output/baked/timeloop-mapper.stats.txt")
+    assert out["cycles"] == ref.cycles, "cycles (tolerance: exact)"
+    assert out["energy_pj"] == pytest.approx(ref.energy_pj, rel=0.05), "energy (tolerance: 5 %)"
+
+
+def test_accelergy_table_errors_name_the_file(tmp_path):
+    args = [str(x) for x in CLI_RUNS[0].values[0]]
+    r = _run(*args, "--ert", str(EX06 / "mapper/mapper.yaml"))
+    assert r.exit_code == 2 and "mapper.yaml: not an Accelergy ERT" in r.output
+    r = _run(*args, "--art", str(EX06 / "mapper/mapper.yaml"))
+    assert r.exit_code == 2 and "mapper.yaml: not an Accelergy ART" in r.output
+    for name in ("a.ERT.yaml", "b.ERT.yaml"):
+        (tmp_path / name).write_text((EX06 / "ref-output/timeloop-mapper.ERT.yaml").read_text())
+    (tmp_path / "map.yaml").write_text((EX06 / "ref-output/timeloop-mapper.map.yaml").read_text())
+    r = _run(*args[:-1], str(tmp_path / "map.yaml"))
+    assert r.exit_code == 2 and "more than one Accelergy ERT beside the input files" in r.output and "--ert" in r.output
