@@ -100,3 +100,10 @@ def test_mapper_only_keys_are_listed_not_assumed():
     spec = _spec("dse2024")
     assert any(s.endswith(": maximize_dims") and "arch.yaml, line" in s for s in unchecked(spec.constraints))
     assert ED.exists()
+
+
+def test_a_split_without_permutation_is_listed_not_assumed():
+    spec = _spec("06-mapper-convlayer-eyeriss")
+    dv = next(c for c in spec.constraints if "split" in c)
+    del dv["permutation"]
+    assert any(s.endswith("split (without a permutation it names no dimension)") for s in unchecked(spec.constraints))

@@ -99,7 +99,13 @@ def check_mapping(mapping: list, constraints: list, problem: Problem, hier: Hier
 
 def unchecked(constraints: list) -> list:
     """``file, line: key`` of every mapper-only constraint key :func:`check_mapping` does not check."""
-    return [f"{getattr(dv, 'where', 'constraints')}: {k}" for dv in constraints for k in dv if k not in CHECKED_KEYS]
+    out = []
+    for dv in constraints:
+        where = getattr(dv, "where", "constraints")
+        out += [f"{where}: {k}" for k in dv if k not in CHECKED_KEYS]
+        if "split" in dv and "permutation" not in dv:
+            out.append(f"{where}: split (without a permutation it names no dimension)")
+    return out
 
 
 __all__ = ["ConstraintViolation", "check_mapping", "unchecked"]
