@@ -13,7 +13,9 @@ so every candidate is a valid mapping; a small random chance of closing a level 
 Candidates are evaluated in one numba loop (greedy cut, reuse analysis, cost; :mod:`.candidates`), about a
 microsecond each: tables that depend on the unrolling alone are built once per search, a cut already costed
 is looked up rather than analysed again, and a local move that leaves the candidate as it was is skipped.
-The unrollings depend on the layer and the array's shape alone and are kept per (shape, seed). None of this
+The unrollings depend on the layer and the array's shape alone and are kept per (shape, seed), and so are the
+random phase's draws (unrolling, loop order, bump draws of each random candidate) with numba's generator state
+after them: a design of a shape already seen starts its search from those. None of this
 changes a result: the search is bit-identical to the previous kernels, kept in
 ``tests/dataflow/reference_mapper.py`` and compared there.
 The objective is ``edp`` (default), ``energy`` or ``delay`` (cycles, energy breaking ties).
@@ -25,7 +27,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from numba import _helperlib, njit
 
 from ..kernel_cache import key_module_kernels
 from .access_counts import footprint
@@ -105,20 +107,46 @@ def _initial_order(loop_dim, n_loops, order, keys, pa, pb):
 
 
 @njit(cache=True)
+def _random_draws(u_dim, u_n, seed, d_u, d_order, d_bump, d_pb):
+    """The draws of the search's first ``len(d_u)`` (random) candidates from ``seed``: unrolling, loop order
+    (the whole scratch row, as the search leaves it), bump draws and p_bump of each. They depend on the
+    unrollings and the seed alone, not on the architecture's sizes, so designs of one array shape share them;
+    numba's generator is left where the search would be after them."""
+    np.random.seed(seed)
+    U, J = u_dim.shape
+    keys = np.empty(J)
+    pa = np.empty(8, dtype=np.int64)
+    pb8 = np.empty(8, dtype=np.int64)
+    order = np.zeros(J, dtype=np.int64)
+    for it in range(d_u.shape[0]):
+        u = it % U if it < U else np.random.randint(U)
+        _initial_order(u_dim[u], u_n[u], order, keys, pa, pb8)
+        for k in range(J):
+            d_bump[it, k] = np.random.random()
+        d_pb[it] = 0.0 if np.random.random() < 0.5 else 0.12
+        d_u[it] = u
+        for k in range(J):
+            d_order[it, k] = order[k]
+
+
+@njit(cache=True)
 def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain, capacity_bits, word_bits,
             width_bits, granule, read_bw, write_bw, e_read, e_write, e_mac, u_sp, u_dim, u_size, u_n,
-            n_random, budget, seed, objective, pool_size, best_order, best_bump, best_levels, best_counts, best_info,
+            n_random, budget, d_u, d_order, d_bump, d_pb, objective, pool_size, best_order, best_bump, best_levels, best_counts, best_info,
             best_energy, best_cycles):
     """Random candidates, then local search from the best ones; returns (objective, energy, cycles,
     unrolling index, p_bump) of the best, its loop order / bump draws / levels in the ``best_*`` arrays, and
     its counts, info, energy per level and tensor and cycles per level (see :func:`.cost.evaluate`).
 
+    The first ``len(d_u)`` candidates are those :func:`_random_draws` drew; numba's generator must stand
+    where those draws left it (the later draws continue from there).
+
     A local move that leaves the candidate as it was (a swap of two equal loops, a move within a run of
     equal loops, new bump draws while no level is closed early) is not evaluated again: it would give
     its source's objective, which the pool already holds."""
-    np.random.seed(seed)
     U, J = u_dim.shape
     L = keeps.shape[0]
+    n_drawn = d_u.shape[0]
     D = u_sp.shape[3]
     bits_tile = np.empty(3)
     bits_tile[0] = bits[0]
@@ -193,7 +221,14 @@ def _search(dims, stride, dilation, input_real, bits, macs, keeps, latch, chain,
     bump = np.ones(J)
     for it in range(budget):
         same = False
-        if it < n_random or pool_obj[0] == np.inf:
+        if it < n_drawn:
+            u = d_u[it]
+            n = u_n[u]
+            for k in range(J):
+                order[k] = d_order[it, k]
+                bump[k] = d_bump[it, k]
+            pb = d_pb[it]
+        elif it < n_random or pool_obj[0] == np.inf:
             u = it % U if it < U else np.random.randint(U)
             n = u_n[u]
             _initial_order(u_dim[u], n, order, keys, pa, pb8)
@@ -507,6 +542,11 @@ def _draw_unrollings(real, fanout, slots, p_pad, seed, out_sp, out_pad, out_rem)
 #: on the array's shape alone, so architectures that share it (most of a design space's) share them
 _UNROLLINGS: dict = {}
 _UNROLLINGS_MAX = 4096
+#: (unrollings key, random candidates) -> the random phase's draws (:func:`_random_draws`) and numba's generator
+#: state after them: they depend on the unrollings and the seed alone, so designs of one array shape share them
+#: (about 60 KB each at 400 candidates)
+_DRAWS: dict = {}
+_DRAWS_MAX = 512
 
 
 class Mapper:
@@ -534,7 +574,7 @@ class Mapper:
         (spatial [U, L, 2, D], loop dimension and size [U, J], loop count [U]), and the search's seed."""
         la = layer.arrays()
         fan = self.arch.fanouts
-        key = (la.dims.tobytes(), fan.tobytes(), float(self.p_pad), int(self.n_unrollings), self.seed)
+        key = self._unrollings_key(layer)
         hit = _UNROLLINGS.get(key)
         if hit is not None:
             return hit
@@ -562,13 +602,38 @@ class Mapper:
         _UNROLLINGS[key] = out
         return out
 
+    def _unrollings_key(self, layer: Layer) -> tuple:
+        return (layer.arrays().dims.tobytes(), self.arch.fanouts.tobytes(), float(self.p_pad), int(self.n_unrollings),
+                self.seed)
+
+    def _random_draws(self, layer: Layer, n_random: int) -> tuple:
+        """The draws of the first ``n_random`` candidates and numba's generator state after them (shared by
+        the designs of one array shape)."""
+        key = (self._unrollings_key(layer), n_random)
+        hit = _DRAWS.get(key)
+        if hit is not None:
+            return hit
+        u_sp, u_dim, u_size, u_n, search_seed = self._unrollings(layer)
+        J = u_dim.shape[1]
+        d_u = np.empty(n_random, dtype=np.int64)
+        d_order = np.empty((n_random, J), dtype=np.int16 if J < 2**15 else np.int64)
+        d_bump = np.empty((n_random, J))
+        d_pb = np.empty(n_random)
+        _random_draws(u_dim, u_n, search_seed, d_u, d_order, d_bump, d_pb)
+        out = (d_u, d_order, d_bump, d_pb, _helperlib.rnd_get_state(_helperlib.rnd_get_np_state_ptr()))
+        if len(_DRAWS) >= _DRAWS_MAX:
+            _DRAWS.clear()
+        _DRAWS[key] = out
+        return out
+
     def _run(self, layer: Layer) -> tuple:
         """Run the search kernel: (mapping, stats, counts, info, energy per level and tensor, cycles per level)."""
-        u_sp, u_dim, u_size, u_n, search_seed = self._unrollings(layer)
+        u_sp, u_dim, u_size, u_n, _ = self._unrollings(layer)
         U, J = u_dim.shape
         if U == 0:
             raise NoMappingError(f"layer {layer.name!r}: no spatial unrolling found")
         n_random = self.budget if self.search == "random-pruned" else max(U, self.budget // 3)
+        d_u, d_order, d_bump, d_pb, state = self._random_draws(layer, min(n_random, self.budget))
         la, aa = layer.arrays(), self.arch.arrays()
         L = aa.keeps.shape[0]
         best_order = np.zeros(J, dtype=np.int64)
@@ -576,11 +641,12 @@ class Mapper:
         best_levels = np.zeros(J, dtype=np.int64)
         counts, info = np.zeros((L, 3, 5)), np.zeros(3 + 2 * L)
         energy, cycles = np.zeros((L, 3)), np.zeros(L)
+        _helperlib.rnd_set_state(_helperlib.rnd_get_np_state_ptr(), state)  # where the draws left it
         obj, e, cyc, u, pb = _search(la.dims, la.stride, la.dilation, la.input_real, la.bits, la.macs, aa.keeps,
                                      aa.latch, aa.chain, aa.capacity_bits, aa.word_bits, aa.width_bits,
                                      aa.granule_bits, aa.read_bw, aa.write_bw, aa.read_energy, aa.write_energy,
-                                     aa.mac_energy, u_sp, u_dim, u_size, u_n, n_random, self.budget, search_seed,
-                                     OBJECTIVES.index(self.objective), 8, best_order, best_bump, best_levels,
+                                     aa.mac_energy, u_sp, u_dim, u_size, u_n, n_random, self.budget, d_u, d_order,
+                                     d_bump, d_pb, OBJECTIVES.index(self.objective), 8, best_order, best_bump, best_levels,
                                      counts, info, energy, cycles)
         if not np.isfinite(obj):
             raise NoMappingError(self._why_nothing_fits(layer))

@@ -5,6 +5,8 @@
   of every loop-nest iteration in test_dataflow_brute_force.py) on random cut loop orders;
 * ``Mapper.best``'s Evaluation (built from the search kernel's own analysis) against ``cost.evaluate``
   of the same mapping;
+* the random phase's draws kept per (array shape, seed) and shared by designs: a search that starts from
+  them gives what a search drawing afresh gives, and what the previous kernels give (slow);
 * the whole search against the previous kernels, kept verbatim in ``reference_mapper.py``: the same
   mapping, statistics, energy, cycles and counts on random Eyeriss-like designs x layers x seeds x
   budgets x objectives (slow).
@@ -168,6 +170,36 @@ def test_unrollings_kept_per_array_shape_give_the_same_search():
     other = eyeriss_like({"num_pes": 84, "mac_mesh_x": 7, "psum_spad_depth": 64, "shared_glb_depth": 2048})
     assert Mapper(other, budget=100, seed=4).search_layer(layer) == ReferenceMapper(other, budget=100,
                                                                                      seed=4).search_layer(layer)
+
+
+def _same_shape_designs(n, seed):
+    """Random Eyeriss-like designs sharing one array shape (84 PEs, mesh 7), so that they share unrollings
+    and random-phase draws."""
+    return [dict(d, num_pes=84, mac_mesh_x=7) for d in design_space().sample_many(n, np.random.default_rng(seed))]
+
+
+def test_random_draws_shared_by_designs_give_the_same_search_as_fresh_draws():
+    layer = _layers()[1]
+    designs = _same_shape_designs(4, 5)
+    shared = [Mapper(eyeriss_like(d), budget=150, seed=2).search_layer(layer) for d in designs]
+    fresh = []
+    for d in designs:
+        mapper_module._DRAWS.clear()
+        mapper_module._UNROLLINGS.clear()
+        fresh.append(Mapper(eyeriss_like(d), budget=150, seed=2).search_layer(layer))
+    assert shared == fresh
+    assert len({m for m, _ in shared}) > 1  # the designs' searches differ: the draws are not the result
+
+
+@pytest.mark.slow  # compiles the reference kernels: about 50 s on a cold cache
+def test_random_draws_shared_by_designs_reproduce_the_previous_kernels():
+    layers = _layers()
+    for i, d in enumerate(_same_shape_designs(6, 8)):
+        arch, layer = eyeriss_like(d), layers[i % len(layers)]
+        for search in ("hybrid", "random-pruned"):
+            kw = {"budget": 300, "seed": 3, "search": search}
+            Mapper(eyeriss_like(_same_shape_designs(1, 100 + i)[0]), **kw).search_layer(layer)  # warms the draws
+            assert Mapper(arch, **kw).search_layer(layer) == ReferenceMapper(arch, **kw).search_layer(layer), (d, kw)
 
 
 def _cases(n, seed):
