@@ -348,13 +348,18 @@ def _user_memory(cfg, lay, rows):
     is replayed event by event (:mod:`.writes`, exact); elsewhere its drains are combined with the
     read buffers' stall profiles (:mod:`.drain`). The DRAM ofmap writes are always the event
     replay's (exact without read stalls; a read stall only moves the drains' partial lines)."""
-    R, C, df = (np.ascontiguousarray(cfg[k][rows]) for k in ("array_rows", "array_cols", "dataflow"))
+    if len(rows) == len(cfg["array_rows"]):  # every design (rows is sorted and distinct): no copies
+        pick = {k: np.ascontiguousarray(cfg[k]) for k in _USER_COLUMNS}
+    else:
+        pick = {k: np.ascontiguousarray(cfg[k][rows]) for k in _USER_COLUMNS}
+    R, C, df = pick["array_rows"], pick["array_cols"], pick["dataflow"]
     M, N, K = (lay[k] for k in ("gemm_m", "gemm_n", "gemm_k"))
-    word = lambda name: cfg[name][rows] * 1024 // cfg["word_size_bytes"][rows]  # noqa: E731
+    w_if, w_f, w_of = (pick[k] * 1024 // pick["word_size_bytes"] for k in ("ifmap_sram_kb", "filter_sram_kb",
+                                                                            "ofmap_sram_kb"))
     out, prof, adv = [], [], []
-    for op, (kb, bw, stream) in enumerate((("ifmap_sram_kb", "ifmap_bandwidth", lay["ifmap_valid"]),
-                                           ("filter_sram_kb", "filter_bandwidth", K * N))):
-        reads, p, row, k = read_buffer(op, df, R, C, word(kb), cfg[bw][rows], M, N, K, stream)
+    for op, (words, bw, stream) in enumerate(((w_if, pick["ifmap_bandwidth"], lay["ifmap_valid"]),
+                                              (w_f, pick["filter_bandwidth"], K * N))):
+        reads, p, row, k = read_buffer(op, df, R, C, words, bw, M, N, K, stream)
         out.append(reads)
         adv.append(k)
         prof.append((p, np.ascontiguousarray(row)))
@@ -363,13 +368,14 @@ def _user_memory(cfg, lay, rows):
     # few advances and drains: the three buffers replayed together, advance by advance and drain by drain;
     # elsewhere the ofmap buffer drain by drain against the read-stall profiles (exact where the reads
     # never stall) while the drains are few, the drain model's stall where the reads stall
-    user_stalls(df, R, C, word("ifmap_sram_kb"), word("filter_sram_kb"), cfg["ifmap_bandwidth"][rows],
-                cfg["filter_bandwidth"][rows], word("ofmap_sram_kb"), cfg["bandwidth"][rows], M, N, K, lay["ifmap_valid"],
-                lay["single_copy"], adv[0], adv[1], prof[0][0], prof[0][1], prof[1][0], prof[1][1], MAX_ADVANCES,
-                MAX_DRAINS, stall, dram_of)
+    user_stalls(df, R, C, w_if, w_f, pick["ifmap_bandwidth"], pick["filter_bandwidth"], w_of, pick["bandwidth"], M, N,
+                K, lay["ifmap_valid"], lay["single_copy"], adv[0], adv[1], prof[0][0], prof[0][1], prof[1][0],
+                prof[1][1], MAX_ADVANCES, MAX_DRAINS, stall, dram_of)
     return out[0], out[1], stall, dram_of
 
 
+_USER_COLUMNS = ("array_rows", "array_cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb",
+                 "word_size_bytes", "ifmap_bandwidth", "filter_bandwidth", "bandwidth")
 #: USER mode, per (design, layer): with at most MAX_ADVANCES window advances per read operand and
 #: MAX_DRAINS ofmap drains the three buffers are replayed together event by event (exact; an ifmap
 #: whose pixels recur must not advance at all); beyond, the run replay's stall profiles and the drain

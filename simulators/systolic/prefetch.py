@@ -495,30 +495,39 @@ _MEMO_ROWS = 1 << 18  # (design, layer) replays kept at most (~20 MB)
 _memo_rows = [0]
 
 
-def _replay_small(op, df, R, C, words, cost, M, N, K, stream):
-    """Replays of a few designs, one design at a time, through the memo: (k, matrix, profiles) as
-    (designs, layers), (designs, layers) and (designs * layers, points) arrays."""
+def _replay_small(op, df, R, C, words, bw, M, N, K, stream):
+    """:func:`read_buffer` of a few designs, one design at a time, through the memo: (reads, k,
+    profiles) as (designs, layers), (designs, layers) and (designs * layers, points) arrays. The
+    memo keeps each design's finished rows (keyed by operand, dataflow, array, SRAM words, DRAM line
+    width and the layer table), so a design seen before costs a dictionary look-up."""
     D, J = len(df), len(M)
     table = (op, M.tobytes(), N.tobytes(), K.tobytes(), stream.tobytes())
-    k = np.zeros((D, J), dtype=np.int64)
-    matrix = np.zeros((D, J), dtype=np.int64)
-    prof = np.zeros((D * J, PROFILE_POINTS + 1), dtype=np.float32)
+    hits = []
     for i in range(D):
-        key = (int(df[i]), int(R[i]), int(C[i]), int(words[i]), int(cost[i]), table)
+        w, b = int(words[i]), int(bw[i])
+        key = (int(df[i]), int(R[i]), int(C[i]), w, b, table)
         hit = _MEMO.get(key)
         if hit is None:
+            active = -(-w // 2)
+            n_req = -(-(w - active) // b)
             kk = np.zeros((J, 1), dtype=np.int64)
             mm = np.zeros((J, 1), dtype=np.int64)
             pp = np.zeros((J, PROFILE_POINTS + 1), dtype=np.float32)
             _replay_keys(op, df[i:i + 1], R[i:i + 1], C[i:i + 1], words[i:i + 1], M, N, K, stream,
-                         np.array([0, 1]), cost[i:i + 1], kk, mm, pp)
+                         np.array([0, 1]), np.array([n_req + 1]), kk, mm, pp)
+            # SCALE-Sim's first fill: the active half (or the whole operand), whole lines
+            first_fill = np.minimum(-(-active // b), -(-mm[:, 0] // b)) * b
             if _memo_rows[0] + J > _MEMO_ROWS:
                 _MEMO.clear()
                 _memo_rows[0] = 0
             _memo_rows[0] += J
-            hit = _MEMO[key] = (kk[:, 0], mm[:, 0], pp)
-        k[i], matrix[i], prof[i * J:(i + 1) * J] = hit
-    return k, matrix, prof
+            hit = _MEMO[key] = (first_fill + kk[:, 0] * (n_req * b), kk[:, 0], pp)
+        hits.append(hit)
+    if D == 1:
+        reads, k, prof = hits[0]
+        return reads.reshape(1, J).copy(), k.reshape(1, J).copy(), prof.copy()
+    return (np.stack([h[0] for h in hits]), np.stack([h[1] for h in hits]),
+            np.concatenate([h[2] for h in hits]))
 
 
 def read_buffer(op: int, df, R, C, words, bw, M, N, K, stream):
@@ -531,32 +540,32 @@ def read_buffer(op: int, df, R, C, words, bw, M, N, K, stream):
     ``profiles`` holding each pair's stall profile, and (designs, layers) window advances.
     """
     D, J = len(df), len(M)
+    if D <= _SMALL_BATCH:
+        reads, k, prof = _replay_small(op, df, R, C, words, bw, M, N, K, stream)
+        return reads, prof, np.arange(D * J).reshape(D, J), k
     active = -(-words // 2)
     n_req = -(-(words - active) // bw)
     cost = n_req + 1
-    if D <= _SMALL_BATCH:
-        k, matrix, prof = _replay_small(op, df, R, C, words, cost, M, N, K, stream)
-        row = np.arange(D * J).reshape(D, J)
-    else:  # designs -> distinct (dataflow, rows, cols, words) keys, and those x distinct channel costs
-        key = df.astype(np.int64)
-        for col in (R, C, words):
-            u, i = np.unique(col, return_inverse=True)
-            key = key * len(u) + i.reshape(-1)
-        _, rep, kd_of = np.unique(key, return_index=True, return_inverse=True)
-        cu, ci = np.unique(cost, return_inverse=True)
-        _, first, kc = np.unique(kd_of.reshape(-1) * len(cu) + ci.reshape(-1), return_index=True,
-                                 return_inverse=True)
-        kc = kc.reshape(-1)
-        kd = kd_of.reshape(-1)[first]  # key of each (key, cost) group; groups come sorted by key
-        nd, nkc = len(rep), len(first)
-        c_ptr = np.zeros(nd + 1, dtype=np.int64)
-        np.cumsum(np.bincount(kd, minlength=nd), out=c_ptr[1:])
-        kk = np.zeros((J, nd), dtype=np.int64)
-        mm = np.zeros((J, nd), dtype=np.int64)
-        prof = np.zeros((J * nkc, PROFILE_POINTS + 1), dtype=np.float32)
-        _replay_keys(op, df[rep], R[rep], C[rep], words[rep], M, N, K, stream, c_ptr, cost[first], kk, mm, prof)
-        k, matrix = kk[:, kd[kc]].T, mm[:, kd[kc]].T
-        row = np.arange(J)[None, :] * nkc + kc[:, None]
+    # designs -> distinct (dataflow, rows, cols, words) keys, and those x distinct channel costs
+    key = df.astype(np.int64)
+    for col in (R, C, words):
+        u, i = np.unique(col, return_inverse=True)
+        key = key * len(u) + i.reshape(-1)
+    _, rep, kd_of = np.unique(key, return_index=True, return_inverse=True)
+    cu, ci = np.unique(cost, return_inverse=True)
+    _, first, kc = np.unique(kd_of.reshape(-1) * len(cu) + ci.reshape(-1), return_index=True,
+                             return_inverse=True)
+    kc = kc.reshape(-1)
+    kd = kd_of.reshape(-1)[first]  # key of each (key, cost) group; groups come sorted by key
+    nd, nkc = len(rep), len(first)
+    c_ptr = np.zeros(nd + 1, dtype=np.int64)
+    np.cumsum(np.bincount(kd, minlength=nd), out=c_ptr[1:])
+    kk = np.zeros((J, nd), dtype=np.int64)
+    mm = np.zeros((J, nd), dtype=np.int64)
+    prof = np.zeros((J * nkc, PROFILE_POINTS + 1), dtype=np.float32)
+    _replay_keys(op, df[rep], R[rep], C[rep], words[rep], M, N, K, stream, c_ptr, cost[first], kk, mm, prof)
+    k, matrix = kk[:, kd[kc]].T, mm[:, kd[kc]].T
+    row = np.arange(J)[None, :] * nkc + kc[:, None]
     # SCALE-Sim's first fill: the active half (or the whole operand), whole lines
     b = bw[:, None]
     first_fill = np.minimum(-(-active[:, None] // b), -(-matrix // b)) * b
