@@ -17,6 +17,12 @@ is that factor times its temporal loops, which has no padding), one such pair pe
 Fractional unrolling of P, Q, R, S (an input window's extent is not linear in it once the real input
 clips it) is refused by name.
 
+Each operand is counted on its own view of the mapping (:meth:`~.hardware.ZigzagArchitecture.operand_mapping`:
+its memories cut where its temporal mapping cuts them), since its counts depend only on its own cuts. So
+mappings that no single mapping of this model's chain of levels expresses are evaluated too: a shared
+memory cut at different loops per operand, and a memory covering fewer loops than one below it that
+holds another operand (a shared register over a per-MAC one).
+
 :func:`evaluate_layer` gives, per memory, operand and ZigZag data direction, the element counts, word
 accesses and energy (this model's and under ZigZag's charging conventions, see
 :func:`~.mappings.zigzag_convention_energy`), ZigZag's ideal temporal cycles and the MAC array's
@@ -34,7 +40,7 @@ import numpy as np
 from ...access_counts import DRAINS, FILLS, READS, UPDATES, analyse
 from ...cost import level_bits, moved_bits
 from ...mapping import Mapping, MappingError
-from ...workload import Layer
+from ...workload import TENSORS, Layer
 from .hardware import ZigzagArchitecture, model_dim
 
 #: ZigZag's data directions (``DataDirection``) and this model's count kinds
@@ -89,7 +95,8 @@ class LayerEvaluation:
 
     layer: Layer
     arch: object
-    mappings: tuple          # the integer mappings evaluated (one, or the corners of a fractional unrolling)
+    mappings: tuple          # per integer mapping evaluated (one, or the corners of a fractional unrolling):
+    #                          {operand: its view of the mapping} (ZigzagArchitecture.operand_mapping)
     unrolling: dict
     rows: tuple
     mac_energy_pj: float
@@ -133,7 +140,9 @@ def evaluate_layer(za: ZigzagArchitecture, layer: Layer, temporal: dict, spatial
     unrolling = zigzag_unrolling(spatial, layer, za.hardware.array_sizes, at)
     fractional = [(oa, i, f) for oa, loops in unrolling.items() for i, (_, f) in enumerate(loops)
                   if not float(f).is_integer()]
-    za.mapping(temporal, {oa: [(d, math.ceil(f)) for d, f in loops] for oa, loops in unrolling.items()}, where=at)
+    ceil_spatial = {oa: [(d, math.ceil(f)) for d, f in loops] for oa, loops in unrolling.items()}
+    for op in TENSORS:  # the mapping's own checks first: they name a structural mismatch
+        za.operand_mapping(temporal, ceil_spatial, op, where=at)
     for oa, i, f in fractional:  # after the mapping's own checks, which name a structural mismatch first
         d = unrolling[oa][i][0]
         if d not in LINEAR_DIMS:
@@ -146,7 +155,7 @@ def evaluate_layer(za: ZigzagArchitecture, layer: Layer, temporal: dict, spatial
         for d, f in lv:
             d = model_dim(d, at)
             temporal_product[d] = temporal_product.get(d, 1) * int(f)
-    corners, mappings = [], []
+    corners, mappings, arch = [], [], za.arch
     for choice in itertools.product(*[(0, 1)] * len(fractional)):
         weight, sp = 1.0, {oa: list(loops) for oa, loops in unrolling.items()}
         for (oa, i, f), up in zip(fractional, choice):
@@ -163,10 +172,16 @@ def evaluate_layer(za: ZigzagArchitecture, layer: Layer, temporal: dict, spatial
             raise MappingError(f"{at}: the mapping's factors {{dim: (product, layer size)}} {bad} do not give the "
                                f"layer's sizes with ZigZag's unrolling {unrolling}")
         corner_layer = replace(layer, dims=dims) if fractional else layer
-        arch, mapping = za.mapping(temporal, sp, where=at)
-        mapping.validate(corner_layer, arch)
-        corners.append((weight, _counts(arch, corner_layer, mapping)))
-        mappings.append(mapping)
+        views = {op: za.operand_mapping(temporal, sp, op, where=at) for op in TENSORS}
+        counts, amounts, info = np.zeros((arch.n_levels, 3, 5)), np.zeros((arch.n_levels, 3, 5)), None
+        for t, op in enumerate(TENSORS):  # each operand's counts from its own view of the mapping
+            views[op].validate(corner_layer, arch)
+            c, a, i = _counts(arch, corner_layer, views[op])
+            counts[:, t], amounts[:, t] = c[:, t], a[:, t]
+            if op == "O":
+                info = i
+        corners.append((weight, (counts, amounts, info)))
+        mappings.append(views)
     counts = sum(w * c[0] for w, c in corners)
     amounts = sum(w * c[1] for w, c in corners)
     info = sum(w * c[2] for w, c in corners)

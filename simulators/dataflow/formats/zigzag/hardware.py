@@ -46,7 +46,7 @@ import yaml
 from ...architecture import Architecture, ArchitectureError, ComputeUnit, StorageLevel
 from ...mapping import LevelLoops, Mapping, MappingError
 from ...workload import DIM_ALIASES, DIM_INDEX
-from .mappings import operand_cuts
+from .mappings import operand_cuts, per_operand_cuts
 
 MEMORY_OPERANDS = ("I1", "I2", "O")
 #: ZigZag's default memory operand links (its MappingValidator default)
@@ -489,20 +489,7 @@ class ZigzagArchitecture:
         temporal = {op: [[(model_dim(d, at), int(f)) for d, f in lv] for lv in temporal[op]] for op in ops}
         order, cuts = operand_cuts(temporal, self.memories, at)
         arch = _cut_order(self.arch, cuts)
-        unknown = set(spatial) - set(self.hardware.array_dims)
-        if unknown:
-            raise MappingError(f"{at}: spatial mapping over {sorted(unknown)}, not array dimensions "
-                               f"{list(self.hardware.array_dims)}")
-        per_level = {lv.name: ([], []) for lv in arch.levels}
-        first = {oa: next(lv.name for lv in arch.levels if oa in self.served[lv.name]) for oa in spatial}
-        for oa, loops in spatial.items():
-            used = math.prod(int(f) for _, f in loops)
-            if used > self.hardware.array_sizes[oa]:
-                raise MappingError(f"{at}: spatial mapping {oa} {loops} uses {used} units, the array dimension has "
-                                   f"{self.hardware.array_sizes[oa]}")
-            axis = 0 if oa == self.hardware.array_dims[0] else 1
-            per_level[first[oa]][axis].extend(
-                (model_dim(d, at), int(f)) for d, f in loops if int(f) > 1)
+        per_level = self._spatial_levels(arch, spatial, at)
         levels, start = [], 0
         for lv in arch.levels:
             end = cuts.get(lv.name, start)
@@ -518,6 +505,52 @@ class ZigzagArchitecture:
         if start != len(order):
             raise MappingError(f"{at}: the outermost memory covers {start} of the {len(order)} loops")
         return arch, Mapping(tuple(levels))
+
+    def _spatial_levels(self, arch: Architecture, spatial: dict, at: str) -> dict:
+        """{level name: (spatial X loops, spatial Y loops)}: an array dimension's loops at the first level
+        serving it."""
+        unknown = set(spatial) - set(self.hardware.array_dims)
+        if unknown:
+            raise MappingError(f"{at}: spatial mapping over {sorted(unknown)}, not array dimensions "
+                               f"{list(self.hardware.array_dims)}")
+        per_level = {lv.name: ([], []) for lv in arch.levels}
+        first = {oa: next(lv.name for lv in arch.levels if oa in self.served[lv.name]) for oa in spatial}
+        for oa, loops in spatial.items():
+            used = math.prod(int(f) for _, f in loops)
+            if used > self.hardware.array_sizes[oa]:
+                raise MappingError(f"{at}: spatial mapping {oa} {loops} uses {used} units, the array dimension has "
+                                   f"{self.hardware.array_sizes[oa]}")
+            axis = 0 if oa == self.hardware.array_dims[0] else 1
+            per_level[first[oa]][axis].extend(
+                (model_dim(d, at), int(f)) for d, f in loops if int(f) > 1)
+        return per_level
+
+    def operand_mapping(self, temporal: dict, spatial: dict, operand: str, where: str = "") -> Mapping:
+        """This model's mapping (on :attr:`arch`) as one operand W, I or O sees ZigZag's mapping of a layer.
+
+        The operand's memories are cut where its own temporal mapping cuts them; every other level covers
+        no loops of its own. An operand's counts depend only on its own memories' cuts, so this expresses
+        what one mapping cannot: a memory shared by operands cut at different loops (generic_array's SRAM),
+        and a level covering fewer loops than one below it that holds another operand (tesla_npu_like's
+        shared weight register over the per-MAC output register). Arguments as in :meth:`mapping`."""
+        at = where or self.hardware.path
+        ops = ("O", "W", "I")
+        if set(temporal) != set(ops) or operand not in ops:
+            raise MappingError(f"{at}: the temporal mapping gives operands {sorted(temporal)}, asked for "
+                               f"{operand!r}; expected W, I, O")
+        temporal = {op: [[(model_dim(d, at), int(f)) for d, f in lv] for lv in temporal[op]] for op in ops}
+        order, per_op = per_operand_cuts(temporal, self.memories, at)
+        cuts = per_op[operand]
+        per_level = self._spatial_levels(self.arch, spatial, at)
+        levels, start = [], 0
+        for lv in self.arch.levels:
+            end = cuts.get(lv.name, start)
+            sx, sy = per_level[lv.name]
+            levels.append(LevelLoops(tuple(order[start:end]), tuple(sx), tuple(sy)))
+            start = end
+        if start != len(order):
+            raise MappingError(f"{at}: the outermost memory of {operand} covers {start} of the {len(order)} loops")
+        return Mapping(tuple(levels))
 
 
 def _cut_order(arch: Architecture, cuts: dict) -> Architecture:

@@ -97,12 +97,10 @@ def parse_spatial(text: str) -> dict:
     return {oa: [(_dim(d), int(f)) for d, f in dims.items()] for oa, dims in raw.items()}
 
 
-def operand_cuts(temporal: dict, memories: dict, where: str = "") -> tuple[list, dict]:
-    """(loop order, {memory: loops it covers}) of ZigZag's per-operand temporal mapping.
-
-    Every operand must list the same loops in the same order (ZigZag's single loop order), and a memory
-    shared by several operands must be cut at the same loop for all of them (this model keeps one tile
-    boundary per level). ``memories``: operand -> names of its memory levels, innermost first."""
+def per_operand_cuts(temporal: dict, memories: dict, where: str = "") -> tuple[list, dict]:
+    """(loop order, {operand: {memory: loops it covers for that operand}}) of ZigZag's per-operand temporal
+    mapping. Every operand must list the same loops in the same order (ZigZag's single loop order).
+    ``memories``: operand -> names of its memory levels, innermost first."""
     at = f"{where}: " if where else ""
     ops = list(temporal)
     order = [loop for lv in temporal[ops[0]] for loop in lv]
@@ -110,15 +108,28 @@ def operand_cuts(temporal: dict, memories: dict, where: str = "") -> tuple[list,
         other = [loop for lv in temporal[op] for loop in lv]
         if other != order:
             raise MappingError(f"{at}operand {op}'s loops {other} are not in the same order as {ops[0]}'s {order}")
-    cuts: dict[str, int] = {}
+    cuts: dict[str, dict] = {}
     for op in ops:
         names = memories[op]
         if len(names) != len(temporal[op]):
             raise MappingError(f"{at}operand {op} has {len(temporal[op])} memory levels in the mapping, the "
                                f"hardware {len(names)}: {list(names)}")
-        n = 0
+        n, cuts[op] = 0, {}
         for name, loops in zip(names, temporal[op]):
             n += len(loops)
+            cuts[op][name] = n
+    return order, cuts
+
+
+def operand_cuts(temporal: dict, memories: dict, where: str = "") -> tuple[list, dict]:
+    """(loop order, {memory: loops it covers}) of ZigZag's per-operand temporal mapping, where a memory
+    shared by several operands must be cut at the same loop for all of them (one tile boundary per level
+    in a :class:`Mapping`); see :func:`per_operand_cuts`."""
+    at = f"{where}: " if where else ""
+    order, per_op = per_operand_cuts(temporal, memories, where)
+    cuts: dict[str, int] = {}
+    for op in temporal:
+        for name, n in per_op[op].items():
             if cuts.setdefault(name, n) != n:
                 raise MappingError(f"{at}memory {name!r} holds operands cut at different loops ({cuts[name]} and "
                                    f"{n}); this model keeps one tile boundary per level")
