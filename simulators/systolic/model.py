@@ -35,8 +35,10 @@ double-buffered SRAMs. This module computes the same report quantities in closed
 
 Energy and area come from :mod:`.energy` (45 nm table, sources there).
 
-Everything is vectorised: :func:`simulate_batch` evaluates thousands of designs on a whole
-network in one numpy pass.
+:func:`simulate_batch` evaluates thousands of designs on a whole network at once: the read-buffer
+replays shared between designs, then one numba pass for the USER-mode stalls (:mod:`.user_stalls`)
+and one for the fold arithmetic, energy and network totals (:mod:`.network`, bit-identical to the
+numpy code of :func:`_core` / :func:`_totals`, which ``per_layer=True`` and :func:`simulate` use).
 """
 
 from __future__ import annotations
