@@ -133,9 +133,11 @@ _COLD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from numba.core import event
-rec = event.install_recorder("numba:compile")
-rec = rec.__enter__()
-from archgym.simulators import systolic as m
+recorder = event.install_recorder("numba:compile")  # keep a reference: the listener lives as long as it
+rec = recorder.__enter__()
+import importlib
+sys.path.insert(0, sys.argv[3])
+m = importlib.import_module(sys.argv[2])
 cfg = m.SystolicConfig(array_rows=32, array_cols=32, dataflow="os", bandwidth_mode="USER", bandwidth=8)
 layers = m.load_workload(sys.argv[1])
 m.simulate_batch([cfg], layers)
@@ -153,14 +155,15 @@ print(json.dumps({"first_use_s": total, "kernels_s": mine}))
 """
 
 
-def cold_first_use() -> dict:
-    """A fresh process with an empty numba cache: import + first simulate_batch (USER, then CALC) on ResNet-18."""
+def cold_first_use(module: str = "archgym.simulators.systolic", path: str = "") -> dict:
+    """A fresh process with an empty numba cache: import ``module`` + its first simulate_batch (USER,
+    then CALC) on ResNet-18."""
     from archgym import datasets
 
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run([sys.executable, "-c", _COLD, str(datasets.path("workloads", "resnet18.csv"))], env=env,
-                             check=True, capture_output=True, text=True, cwd=ROOT).stdout
+        out = subprocess.run([sys.executable, "-c", _COLD, str(datasets.path("workloads", "resnet18.csv")), module,
+                              path or str(ROOT)], env=env, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -196,7 +199,8 @@ def _markdown(res: dict) -> str:
     c = res.get("cold")
     if c:
         lines += ["", f"Cold first use (empty NUMBA_CACHE_DIR, fresh process; import + first USER and CALC "
-                      f"simulate_batch on ResNet-18): {c['first_use_s']:.1f} s in all; compile of this change's kernels "
+                      f"simulate_batch on ResNet-18): before {res['cold_before']['first_use_s']:.1f} s, after "
+                      f"{c['first_use_s']:.1f} s (run one after the other, not interleaved); compile of this change's kernels "
                       + ", ".join(f"{k} {s:.2f} s" for k, s in c["kernels_s"].items())
                       + " (user_stalls' figure includes compiling the writes/drain kernels it calls)."]
     lines += ["", "Reproduce: `.venv/bin/python benchmarks/bench_systolic_throughput.py --before "
@@ -219,7 +223,8 @@ def main(argv=None) -> int:
                            text=True).stdout.strip()
     res.update(before=sha, after=f"{after} (working tree)", repeats=args.repeats, machine=platform.processor() or
                platform.machine(), load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
-    if not args.no_cold:
+    if not args.no_cold:  # before, then after
+        res["cold_before"] = cold_first_use(before.__name__, str(Path(before.__file__).parents[2]))
         res["cold"] = cold_first_use()
     text = _markdown(res)
     print(text)
