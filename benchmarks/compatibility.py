@@ -88,7 +88,8 @@ def walk_zigzag_example_layers() -> dict:
                 evaluate_layer(za, layer, parse_temporal(row["temporal_mapping"]), parse_spatial(row["spatial_mapping"]),
                                where=f"{experiment} {layer.name}")
             except ValueError as e:
-                refused[reason(str(e))] += 1
+                why = re.sub(r"unrolling D\d+ (\w+): [\d.]+ \(\d+ on \d+ lanes\)", r"unrolling of \1", reason(str(e)))
+                refused[why] += 1
     return {"tool": "ZigZag 3.9.1", "kind": "example layer (its chosen mapping)", "files": len(rows),
             "read": len(rows) - sum(refused.values()),
             "refused": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])))}
