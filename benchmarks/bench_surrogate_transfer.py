@@ -1,7 +1,7 @@
 """Per-layer surrogates on networks they never saw (issue 18 item 3).
 
     .venv/bin/python benchmarks/bench_surrogate_transfer.py [--envs systolic,dataflow] [--n-train 600]
-        [--n-test 200] [--seed 0] [--model hgb]
+        [--n-test 200] [--seed 0] [--model hgb] [--random-shapes 0]
 
 Per environment: ``--n-train`` random designs (seed ``--seed``) are simulated layer by layer on every
 distinct layer of the training networks (SystolicArray-v0: ResNet-18, ResNet-50, MobileNet-v1;
@@ -11,6 +11,8 @@ Dataflow-v0: ResNet-50, MobileNet-v2) and a per-layer surrogate
 network totals the simulator reports) and predicted as the sum over that network's layers; the table
 gives RMSE as % of the mean, MAPE and Kendall tau of the network's cycles and energy over those
 designs. The training networks on the test designs are reported too (unseen designs, seen layers).
+``--random-shapes N`` adds N random layer shapes (log-uniform GEMMs and convolutions, of no network) to the
+systolic training rows, so that the trees see layers as large as the held-out ones.
 Before the fit, the sum of the simulator's own per-layer figures is checked against its network totals.
 
 Writes benchmarks/results/bench_surrogate_transfer.{md,json}. The machine may be shared: times are wall
@@ -60,7 +62,9 @@ def bench(kind: str, args) -> dict:
     identity = float(np.max(np.abs(np.einsum("dlm,l->dm", per[both], reps) / truth[both] - 1))) if both.any() else None
     print(f"[{kind}] sum of per-layer figures vs network totals on {train_w[0]}: max rel diff {identity}", flush=True)
     t0 = time.perf_counter()
-    model = PerLayerSurrogate.fit(adapter, train_designs, train_w, model=args.model, seed=args.seed)
+    extra = args.random_shapes if kind == "systolic" else 0
+    model = PerLayerSurrogate.fit(adapter, train_designs, train_w, model=args.model, seed=args.seed,
+                                  random_shapes=extra)
     print(f"[{kind}] fitted in {time.perf_counter() - t0:.0f} s: {model.metadata}", flush=True)
     rows = []
     for w in train_w + test_w:
@@ -100,7 +104,9 @@ def markdown(res: dict, cmd: str) -> str:
         f = r["fit"]
         out += [f"## {r['env_id']}", "",
                 f"Trained on {', '.join(r['train_workloads'])}: {f['n_designs']} random designs x "
-                f"{f['n_layer_shapes']} distinct layer shapes = {f['n_rows']} rows (layer simulation "
+                f"{f['n_layer_shapes']} distinct layer shapes"
+                + (f" (of which {f['random_shapes']} random shapes of no network)" if f.get("random_shapes") else "")
+                + f" = {f['n_rows']} rows (layer simulation "
                 f"{f['simulate_seconds']:.0f} s, fit {f['fit_seconds']:.0f} s, model {r['model']}). Sum of the "
                 f"simulator's per-layer figures against its network totals: max relative difference "
                 f"{r['per_layer_sum_identity_max_rel_diff']:.1e}.", "",
@@ -128,6 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n-test-dataflow", type=int, default=60, help="test designs, Dataflow-v0")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="hgb")
+    ap.add_argument("--random-shapes", type=int, default=0,
+                    help="SystolicArray-v0: also train on this many random layer shapes of no network")
     ap.add_argument("--out", default=str(RESULTS / "bench_surrogate_transfer"))
     args = ap.parse_args(argv)
     envs = [e.strip() for e in args.envs.split(",") if e.strip()]

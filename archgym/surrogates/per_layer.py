@@ -24,7 +24,12 @@ Features (design and shape only, never a simulator output):
   the layer kind, log2 of its eight loop dimensions, MACs, stride and operand words.
 
 Each metric is modelled on a log scale (a layer's cycles and energy span many orders of magnitude) by
-a model of :mod:`archgym.surrogates.models` (histogram gradient boosting by default).
+a model of :mod:`archgym.surrogates.models` (histogram gradient boosting by default), as the residual
+over an analytic baseline of the same design and shape (:meth:`LayerAdapter.baselines`): cycles over
+the larger of the dataflow's compute cycles and its DRAM-traffic bound (systolic) or MACs per PE
+(dataflow), energy over the MACs. A tree model cannot extrapolate beyond the values it was trained on, so
+without the baseline it cannot predict a layer larger than any it has seen (the Llama GEMMs against
+ResNet's convolutions); the residual (stall factor, energy per MAC) stays within the trained range.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from archgym.simulators.dataflow.energy_table import ComponentError
 from archgym.simulators.dataflow.mapper import Mapper
 from archgym.simulators.dataflow.mapping import MappingError
 from archgym.simulators.systolic import model
+from archgym.simulators.systolic.spec import Layer
 from archgym.surrogates.features import FeatureEncoder, declared_features
 from archgym.surrogates.models import make_estimator
 from archgym.surrogates.surrogate import SurrogateError, limit_threads
@@ -74,12 +80,22 @@ class LayerAdapter:
     def layers(self, workload: str) -> tuple[list, np.ndarray]:  # (distinct shapes, repeat counts)
         raise NotImplementedError
 
+    def random_shapes(self, n: int, rng: np.random.Generator) -> list:
+        """``n`` layer shapes drawn at random (log-uniform sizes, convolutions and GEMMs), belonging to no
+        network: training rows that widen the range of shapes beyond the training networks' own."""
+        raise NotImplementedError
+
     def simulate_layers(self, designs: Sequence[dict], shapes: list) -> tuple[np.ndarray, np.ndarray]:
         """(values (n_designs, n_shapes, n_metrics) of one occurrence of each layer, feasible (n_designs,))."""
         raise NotImplementedError
 
     def features(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
         """(n_designs * n_shapes, n_features), design-major (row ``i * n_shapes + j`` = design i, layer j)."""
+        raise NotImplementedError
+
+    def baselines(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
+        """(n_designs * n_shapes, n_metrics), design-major: natural log of an analytic baseline of each metric
+        (from the design and the shape alone) that the model's target is taken relative to."""
         raise NotImplementedError
 
     def network_truth(self, designs: Sequence[dict], workload: str) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +123,25 @@ class SystolicLayers(LayerAdapter):
         shapes = [{k: int(np.asarray(v)[i]) for k, v in a.items() if not k.startswith("_") and k != "repeat"}
                   for i in range(n)]
         return shapes, np.asarray(a["repeat"], dtype=np.float64)
+
+    def random_shapes(self, n, rng):
+        """Half GEMMs (M 1-8,192, N 16-131,072, K 16-16,384, at most 2^34 MACs), half convolutions (ifmap
+        7-224 square, filter 1, 3, 5 or 7 at stride 1 or 2, channels and filters 3-2,048)."""
+        layers = []
+        while len(layers) < n:
+            if len(layers) % 2 == 0:
+                m, nn, k = (int(round(2 ** rng.uniform(lo, hi))) for lo, hi in ((0, 13), (4, 17), (4, 14)))
+                if m * nn * k > 2 ** 34:
+                    continue
+                layers.append(Layer.gemm(f"random_gemm_{len(layers)}", m, nn, k))
+            else:
+                f = int(rng.choice([1, 3, 5, 7]))
+                st = int(rng.choice([1, 2]))
+                hw = int(round(2 ** rng.uniform(np.log2(max(7, f)), np.log2(224))))
+                ch, nf = (int(round(2 ** rng.uniform(np.log2(3), 11))) for _ in range(2))
+                layers.append(Layer(f"random_conv_{len(layers)}", hw, hw, f, f, ch, nf, st, st))
+        a = model.layer_arrays(layers)
+        return [{k: int(v[i]) for k, v in a.items() if k != "repeat"} for i in range(n)]
 
     def _arrays(self, shapes: list) -> dict[str, np.ndarray]:
         keys = [k for k in shapes[0]]
@@ -152,6 +187,22 @@ class SystolicLayers(LayerAdapter):
             out[:, j, base.shape[1]:base.shape[1] + 6] = shape[None, :]
             out[:, j, base.shape[1] + 6:] = np.column_stack([np.asarray(vals[x], dtype=np.float64) for x in names])
         return out.reshape(n * L, -1)
+
+
+    def baselines(self, designs, shapes):
+        """Cycles: the larger of the dataflow's compute cycles and its DRAM-traffic bound; energy: the MACs."""
+        env = self.env(self.workloads[0])
+        cols = {p: np.asarray([d[p] for d in designs], dtype=object if p == "Dataflow" else np.float64)
+                for p in env.design_space.names}
+        out = np.empty((len(designs), len(shapes), 2))
+        for j, s in enumerate(shapes):
+            m, nn, k = float(s["gemm_m"]), float(s["gemm_n"]), float(s["gemm_k"])
+            spec = {"gemm_m": [m], "gemm_n": [nn], "gemm_k": [k], "repeat": [1.0],
+                    "ifmap_words": [float(s["ifmap_h"] * s["ifmap_w"] * s["channels"])]}
+            vals = type(env).surrogate_feature_values(cols, spec)
+            out[:, j, 0] = np.log(2.0) * np.asarray(vals["log2_traffic_bound_cycles"], dtype=np.float64)
+            out[:, j, 1] = np.log(m * nn * k)
+        return out.reshape(len(designs) * len(shapes), 2)
 
 
 class DataflowLayers(LayerAdapter):
@@ -214,6 +265,24 @@ class DataflowLayers(LayerAdapter):
         return out.reshape(n * L, -1)
 
 
+    @staticmethod
+    def _pes(env, design) -> float:
+        try:
+            return float(env.architecture(design).compute.instances)
+        except (ArchitectureError, ComponentError):
+            return np.nan  # an infeasible design: its prediction is NaN, as the simulator gives none
+
+    def baselines(self, designs, shapes):
+        """Cycles: MACs over the design's PE count; energy: the MACs."""
+        env = self.env(self.workloads[0])
+        pes = np.array([self._pes(env, d) for d in designs])
+        macs = np.array([float(ly.macs) for ly in shapes])
+        out = np.empty((len(designs), len(shapes), 2))
+        out[:, :, 0] = np.log(macs)[None, :] - np.log(pes)[:, None]
+        out[:, :, 1] = np.log(macs)[None, :]
+        return out.reshape(len(designs) * len(shapes), 2)
+
+
 ADAPTERS = {SystolicLayers.env_id: SystolicLayers, DataflowLayers.env_id: DataflowLayers}
 
 
@@ -238,9 +307,12 @@ class PerLayerSurrogate:
     @classmethod
     def fit(cls, adapter: LayerAdapter, designs: Sequence[dict], train_workloads: Sequence[str], *,
             model: str = "hgb", params: Mapping[str, Any] | None = None, seed: int = 0,
-            threads: int | None = 1) -> PerLayerSurrogate:
-        """Simulate every distinct layer of ``train_workloads`` on ``designs`` and fit one model per metric
-        on log(value of one layer occurrence)."""
+            threads: int | None = 1, random_shapes: int = 0) -> PerLayerSurrogate:
+        """Simulate every distinct layer of ``train_workloads`` (plus ``random_shapes`` shapes of no network,
+        :meth:`LayerAdapter.random_shapes`, seeded by ``seed``) on ``designs`` and fit one model per metric
+        on log(value of one layer occurrence) less the adapter's log baseline."""
+        if random_shapes < 0:
+            raise SurrogateError(f"random_shapes: value {random_shapes} is not allowed; allowed: an integer >= 0")
         if not train_workloads:
             raise SurrogateError("train_workloads: value [] is not allowed; allowed: one or more workload names")
         if len(designs) < 10:
@@ -252,6 +324,8 @@ class PerLayerSurrogate:
                 if key not in keys:
                     keys.add(key)
                     shapes.append(s)
+        if random_shapes:
+            shapes += adapter.random_shapes(random_shapes, np.random.default_rng([seed, 7]))
         t0 = time.perf_counter()
         Y, ok = adapter.simulate_layers(designs, shapes)
         sim_s = time.perf_counter() - t0
@@ -259,24 +333,26 @@ class PerLayerSurrogate:
         if not kept:
             raise SurrogateError("no design of the training set is feasible on the training layers")
         X = adapter.features(kept, shapes)
+        B = adapter.baselines(kept, shapes)
         Y = Y[ok].reshape(len(kept) * len(shapes), -1)
         good = np.all(np.isfinite(Y) & (Y > 0), axis=1)
-        X, Y = X[good], Y[good]
+        X, Y, B = X[good], Y[good], B[good]
         t0 = time.perf_counter()
         estimators = {}
         with limit_threads(threads):
             for j, m in enumerate(adapter.metrics):
                 est = make_estimator(model, params, seed, X.shape[1])
-                estimators[m] = est.fit(X, np.log(Y[:, j]))
+                estimators[m] = est.fit(X, np.log(Y[:, j]) - B[:, j])
         meta = {"n_designs": len(designs), "n_feasible_designs": len(kept), "n_layer_shapes": len(shapes),
                 "n_rows": int(X.shape[0]), "simulate_seconds": sim_s, "fit_seconds": time.perf_counter() - t0,
-                "seed": int(seed), "params": dict(params or {})}
+                "seed": int(seed), "params": dict(params or {}), "random_shapes": int(random_shapes)}
         return cls(adapter, estimators, train_workloads, model, meta)
 
     def predict_layers(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
         """(n_designs, n_shapes, n_metrics): one occurrence of each layer."""
         X = self.adapter.features(designs, shapes)
-        out = np.column_stack([np.exp(self.estimators[m].predict(X)) for m in self.metric_names])
+        B = self.adapter.baselines(designs, shapes)
+        out = np.column_stack([np.exp(self.estimators[m].predict(X) + B[:, j]) for j, m in enumerate(self.metric_names)])
         return out.reshape(len(designs), len(shapes), -1)
 
     def predict_network(self, designs: Sequence[dict], workload: str) -> np.ndarray:

@@ -54,3 +54,31 @@ def test_a_per_layer_surrogate_ranks_an_unseen_network():
     from scipy.stats import kendalltau
 
     assert kendalltau(Y[ok, 0], P[:, 0]).statistic > 0.6  # cycles of a network it never saw
+
+
+def test_random_shapes_are_seeded_valid_layers_of_wide_range():
+    a = SystolicLayers()
+    one = a.random_shapes(40, np.random.default_rng(3))
+    assert one == a.random_shapes(40, np.random.default_rng(3))
+    assert len(one) == 40 and all(s["gemm_m"] >= 1 and s["gemm_n"] >= 1 and s["gemm_k"] >= 1 for s in one)
+    assert max(s["gemm_n"] * s["gemm_k"] for s in one) > 4608 * 512  # beyond ResNet's largest filter operand
+    with pytest.raises(SurrogateError, match=r"random_shapes: value -1 .* allowed: an integer >= 0"):
+        PerLayerSurrogate.fit(a, a.space.sample_many(10, np.random.default_rng(0)), ["resnet18"], random_shapes=-1)
+
+
+def test_the_baselines_are_the_analytic_bound_and_the_macs():
+    """The targets are log residuals over these baselines: cycles over max(compute, DRAM-traffic bound),
+    energy over the MACs (design and shape only)."""
+    a = SystolicLayers()
+    shapes, _ = a.layers("resnet18")
+    designs = a.space.sample_many(3, np.random.default_rng(0))
+    B = a.baselines(designs, shapes).reshape(3, len(shapes), 2)
+    macs = np.array([s["gemm_m"] * s["gemm_n"] * s["gemm_k"] for s in shapes], dtype=float)
+    np.testing.assert_allclose(B[:, :, 1], np.log(macs)[None, :].repeat(3, 0))
+    assert np.all(np.isfinite(B[:, :, 0]))
+    # one 16x16 os array: the compute cycles of SCALE-Sim's os dataflow bound the cycles from below
+    d = dict(designs[0], ArrayHeight=16, ArrayWidth=16, Dataflow="os")
+    s = [x for x in shapes if x["filter_h"] == 7][0]
+    m, n, k = s["gemm_m"], s["gemm_n"], s["gemm_k"]
+    compute = np.ceil(m / 16) * np.ceil(n / 16) * (k + 16 + 16 - 2) - 1
+    assert a.baselines([d], [s])[0, 0] >= np.log(compute) - 1e-9
