@@ -147,10 +147,13 @@ def _factors(rng: random.Random, total: int, parts: int) -> list[int]:
     return out
 
 
-def random_case(rng: random.Random) -> tuple[str, str, list[Layer]]:
-    """A random design with custom layouts (cfg text), its layout CSV row and 1-2 small layers."""
-    ib, fb = rng.choice([1, 2, 4, 8]), rng.choice([1, 2, 4, 8])
-    ibw, fbw = ib * rng.choice([1, 2, 4, 8, 16]), fb * rng.choice([1, 2, 4, 8, 16])
+def random_case(rng: random.Random, large: bool = False) -> tuple[str, str, list[Layer]]:
+    """A random design with custom layouts (cfg text), its layout CSV row and 1-2 small layers
+    (``large``: bigger arrays, SRAMs, bank counts and layers)."""
+    banks = [1, 2, 4, 8, 16, 32] if large else [1, 2, 4, 8]
+    ib, fb = rng.choice(banks), rng.choice(banks)
+    per_bank = [2, 4, 8, 16, 32] if large else [1, 2, 4, 8, 16]
+    ibw, fbw = ib * rng.choice(per_bank), fb * rng.choice(per_bank)
     ic = rng.random() < 0.75
     fc = (not ic) or rng.random() < 0.5
     # the channel factor is shared: it divides the filter's bank bandwidth and fits the ifmap's
@@ -161,19 +164,22 @@ def random_case(rng: random.Random) -> tuple[str, str, list[Layer]]:
     y = rng.randint(1, budget // x)
     iperm, fperm = rng.sample(range(6), 6), rng.sample(range(8), 8)
     row = ", ".join(str(v) for v in [x, y, r, s, c, k, *iperm[3:], *iperm[:3], *fperm[4:], *fperm[:4]])
-    cfg = CFG.format(rows=rng.choice([2, 4, 8, 16]), cols=rng.choice([2, 4, 8, 16]),
-                     kb=[rng.choice([1, 2]) for _ in range(3)], foff=rng.choice([0, 10000000, 123457]),
+    dims, kbs = ([8, 16, 32], [2, 4, 8, 16]) if large else ([2, 4, 8, 16], [1, 2])
+    cfg = CFG.format(rows=rng.choice(dims), cols=rng.choice(dims), kb=[rng.choice(kbs) for _ in range(3)],
+                     foff=rng.choice([0, 10000000, 123457]),
                      bw=rng.choice([2, 5, 10, 20]), df=rng.choice(["os", "ws", "is"]), ic=ic, fc=fc, ibw=ibw, ib=ib,
                      ip=rng.choice([1, 2, 3]), fbw=fbw, fb=fb, fp=rng.choice([1, 2, 3]),
                      mode="USER" if rng.random() < 0.85 else "CALC")
+    big = 2 if large else 1  # SCALE-Sim takes minutes on a layer of ~10^4 ifmap words in a 2 KiB SRAM
     if rng.random() < 0.3:
-        layers = [Layer.gemm("g0", rng.randint(1, 24), rng.randint(1, 24), rng.randint(1, 40))]
+        layers = [Layer.gemm("g0", rng.randint(1, 24 * big), rng.randint(1, 24 * big), rng.randint(1, 40 * big))]
     else:
         layers = []
         for i in range(rng.choice([1, 2])):
             f = rng.choice([1, 2, 3])
-            size = rng.randint(f, 12)
-            layers.append(Layer(f"c{i}", size, size, f, f, rng.randint(1, 9), rng.randint(1, 20), rng.choice([1, 2])))
+            size = rng.randint(f, 16 if large else 12)
+            layers.append(Layer(f"c{i}", size, size, f, f, rng.randint(1, 9 * big), rng.randint(1, 20 * big),
+                                rng.choice([1, 2])))
     return cfg, f"L0, {row},", layers
 
 
@@ -215,6 +221,16 @@ def test_random_layout_cases_match_scalesim(seed, tmp_path):
     ref = run_scalesim_files(cfg, topo, layout, tmp_path / "scalesim")
     bad = differences(ref, cfg, topo, layout)
     assert not bad, f"seed {seed} (exact match required; floats 1e-12 relative): " + "; ".join(bad[:10])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_large_layout_cases_match_scalesim(seed, tmp_path):
+    """20 seeded random larger designs (arrays to 32x32, SRAMs to 16 KiB, up to 32 banks): zero differences."""
+    pytest.importorskip("scalesim")
+    cfg, topo, layout = write_case(tmp_path, *random_case(random.Random(9000 + seed), large=True))
+    ref = run_scalesim_files(cfg, topo, layout, tmp_path / "scalesim")
+    bad = differences(ref, cfg, topo, layout)
+    assert not bad, f"large seed {seed} (exact match required; floats 1e-12 relative): " + "; ".join(bad[:10])
 
 
 @pytest.mark.parametrize("name,layout", SHIPPED_CASES, ids=[c[0] for c in SHIPPED_CASES])
