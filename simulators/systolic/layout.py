@@ -60,7 +60,10 @@ class OperandLayout:
 @dataclass(frozen=True)
 class LayoutConfig(SystolicConfig):
     """A :class:`SystolicConfig` with SCALE-Sim's custom layouts (``None``: the default layout) and
-    the filter's address offset (``FilterOffset``: the filter's set order depends on it)."""
+    the filter's address offset (``FilterOffset``: the filter's set order depends on it).
+
+    Only the exact replay (``simulate(..., memory="replay")``, the CLI's default) models the layout;
+    the analytic path does not."""
 
     ifmap_layout: OperandLayout | None = None
     filter_layout: OperandLayout | None = None
