@@ -36,15 +36,16 @@ ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ROOT / "tests" / "reference" / "zigzag_inputs"
 REF_CSV = ROOT / "tests" / "reference" / "dataflow" / "zigzag_reference.csv"
 
-#: hardware file -> None (reads) or (line, words the refusal must contain)
+#: hardware file -> None (reads), "per operand" (reads as one chain of memories per operand: memories shared
+#: along crossing array dimensions) or (line, words the refusal must contain)
 HARDWARE = {
     "aimc.yaml": (127, "in-memory computing"),
     "dimc.yaml": (127, "in-memory computing"),
     "ascend_like.yaml": (176, "memory 'dram' holds I1 above 'sram_1MB_A' (line 128) but is repeated 4 times "
                               "(once per position along ['D3', 'D4'], which it does not serve) where 'sram_1MB_A' has "
                               "1 instance(s): a memory unrolled above one with fewer instances is not modelled"),
-    "edge_tpu_like.yaml": (4, "crossing array dimensions"),
-    "meta_prototype.yaml": (4, "crossing array dimensions"),
+    "edge_tpu_like.yaml": "per operand",
+    "meta_prototype.yaml": "per operand",
     "gemm_l1.yaml": (46, "ports of different widths"),
     "gemm_l1_l3.yaml": (46, "ports of different widths"),
     "eyeriss_like.yaml": None,
@@ -72,6 +73,14 @@ def test_hardware_file_reads_or_is_refused_by_name(name):
     if expected is None:
         za = _quiet(read_hardware, path).architecture()
         assert za.arch.levels[-1].keeps == ("W", "I", "O")
+        return
+    if expected == "per operand":
+        za = _quiet(read_hardware, path).architecture()
+        assert za.arch is None and "rf_1B" in za.chain_error and "crossing array dimensions" in za.chain_error
+        assert {t: [lv.name for lv in a.levels] for t, a in za.operand_archs.items()} == \
+            {t: list(names) for t, names in za.memories.items()}
+        with pytest.raises(MappingError, match="crossing array dimensions"):
+            za.mapping({"O": [], "W": [], "I": []}, {})
         return
     line, words = expected
     with pytest.raises(ZigzagInputError) as err:

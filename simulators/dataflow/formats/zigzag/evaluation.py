@@ -17,11 +17,12 @@ is that factor times its temporal loops, which has no padding), one such pair pe
 Fractional unrolling of P, Q, R, S (an input window's extent is not linear in it once the real input
 clips it) is refused by name.
 
-Each operand is counted on its own view of the mapping (:meth:`~.hardware.ZigzagArchitecture.operand_mapping`:
-its memories cut where its temporal mapping cuts them), since its counts depend only on its own cuts. So
-mappings that no single mapping of this model's chain of levels expresses are evaluated too: a shared
-memory cut at different loops per operand, and a memory covering fewer loops than one below it that
-holds another operand (a shared register over a per-MAC one).
+Each operand is counted on the chain of its own memories with its own view of the mapping
+(:meth:`~.hardware.ZigzagArchitecture.operand_mapping`: its memories cut where its temporal mapping cuts
+them), since its counts depend only on its own memories and cuts. So what no single mapping of one chain
+of levels expresses is evaluated too: a shared memory cut at different loops per operand, a memory
+covering fewer loops than one below it that holds another operand (a shared register over a per-MAC
+one), and memories of different operands shared along crossing array dimensions.
 
 :func:`evaluate_layer` gives, per memory, operand and ZigZag data direction, the element counts, word
 accesses and energy (this model's and under ZigZag's charging conventions, see
@@ -155,7 +156,7 @@ def evaluate_layer(za: ZigzagArchitecture, layer: Layer, temporal: dict, spatial
         for d, f in lv:
             d = model_dim(d, at)
             temporal_product[d] = temporal_product.get(d, 1) * int(f)
-    corners, mappings, arch = [], [], za.arch
+    corners, mappings = [], []
     for choice in itertools.product(*[(0, 1)] * len(fractional)):
         weight, sp = 1.0, {oa: list(loops) for oa, loops in unrolling.items()}
         for (oa, i, f), up in zip(fractional, choice):
@@ -173,22 +174,20 @@ def evaluate_layer(za: ZigzagArchitecture, layer: Layer, temporal: dict, spatial
                                f"layer's sizes with ZigZag's unrolling {unrolling}")
         corner_layer = replace(layer, dims=dims) if fractional else layer
         views = {op: za.operand_mapping(temporal, sp, op, where=at) for op in TENSORS}
-        counts, amounts, info = np.zeros((arch.n_levels, 3, 5)), np.zeros((arch.n_levels, 3, 5)), None
-        for t, op in enumerate(TENSORS):  # each operand's counts from its own view of the mapping
-            views[op].validate(corner_layer, arch)
-            c, a, i = _counts(arch, corner_layer, views[op])
-            counts[:, t], amounts[:, t] = c[:, t], a[:, t]
-            if op == "O":
-                info = i
-        corners.append((weight, (counts, amounts, info)))
+        counts = {}
+        for op in TENSORS:  # each operand's counts on the chain of its own memories
+            views[op].validate(corner_layer, za.operand_archs[op])
+            counts[op] = _counts(za.operand_archs[op], corner_layer, views[op])
+        corners.append((weight, counts))
         mappings.append(views)
-    counts = sum(w * c[0] for w, c in corners)
-    amounts = sum(w * c[1] for w, c in corners)
-    info = sum(w * c[2] for w, c in corners)
-    rows = tuple(_rows(za, arch, layer, counts, amounts, info, bool(fractional)))
+    rows = []
+    for t, op in enumerate(TENSORS):
+        arch = za.operand_archs[op]
+        counts, amounts, info = (sum(w * c[op][k] for w, c in corners) for k in range(3))
+        rows += _rows(za, op, t, arch, layer, counts, amounts, info, bool(fractional))
     aa = arch.arrays()
     cycles = float(math.prod(temporal_product.values()))
-    return LayerEvaluation(layer, arch, tuple(mappings), unrolling, rows, layer.macs * aa.mac_energy, cycles,
+    return LayerEvaluation(layer, za.arch, tuple(mappings), unrolling, tuple(rows), layer.macs * aa.mac_energy, cycles,
                            layer.macs / (cycles * aa.n_macs))
 
 
@@ -197,45 +196,47 @@ def _whole(x: float, truncate: bool) -> float:
     return float(math.floor(x + 1e-6) if truncate else round(x))
 
 
-def _rows(za, arch, layer, counts, amounts, info, fractional):
-    """Per (operand, memory, direction) rows. Under a fractional unrolling ZigZag rounds what it counts
-    (``Mapping.calc_data_access``): element counts with ``round`` (partial sums read back down and filled
-    back from above with ``int``), the elements per transfer period with ``round`` (towards the level below:
-    the child's tile and the number of children served, each rounded: ``mem_bw_boost_factor``), the memory's
-    instances (``SpatialMappingInternal.unit_count``) with ``round`` in its word accesses
+def _rows(za, op, t, arch, layer, counts, amounts, info, fractional) -> list:
+    """Rows of operand ``op`` (tensor index ``t``) from its counts on its own chain ``arch``. Under a
+    fractional unrolling ZigZag rounds what it counts (``Mapping.calc_data_access``): element counts with
+    ``round`` (partial sums read back down and filled back from above with ``int``), the elements per
+    transfer period with ``round`` (towards the level below: the child's tile and the number of children
+    served, each rounded: ``mem_bw_boost_factor``), the memory's instances
+    (``SpatialMappingInternal.unit_count``) with ``round`` in its word accesses
     (``CostModelEvaluation._calc_memory_access``); the same is done here."""
     aa, la = arch.arrays(), layer.arrays()
     L = arch.n_levels
-    for t, op in enumerate("WIO"):
-        for j, name in enumerate(za.memories[op]):
-            lv = arch.level_index(name)
-            child = arch.level_index(za.memories[op][j - 1]) if j else None
-            o_rw, o_df, _ = level_bits(counts, info, la.bits, lv, L)
-            inst = float(info[3 + lv])
-            for direction, kind in DIRECTIONS.items():
-                elems = float(counts[lv, t, kind])
-                bits = la.bits[t] if t < 2 else (o_rw if kind in (READS, UPDATES) else o_df)
-                amount_kind = UPDATES if (t == 2 and kind == READS) else kind
-                amount = float(amounts[lv, t, amount_kind])
-                per_access = aa.read_energy[lv] if kind in (READS, DRAINS) else aa.write_energy[lv]
-                moved = moved_bits(elems, amount, bits, aa.granule_bits[lv])
-                charged = elems  # ZigZag charges partial sums read (filled) back as many as written (drained)
-                if t == 2 and kind in (READS, FILLS) and elems > 0:
-                    charged = float(counts[lv, t, UPDATES if kind == READS else DRAINS])
-                if fractional and charged > 0 and amount > 0 and inst > 0:
-                    periods = round(charged / (amount * inst))
-                    g = aa.granule_bits[lv]
-                    zz_amount = round(amount)
-                    if child is not None and amount_kind in (READS, UPDATES):  # a child's tile x the children served
-                        tile = float(amounts[child, t, FILLS if t < 2 else DRAINS])
-                        if tile > 0:
-                            zz_amount = round(tile) * round(amount / tile)
-                    zz_moved = periods * round(inst) * math.ceil(zz_amount * bits / g - 1e-9) * g
-                else:
-                    zz_moved = moved_bits(charged, amount, bits, aa.granule_bits[lv])
-                zz_words = np.floor(zz_moved / aa.width_bits[lv] + 1e-9)  # ZigZag's int() of the total
-                if fractional:
-                    elems = _whole(elems, truncate=(t == 2 and kind in (READS, FILLS)))
-                yield {"operand": op, "memory": name, "direction": direction, "elements": elems,
-                       "word_accesses": moved / aa.width_bits[lv], "energy_pJ": moved / aa.width_bits[lv] * per_access,
-                       "energy_zigzag_convention_pJ": float(zz_words * per_access)}
+    out = []
+    for j, name in enumerate(za.memories[op]):
+        lv = arch.level_index(name)
+        child = arch.level_index(za.memories[op][j - 1]) if j else None
+        o_rw, o_df, _ = level_bits(counts, info, la.bits, lv, L)
+        inst = float(info[3 + lv])
+        for direction, kind in DIRECTIONS.items():
+            elems = float(counts[lv, t, kind])
+            bits = la.bits[t] if t < 2 else (o_rw if kind in (READS, UPDATES) else o_df)
+            amount_kind = UPDATES if (t == 2 and kind == READS) else kind
+            amount = float(amounts[lv, t, amount_kind])
+            per_access = aa.read_energy[lv] if kind in (READS, DRAINS) else aa.write_energy[lv]
+            moved = moved_bits(elems, amount, bits, aa.granule_bits[lv])
+            charged = elems  # ZigZag charges partial sums read (filled) back as many as written (drained)
+            if t == 2 and kind in (READS, FILLS) and elems > 0:
+                charged = float(counts[lv, t, UPDATES if kind == READS else DRAINS])
+            if fractional and charged > 0 and amount > 0 and inst > 0:
+                periods = round(charged / (amount * inst))
+                g = aa.granule_bits[lv]
+                zz_amount = round(amount)
+                if child is not None and amount_kind in (READS, UPDATES):  # a child's tile x the children served
+                    tile = float(amounts[child, t, FILLS if t < 2 else DRAINS])
+                    if tile > 0:
+                        zz_amount = round(tile) * round(amount / tile)
+                zz_moved = periods * round(inst) * math.ceil(zz_amount * bits / g - 1e-9) * g
+            else:
+                zz_moved = moved_bits(charged, amount, bits, aa.granule_bits[lv])
+            zz_words = np.floor(zz_moved / aa.width_bits[lv] + 1e-9)  # ZigZag's int() of the total
+            if fractional:
+                elems = _whole(elems, truncate=(t == 2 and kind in (READS, FILLS)))
+            out.append({"operand": op, "memory": name, "direction": direction, "elements": elems,
+                        "word_accesses": moved / aa.width_bits[lv], "energy_pJ": moved / aa.width_bits[lv] * per_access,
+                        "energy_zigzag_convention_pJ": float(zz_words * per_access)})
+    return out

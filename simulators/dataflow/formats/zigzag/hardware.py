@@ -10,11 +10,15 @@ Which tensors a memory keeps depends on the mapping file's ``memory_operand_link
 
 This model's hierarchy is one chain of levels, each nested in the one above. Levels are the memories in
 ZigZag's order (innermost first, as the file lists them) sorted by instances (most first); the memories'
-served dimensions must then grow along the chain. Hardware whose memories are shared along crossing
-array dimensions (ascend_like, edge_tpu_like, meta_prototype: a weight register shared along D3, D4 below
-an output register shared along D2) has no such chain and is refused, naming the two memories; so is a
-memory repeated more often than one below it for the same operand (ascend_like: DRAM unrolled 4 times,
-along D3, D4, above single-instance SRAMs), naming both and the dimensions it does not serve. Also
+served dimensions must then grow along the chain (:attr:`ZigzagArchitecture.arch`). Each operand's own
+memories form a chain too (:attr:`ZigzagArchitecture.operand_archs`), on which
+:mod:`.evaluation` counts that operand. Hardware whose memories are shared along crossing array
+dimensions (edge_tpu_like, meta_prototype: a weight register shared along D3, D4 beside an output register
+shared along D2) has no single chain (``arch`` is None and :meth:`ZigzagArchitecture.mapping` refuses
+naming the two memories) but a chain per operand; one operand's memories shared along crossing
+dimensions are refused by name. A memory repeated more often than one below it for the same operand
+(ascend_like: DRAM unrolled 4 times, along D3, D4, above single-instance SRAMs) is refused naming both and
+the dimensions it does not serve. Also
 refused by name: in-memory computing arrays (``is_imc``), CACTI cost extraction, and a memory whose
 ports for different operands or directions differ in width (one access width per level here).
 
@@ -214,41 +218,60 @@ class ZigzagHardware:
                         f"but is repeated {self.unroll(hi)} times (once per position along {alone}, which it does not "
                         f"serve) where {lo.name!r} has {self.unroll(lo)} instance(s): a memory unrolled above one with "
                         f"fewer instances is not modelled; this model nests each level in the one above")
+        chain_error = ""
         for lo, hi in zip(order, order[1:]):
-            if not set(lo.served) <= set(hi.served):
-                raise ZigzagInputError(
+            if not set(lo.served) <= set(hi.served) and not chain_error:
+                chain_error = (
                     f"{self.path}:{hi.line}: memory {hi.name!r} (served along {list(hi.served)}) sits above "
                     f"{lo.name!r} (line {lo.line}, served along {list(lo.served)}) in this model's chain of levels but "
                     f"does not serve all of its array dimensions: memories shared along crossing array dimensions "
-                    f"are not supported (this model nests one fan-out per level)")
+                    f"have no single chain of levels (each operand's own memories are evaluated on their own chain: "
+                    f"formats.zigzag.evaluation)")
         x_dim = self.array_dims[0]
-        levels, memories = [], {t: [] for t in DEFAULT_LINKS}
+        levels, memories = {}, {t: [] for t in DEFAULT_LINKS}
         for m in order:
             keeps = tuple(t for t in ("W", "I", "O") if links[t] in m.operands)
             word = math.gcd(m.width, m.min_width)
             depth = -(-m.size // m.width)
             buffering = depth * m.width / m.size * (2.0 if m.double_buffering else 1.0)
             inst = self.unroll(m)
-            levels.append(StorageLevel(
+            levels[m.name] = StorageLevel(
                 m.name, keeps, depth=depth, word_bits=word, block_size=m.width // word, instances=inst,
                 mesh_x=(self.array_sizes[x_dim] if x_dim not in m.served else 1),
                 read_bandwidth=m.read_bits / word, write_bandwidth=m.write_bits / word, read_energy=float(m.r_cost),
                 write_energy=float(m.w_cost), area=float(m.area), multiple_buffering=buffering,
                 access_granularity_bits=m.min_width if m.min_width < m.width else None,
-                component_class="DRAM" if m is order[-1] else "SRAM"))
+                component_class="DRAM" if m is order[-1] else "SRAM")
             for t in keeps:
                 memories[t].append(m.name)
-        n = math.prod(self.array_sizes.values())
-        compute = ComputeUnit("mac", n, self.array_sizes[x_dim], float(self.unit_energy), float(self.unit_area))
-        try:
-            arch = Architecture(self.name, tuple(levels), compute, spatial_reduction="chain")
-        except ArchitectureError as e:
-            raise ZigzagInputError(f"{self.path}: {e}") from None
         for d in self.array_dims:
             if not any(d in m.served for m in order):
                 raise ZigzagInputError(f"{self.path}: no memory serves array dimension {d}")
-        return ZigzagArchitecture(self, arch, links, {t: tuple(v) for t, v in memories.items()},
-                                  {m.name: m.served for m in order})
+        n = math.prod(self.array_sizes.values())
+        compute = ComputeUnit("mac", n, self.array_sizes[x_dim], float(self.unit_energy), float(self.unit_area))
+        served = {m.name: m.served for m in order}
+        operand_archs = {}
+        for t, names in memories.items():  # each operand's own memories, nested as ZigZag nests them
+            for lo, hi in zip(names, names[1:]):
+                if not set(served[lo]) <= set(served[hi]):
+                    raise ZigzagInputError(
+                        f"{self.path}:{self._line(hi)}: memory {hi!r} (served along "
+                        f"{list(served[hi])}) holds {t} above {lo!r} (served along {list(served[lo])}) but does not "
+                        f"serve all of its array dimensions: an operand's memories shared along crossing array "
+                        f"dimensions are not modelled")
+            operand_archs[t] = self._chain(f"{self.name} ({t})", [levels[x] for x in names], compute)
+        arch = self._chain(self.name, [levels[m.name] for m in order], compute) if not chain_error else None
+        return ZigzagArchitecture(self, arch, links, {t: tuple(v) for t, v in memories.items()}, served,
+                                  operand_archs, chain_error)
+
+    def _line(self, name: str) -> int:
+        return next(m.line for m in self.memories if m.name == name)
+
+    def _chain(self, name: str, levels: list, compute: ComputeUnit) -> Architecture:
+        try:
+            return Architecture(name, tuple(levels), compute, spatial_reduction="chain")
+        except ArchitectureError as e:
+            raise ZigzagInputError(f"{self.path}: {e}") from None
 
 
 def read_hardware(path) -> ZigzagHardware:
@@ -469,6 +492,8 @@ class ZigzagArchitecture:
     links: dict
     memories: dict     # layer operand W/I/O -> its levels, innermost first (ZigZag's memory levels of it)
     served: dict       # level name -> the array dimensions it serves
+    operand_archs: dict = field(default_factory=dict)  # operand -> the chain of its own memories
+    chain_error: str = ""  # why the memories form no single chain (then ``arch`` is None)
 
     def mapping(self, temporal: dict, spatial: dict, where: str = "") -> tuple[Architecture, Mapping]:
         """(architecture, mapping) for ZigZag's mapping of one layer.
@@ -483,6 +508,8 @@ class ZigzagArchitecture:
         tensor stationary over loops where ZigZag refetches it (up to 98x fewer weight fills, measured).
         """
         at = where or self.hardware.path
+        if self.arch is None:
+            raise MappingError(self.chain_error)
         ops = ("O", "W", "I")
         if set(temporal) != set(ops):
             raise MappingError(f"{at}: the temporal mapping gives operands {sorted(temporal)}; expected W, I, O")
@@ -526,13 +553,14 @@ class ZigzagArchitecture:
         return per_level
 
     def operand_mapping(self, temporal: dict, spatial: dict, operand: str, where: str = "") -> Mapping:
-        """This model's mapping (on :attr:`arch`) as one operand W, I or O sees ZigZag's mapping of a layer.
-
-        The operand's memories are cut where its own temporal mapping cuts them; every other level covers
-        no loops of its own. An operand's counts depend only on its own memories' cuts, so this expresses
-        what one mapping cannot: a memory shared by operands cut at different loops (generic_array's SRAM),
-        and a level covering fewer loops than one below it that holds another operand (tesla_npu_like's
-        shared weight register over the per-MAC output register). Arguments as in :meth:`mapping`."""
+        """This model's mapping on ``operand_archs[operand]`` (the chain of one operand's own memories) as the
+        operand W, I or O sees ZigZag's mapping of a layer: its memories cut where its temporal mapping cuts
+        them, an array dimension's spatial loops at its first memory serving that dimension (as ZigZag
+        assigns them per operand). An operand's counts depend only on its own memories, so this expresses
+        what one mapping of one chain cannot: a memory shared by operands cut at different loops
+        (generic_array's SRAM), a level covering fewer loops than one below it that holds another operand
+        (tesla_npu_like's shared weight register over the per-MAC output register), and memories shared
+        along crossing array dimensions (edge_tpu_like). Arguments as in :meth:`mapping`."""
         at = where or self.hardware.path
         ops = ("O", "W", "I")
         if set(temporal) != set(ops) or operand not in ops:
@@ -541,9 +569,10 @@ class ZigzagArchitecture:
         temporal = {op: [[(model_dim(d, at), int(f)) for d, f in lv] for lv in temporal[op]] for op in ops}
         order, per_op = per_operand_cuts(temporal, self.memories, at)
         cuts = per_op[operand]
-        per_level = self._spatial_levels(self.arch, spatial, at)
+        arch = self.operand_archs[operand]
+        per_level = self._spatial_levels(arch, spatial, at)
         levels, start = [], 0
-        for lv in self.arch.levels:
+        for lv in arch.levels:
             end = cuts.get(lv.name, start)
             sx, sy = per_level[lv.name]
             levels.append(LevelLoops(tuple(order[start:end]), tuple(sx), tuple(sy)))
