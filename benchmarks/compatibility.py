@@ -68,15 +68,25 @@ def read_zigzag_hardware(path: Path) -> None:
     read_hardware(path).architecture()
 
 
+#: ZigZag's examples on hardware with memories shared along crossing array dimensions (zigzag_crossing_*.csv)
+ZIGZAG_CROSSING_EXAMPLES = (
+    ("edge_tpu_like_alexnet", "hardware/edge_tpu_like.yaml", "mapping/edge_tpu_like.yaml", "workload/alexnet.onnx"),
+    ("meta_prototype_alexnet", "hardware/meta_prototype.yaml", "mapping/meta_prototype_like.yaml",
+     "workload/alexnet.onnx"),
+)
+
+
 def walk_zigzag_example_layers() -> dict:
     """ZigZag's own examples layer by layer, with the mappings its search chose (``zigzag_example_layers.csv``,
-    measured on live ZigZag): a layer is read when this model expresses its mapping; its counts and energy
+    ``zigzag_crossing_layers.csv``, measured on live ZigZag): a layer is read when this model expresses its mapping; its counts and energy
     then equal ZigZag's (``tests/dataflow/test_zigzag_examples.py``)."""
     folder = REF / "zigzag_inputs"
-    with (folder / "zigzag_example_layers.csv").open() as f:
-        rows = list(csv.DictReader(f))
+    rows = []
+    for name in ("zigzag_example_layers.csv", "zigzag_crossing_layers.csv"):
+        with (folder / name).open() as f:
+            rows += list(csv.DictReader(f))
     refused: Counter = Counter()
-    for experiment, hw, mp, wl in ZIGZAG_EXAMPLES:
+    for experiment, hw, mp, wl in ZIGZAG_EXAMPLES + ZIGZAG_CROSSING_EXAMPLES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hardware, mapping, workload = read_hardware(folder / hw), read_mapping(folder / mp), read_onnx(folder / wl)
