@@ -12,6 +12,12 @@ Measures, on this machine and in the same process:
 
     .venv/bin/python benchmarks/bench_dataflow.py           # about a minute (plus numba's first compile)
     .venv/bin/python benchmarks/bench_dataflow.py --quick   # skip the live ZigZag search
+    .venv/bin/python benchmarks/bench_dataflow.py --quick --compare-old /tmp/old/dataflow
+        # also time a copy of an older simulators/dataflow folder (e.g. ``git archive``) on the same designs
+
+4. Dataflow-v0's simulation of one unseen AlexNet design (architecture + mapping search of every layer), CPU
+   time per design (``time.process_time``) -- goal <= 5 ms (issue 15) -- optionally interleaved with an
+   older copy of the package on the same designs, as a same-run ratio.
 
 Writes benchmarks/results/bench_dataflow.json and benchmarks/results/bench_dataflow.md.
 """
@@ -20,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -199,9 +207,67 @@ def bench_env(out):
     print(f"env            Dataflow-v0 (AlexNet, new designs) {t:.3f} s/step;  Mapping-v0 {t2 * 1e6:.0f} us/step")
 
 
+def _load_package_copy(folder: str) -> str:
+    """Import a copy of ``simulators/dataflow`` from ``folder`` as ``archgym.simulators.dataflow_old`` (its
+    relative imports of the other simulators resolve to this checkout's); returns the package name."""
+    import archgym.simulators as sims
+
+    name = "archgym.simulators.dataflow_old"
+    spec = importlib.util.spec_from_file_location(name, Path(folder) / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
+    if spec is None:
+        raise SystemExit(f"--compare-old {folder}: no __init__.py there (expected a copy of simulators/dataflow)")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    sims.dataflow_old = mod
+    return name
+
+
+def bench_design_cpu(out, n: int, old_folder: str | None):
+    """CPU time per unseen AlexNet design of Dataflow-v0's simulation (eyeriss_like + network_cost), the
+    packages interleaved design by design when an old copy is given."""
+    import numpy as np
+
+    from archgym import datasets
+    from archgym.envs.dataflow import design_space
+
+    pkgs = {"current": "archgym.simulators.dataflow"}
+    if old_folder:
+        pkgs["old"] = _load_package_copy(old_folder)
+    impl = {}
+    for k, pkg in pkgs.items():
+        ey, mp, nw = (importlib.import_module(f"{pkg}.{m}") for m in ("eyeriss", "mapper", "network"))
+        layers = nw.load_layers(datasets.path("dataflow", "alexnet.csv"))
+        base = ey.eyeriss_like()
+        nw.network_cost(base, layers, mp.Mapper(base))  # compile / cache load
+        impl[k] = (ey.eyeriss_like, mp.Mapper, nw.network_cost, layers)
+    designs = design_space().sample_many(n, np.random.default_rng(int(time.time())))
+    cpu = dict.fromkeys(impl, 0.0)
+    same = True
+    for d in designs:
+        got = {}
+        for k, (eyeriss_like, Mapper, network_cost, layers) in impl.items():
+            t0 = time.process_time()
+            arch = eyeriss_like(d)
+            got[k] = network_cost(arch, layers, Mapper(arch)).metrics()
+            cpu[k] += time.process_time() - t0
+        same = same and all(v == got["current"] for v in got.values())
+    rec = {"designs": n, "current_ms_cpu": cpu["current"] / n * 1e3}
+    if "old" in cpu:
+        rec.update({"old_folder": old_folder, "old_ms_cpu": cpu["old"] / n * 1e3, "speedup": cpu["old"] / cpu["current"],
+                    "identical_metrics": same})
+    out["design_cpu"] = rec
+    print(f"Dataflow-v0    AlexNet, {n} unseen designs: {rec['current_ms_cpu']:.2f} ms CPU per design"
+          + (f"  (old copy {rec['old_ms_cpu']:.2f} ms, {rec['speedup']:.2f}x, identical metrics: {same})"
+             if "old" in cpu else ""))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the live ZigZag search")
+    ap.add_argument("--designs", type=int, default=100, help="unseen AlexNet designs timed by CPU time (default 100)")
+    ap.add_argument("--compare-old", metavar="FOLDER", help="a copy of an older simulators/dataflow to time alongside")
     args = ap.parse_args(argv)
     rows = _reference_rows()
     out = {"machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
@@ -221,9 +287,11 @@ def main(argv=None):
     bench_search(rows, out, live_zigzag=not args.quick)
     bench_networks(out)
     bench_env(out)
+    bench_design_cpu(out, args.designs, args.compare_old)
     goals = {
         "fixed_mapping_under_100us": all(r["model_us"] < 100 for r in out["fixed_mapping"]),
         "network_under_1s": all(r["seconds"] < 1.0 for r in out["network"]),
+        "dataflow_v0_alexnet_design_under_5ms_cpu": out["design_cpu"]["current_ms_cpu"] <= 5.0,
     }
     out["goals"] = goals
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -262,7 +330,15 @@ def _markdown(out) -> str:
                      f"{r['ms_per_shape']:.1f} | {r['energy_uj']:.1f} | {r['cycles']:.0f} |")
     e = out["env"]
     lines += ["", f"Env steps: Dataflow-v0 (AlexNet, unseen designs) {e['dataflow_step_s']:.3f} s/step; "
-              f"Mapping-v0 {e['mapping_step_us']:.0f} us/step.", "", f"Goals: {out['goals']}", ""]
+              f"Mapping-v0 {e['mapping_step_us']:.0f} us/step.", ""]
+    c = out["design_cpu"]
+    lines += ["## Dataflow-v0 simulation per unseen AlexNet design, CPU time (goal <= 5 ms)", "",
+              f"{c['designs']} random designs, `time.process_time` around `eyeriss_like` + `network_cost`: "
+              f"**{c['current_ms_cpu']:.2f} ms** per design."]
+    if "old_ms_cpu" in c:
+        lines.append(f"Same run, interleaved design by design, the copy at `{c['old_folder']}`: {c['old_ms_cpu']:.2f} ms "
+                     f"(current {c['speedup']:.2f}x; identical metrics on every design: {c['identical_metrics']}).")
+    lines += ["", f"Goals: {out['goals']}", ""]
     return "\n".join(lines)
 
 
