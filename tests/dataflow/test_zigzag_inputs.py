@@ -46,7 +46,8 @@ HARDWARE = {
                               "1 instance(s): a memory unrolled above one with fewer instances is not modelled"),
     "edge_tpu_like.yaml": "per operand",
     "meta_prototype.yaml": "per operand",
-    "gemm_l1.yaml": (46, "ports of different widths"),
+    "gemm_l1.yaml": (46, "ports of different widths (bandwidth_max [512, 2048], bandwidth_min [64]); this model has "
+                          "one access width per level, ZigZag one per operand and direction: rw_port_1 (512/64 bits)"),
     "gemm_l1_l3.yaml": (46, "ports of different widths"),
     "eyeriss_like.yaml": None,
     "generic_array_cacti.yaml": None,

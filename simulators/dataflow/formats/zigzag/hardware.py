@@ -341,6 +341,7 @@ def _memory(name, m, where, dims, parent) -> ZigzagMemory:
     if not isinstance(ports, list) or not ports:
         raise ZigzagInputError(f"{where(m, 'ports')}: memory {name!r}: 'ports' must be a non-empty list")
     widths, mins, read_bits, write_bits, served_dirs = set(), set(), 0, 0, set()
+    per_port = []  # (port name, bandwidth_max, bandwidth_min, allocations) of ports that serve something
     for i, p in enumerate(ports):
         pat = where(p) if isinstance(p, _Map) else where(m, "ports")
         _keys(p, PORT_KEYS, pat, f"memory {name!r} port {i}")
@@ -371,12 +372,14 @@ def _memory(name, m, where, dims, parent) -> ZigzagMemory:
             continue
         widths.add(bmax)
         mins.add(bmin)
+        per_port.append((p.get("name", f"port {i}"), bmax, bmin, [str(a) for a in allocation]))
         read_bits += bmax if "read" in sides or p["type"] == "read_write" else 0
         write_bits += bmax if "write" in sides or p["type"] == "read_write" else 0
     if len(widths) != 1 or len(mins) != 1:
+        ports_text = " ".join(f"{n} ({bmax}/{bmin} bits): {a}" for n, bmax, bmin, a in per_port)
         raise ZigzagInputError(f"{where(m, 'ports')}: memory {name!r}: ports of different widths "
                                f"(bandwidth_max {sorted(widths)}, bandwidth_min {sorted(mins)}); this model has one "
-                               f"access width per level")
+                               f"access width per level, ZigZag one per operand and direction: {ports_text}")
     if not read_bits or not write_bits:
         raise ZigzagInputError(f"{where(m, 'ports')}: memory {name!r} needs ports for both reads and writes")
     return ZigzagMemory(name, _line(parent, name), size, r_cost, w_cost, area, tuple(operands), tuple(served),
