@@ -12,11 +12,12 @@ Against ZigZag 3.9.1's figures committed in tests/reference/zigzag_inputs/ (meas
 
 import csv
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from archgym.simulators.dataflow.formats.zigzag import ZigzagInputError, simulate_files
+from archgym.simulators.dataflow.formats.zigzag import ZigzagInputError, read_onnx, simulate_files
 
 pytest.importorskip("onnx")
 
@@ -92,3 +93,21 @@ def test_a_workload_of_another_kind_is_refused_by_suffix(tmp_path):
     bad.write_text("")
     with pytest.raises(ZigzagInputError, match=r"net.pb: workload suffix '.pb'; allowed: \['.onnx', '.yaml', '.yml'\]"):
         _simulate(INPUTS / "hardware/tpu_like.yaml", INPUTS / "mapping/tpu_like.yaml", bad)
+
+
+def test_memories_shared_along_crossing_dimensions_through_the_files():
+    """edge_tpu_like + AlexNet with ZigZag's chosen mappings (zigzag_crossing_layers.csv) for the 6 layers it
+    expresses: ZigZag's energy_total per layer (rel 1e-9)."""
+    rows = [r for r in _read("zigzag_crossing_layers.csv") if r["experiment"] == "edge_tpu_like_alexnet"
+            and r["layer"] not in ("Op0", "Op4")]
+    given = {r["layer"]: {"spatial": r["spatial_mapping"], "temporal": r["temporal_mapping"]} for r in rows}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workload = read_onnx(INPUTS / "workload/alexnet.onnx")
+    workload = replace(workload, layers=tuple(ly for ly in workload.layers if ly.name in given))
+    results = _simulate(INPUTS / "hardware/edge_tpu_like.yaml", INPUTS / "mapping/edge_tpu_like.yaml", workload,
+                        mappings=given)
+    assert [r.layer.name for r in results] == [r["layer"] for r in rows]
+    for res, row in zip(results, rows):
+        assert res.energy_zigzag_convention_pj == pytest.approx(float(row["energy_total_pJ"]), rel=1e-9), \
+            f"{row['layer']}: {res.energy_zigzag_convention_pj} vs ZigZag {row['energy_total_pJ']} (rel 1e-9)"
