@@ -24,7 +24,11 @@ HELP = (
     "layer with archgym's mapper: the accelerator is the Eyeriss-like baseline unless --arch gives a Timeloop "
     "architecture (with --bypass, a file of keep/bypass directives); the workload is a network (alexnet, resnet50, "
     "mobilenetv2 or a layer-table CSV) or --problem; --show-mapping prints the mappings, --write-mapping saves a "
-    "single layer's mapping as Timeloop YAML."
+    "single layer's mapping as Timeloop YAML.\n\n"
+    "ZigZag's own inputs (--zigzag-hardware, --zigzag-mapping, --zigzag-workload: its hardware and mapping YAML, "
+    "an ONNX model or its workload YAML) give ZigZag's element counts and energy per layer "
+    "(archgym.simulators.dataflow.formats.zigzag.simulate_files) for mappings ZigZag's search chose "
+    "(--zigzag-mappings) or a mapping entry with a complete temporal_ordering; ZigZag's searches are not modelled."
 )
 MODELS = ("auto", "timeloop", "archgym")
 
@@ -56,8 +60,26 @@ def simulate_dataflow(
     seed: int = typer.Option(0, "--seed", help="archgym mapper seed"),
     show_mapping: bool = typer.Option(False, "--show-mapping", help="print each layer's loop nest"),
     write_mapping: Path | None = typer.Option(None, "--write-mapping", help="save the mapping (one layer) as YAML"),
+    zigzag_hardware: Path | None = typer.Option(None, "--zigzag-hardware", help="ZigZag hardware YAML (with "
+                                                 "--zigzag-mapping and --zigzag-workload)"),
+    zigzag_mapping: Path | None = typer.Option(None, "--zigzag-mapping", help="ZigZag mapping YAML"),
+    zigzag_workload: Path | None = typer.Option(None, "--zigzag-workload", help="ONNX model or ZigZag workload YAML"),
+    zigzag_mappings: Path | None = typer.Option(None, "--zigzag-mappings", help="YAML/JSON {layer: {spatial: ..., "
+                                                 "temporal: ...}}: the mappings ZigZag's search chose, as it prints them"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
+    zigzag = {"--zigzag-hardware": zigzag_hardware, "--zigzag-mapping": zigzag_mapping,
+              "--zigzag-workload": zigzag_workload}
+    if any(v is not None for v in zigzag.values()) or zigzag_mappings is not None:
+        missing = [k for k, v in zigzag.items() if v is None]
+        if missing:
+            fail(f"ZigZag's inputs need all three of --zigzag-hardware, --zigzag-mapping, --zigzag-workload; "
+                 f"missing: {', '.join(missing)}")
+        others = [o for o, v in (("--arch", arch), ("--problem", problem), ("--mapping", mapping)) if v is not None]
+        if others:
+            fail(f"{', '.join(others)}: Timeloop inputs; give either ZigZag's three files or Timeloop's")
+        _simulate_zigzag(zigzag_hardware, zigzag_mapping, zigzag_workload, zigzag_mappings, as_json)
+        return
     if model not in MODELS:
         fail(f"--model {model!r} is not known; allowed: {', '.join(MODELS)}")
     if mapping is not None and problem is None:
@@ -168,6 +190,58 @@ def _print_timeloop(out: dict, have_ert: bool, have_art: bool) -> None:
     for key in out["unchecked_constraint_keys"]:
         console.print(f"note: constraint key not checked (it steers Timeloop's mapper): {key}", markup=False,
                       highlight=False)
+
+
+def _simulate_zigzag(hardware: Path, mapping: Path, workload: Path, given: Path | None, as_json: bool) -> None:
+    """ZigZag's element counts and energy per layer (``formats.zigzag.simulate_files``)."""
+    import warnings
+
+    import yaml
+    from rich.table import Table
+
+    from archgym.simulators.dataflow.formats.zigzag import ZigzagInputError, simulate_files
+    from archgym.simulators.dataflow.mapping import MappingError
+
+    mappings = None
+    if given is not None:
+        try:
+            mappings = yaml.safe_load(given.read_text())  # JSON is YAML too
+        except (OSError, yaml.YAMLError) as e:
+            fail(f"--zigzag-mappings {given}: cannot read it ({e})")
+        if not isinstance(mappings, dict):
+            fail(f"--zigzag-mappings {given}: expected a mapping of layer name to {{spatial: ..., temporal: ...}}, "
+                 f"got {type(mappings).__name__}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            results = simulate_files(hardware, mapping, workload, mappings=mappings)
+        except (ZigzagInputError, MappingError, OSError) as e:
+            fail(str(e))
+    out = {"model": "zigzag", "hardware": str(hardware), "mapping": str(mapping), "workload": str(workload),
+           "layers": [r.to_dict() for r in results],
+           "energy_zigzag_convention_uj": sum(r.energy_zigzag_convention_pj for r in results) * 1e-6,
+           "energy_uj": sum(r.energy_pj for r in results) * 1e-6,
+           "temporal_cycles": sum(r.temporal_cycles for r in results),
+           "warnings": [str(w.message) for w in caught]}
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    console = _console()
+    for w in out["warnings"]:
+        console.print(f"warning: {w}", markup=False, highlight=False)
+    console.print(f"ZigZag inputs: {hardware}, {mapping}, {workload}", markup=False, highlight=False)
+    table = Table()
+    for col in ("layer", "ideal temporal cycles", "utilization", "energy uJ (ZigZag's conventions)",
+                "energy uJ (archgym's charging)"):
+        table.add_column(col, justify="left" if col == "layer" else "right")
+    for r in results:
+        table.add_row(r.layer.name, f"{r.temporal_cycles:,.0f}", f"{r.utilization:.2%}",
+                      f"{r.energy_zigzag_convention_pj * 1e-6:,.3f}", f"{r.energy_pj * 1e-6:,.3f}")
+    table.add_row("total", f"{out['temporal_cycles']:,.0f}", "", f"{out['energy_zigzag_convention_uj']:,.3f}",
+                  f"{out['energy_uj']:,.3f}")
+    console.print(table)
+    console.print("ZigZag's stall and on/off-loading latency are not modelled: cycles are its ideal temporal "
+                  "cycles. Per-memory counts: --json.", highlight=False)
 
 
 def _n(x) -> str:
