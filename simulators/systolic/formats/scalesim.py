@@ -121,6 +121,14 @@ def read_topology(path: str | Path) -> list[Layer]:
         if not raw.strip():
             continue
         parts = _split_row(raw)
+        last = raw.strip().rsplit(",", 1)[-1].strip()
+        if last and not last.startswith("#"):  # no trailing comma: SCALE-Sim would drop this field
+            loses = ("the row's sparsity ratio (it would run the layer dense)" if len(parts) == len(names) + 1
+                     else f"the field {names[len(parts) - 1]!r} and then fail to read the file"
+                     if len(parts) == len(names) else "this field")
+            warnings.warn(f"{path}:{lineno}: the row does not end with a comma; SCALE-Sim 3.0 drops the last field "
+                          f"of every row ({last!r} here), so it would lose {loses}; read here with every field",
+                          stacklevel=2)
         if len(parts) < len(names) or len(parts) > len(names) + 1:
             raise SystolicFileError(path, lineno, None,
                                     f"expected {len(names)} fields ({', '.join(names)}) and an optional sparsity "
