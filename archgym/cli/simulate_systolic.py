@@ -52,7 +52,10 @@ def simulate_systolic(
         layers = read_topology(topology)
     except SystolicFileError as e:
         fail(str(e))
-    result = simulate(parsed.config, layers, memory=memory)
+    try:
+        result = simulate(parsed.config, layers, memory=memory)
+    except ValueError as e:  # e.g. --memory analytic with a custom SRAM layout
+        fail(f"{config}: {e}")
     result = {"run_name": parsed.run_name, "topology": str(topology), **result}
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -50,6 +50,7 @@ import numpy as np
 
 from .energy import DEFAULT_TABLE, EnergyTable, area_mm2, energy_pj
 from .formats.scalesim import SystolicFileError, read_topology
+from .layout import LayoutConfig
 from .network import FLOAT_FIELDS, INT_FIELDS, network_totals, table_array
 from .optimized import simulate_layer as optimized_layer
 from .prefetch import read_buffer
@@ -434,6 +435,11 @@ _CHUNK = 65536
 _USER_CHUNK = 1 << 20
 
 
+def _has_layout(config) -> bool:
+    """Whether ``config`` asks for a SCALE-Sim custom SRAM layout (modelled by the exact replay only)."""
+    return isinstance(config, LayoutConfig) and (config.ifmap_layout is not None or config.filter_layout is not None)
+
+
 def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], *, table: EnergyTable = DEFAULT_TABLE,
                    per_layer: bool = False, check: bool = True) -> dict[str, np.ndarray]:
     """Network totals of many designs at once.
@@ -448,6 +454,10 @@ def simulate_batch(configs, layers: Sequence[Layer] | Mapping[str, np.ndarray], 
     """
     if isinstance(configs, SystolicConfig):
         configs = [configs]
+    if not isinstance(configs, Mapping) and any(_has_layout(c) for c in configs):
+        raise ValueError("simulate_batch: configs with a custom SRAM layout (IfmapCustomLayout/FilterCustomLayout) are "
+                         "not modelled by the batched analytic path; allowed: simulate(config, layers, "
+                         "memory='replay'), which models the layout's bank conflicts exactly")
     if not isinstance(configs, Mapping) and any(c.optimized_mapping for c in configs):
         raise ValueError("simulate_batch: configs with optimized_mapping (SCALE-Sim's optimized sparse mapping) are not "
                          "modelled in the batch path; allowed: simulate() per design, which runs them exactly")
@@ -539,6 +549,9 @@ def simulate(config: SystolicConfig, layers: Sequence[Layer], *, table: EnergyTa
     layers = list(layers)
     if memory not in ("analytic", "replay"):
         raise ValueError(f"memory: value {memory!r} is not allowed; allowed: ['analytic', 'replay']")
+    if memory == "analytic" and _has_layout(config):
+        raise ValueError("memory: value 'analytic' is not allowed with a custom SRAM layout (IfmapCustomLayout/"
+                         "FilterCustomLayout): the analytic path does not model its bank conflicts; allowed: 'replay'")
     cfg = config_arrays([config])
     lay = layer_arrays(layers)
     check_counts(cfg, lay)

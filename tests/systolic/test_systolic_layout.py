@@ -186,3 +186,23 @@ def test_topology_writer_round_trip_for_cases(tmp_path):
         layers = read_topology(p)
         write_topology(layers, tmp_path / "u.csv")
         assert read_topology(tmp_path / "u.csv") == layers
+
+
+def test_the_analytic_paths_refuse_a_custom_layout_instead_of_ignoring_it(tmp_path):
+    """Only the exact replay models the layout's bank conflicts: simulate(memory='analytic'), simulate_batch and
+    the CLI's --memory analytic refuse a LayoutConfig with a layout, naming the keys and what is allowed."""
+    c = read_config(SHIPPED / "configs" / "rebuttal_test_ws.cfg").config
+    layer = [Layer("l", 8, 8, 3, 3, 4, 8, 1, 1)]
+    with pytest.raises(ValueError, match=r"memory: value 'analytic' is not allowed with a custom SRAM layout "
+                                         r"\(IfmapCustomLayout/FilterCustomLayout\).*allowed: 'replay'"):
+        simulate(c, layer, memory="analytic")
+    from archgym.simulators.systolic import simulate_batch
+
+    with pytest.raises(ValueError, match=r"custom SRAM layout .* not modelled by the batched analytic path"):
+        simulate_batch([c], layer)
+    topo = tmp_path / "t.csv"
+    write_topology(layer, topo)
+    r = CliRunner().invoke(build_app(), ["simulate", "systolic", "--config", str(SHIPPED / "configs" / "rebuttal_test_ws.cfg"),
+                                 "--topology", str(topo), "--memory", "analytic"])
+    assert r.exit_code != 0 and "custom SRAM layout" in r.output
+    assert simulate(c, layer, memory="replay")["total"]["total_cycles"] > 0
