@@ -5,7 +5,10 @@ Layout, one concept per file:
 * :mod:`.spec` - the configuration (array, SRAMs, dataflow, bandwidth, sparsity) and the layer shape;
 * :mod:`.sparsity` - SCALE-Sim's N:M structured sparsity: pruned layers and the storage it reports;
   :mod:`.optimized` - its optimized sparse mapping (demand matrices built and replayed);
-* :mod:`.model` - the vectorised analytic model (:func:`simulate`, :func:`simulate_batch`);
+* :mod:`.model` - the vectorised analytic model (:func:`simulate`, :func:`simulate_batch`), whose batched
+  passes are numba kernels: :mod:`.network` (fold arithmetic, energy and network totals) and
+  :mod:`.user_stalls` (USER-mode stall and ofmap routing);
+* :mod:`.layout` - SCALE-Sim v3's custom SRAM layouts with bank conflicts (the exact replay only);
 * :mod:`.prefetch`, :mod:`.drain`, :mod:`.traffic` - its USER-mode read buffers, write buffer and
   stalls, and CALC-mode DRAM traffic; :mod:`.events`, :mod:`.writes` - the same buffers event by
   event (window advances, drains: exact); :mod:`.replay` - the exact address-by-address path;
