@@ -49,6 +49,17 @@ CONV_FIELDS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Fi
 GEMM_FIELDS = ("Layer", "M", "N", "K")
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The text of one of SCALE-Sim's files; an unreadable or undecodable one is a :class:`SystolicFileError`
+    naming the file (``what``: "file", "layout file")."""
+    try:
+        return path.read_text()
+    except OSError as e:
+        raise SystolicFileError(path, None, None, f"cannot read the {what} ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise SystolicFileError(path, None, None, decode_error(e)) from None
+
+
 def _split_row(text: str) -> list[str]:
     """Fields of one CSV row; a trailing empty field (SCALE-Sim rows end with a comma) and a trailing
     ``#`` comment field are dropped."""
@@ -100,12 +111,7 @@ def _sparsity(path, line: int, text: str, heading: str | None = None) -> tuple[i
 def read_topology(path: str | Path) -> list[Layer]:
     """Layers of a SCALE-Sim topology CSV (conv) or GEMM CSV (told apart by the header)."""
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as e:
-        raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
-    except UnicodeDecodeError as e:
-        raise SystolicFileError(path, None, None, decode_error(e)) from None
+    lines = _read_text(path, "file").splitlines()
     if not lines or not lines[0].strip():
         raise SystolicFileError(path, 1, None, "missing header; expected a topology header "
                                 f"({', '.join(CONV_FIELDS)}) or a GEMM header ({', '.join(GEMM_FIELDS)})")
@@ -218,12 +224,7 @@ def read_layout(path: str | Path) -> LayoutRow:
     ``DP`` row counts once per channel, its channel factor set to 1, as SCALE-Sim expands it). As in
     SCALE-Sim every row's fields but the last must be integers."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise SystolicFileError(path, None, None, f"cannot read the layout file ({e.strerror or e})") from None
-    except UnicodeDecodeError as e:
-        raise SystolicFileError(path, None, None, decode_error(e)) from None
+    text = _read_text(path, "layout file")
     first = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         row = raw.strip()
@@ -305,12 +306,7 @@ def _parse_ini(path: Path, unknown: list[tuple[str, str, int]] | None = None) ->
     """The cfg's ``(section, key) -> (value, line)``. Sections and keys SCALE-Sim does not read are
     ignored, as SCALE-Sim ignores them, with a warning naming each; they go to ``unknown``."""
     unknown = [] if unknown is None else unknown
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise SystolicFileError(path, None, None, f"cannot read the file ({e.strerror or e})") from None
-    except UnicodeDecodeError as e:
-        raise SystolicFileError(path, None, None, decode_error(e)) from None
+    text = _read_text(path, "file")
     section = None
     out: dict[tuple[str, str], tuple[str, int]] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
