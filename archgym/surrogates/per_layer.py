@@ -169,39 +169,36 @@ class SystolicLayers(LayerAdapter):
                     out[ok, j, c] = t[f]
         return out, fits
 
+    def _layer_values(self, designs, shapes):
+        """Per shape: (index, log2 of its GEMM sizes, ifmap words, filter words and MACs, and the environment's
+        declared analytic features of the designs on that one layer)."""
+        env = self.env(self.workloads[0])
+        cols = {p: np.asarray([d[p] for d in designs], dtype=object if p == "Dataflow" else np.float64)
+                for p in env.design_space.names}
+        for j, s in enumerate(shapes):
+            m, nn, k = float(s["gemm_m"]), float(s["gemm_n"]), float(s["gemm_k"])
+            ifmap = float(s["ifmap_h"] * s["ifmap_w"] * s["channels"])
+            spec = {"gemm_m": [m], "gemm_n": [nn], "gemm_k": [k], "repeat": [1.0], "ifmap_words": [ifmap]}
+            yield j, np.log2([m, nn, k, ifmap, k * nn, m * nn * k]), type(env).surrogate_feature_values(cols, spec)
+
     def features(self, designs, shapes):
         env = self.env(self.workloads[0])
         n, L = len(designs), len(shapes)
         base = FeatureEncoder(env.design_space).encode(list(designs))  # (n, n_space)
         names, _ = env.surrogate_features()
-        cols = {p: np.asarray([d[p] for d in designs], dtype=object if p == "Dataflow" else np.float64)
-                for p in env.design_space.names}
         out = np.empty((n, L, base.shape[1] + 6 + len(names)))
         out[:, :, :base.shape[1]] = base[:, None, :]
-        for j, s in enumerate(shapes):
-            m, nn, k = float(s["gemm_m"]), float(s["gemm_n"]), float(s["gemm_k"])
-            ifmap = float(s["ifmap_h"] * s["ifmap_w"] * s["channels"])
-            spec = {"gemm_m": [m], "gemm_n": [nn], "gemm_k": [k], "repeat": [1.0], "ifmap_words": [ifmap]}
-            vals = type(env).surrogate_feature_values(cols, spec)
-            shape = np.log2([m, nn, k, ifmap, k * nn, m * nn * k])
+        for j, shape, vals in self._layer_values(designs, shapes):
             out[:, j, base.shape[1]:base.shape[1] + 6] = shape[None, :]
             out[:, j, base.shape[1] + 6:] = np.column_stack([np.asarray(vals[x], dtype=np.float64) for x in names])
         return out.reshape(n * L, -1)
 
-
     def baselines(self, designs, shapes):
         """Cycles: the larger of the dataflow's compute cycles and its DRAM-traffic bound; energy: the MACs."""
-        env = self.env(self.workloads[0])
-        cols = {p: np.asarray([d[p] for d in designs], dtype=object if p == "Dataflow" else np.float64)
-                for p in env.design_space.names}
         out = np.empty((len(designs), len(shapes), 2))
-        for j, s in enumerate(shapes):
-            m, nn, k = float(s["gemm_m"]), float(s["gemm_n"]), float(s["gemm_k"])
-            spec = {"gemm_m": [m], "gemm_n": [nn], "gemm_k": [k], "repeat": [1.0],
-                    "ifmap_words": [float(s["ifmap_h"] * s["ifmap_w"] * s["channels"])]}
-            vals = type(env).surrogate_feature_values(cols, spec)
+        for j, shape, vals in self._layer_values(designs, shapes):
             out[:, j, 0] = np.log(2.0) * np.asarray(vals["log2_traffic_bound_cycles"], dtype=np.float64)
-            out[:, j, 1] = np.log(m * nn * k)
+            out[:, j, 1] = np.log(2.0) * shape[5]  # log of the MACs
         return out.reshape(len(designs) * len(shapes), 2)
 
 
