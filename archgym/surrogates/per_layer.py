@@ -89,14 +89,20 @@ class LayerAdapter:
         """(values (n_designs, n_shapes, n_metrics) of one occurrence of each layer, feasible (n_designs,))."""
         raise NotImplementedError
 
-    def features(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
-        """(n_designs * n_shapes, n_features), design-major (row ``i * n_shapes + j`` = design i, layer j)."""
+    def inputs(self, designs: Sequence[dict], shapes: list) -> tuple[np.ndarray, np.ndarray]:
+        """(features (n_designs * n_shapes, n_features), baselines (n_designs * n_shapes, n_metrics)), both
+        design-major (row ``i * n_shapes + j`` = design i, layer j), from one pass over the shapes. A
+        baseline is the natural log of an analytic estimate of the metric (from the design and the shape
+        alone) that the model's target is taken relative to."""
         raise NotImplementedError
 
+    def features(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
+        """The features of :meth:`inputs`."""
+        return self.inputs(designs, shapes)[0]
+
     def baselines(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
-        """(n_designs * n_shapes, n_metrics), design-major: natural log of an analytic baseline of each metric
-        (from the design and the shape alone) that the model's target is taken relative to."""
-        raise NotImplementedError
+        """The log baselines of :meth:`inputs`."""
+        return self.inputs(designs, shapes)[1]
 
     def network_truth(self, designs: Sequence[dict], workload: str) -> tuple[np.ndarray, np.ndarray]:
         """The environment's own network metrics (n, n_metrics) of designs on ``workload``, and feasibility."""
@@ -181,25 +187,23 @@ class SystolicLayers(LayerAdapter):
             spec = {"gemm_m": [m], "gemm_n": [nn], "gemm_k": [k], "repeat": [1.0], "ifmap_words": [ifmap]}
             yield j, np.log2([m, nn, k, ifmap, k * nn, m * nn * k]), type(env).surrogate_feature_values(cols, spec)
 
-    def features(self, designs, shapes):
+    def inputs(self, designs, shapes):
+        """Features: the design's encoded parameters, the layer's log2 sizes and the environment's declared
+        analytic features on that one layer. Baselines: cycles, the larger of the dataflow's compute cycles
+        and its DRAM-traffic bound; energy, the MACs."""
         env = self.env(self.workloads[0])
         n, L = len(designs), len(shapes)
         base = FeatureEncoder(env.design_space).encode(list(designs))  # (n, n_space)
         names, _ = env.surrogate_features()
         out = np.empty((n, L, base.shape[1] + 6 + len(names)))
         out[:, :, :base.shape[1]] = base[:, None, :]
+        lb = np.empty((n, L, 2))
         for j, shape, vals in self._layer_values(designs, shapes):
             out[:, j, base.shape[1]:base.shape[1] + 6] = shape[None, :]
             out[:, j, base.shape[1] + 6:] = np.column_stack([np.asarray(vals[x], dtype=np.float64) for x in names])
-        return out.reshape(n * L, -1)
-
-    def baselines(self, designs, shapes):
-        """Cycles: the larger of the dataflow's compute cycles and its DRAM-traffic bound; energy: the MACs."""
-        out = np.empty((len(designs), len(shapes), 2))
-        for j, shape, vals in self._layer_values(designs, shapes):
-            out[:, j, 0] = np.log(2.0) * np.asarray(vals["log2_traffic_bound_cycles"], dtype=np.float64)
-            out[:, j, 1] = np.log(2.0) * shape[5]  # log of the MACs
-        return out.reshape(len(designs) * len(shapes), 2)
+            lb[:, j, 0] = np.log(2.0) * np.asarray(vals["log2_traffic_bound_cycles"], dtype=np.float64)
+            lb[:, j, 1] = np.log(2.0) * shape[5]  # log of the MACs
+        return out.reshape(n * L, -1), lb.reshape(n * L, 2)
 
 
 class DataflowLayers(LayerAdapter):
@@ -241,7 +245,13 @@ class DataflowLayers(LayerAdapter):
                 out[i] = np.nan
         return out, ok
 
-    def features(self, designs, shapes):
+    def inputs(self, designs, shapes):
+        """Features: the design's encoded parameters and declared features, and the layer's kind, log2
+        dimensions, operand sizes and strides. Baselines: cycles, MACs over the design's PE count; energy,
+        the MACs."""
+        return self._features(designs, shapes), self._baselines(designs, shapes)
+
+    def _features(self, designs, shapes):
         env = self.env(self.workloads[0])
         n, L = len(designs), len(shapes)
         base = FeatureEncoder(env.design_space, declared_features(env)).encode(list(designs))
@@ -269,8 +279,7 @@ class DataflowLayers(LayerAdapter):
         except (ArchitectureError, ComponentError):
             return np.nan  # an infeasible design: its prediction is NaN, as the simulator gives none
 
-    def baselines(self, designs, shapes):
-        """Cycles: MACs over the design's PE count; energy: the MACs."""
+    def _baselines(self, designs, shapes):
         env = self.env(self.workloads[0])
         pes = np.array([self._pes(env, d) for d in designs])
         macs = np.array([float(ly.macs) for ly in shapes])
@@ -329,8 +338,7 @@ class PerLayerSurrogate:
         kept = [d for d, f in zip(designs, ok) if f]
         if not kept:
             raise SurrogateError("no design of the training set is feasible on the training layers")
-        X = adapter.features(kept, shapes)
-        B = adapter.baselines(kept, shapes)
+        X, B = adapter.inputs(kept, shapes)
         Y = Y[ok].reshape(len(kept) * len(shapes), -1)
         good = np.all(np.isfinite(Y) & (Y > 0), axis=1)
         X, Y, B = X[good], Y[good], B[good]
@@ -347,8 +355,7 @@ class PerLayerSurrogate:
 
     def predict_layers(self, designs: Sequence[dict], shapes: list) -> np.ndarray:
         """(n_designs, n_shapes, n_metrics): one occurrence of each layer."""
-        X = self.adapter.features(designs, shapes)
-        B = self.adapter.baselines(designs, shapes)
+        X, B = self.adapter.inputs(designs, shapes)
         out = np.column_stack([np.exp(self.estimators[m].predict(X) + B[:, j]) for j, m in enumerate(self.metric_names)])
         return out.reshape(len(designs), len(shapes), -1)
 
