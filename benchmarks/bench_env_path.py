@@ -225,6 +225,33 @@ def first_use(env_id: str, repeats: int) -> dict:
     return {"env": env_id, "warm": {**med, "notice": any(w["notice"] for w in warm)}, "cold": cold}
 
 
+def batched_validation(n: int, repeats: int) -> dict:
+    """SystolicArray-v0 on ResNet-18, ``evaluate_many`` of ``n`` random designs (cache off): designs/s with the
+    column-by-column validation (``DesignSpace.validate_many``) and with it declined (every design through
+    ``validate``, as before), timed alternately; and the validation alone, both ways."""
+    env = gym.make("archgym/SystolicArray-v0", workload="resnet18", cache_size=0).unwrapped
+    space = env.design_space
+    designs = space.sample_many(n, 0)
+    env.evaluate_many(designs[:64])  # kernels loaded
+    column = space.validate_many
+    declined = lambda ds: None  # noqa: E731
+    times = {"column": [], "per design": []}
+    alone = {"column": [], "per design": []}
+    for _ in range(repeats):
+        for name, fn in (("per design", declined), ("column", column)):
+            space.validate_many = fn
+            t = time.perf_counter()
+            env.evaluate_many(designs)
+            times[name].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            if fn(designs) is None:
+                [space.validate(d) for d in designs]
+            alone[name].append(time.perf_counter() - t)
+    del space.validate_many
+    return {"n": n, **{f"{k}_designs_per_s": n / statistics.median(v) for k, v in times.items()},
+            **{f"{k}_validation_us": statistics.median(v) / n * 1e6 for k, v in alone.items()}}
+
+
 def sb3_frames(n: int, frames: int) -> dict:
     try:
         import torch
@@ -255,6 +282,8 @@ def main() -> None:
     ap.add_argument("--first-use", action="store_true", help="also time start-up in fresh processes (warm and cold cache)")
     ap.add_argument("--only", nargs="*", help="these ids only (not with --save)")
     ap.add_argument("--no-sb3", action="store_true", help="skip the Stable-Baselines3 frames/s")
+    ap.add_argument("--validation-designs", type=int, default=20_000,
+                    help="designs of the batched-validation timing (SystolicArray-v0, ResNet-18)")
     ap.add_argument("--save", action="store_true")
     args = ap.parse_args()
     if args.save and (args.only or args.no_sb3):
@@ -277,6 +306,10 @@ def main() -> None:
               f"{r['step_minus_simulate_us']:7.1f} us), vector "
               f"{r['vector_designs_per_s']:9.0f}/s, batched {r['batched_designs_per_s']:9.0f}/s "
               f"({r['vector_vs_batched']:.0%})", flush=True)
+    val = batched_validation(args.validation_designs, args.repeats)
+    print(f"SystolicArray-v0 evaluate_many x {val['n']}: per-design validation {val['per design_designs_per_s']:,.0f}"
+          f" designs/s ({val['per design_validation_us']:.2f} us/design), column validation "
+          f"{val['column_designs_per_s']:,.0f} designs/s ({val['column_validation_us']:.2f} us/design)", flush=True)
     sb3 = {} if args.no_sb3 else sb3_frames(args.num_envs, args.sb3_frames)
     lines = ["# The environment path: single, vector and batched", "",
              f"`.venv/bin/python benchmarks/bench_env_path.py --num-envs {args.num_envs} --steps {args.steps}"
@@ -312,6 +345,11 @@ def main() -> None:
         for f in starts:
             lines.append(f"| {f['env']} | {f['warm']['import_s']:.2f} | {f['warm']['make_step_s']:.2f} | "
                          f"{f['cold']['make_step_s']:.1f} | {'yes' if f['cold']['notice'] else 'no'} |")
+    lines += ["", f"Batched validation: SystolicArray-v0 on ResNet-18, `evaluate_many` of {val['n']:,} random designs "
+              f"(cache off, median of {args.repeats}, the two ways timed alternately): every design through "
+              f"`validate` (as before) {val['per design_designs_per_s']:,.0f} designs/s, validation "
+              f"{val['per design_validation_us']:.2f} us/design; column by column (`validate_many`) "
+              f"{val['column_designs_per_s']:,.0f} designs/s, validation {val['column_validation_us']:.2f} us/design."]
     if sb3:
         lines += ["", "Stable-Baselines3 PPO on Synthetic-v0, frames/s: " +
                   ", ".join(f"{k} {v:,.0f}" if isinstance(v, float) else f"{k}: {v}" for k, v in sb3.items())]
@@ -321,7 +359,8 @@ def main() -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "bench_env_path.md").write_text(text)
         (RESULTS / "bench_env_path.json").write_text(json.dumps({"rows": rows, "first_use": starts,
-                                                                 "sb3_frames_per_s": sb3}, indent=1))
+                                                                 "sb3_frames_per_s": sb3,
+                                                                 "batched_validation": val}, indent=1))
 
 
 if __name__ == "__main__":

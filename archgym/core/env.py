@@ -260,6 +260,9 @@ class ArchGymEnv(gym.Env):
         evaluation whose ``violation`` is the reason while the others are evaluated."""
         if invalid not in ("raise", "infeasible"):
             raise ValueError(f"invalid: value {invalid!r} is not allowed; allowed: ['raise', 'infeasible']")
+        valid = self.design_space.validate_many(designs)  # column by column where it can, else None
+        if valid is not None:
+            return self._evaluate_valid(valid)
         valid, errors = [], {}
         for i, d in enumerate(designs):
             try:

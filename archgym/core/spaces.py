@@ -15,6 +15,7 @@ parameter, the value and what is allowed; nothing is rounded, truncated or clipp
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -286,6 +287,42 @@ class DesignSpace:
                 out[p.name] = x
         return out
 
+    def validate_many(self, designs: Sequence[Mapping[str, Any]]) -> list[dict] | None:
+        """``[self.validate(d) for d in designs]``, column by column, when every design is a plain dict of exactly
+        the space's parameters and every value has a type the columns check exactly (str, int, numpy integers, and
+        float for a ``Real``); else None, and nothing is coerced: the caller validates design by design, which
+        raises the error naming the design's parameter, value and what is allowed."""
+        names = self._names
+        n = len(names)
+        if not designs or any(type(d) is not dict or len(d) != n for d in designs):
+            return None
+        get = self.__dict__.get("_get_all")
+        if get is None:
+            get = self._get_all = operator.itemgetter(*names) if n > 1 else (lambda d, k=names[0]: (d[k],))
+        try:
+            columns = list(zip(*map(get, designs)))
+        except KeyError:  # a parameter missing (and an unknown one in its place)
+            return None
+        checks = self.__dict__.get("_column_checks")
+        if checks is None:
+            checks = self._column_checks = [_column_check(p) for p in self.params]
+        out = []
+        for (types, table, p), col in zip(checks, columns):
+            if types is None or not set(map(type, col)) <= types:
+                return None
+            if table is not None:
+                try:
+                    out.append(list(map(table.__getitem__, col)))
+                except (KeyError, TypeError):
+                    return None
+            else:  # a Real: finite and within its bounds, as floats
+                x = [float(v) for v in col]
+                a = np.array(x, dtype=np.float64)
+                if not (np.isfinite(a).all() and (a >= p.low).all() and (a <= p.high).all()):
+                    return None
+                out.append(x)
+        return [dict(zip(names, row)) for row in zip(*out)]
+
     # -- sampling -------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator | int | None = None) -> dict:
         """One design drawn uniformly (log-uniformly for log-scaled reals)."""
@@ -408,6 +445,23 @@ def exact_index(name: str, index: Any, n: int) -> int:
     if not 0 <= index < n:
         raise DesignError(f"parameter {name!r}: index {raw!r} is out of range; allowed: an integer in 0..{n - 1}")
     return index
+
+
+_INT_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
+
+
+def _column_check(p: Param) -> tuple[frozenset | None, dict | None, Param]:
+    """``(value types taken as they are, value -> canonical value or None for a Real, p)`` of one parameter for
+    :meth:`DesignSpace.validate_many`: types None when its values are neither all str nor all int (then the
+    general path validates them). A bool is never among the types (``validate`` refuses True for 1)."""
+    if isinstance(p, Real):
+        return frozenset({float, int, np.float64, np.float32, *_INT_TYPES}), None, p
+    vals = p.values
+    if all(type(v) is str for v in vals):
+        return frozenset({str}), {v: v for v in vals}, p
+    if all(type(v) is int for v in vals):
+        return _INT_TYPES, {v: v for v in vals}, p
+    return None, None, p
 
 
 def _is_number(v: Any) -> bool:
