@@ -90,7 +90,7 @@ def _digit_offsets(x, c, p, t_dim, t_size, t_level, sp):
     ``(c, p]``, with every loop of ``x`` weighted by the loops of ``x`` inside it (mixed radix)."""
     L = sp.shape[0]
     offs = np.zeros(1, dtype=np.int64)
-    weight = 1
+    weight = np.int64(1)  # not the literal 1: a literal makes numba compile _add_digit twice (first-use time)
     for lv in range(L):
         for a in range(2):
             f = sp[lv, a, x]
@@ -220,7 +220,7 @@ def analyse(dims, stride, dilation, input_real, keeps, latch, chain, t_dim, t_si
     ones = np.ones(_ND)
     o_size = footprint(_AXES[0] - 2, ext[L - 1], stride, dilation, input_real)  # tensor 2 = O
     for t in range(3):
-        c = -1
+        c = np.int64(-1)  # not the literal -1: a literal makes numba compile the callees twice (first-use time)
         for p in range(L):
             if not keeps[p, t]:
                 continue

@@ -261,10 +261,10 @@ def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz,
     amounts[:] = 0.0
     total = 1.0
     max_ir = -1  # highest level of a temporal loop the outputs do not depend on
-    tmask0 = 0  # levels (bits) holding a temporal loop > 1 of P, Q, R, S
-    tmask1 = 0
-    tmask2 = 0
-    tmask3 = 0
+    tmask0 = np.int64(0)  # levels (bits) holding a temporal loop > 1 of P, Q, R, S
+    tmask1 = np.int64(0)
+    tmask2 = np.int64(0)
+    tmask3 = np.int64(0)
     for j in range(n):
         total *= osz[j]
         d = od[j]
@@ -295,9 +295,12 @@ def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz,
                         break
                     run *= osz[j]
             refill[t, m + 1] = above / run
-    o_size = fp(2, ext[L - 1], red, input_real)
+    # int64 variables, not literals: a literal argument (or one typed a literal in numba's first inference pass)
+    # compiles the callee once more per value (first-use time)
+    d_p, d_q, d_r, d_s = np.int64(4), np.int64(5), np.int64(6), np.int64(7)
+    o_size = fp(np.int64(2), ext[L - 1], red, input_real)
     for t in range(3):
-        c = -1
+        c = np.int64(-1)
         for p in range(L):
             if not keeps[p, t]:
                 continue
@@ -313,8 +316,8 @@ def analyse_cut(stride, dilation, red, input_real, keeps, latch, chain, od, osz,
                             or _gap(tmask2, spmask[2], lv, p) or _gap(tmask3, spmask[3], lv, p):
                         gapped = True
             if gapped:  # as access_counts.union_footprint
-                h = _union_axis_into(4, 6, c, p, stride[0], dilation[0], input_real[0], od, osz, lvl, sp, po, ro, mark)
-                w = _union_axis_into(5, 7, c, p, stride[1], dilation[1], input_real[1], od, osz, lvl, sp, po, ro, mark)
+                h = _union_axis_into(d_p, d_r, c, p, stride[0], dilation[0], input_real[0], od, osz, lvl, sp, po, ro, mark)
+                w = _union_axis_into(d_q, d_s, c, p, stride[1], dilation[1], input_real[1], od, osz, lvl, sp, po, ro, mark)
                 union = ubuf[0] * ubuf[1] * ubuf[3] * h * w
             else:
                 union = fp(t, ubuf, red, input_real)

@@ -460,8 +460,9 @@ def run_phases(work, zero_work, e_src, e_dst, out_ptr, out_edges, in_ptr, in_edg
             if launched != n_t:
                 err = STALLED
             break
-        _rates(sched, ns, zero_work, task_pe, peak, n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in, present,
-               rat, rate, bott, tot, active, n_act, pe_count)
+        # np.int64(ns): ns is the literal 0 in numba's first inference pass, which would compile _rates twice
+        _rates(sched, np.int64(ns), zero_work, task_pe, peak, n_p, on, wu, n_c, cl_block, cl_dir, cl_out, cl_ptr, cl_in,
+               present, rat, rate, bott, tot, active, n_act, pe_count)
         ph += 1
         step = np.inf
         for i in range(ns):
