@@ -12,6 +12,7 @@ Layout, one concept per file:
 * :mod:`.prefetch`, :mod:`.drain`, :mod:`.traffic` - its USER-mode read buffers, write buffer and
   stalls, and CALC-mode DRAM traffic; :mod:`.events`, :mod:`.writes` - the same buffers event by
   event (window advances, drains: exact); :mod:`.replay` - the exact address-by-address path;
+* :mod:`.exactness` - which (design, layer) pairs the analytic path certainly counts exactly, and why not;
 * :mod:`.energy` - the 45 nm energy and area table;
 * :mod:`.formats` - SCALE-Sim's own files (``.cfg``, topology CSVs) in and out;
 * :mod:`.validation` - running the real ``scalesim`` package for side-by-side checks.
