@@ -31,7 +31,6 @@ for _c, _p in ((ACT, P_ACT), (PRE, P_PRE), (PREA, P_PREA), (RD, P_RD), (WR, P_WR
                (SREFEN, P_SREN), (SREFEX, P_SREX)):
     _TO_DRAMPOWER[_c] = _p
 _IDENTITY = np.arange(13, dtype=np.int64)  # DRAMPower codes to themselves
-_NO_NOP = np.zeros(0, dtype=np.int64)  # the stream already ends with its NOP
 
 # counter vector layout
 (K_ACTS, K_PRES, K_READS, K_WRITES, K_REFS, K_ACTCYCLES, K_PRECYCLES, K_S_ACT_PD, K_S_PRE_PD, K_PUP_ACT, K_PUP_PRE,
@@ -240,7 +239,10 @@ def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time, counts)
             strict = False
     if not strict:
         m = drampower_stream(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time)
-        return command_analysis(out[0], out[1], out[2], m, aux[0], aux[1], 0, _IDENTITY, _NO_NOP, k[S_NBANKS],
+        # both calls pass the same argument types (the count as np.int64, never a Literal[int](0) that type
+        # inference meets first; a writable empty "no NOP"), so command_analysis compiles once, not three times
+        no_nop = np.zeros(0, dtype=np.int64)  # the stream already ends with its NOP
+        return command_analysis(out[0], out[1], out[2], m, aux[0], aux[1], np.int64(0), _IDENTITY, no_nop, k[S_NBANKS],
                                 k[S_RFC], k[S_RP], k[S_RCD], k[S_XP], k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE],
                                 k[S_WR_DONE])
     na = split_precharges(cmd_t, cmd_c, cmd_b, ncmd, k, aux, act_time)
@@ -250,7 +252,7 @@ def drampower_counters(cmd_t, cmd_c, cmd_b, ncmd, k, out, aux, act_time, counts)
     done[P_ACT] = k[S_DONE_ACT]
     done[P_PRE] = k[S_DONE_PRE]
     done[P_PREA] = k[S_DONE_PRE]
-    return command_analysis(cmd_t, cmd_c, cmd_b, ncmd, aux[0], aux[1], na, _TO_DRAMPOWER, done, k[S_NBANKS],
+    return command_analysis(cmd_t, cmd_c, cmd_b, ncmd, aux[0], aux[1], np.int64(na), _TO_DRAMPOWER, done, k[S_NBANKS],
                             k[S_RFC], k[S_RP], k[S_RCD], k[S_XP], k[S_XPDLL], k[S_XS], k[S_XSDLL], k[S_RD_DONE],
                             k[S_WR_DONE])
 
