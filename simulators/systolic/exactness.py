@@ -63,9 +63,7 @@ def exact_pairs(configs: Sequence[SystolicConfig], layers: Sequence[Layer]) -> n
     if users.size:
         pick = {k: np.ascontiguousarray(cfg[k][users]) for k in model._USER_COLUMNS}
         u_df, u_R, u_C = pick["dataflow"], pick["array_rows"], pick["array_cols"]
-        w_if = pick["ifmap_sram_kb"] * 1024 // pick["word_size_bytes"]
-        w_f = pick["filter_sram_kb"] * 1024 // pick["word_size_bytes"]
-        w_of = pick["ofmap_sram_kb"] * 1024 // pick["word_size_bytes"]
+        w_if, w_f, w_of = (words[k][users] for k in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"))
         _, p_if, row_if, adv_if = read_buffer(0, u_df, u_R, u_C, w_if, pick["ifmap_bandwidth"], M, N, K,
                                               lay["ifmap_valid"])
         _, p_f, row_f, adv_f = read_buffer(1, u_df, u_R, u_C, w_f, pick["filter_bandwidth"], M, N, K, K * N)
